@@ -1,0 +1,27 @@
+"""Every periodic job of the platform, in one place. `gongzhi worker` enqueues each once
+per period, whichever and however many workers run (see `core.periodic`)."""
+
+from datetime import timedelta
+
+from gongzhi.core.periodic import PeriodicJob
+
+PERIODIC_JOBS = [
+    PeriodicJob(
+        name="audit.verify_chain",
+        task="gongzhi.audit.tasks.verify_audit_chain",
+        every=timedelta(hours=1),
+        description="Check the audit log's hash chain; the auditor's page shows the result.",
+    ),
+    PeriodicJob(
+        name="core.prune_task_results",
+        task="gongzhi.core.tasks.prune_task_results",
+        every=timedelta(days=1),
+        description="Delete finished background-task results older than 14 days.",
+    ),
+    PeriodicJob(
+        name="accounts.clear_expired_sessions",
+        task="gongzhi.accounts.tasks.clear_expired_sessions",
+        every=timedelta(hours=6),
+        description="Remove expired sessions from the database.",
+    ),
+]

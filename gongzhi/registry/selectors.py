@@ -1,0 +1,264 @@
+"""Reads of the register, always through the viewer's scope (`accounts.access`).
+
+Objects by id come only from the `*_get_for` functions, which raise NotFound for rows that
+are missing and for rows outside the viewer's area alike.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from gongzhi.accounts import access
+from gongzhi.accounts.policy import Perm
+from gongzhi.core import identity, scope
+from gongzhi.core.crypto import blind_index
+from gongzhi.core.errors import NotFound
+from gongzhi.core.text import normalize_query, pinyin_keys
+from gongzhi.registry.models import (
+    PRESENT_RESIDENCY,
+    Area,
+    AreaKind,
+    Household,
+    Person,
+    RegisterChange,
+    Tag,
+)
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_LETTERS = re.compile(r"^[a-z]+$")
+
+
+def letters_successor(prefix: str) -> str | None:
+    """The first [a-z] string after every string that starts with `prefix` (None: no end)."""
+    stripped = prefix.rstrip("z")
+    if not stripped:
+        return None
+    return stripped[:-1] + chr(ord(stripped[-1]) + 1)
+
+
+def _letters_prefix(field: str, prefix: str) -> Q:
+    upper = letters_successor(prefix)
+    query = Q(**{f"{field}__gte": prefix})
+    return query & Q(**{f"{field}__lt": upper}) if upper else query
+
+
+# --- areas -----------------------------------------------------------------------------------
+
+
+def area_list_for(*, user: Any, kind: str = "", parent_id: int | None = None) -> QuerySet[Area]:
+    areas = access.restrict(Area.objects.all(), user, Perm.AREA_VIEW, "path")
+    if kind:
+        areas = areas.filter(kind=kind)
+    if parent_id is not None:
+        areas = areas.filter(parent_id=parent_id)
+    return areas.order_by("path")
+
+
+def area_get_for(*, user: Any, area_id: Any, perm: Perm = Perm.AREA_VIEW) -> Area:
+    try:
+        area = Area.objects.select_related("parent", "compound").get(pk=int(area_id))
+    except (Area.DoesNotExist, TypeError, ValueError):
+        raise NotFound() from None
+    if not access.can(user, perm, area.path):
+        raise NotFound()
+    return area
+
+
+def area_roots_for(*, user: Any) -> list[Area]:
+    """The highest nodes the user may see: the starting points of their tree."""
+    return list(Area.objects.filter(path__in=access.paths(user, Perm.AREA_VIEW)).order_by("path"))
+
+
+def area_ancestors(area: Area) -> list[Area]:
+    prefixes = [area.path[:i] for i in range(scope.STEP, len(area.path), scope.STEP)]
+    return list(Area.objects.filter(path__in=prefixes).order_by("path"))
+
+
+def area_children_for(*, user: Any, area: Area) -> list[Area]:
+    """Children of a visible node, with how many households each holds (for the tree)."""
+    children = list(area_list_for(user=user, parent_id=area.pk).exclude(kind=AreaKind.COMPOUND))
+    if not children:
+        return children
+    for child in children:
+        child.household_count = (
+            Household.objects.filter(scope.q_within("area_path", [child.path]))
+            .exclude(status="closed")
+            .count()
+        )
+    return children
+
+
+def grid_choices_for(*, user: Any) -> list[Area]:
+    return list(area_list_for(user=user, kind=AreaKind.GRID))
+
+
+def building_choices_for(*, user: Any, community: Area | None = None) -> QuerySet[Area]:
+    buildings = access.restrict(
+        Area.objects.filter(kind=AreaKind.BUILDING), user, Perm.REGISTER_EDIT, "path"
+    ).select_related("compound", "parent")
+    if community is not None:
+        buildings = buildings.filter(scope.q_within("path", [community.path]))
+    return buildings.order_by("compound__name", "name")
+
+
+# --- households ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HouseholdFilters:
+    q: str = ""
+    area_id: int | None = None  # a grid, community, building … within scope
+    tag: str = ""
+    status: str = ""
+
+
+def household_list_for(
+    *, user: Any, filters: HouseholdFilters | None = None
+) -> QuerySet[Household]:
+    filters = filters or HouseholdFilters()
+    households = access.restrict(Household.objects.all(), user, Perm.REGISTER_VIEW, "area_path")
+    if filters.area_id:
+        area = area_get_for(user=user, area_id=filters.area_id, perm=Perm.REGISTER_VIEW)
+        households = households.filter(scope.q_within("area_path", [area.path]))
+    if filters.status:
+        households = households.filter(status=filters.status)
+    if filters.tag:
+        households = households.filter(
+            pk__in=Person.objects.filter(
+                tags__code=filters.tag, residency__in=PRESENT_RESIDENCY
+            ).values("household_id")
+        )
+    if filters.q:
+        households = _household_search(user, households, filters.q)
+    return (
+        households.select_related("head", "building__compound", "building__parent")
+        .annotate(member_count=Count("persons", filter=Q(persons__residency__in=PRESENT_RESIDENCY)))
+        .order_by("area_path", "unit", "room", "pk")
+    )
+
+
+def _household_search(user: Any, households: QuerySet[Household], q: str) -> QuerySet[Household]:
+    """Households at a matching address, or with a member matching the person search."""
+    text = q.strip()
+    people = person_search_for(user=user, q=text)
+    by_person = Q(pk__in=people.values("household_id"))
+    if _CJK.search(text) or any(ch.isdigit() for ch in text):
+        terms = [t for t in re.split(r"\s+", text) if t]
+        by_address = Q()
+        for term in terms:
+            by_address &= Q(address__contains=term)
+        return households.filter(by_person | by_address)
+    return households.filter(by_person)
+
+
+def household_get_for(
+    *, user: Any, household_id: Any, perm: Perm = Perm.REGISTER_VIEW
+) -> Household:
+    try:
+        household = Household.objects.select_related(
+            "building__compound", "building__parent", "community", "head"
+        ).get(pk=int(household_id))
+    except (Household.DoesNotExist, TypeError, ValueError):
+        raise NotFound() from None
+    if not access.can(user, perm, household.area_path):
+        raise NotFound()
+    return household
+
+
+def household_members(household: Household, *, include_past: bool = False) -> list[Person]:
+    members = household.persons.prefetch_related(
+        Prefetch("tags", queryset=Tag.objects.order_by("sort"))
+    ).order_by("birth_date")
+    if not include_past:
+        members = members.filter(residency__in=PRESENT_RESIDENCY)
+    return list(members)
+
+
+# --- persons -----------------------------------------------------------------------------------
+
+
+def person_search_for(*, user: Any, q: str) -> QuerySet[Person]:
+    """Persons matching a full ID number, a full phone number, a name (prefix), or its
+    pinyin — full (`zhangsan`) or initials (`zs`). Each is an index lookup or range."""
+    people = access.restrict(Person.objects.all(), user, Perm.REGISTER_VIEW, "area_path")
+    text = normalize_query(q)
+    if not text:
+        return people.none()
+    digits = identity.normalize_digits(q)
+    if len(digits) == 18 and re.fullmatch(r"\d{17}[\dX]", digits):
+        return people.filter(id_number_index=blind_index(digits, "person.id_number"))
+    if re.fullmatch(r"\+?\d{7,14}", digits):
+        try:
+            phone = identity.normalize_phone(digits)
+        except Exception:
+            return people.none()
+        return people.filter(phone_index=blind_index(phone, "person.phone"))
+    if _CJK.search(text):
+        full, _initials = pinyin_keys(text)
+        query = Q(name__startswith=text)
+        if full:
+            query &= _letters_prefix("name_pinyin", full)
+        return people.filter(query)
+    if _LETTERS.match(text):
+        return people.filter(
+            _letters_prefix("name_pinyin", text) | _letters_prefix("name_initials", text)
+        )
+    return people.none()
+
+
+def person_get_for(*, user: Any, person_id: Any, perm: Perm = Perm.REGISTER_VIEW) -> Person:
+    try:
+        person = (
+            Person.objects.select_related("household__building__compound", "household__community")
+            .prefetch_related("tags")
+            .get(pk=int(person_id))
+        )
+    except (Person.DoesNotExist, TypeError, ValueError):
+        raise NotFound() from None
+    if not access.can(user, perm, person.area_path):
+        raise NotFound()
+    return person
+
+
+def person_history(person: Person, limit: int = 50) -> list[RegisterChange]:
+    return list(person.changes.select_related("actor").order_by("-at", "-id")[:limit])
+
+
+def household_history(household: Household, limit: int = 50) -> list[RegisterChange]:
+    return list(household.changes.select_related("actor", "person").order_by("-at", "-id")[:limit])
+
+
+def tag_list() -> list[Tag]:
+    return list(Tag.objects.order_by("sort", "code"))
+
+
+@dataclass(frozen=True)
+class ScopeSummary:
+    households: int
+    persons: int
+    elderly_alone: int
+
+
+def scope_summary_for(*, user: Any, area: Area | None = None) -> ScopeSummary:
+    """Counts for the home page: households, present persons, elderly living alone."""
+    households = access.restrict(
+        Household.objects.exclude(status="closed"), user, Perm.REGISTER_VIEW, "area_path"
+    )
+    persons = access.restrict(
+        Person.objects.filter(residency__in=PRESENT_RESIDENCY),
+        user,
+        Perm.REGISTER_VIEW,
+        "area_path",
+    )
+    if area is not None:
+        households = households.filter(scope.q_within("area_path", [area.path]))
+        persons = persons.filter(scope.q_within("area_path", [area.path]))
+    return ScopeSummary(
+        households=households.count(),
+        persons=persons.count(),
+        elderly_alone=persons.filter(tags__code="elderly_alone").count(),
+    )

@@ -1,0 +1,729 @@
+"""Writes to the register. Each checks the actor's permission on the node it touches,
+validates every field (all problems at once, each naming its field and rule), writes,
+keeps the register's history and appends to the audit log in one transaction.
+
+`actor=None` is the system itself (the demo generator, migrations, commands).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils.translation import gettext as _
+
+from gongzhi.accounts import access
+from gongzhi.accounts.policy import Perm
+from gongzhi.audit.services import audit_record
+from gongzhi.core import clock, identity, scope
+from gongzhi.core.crypto import blind_index
+from gongzhi.core.errors import Conflict, DuplicatePerson, Forbidden
+from gongzhi.core.fields import Sealed
+from gongzhi.core.text import pinyin_keys
+from gongzhi.registry.choices import ETHNICITY_CODES
+from gongzhi.registry.codes import ALLOWED_PARENTS, check_code
+from gongzhi.registry.models import (
+    Area,
+    AreaKind,
+    Gender,
+    Household,
+    HouseholdStatus,
+    Person,
+    PersonTag,
+    RegisterChange,
+    Relation,
+    Residency,
+    Tag,
+)
+
+NOTES_MAX = 2000
+UNIT_MAX = 10
+ROOM_MAX = 20
+PURPOSE_MIN = 4
+PURPOSE_MAX = 200
+SENSITIVE = ("id_number", "phone")
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _require(actor: Any, perm: Perm, path: str) -> None:
+    if actor is not None and not access.can(actor, perm, path):
+        raise Forbidden()
+
+
+def _text(
+    errors: dict[str, list[str]], field: str, value: Any, max_len: int, required: bool = False
+) -> str:
+    text = ("" if value is None else str(value)).strip()
+    if required and not text:
+        errors.setdefault(field, []).append(_("This field is required."))
+    if len(text) > max_len:
+        errors.setdefault(field, []).append(
+            _("At most %(max)d characters; this has %(count)d.")
+            % {"max": max_len, "count": len(text)}
+        )
+    return text
+
+
+def _raise(errors: dict[str, list[str]]) -> None:
+    if errors:
+        raise ValidationError(errors)
+
+
+def _record(
+    *,
+    actor: Any,
+    action: str,
+    household: Household | None = None,
+    person: Person | None = None,
+    changes: Mapping[str, Any] | None = None,
+    note: str = "",
+    purpose: str = "",
+    audit_fields: Iterable[str] | None = None,
+) -> None:
+    """History row (masked values) and audit entry (field names only), same transaction."""
+    changes = dict(changes or {})
+    RegisterChange.objects.create(
+        at=clock.now(),
+        actor=actor,
+        household=household or (person.household if person else None),
+        person=person,
+        action=action,
+        changes=changes,
+        note=note[:500],
+    )
+    subject = person or household
+    audit_record(
+        actor=actor,
+        action=action,
+        obj=subject,
+        area_path=subject.area_path if subject else "",
+        fields=list(audit_fields if audit_fields is not None else changes),
+        purpose=purpose,
+    )
+
+
+def _shown(value: Any) -> Any:
+    """A value as the history keeps it: masked if personal, ISO text if a date."""
+    if isinstance(value, Sealed):
+        return value.masked
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def community_of(area: Area) -> Area | None:
+    """The community the node lies in (None above the community level)."""
+    prefixes = [area.path[:i] for i in range(scope.STEP, len(area.path) + 1, scope.STEP)]
+    return Area.objects.filter(kind=AreaKind.COMMUNITY, path__in=prefixes).first()
+
+
+def address_of(building: Area, unit: str, room: str) -> str:
+    """The address as written in China (data, not UI text): `玉岭花园 3栋 2单元 301室`."""
+    compound = building.compound.name if building.compound_id else ""
+    parts = [compound, building.name, f"{unit}单元" if unit else "", f"{room}室"]
+    return " ".join(p for p in parts if p)
+
+
+# --- areas -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def area_create(
+    *,
+    actor: Any,
+    parent: Area | None,
+    kind: str,
+    name: str,
+    code: str,
+    compound: Area | None = None,
+) -> Area:
+    errors: dict[str, list[str]] = {}
+    name = _text(errors, "name", name, 100, required=True)
+    code = (code or "").strip().upper()
+    if parent is not None:
+        parent = Area.objects.select_for_update().get(pk=parent.pk)
+        _require(actor, Perm.AREA_MANAGE, parent.path)
+    elif actor is not None:
+        raise Forbidden()
+    parent_kind = parent.kind if parent else None
+    if parent_kind not in ALLOWED_PARENTS.get(kind, set()):
+        errors.setdefault("parent", []).append(
+            _("A %(kind)s cannot be placed under this node.") % {"kind": AreaKind(kind).label}
+        )
+    try:
+        check_code(kind=kind, code=code, parent=parent)
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    grid_level = None
+    if kind == AreaKind.GRID and parent is not None:
+        grid_level = (parent.grid_level or 0) + 1 if parent.kind == AreaKind.GRID else 1
+        if grid_level > 3:
+            errors.setdefault("parent", []).append(_("Grids go at most three levels deep."))
+    if kind == AreaKind.BUILDING:
+        community = community_of(parent) if parent else None
+        if compound is None or compound.kind != AreaKind.COMPOUND:
+            errors.setdefault("compound", []).append(_("Choose the compound of this building."))
+        elif community is None or not compound.path.startswith(community.path):
+            errors.setdefault("compound", []).append(
+                _("The compound must be in the same community as the building's grid.")
+            )
+        elif not code.startswith(compound.code + "B"):
+            errors.setdefault("code", []).append(
+                _("A building code starts with its compound's code and B.")
+            )
+    elif compound is not None:
+        errors.setdefault("compound", []).append(_("Only a building belongs to a compound."))
+    if Area.objects.filter(code=code).exists():
+        errors.setdefault("code", []).append(_("Another area already has this code."))
+    _raise(errors)
+    if parent is None:
+        path = scope.ROOT_PATH
+        if Area.objects.filter(path=path).exists():
+            raise ValidationError({"parent": [_("The platform already has a root.")]})
+    else:
+        last = Area.objects.filter(parent=parent).aggregate(m=Max("path"))["m"]
+        number = int(last[-scope.STEP :]) + 1 if last else 1
+        path = scope.child_path(parent.path, number)
+    area = Area.objects.create(
+        kind=kind,
+        name=name,
+        code=code,
+        parent=parent,
+        path=path,
+        depth=len(path) // scope.STEP,
+        grid_level=grid_level,
+        compound=compound,
+    )
+    audit_record(
+        actor=actor, action="area.create", obj=area, area_path=area.path, fields=["name", "code"]
+    )
+    return area
+
+
+@transaction.atomic
+def area_rename(*, actor: Any, area: Area, name: str) -> Area:
+    _require(actor, Perm.AREA_MANAGE, area.path)
+    errors: dict[str, list[str]] = {}
+    name = _text(errors, "name", name, 100, required=True)
+    _raise(errors)
+    if name != area.name:
+        area.name = name
+        area.save(update_fields=["name", "updated_at"])
+        audit_record(
+            actor=actor, action="area.rename", obj=area, area_path=area.path, fields=["name"]
+        )
+        if area.kind in (AreaKind.BUILDING, AreaKind.COMPOUND):
+            _refresh_addresses(area)
+    return area
+
+
+def _refresh_addresses(area: Area) -> None:
+    buildings = [area] if area.kind == AreaKind.BUILDING else list(area.buildings.all())
+    for building in buildings:
+        for household in Household.objects.filter(building=building):
+            household.address = address_of(building, household.unit, household.room)
+            household.save(update_fields=["address", "updated_at"])
+
+
+# --- households ------------------------------------------------------------------------------
+
+
+def _check_dwelling(
+    errors: dict[str, list[str]], building: Area | None, unit: str, room: str, exclude: int | None
+) -> None:
+    if building is None or building.kind != AreaKind.BUILDING:
+        errors.setdefault("building", []).append(_("Choose a building."))
+        return
+    taken = Household.objects.filter(building=building, unit=unit, room=room).exclude(
+        status=HouseholdStatus.CLOSED
+    )
+    if exclude:
+        taken = taken.exclude(pk=exclude)
+    if taken.exists():
+        errors.setdefault("room", []).append(
+            _("Another registered household already lives at this unit and room.")
+        )
+
+
+@transaction.atomic
+def household_create(
+    *,
+    actor: Any,
+    building: Area,
+    unit: str = "",
+    room: str,
+    notes: str = "",
+    status: str = HouseholdStatus.ACTIVE,
+) -> Household:
+    _require(actor, Perm.REGISTER_EDIT, building.path)
+    errors: dict[str, list[str]] = {}
+    unit = _text(errors, "unit", unit, UNIT_MAX)
+    room = _text(errors, "room", room, ROOM_MAX, required=True)
+    notes = _text(errors, "notes", notes, NOTES_MAX)
+    if status not in HouseholdStatus.values:
+        errors.setdefault("status", []).append(_("Choose a valid status."))
+    _check_dwelling(errors, building, unit, room, exclude=None)
+    community = community_of(building) if building.kind == AreaKind.BUILDING else None
+    if community is None:
+        errors.setdefault("building", []).append(_("The building is not in a community."))
+    _raise(errors)
+    household = Household.objects.create(
+        community=community,
+        building=building,
+        unit=unit,
+        room=room,
+        area_path=building.path,
+        address=address_of(building, unit, room),
+        status=status,
+        notes=notes,
+    )
+    _record(
+        actor=actor,
+        action="household.create",
+        household=household,
+        changes={"address": [None, household.address], "status": [None, status]},
+    )
+    return household
+
+
+@transaction.atomic
+def household_update(*, actor: Any, household: Household, data: Mapping[str, Any]) -> Household:
+    """Correct unit, room, status, notes or head. Moving to another building: household_move."""
+    household = Household.objects.select_for_update().get(pk=household.pk)
+    _require(actor, Perm.REGISTER_EDIT, household.area_path)
+    errors: dict[str, list[str]] = {}
+    new: dict[str, Any] = {}
+    if "unit" in data:
+        new["unit"] = _text(errors, "unit", data["unit"], UNIT_MAX)
+    if "room" in data:
+        new["room"] = _text(errors, "room", data["room"], ROOM_MAX, required=True)
+    if "notes" in data:
+        new["notes"] = _text(errors, "notes", data["notes"], NOTES_MAX)
+    if "status" in data:
+        if data["status"] not in HouseholdStatus.values:
+            errors.setdefault("status", []).append(_("Choose a valid status."))
+        new["status"] = data["status"]
+    if "head" in data:
+        head = data["head"]
+        if head is not None and (
+            head.household_id != household.pk
+            or head.residency not in (Residency.LIVING, Residency.TENANT, Residency.AWAY)
+        ):
+            errors.setdefault("head", []).append(
+                _("The head must be a present member of this household.")
+            )
+        new["head"] = head
+    if ("unit" in new or "room" in new) and not errors:
+        _check_dwelling(
+            errors,
+            household.building,
+            new.get("unit", household.unit),
+            new.get("room", household.room),
+            exclude=household.pk,
+        )
+    _raise(errors)
+    changes = {}
+    for field, value in new.items():
+        old = getattr(household, field)
+        if old != value:
+            changes[field] = [
+                _shown(str(old) if field == "head" and old else old),
+                _shown(str(value) if field == "head" and value else value),
+            ]
+            setattr(household, field, value)
+    if not changes:
+        return household
+    household.address = address_of(household.building, household.unit, household.room)
+    household.save()
+    _record(actor=actor, action="household.update", household=household, changes=changes)
+    return household
+
+
+@transaction.atomic
+def household_move(
+    *, actor: Any, household: Household, building: Area, unit: str = "", room: str
+) -> Household:
+    """Move a household to another dwelling in the same community."""
+    household = Household.objects.select_for_update().get(pk=household.pk)
+    _require(actor, Perm.REGISTER_EDIT, household.area_path)
+    _require(actor, Perm.REGISTER_EDIT, building.path)
+    errors: dict[str, list[str]] = {}
+    unit = _text(errors, "unit", unit, UNIT_MAX)
+    room = _text(errors, "room", room, ROOM_MAX, required=True)
+    if building.kind != AreaKind.BUILDING:
+        errors.setdefault("building", []).append(_("Choose a building."))
+    elif not building.path.startswith(household.community.path):
+        errors.setdefault("building", []).append(
+            _(
+                "This building is in another community. A household moves only within its "
+                "community; register the persons there as moving in instead."
+            )
+        )
+    else:
+        _check_dwelling(errors, building, unit, room, exclude=household.pk)
+    _raise(errors)
+    old_address = household.address
+    household.building, household.unit, household.room = building, unit, room
+    household.area_path = building.path
+    household.address = address_of(building, unit, room)
+    household.save()
+    household.persons.update(area_path=building.path)
+    _record(
+        actor=actor,
+        action="household.move",
+        household=household,
+        changes={"address": [old_address, household.address]},
+    )
+    return household
+
+
+# --- persons -----------------------------------------------------------------------------------
+
+
+def _existing_with_id(index: str, exclude: int | None = None) -> Person | None:
+    found = Person.objects.select_related("household__community").filter(id_number_index=index)
+    if exclude:
+        found = found.exclude(pk=exclude)
+    return found.first()
+
+
+def _duplicate(actor: Any, existing: Person) -> DuplicatePerson:
+    if actor is None or access.can(actor, Perm.REGISTER_VIEW, existing.area_path):
+        message = _("This ID number is already registered: %(name)s, %(address)s.") % {
+            "name": existing.name,
+            "address": existing.household.address,
+        }
+    else:
+        message = _(
+            "This ID number is already registered in %(community)s, outside your area; "
+            "ask that community to move the person out first."
+        ) % {"community": existing.household.community.name}
+    return DuplicatePerson(message, existing)
+
+
+def _clean_person(data: Mapping[str, Any], *, person: Person | None, actor: Any) -> dict[str, Any]:
+    """Validate the given person fields; derive gender, birth date and search keys."""
+    errors: dict[str, list[str]] = {}
+    out: dict[str, Any] = {}
+    creating = person is None
+    if "name" in data or creating:
+        try:
+            out["name"] = identity.normalize_name(data.get("name", ""))
+            out["name_pinyin"], out["name_initials"] = pinyin_keys(out["name"])
+        except ValidationError as exc:
+            errors.setdefault("name", []).extend(exc.messages)
+    rid = None
+    if "id_number" in data or creating:
+        try:
+            rid = identity.parse_resident_id(data.get("id_number", ""))
+        except ValidationError as exc:
+            errors.setdefault("id_number", []).extend(exc.messages)
+        else:
+            out["id_number"] = rid.number
+            out["id_number_index"] = blind_index(rid.number, "person.id_number")
+            out["birth_date"] = rid.birth_date
+            out["gender"] = rid.gender
+    if rid is not None:
+        # Given gender or birth date must agree with what the ID number encodes.
+        given_gender = data.get("gender") or ""
+        if given_gender and given_gender != rid.gender:
+            errors.setdefault("gender", []).append(
+                _(
+                    "The resident ID number is a %(gender)s's (17th digit); the gender does not match."
+                )
+                % {"gender": Gender(rid.gender).label}
+            )
+        given_birth = data.get("birth_date")
+        if given_birth and given_birth != rid.birth_date:
+            errors.setdefault("birth_date", []).append(
+                _("The resident ID number gives the birth date %(date)s.")
+                % {"date": rid.birth_date.isoformat()}
+            )
+    if "phone" in data:
+        phone = (data.get("phone") or "").strip()
+        if phone:
+            try:
+                out["phone"] = identity.normalize_phone(phone)
+                out["phone_index"] = blind_index(out["phone"], "person.phone")
+            except ValidationError as exc:
+                errors.setdefault("phone", []).extend(exc.messages)
+        else:
+            out["phone"], out["phone_index"] = "", ""
+    if "ethnicity" in data:
+        code = (data.get("ethnicity") or "01").strip()
+        if code not in ETHNICITY_CODES:
+            errors.setdefault("ethnicity", []).append(_("Choose an ethnic group from the list."))
+        out["ethnicity"] = code
+    if "relation" in data:
+        if data["relation"] not in Relation.values:
+            errors.setdefault("relation", []).append(_("Choose a relation from the list."))
+        out["relation"] = data["relation"]
+    if "residency" in data:
+        if data["residency"] not in Residency.values:
+            errors.setdefault("residency", []).append(_("Choose a residency status from the list."))
+        out["residency"] = data["residency"]
+    if "moved_in_on" in data:
+        moved_in = data["moved_in_on"]
+        if moved_in and moved_in > clock.today():
+            errors.setdefault("moved_in_on", []).append(
+                _("A move-in date cannot be in the future.")
+            )
+        birth = out.get("birth_date") or (person.birth_date if person else None)
+        if moved_in and birth and moved_in < birth:
+            errors.setdefault("moved_in_on", []).append(
+                _("A move-in date cannot be before the birth date.")
+            )
+        out["moved_in_on"] = moved_in or None
+    if "notes" in data:
+        out["notes"] = _text(errors, "notes", data["notes"], NOTES_MAX)
+    if "id_number_index" in out and not errors.get("id_number"):
+        existing = _existing_with_id(out["id_number_index"], exclude=person.pk if person else None)
+        if existing is not None:
+            raise _duplicate(actor, existing)
+    _raise(errors)
+    return out
+
+
+@transaction.atomic
+def person_create(
+    *,
+    actor: Any,
+    household: Household,
+    data: Mapping[str, Any],
+    tags: Iterable[str] = (),
+) -> Person:
+    """Register a person in a household. `data` as for person_update, `name` and
+    `id_number` required; gender and birth date are derived from the ID number."""
+    household = Household.objects.select_for_update().get(pk=household.pk)
+    _require(actor, Perm.REGISTER_EDIT, household.area_path)
+    if household.status == HouseholdStatus.CLOSED:
+        raise ValidationError({"household": [_("This household is closed.")]})
+    clean = _clean_person(data, person=None, actor=actor)
+    clean.setdefault("moved_in_on", clock.today())
+    person = Person(household=household, area_path=household.area_path, **clean)
+    try:
+        with transaction.atomic():
+            person.save()
+    except IntegrityError:
+        # Lost a race with another registration of the same number.
+        existing = _existing_with_id(clean["id_number_index"])
+        if existing is None:
+            raise
+        raise _duplicate(actor, existing) from None
+    if person.relation == Relation.HEAD and household.head_id is None:
+        household.head = person
+        household.save(update_fields=["head", "updated_at"])
+    tag_objects = list(Tag.objects.filter(code__in=list(tags)))
+    PersonTag.objects.bulk_create(
+        PersonTag(person=person, tag=t, added_by=actor) for t in tag_objects
+    )
+    changes = {
+        f: [None, _shown(getattr(person, f))]
+        for f in ("name", "id_number", "phone", "relation", "residency")
+        if getattr(person, f)
+    }
+    if tag_objects:
+        changes["tags"] = [None, sorted(t.code for t in tag_objects)]
+    _record(actor=actor, action="person.create", person=person, changes=changes)
+    return person
+
+
+@transaction.atomic
+def person_update(
+    *,
+    actor: Any,
+    person: Person,
+    data: Mapping[str, Any],
+    expected_version: int | None = None,
+) -> Person:
+    """Correct a person's fields (name, id_number, phone, ethnicity, relation, residency,
+    moved_in_on, notes). `expected_version` guards against overwriting someone else's edit."""
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    _require(actor, Perm.REGISTER_EDIT, person.area_path)
+    if expected_version is not None and expected_version != person.version:
+        raise Conflict()
+    clean = _clean_person(data, person=person, actor=actor)
+    changes: dict[str, list[Any]] = {}
+    for field, value in clean.items():
+        if field in ("name_pinyin", "name_initials", "id_number_index", "phone_index"):
+            setattr(person, field, value)
+            continue
+        old = getattr(person, field)
+        old_plain = old.reveal() if isinstance(old, Sealed) else old
+        if old_plain != value:
+            changes[field] = [_shown(old), None]
+            setattr(person, field, value)
+    if not changes:
+        return person
+    person.version += 1
+    person.save()
+    person.refresh_from_db()
+    for field in changes:
+        changes[field][1] = _shown(getattr(person, field))
+    _record(actor=actor, action="person.update", person=person, changes=changes)
+    return person
+
+
+@transaction.atomic
+def person_move_out(
+    *,
+    actor: Any,
+    person: Person,
+    on_date: dt.date | None = None,
+    reason: str = Residency.MOVED_OUT,
+    note: str = "",
+) -> Person:
+    """Record that a person left the community (or died). The record stays, with history."""
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    _require(actor, Perm.REGISTER_EDIT, person.area_path)
+    errors: dict[str, list[str]] = {}
+    on_date = on_date or clock.today()
+    note = _text(errors, "note", note, 500)
+    if reason not in (Residency.MOVED_OUT, Residency.DECEASED):
+        errors.setdefault("reason", []).append(_("Choose moved out or deceased."))
+    if person.residency in (Residency.MOVED_OUT, Residency.DECEASED):
+        errors.setdefault("reason", []).append(_("This person is no longer registered here."))
+    if on_date > clock.today():
+        errors.setdefault("on_date", []).append(_("The date cannot be in the future."))
+    if person.moved_in_on and on_date < person.moved_in_on:
+        errors.setdefault("on_date", []).append(_("The date cannot be before the move-in date."))
+    _raise(errors)
+    changes = {
+        "residency": [person.residency, reason],
+        "moved_out_on": [_shown(person.moved_out_on), on_date.isoformat()],
+    }
+    person.residency = reason
+    person.moved_out_on = on_date
+    person.version += 1
+    person.save()
+    household = person.household
+    if household.head_id == person.pk:
+        household.head = None
+        household.save(update_fields=["head", "updated_at"])
+        changes["household_head"] = [person.name, None]
+    _record(
+        actor=actor,
+        action="person.move_out" if reason == Residency.MOVED_OUT else "person.deceased",
+        person=person,
+        changes=changes,
+        note=note,
+    )
+    return person
+
+
+@transaction.atomic
+def person_move_in(
+    *,
+    actor: Any,
+    person: Person,
+    household: Household,
+    relation: str = Relation.OTHER,
+    residency: str = Residency.LIVING,
+    on_date: dt.date | None = None,
+) -> Person:
+    """Move a registered person into a household (a new home, or back after moving out)."""
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    household = Household.objects.select_for_update().get(pk=household.pk)
+    _require(actor, Perm.REGISTER_EDIT, household.area_path)
+    if person.household_id != household.pk:
+        # Taking someone out of a household is an edit of where they were too.
+        _require(actor, Perm.REGISTER_EDIT, person.area_path)
+    errors: dict[str, list[str]] = {}
+    on_date = on_date or clock.today()
+    if household.status == HouseholdStatus.CLOSED:
+        errors.setdefault("household", []).append(_("This household is closed."))
+    if person.residency == Residency.DECEASED:
+        errors.setdefault("household", []).append(_("This person is recorded as deceased."))
+    if relation not in Relation.values:
+        errors.setdefault("relation", []).append(_("Choose a relation from the list."))
+    if residency not in (Residency.LIVING, Residency.TENANT):
+        errors.setdefault("residency", []).append(_("Choose living here or tenant."))
+    if on_date > clock.today():
+        errors.setdefault("on_date", []).append(_("The date cannot be in the future."))
+    _raise(errors)
+    old_household = person.household
+    changes = {
+        "household": [old_household.address, household.address],
+        "residency": [person.residency, residency],
+        "relation": [person.relation, relation],
+        "moved_in_on": [_shown(person.moved_in_on), on_date.isoformat()],
+    }
+    if old_household.head_id == person.pk and old_household.pk != household.pk:
+        old_household.head = None
+        old_household.save(update_fields=["head", "updated_at"])
+    person.household = household
+    person.area_path = household.area_path
+    person.relation, person.residency = relation, residency
+    person.moved_in_on, person.moved_out_on = on_date, None
+    person.version += 1
+    person.save()
+    if relation == Relation.HEAD and household.head_id is None:
+        household.head = person
+        household.save(update_fields=["head", "updated_at"])
+    _record(actor=actor, action="person.move_in", person=person, changes=changes)
+    return person
+
+
+@transaction.atomic
+def person_tag_set(*, actor: Any, person: Person, tag_codes: Iterable[str]) -> Person:
+    """Make the person's tags exactly `tag_codes`."""
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    _require(actor, Perm.REGISTER_EDIT, person.area_path)
+    wanted = set(tag_codes)
+    known = {t.code: t for t in Tag.objects.filter(code__in=wanted)}
+    unknown = wanted - set(known)
+    if unknown:
+        raise ValidationError(
+            {"tags": [_("Unknown tag: %(codes)s.") % {"codes": ", ".join(sorted(unknown))}]}
+        )
+    current = set(person.tags.values_list("code", flat=True))
+    if current == wanted:
+        return person
+    PersonTag.objects.filter(person=person).exclude(tag__code__in=wanted).delete()
+    PersonTag.objects.bulk_create(
+        PersonTag(person=person, tag=known[c], added_by=actor) for c in wanted - current
+    )
+    person.version += 1
+    person.save(update_fields=["version", "updated_at"])
+    _record(
+        actor=actor,
+        action="person.tags",
+        person=person,
+        changes={"tags": [sorted(current), sorted(wanted)]},
+    )
+    return person
+
+
+@transaction.atomic
+def person_reveal(*, actor: Any, person: Person, field: str, purpose: str) -> str:
+    """The full ID number or phone, for a role that may see it, with the purpose audited."""
+    if field not in SENSITIVE:
+        raise ValidationError({"field": [_("Only the ID number or the phone can be revealed.")]})
+    _require(actor, Perm.REGISTER_REVEAL, person.area_path)
+    purpose = (purpose or "").strip()
+    if len(purpose) < PURPOSE_MIN or len(purpose) > PURPOSE_MAX:
+        raise ValidationError(
+            {
+                "purpose": [
+                    _("Say why you need the full value, in %(min)d to %(max)d characters.")
+                    % {"min": PURPOSE_MIN, "max": PURPOSE_MAX}
+                ]
+            }
+        )
+    value = getattr(person, field)
+    audit_record(
+        actor=actor,
+        action="person.reveal",
+        obj=person,
+        area_path=person.area_path,
+        fields=[field],
+        purpose=purpose,
+    )
+    return value.reveal() if isinstance(value, Sealed) else ""

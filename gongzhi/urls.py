@@ -1,0 +1,14 @@
+from django.urls import include, path
+
+from gongzhi.api.main import api
+from gongzhi.core.views import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", api.urls),
+    path("", include("gongzhi.web.urls")),
+    path("", include("gongzhi.accounts.urls")),
+    path("register/", include("gongzhi.registry.urls")),
+    path("audit/", include("gongzhi.audit.urls")),
+]

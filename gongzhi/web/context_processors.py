@@ -1,0 +1,2 @@
+def workbench(request):
+    return {}
