@@ -1,23 +1,11 @@
-"""Shared test setup: a throwaway keyring and data directory, the area tree of two
-communities, and the people every test talks about (healthchecks' alice/bob style)."""
+"""Shared test setup: the area tree of two communities and the people every test talks
+about (healthchecks' alice/bob style). The throwaway keyring and data directory come from
+`gongzhi/testenv.py`, loaded before Django."""
 
-import json
-import os
-import tempfile
+import pytest
+from django.test import override_settings
 
-_DATA_DIR = tempfile.mkdtemp(prefix="gongzhi-test-")
-os.environ.setdefault("GONGZHI_DATA_DIR", _DATA_DIR)
-if "GONGZHI_KEYRING" not in os.environ:
-    from gongzhi.core.crypto import Keyring
-
-    os.environ["GONGZHI_KEYRING"] = json.dumps(
-        Keyring.generate(os.environ.get("GONGZHI_CIPHER", "aes-256-gcm")).to_dict()
-    )
-
-import pytest  # noqa: E402
-from django.test import override_settings  # noqa: E402
-
-from gongzhi.testing import World, build_world  # noqa: E402
+from gongzhi.testing import World, build_world
 
 
 @pytest.fixture(autouse=True, scope="session")

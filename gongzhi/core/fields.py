@@ -63,9 +63,19 @@ class Sealed:
 class EncryptedTextField(models.TextField):
     """Text encrypted with the keyring's active key; `purpose` is bound to the token."""
 
-    def __init__(self, *args: Any, purpose: str, mask: str = "all", **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        purpose: str,
+        mask: str = "all",
+        blind_index_field: str = "",
+        **kwargs: Any,
+    ):
         self.purpose = purpose
         self.mask = mask
+        # The column holding this value's blind index (same purpose), kept by services and
+        # recomputed by `gongzhi keys reindex`.
+        self.blind_index_field = blind_index_field
         kwargs.setdefault("blank", True)
         kwargs.setdefault("default", "")
         super().__init__(*args, **kwargs)
@@ -74,6 +84,8 @@ class EncryptedTextField(models.TextField):
         name, path, args, kwargs = super().deconstruct()
         kwargs["purpose"] = self.purpose
         kwargs["mask"] = self.mask
+        if self.blind_index_field:
+            kwargs["blind_index_field"] = self.blind_index_field
         return name, path, args, kwargs
 
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> Sealed | str:

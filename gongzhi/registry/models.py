@@ -162,10 +162,15 @@ class Person(BaseModel):
     gender = models.CharField(_("gender"), max_length=8, choices=Gender.choices)
     birth_date = models.DateField(_("birth date"))
     id_number = EncryptedTextField(
-        _("resident ID number"), purpose="person.id_number", mask="id_number"
+        _("resident ID number"),
+        purpose="person.id_number",
+        mask="id_number",
+        blind_index_field="id_number_index",
     )
     id_number_index = models.CharField(max_length=32, blank=True)
-    phone = EncryptedTextField(_("phone"), purpose="person.phone", mask="phone")
+    phone = EncryptedTextField(
+        _("phone"), purpose="person.phone", mask="phone", blind_index_field="phone_index"
+    )
     phone_index = models.CharField(max_length=32, blank=True, db_index=True)
     ethnicity = models.CharField(_("ethnicity"), max_length=2, default="01")
     relation = models.CharField(
