@@ -3,6 +3,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
+from django_otp import user_has_device
 
 from gongzhi.accounts.services import requires_second_factor
 
@@ -11,7 +12,8 @@ _OPEN_PREFIXES = ("/static/", "/i18n/", "/healthz", "/login", "/logout", "/accou
 
 
 class SecondFactorMiddleware:
-    """Auditors and system administrators pass TOTP before anything else is served."""
+    """Auditors and system administrators, and anyone who enrolled a device, pass TOTP
+    before anything else is served."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
@@ -23,7 +25,7 @@ class SecondFactorMiddleware:
             and user.is_authenticated
             and not request.path.startswith(_OPEN_PREFIXES)
             and not user.is_verified()
-            and requires_second_factor(user)
+            and (requires_second_factor(user) or user_has_device(user))
         ):
             if request.path.startswith("/api/"):
                 return JsonResponse(

@@ -96,13 +96,20 @@ def membership_revoke(*, membership: Membership, actor: Any = None) -> Membershi
 
 def _hash_secret(secret: str) -> str:
     # The secret is 32 random bytes: a fast hash is enough, a slow one buys nothing.
-    return hashlib.sha256(secret.encode("ascii")).hexdigest()
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
 @transaction.atomic
 def api_key_issue(*, membership: Membership, name: str, actor: Any = None) -> tuple[ApiKey, str]:
-    """A new key acting as `membership`. The returned text is the only copy of the key."""
+    """A new key acting as `membership`. The returned text is the only copy of the key.
+
+    Not for auditors and administrators: their roles need a second factor at every
+    sign-in, which a key would bypass."""
     _require_manager(actor, membership.area)
+    if membership.role in SECOND_FACTOR_ROLES:
+        raise ValidationError(
+            {"membership": [_("Roles that need a second factor cannot have API keys.")]}
+        )
     prefix = secrets.token_hex(4)
     secret = secrets.token_urlsafe(32)
     key = ApiKey.objects.create(
@@ -139,6 +146,8 @@ def api_key_authenticate(raw: str) -> Membership | None:
         return None
     membership = key.membership
     if not membership.is_active or not membership.user.is_active:
+        return None
+    if membership.role in SECOND_FACTOR_ROLES:
         return None
     if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)

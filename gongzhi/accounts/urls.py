@@ -1,2 +1,10 @@
+from django.urls import path
+
+from gongzhi.accounts import views
+
 app_name = "accounts"
-urlpatterns: list = []
+urlpatterns = [
+    path("login/", views.sign_in, name="login"),
+    path("logout/", views.sign_out, name="logout"),
+    path("account/2fa/", views.second_factor, name="second_factor"),
+]

@@ -1,3 +1,124 @@
-from ninja import NinjaAPI
+"""The REST API at `/api/v1/`: OpenAPI at `openapi.json`, interactive docs at `docs`.
 
-api = NinjaAPI(title="Gongzhi API", version="1", urls_namespace="api")
+Each app owns its router (`<app>/api.py`); this module mounts them, sets the two ways in
+(`auth.py`) on every operation and turns every error into `{"code", "message", "fields"}`
+(`errors.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseNotAllowed,
+    JsonResponse,
+)
+from django.urls import URLPattern, URLResolver, path
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI, Router
+
+from gongzhi.api import errors
+from gongzhi.api.auth import api_key_auth, session_auth
+from gongzhi.core.errors import NotFound
+from gongzhi.registry.api import router as registry_router
+
+DESCRIPTION = """\
+The register of Gongzhi (共治): areas, households and persons, scoped to the caller's
+memberships. Personal data (resident ID number, phone) is always masked; the full value
+comes only from `POST /persons/{id}/reveal`, with a purpose, and is audited.
+
+**Authentication**: an integration sends `X-API-Key: gz_<prefix>_<secret>` (issued with
+`gongzhi apikey issue`); the key acts only as its one membership (a role on one node). The
+workbench uses its signed-in session, with the CSRF token (`X-CSRFToken`) on writes.
+
+**Errors** always have the body `{"code": str, "message": str, "fields": {field: [str]}}`;
+`message` is in the user's language (Chinese by default).
+"""
+
+
+class GongzhiAPI(NinjaAPI):
+    def create_response(
+        self,
+        request: HttpRequest,
+        data: Any,
+        *,
+        status: int | None = None,
+        temporal_response: HttpResponse | None = None,
+    ) -> HttpResponse:
+        response = super().create_response(
+            request, data, status=status, temporal_response=temporal_response
+        )
+        # Answers hold (masked) personal data: no shared or browser cache keeps them.
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def _get_urls(self) -> list[URLPattern | URLResolver]:
+        urls = []
+        for url in super()._get_urls():
+            if isinstance(url, URLPattern) and url.name == "api-root":
+                continue  # ninja's root raises Http404 (an HTML page); a JSON index instead
+            if isinstance(url, URLPattern):
+                url.callback = self._json_not_allowed(url.callback)
+            urls.append(url)
+        return [*urls, path("", self._index, name="api-root")]
+
+    def _json_not_allowed(self, view: Callable[..., HttpResponseBase]) -> Callable[..., Any]:
+        """ninja answers a method a path lacks with a plain-text 405; give the error shape."""
+
+        @wraps(view)  # keeps csrf_exempt: ninja's auth does the CSRF check
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            response = view(request, *args, **kwargs)
+            if isinstance(response, HttpResponseNotAllowed):
+                message = _("This method is not allowed here.")
+                allowed = response["Allow"]
+                response = self.create_response(
+                    request, errors.error_body("method_not_allowed", message), status=405
+                )
+                response["Allow"] = allowed
+            return response
+
+        return wrapped
+
+    def _index(self, request: HttpRequest) -> JsonResponse:
+        root = request.path
+        return JsonResponse(
+            {
+                "title": self.title,
+                "version": self.version,
+                "openapi": f"{root}{self.openapi_url.lstrip('/')}",
+                "docs": f"{root}{(self.docs_url or '').lstrip('/')}",
+            }
+        )
+
+
+api = GongzhiAPI(
+    title="Gongzhi API",
+    version="1",
+    description=DESCRIPTION,
+    urls_namespace="api",
+    auth=[api_key_auth, session_auth],
+)
+errors.install(api)
+
+api.add_router("/", registry_router)
+
+# Last, so that it matches only what no operation does: a JSON 404, not Django's page.
+_fallback = Router()
+
+
+@_fallback.api_operation(
+    ["GET", "POST", "PUT", "PATCH", "DELETE"],
+    "/{path:rest}",
+    auth=None,
+    include_in_schema=False,
+)
+def unknown_path(request: HttpRequest, rest: str) -> None:
+    raise NotFound()
+
+
+api.add_router("/", _fallback)

@@ -1,2 +1,9 @@
+from django.urls import path
+
+from gongzhi.audit import views
+
 app_name = "audit"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.log, name="log"),
+    path("verify/", views.verify, name="verify"),
+]

@@ -262,3 +262,59 @@ def scope_summary_for(*, user: Any, area: Area | None = None) -> ScopeSummary:
         persons=persons.count(),
         elderly_alone=persons.filter(tags__code="elderly_alone").count(),
     )
+
+
+@dataclass(frozen=True)
+class PersonFilters:
+    q: str = ""  # as person_search_for: full ID number, full phone, name, pinyin
+    household_id: int | None = None
+    tag: str = ""
+    residency: str = ""
+
+
+def person_list_for(*, user: Any, filters: PersonFilters | None = None) -> QuerySet[Person]:
+    """Persons the user may see, filtered; an out-of-scope household is NotFound."""
+    filters = filters or PersonFilters()
+    if filters.q:
+        people = person_search_for(user=user, q=filters.q)
+    else:
+        people = access.restrict(Person.objects.all(), user, Perm.REGISTER_VIEW, "area_path")
+    if filters.household_id is not None:
+        household = household_get_for(user=user, household_id=filters.household_id)
+        people = people.filter(household=household)
+    if filters.tag:
+        people = people.filter(tags__code=filters.tag)
+    if filters.residency:
+        people = people.filter(residency=filters.residency)
+    return (
+        people.select_related("household")
+        .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("sort", "code")))
+        .order_by("area_path", "household_id", "birth_date", "pk")
+    )
+
+
+def area_names_by_id(area_ids: Any) -> dict[int, str]:
+    """`{id: name}` for labels (a user's memberships in the navbar); no scope: names only."""
+    ids = [i for i in area_ids if i is not None]
+    if not ids:
+        return {}
+    return dict(Area.objects.filter(pk__in=ids).values_list("pk", "name"))
+
+
+def grid_options_for(*, user: Any) -> list[tuple[Any, Any]]:
+    """Grids the user may see, as form choices: indented by level, grouped by community
+    when the user sees more than one community."""
+    grids = list(area_list_for(user=user, kind=AreaKind.GRID))
+    communities = list(area_list_for(user=user, kind=AreaKind.COMMUNITY))
+
+    def option(grid: Area) -> tuple[int, str]:
+        return grid.pk, "\u3000" * ((grid.grid_level or 1) - 1) + grid.name
+
+    if len(communities) <= 1:
+        return [option(g) for g in grids]
+    groups: list[tuple[Any, Any]] = []
+    for community in communities:
+        members = [option(g) for g in grids if g.path.startswith(community.path)]
+        if members:
+            groups.append((community.name, members))
+    return groups

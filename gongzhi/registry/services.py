@@ -8,6 +8,7 @@ keeps the register's history and appends to the audit log in one transaction.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -46,6 +47,8 @@ ROOM_MAX = 20
 PURPOSE_MIN = 4
 PURPOSE_MAX = 200
 SENSITIVE = ("id_number", "phone")
+# C0 controls except tab and newlines, and DEL: PostgreSQL refuses NUL outright.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -60,6 +63,9 @@ def _text(
     errors: dict[str, list[str]], field: str, value: Any, max_len: int, required: bool = False
 ) -> str:
     text = ("" if value is None else str(value)).strip()
+    if _CONTROL.search(text):
+        errors.setdefault(field, []).append(_("Control characters (such as NUL) are not allowed."))
+        text = _CONTROL.sub("", text)
     if required and not text:
         errors.setdefault(field, []).append(_("This field is required."))
     if len(text) > max_len:
@@ -520,7 +526,13 @@ def person_create(
     if person.relation == Relation.HEAD and household.head_id is None:
         household.head = person
         household.save(update_fields=["head", "updated_at"])
-    tag_objects = list(Tag.objects.filter(code__in=list(tags)))
+    wanted = set(tags)
+    tag_objects = list(Tag.objects.filter(code__in=wanted))
+    unknown = wanted - {t.code for t in tag_objects}
+    if unknown:
+        raise ValidationError(
+            {"tags": [_("Unknown tag: %(codes)s.") % {"codes": ", ".join(sorted(unknown))}]}
+        )
     PersonTag.objects.bulk_create(
         PersonTag(person=person, tag=t, added_by=actor) for t in tag_objects
     )

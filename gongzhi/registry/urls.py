@@ -1,2 +1,31 @@
+from django.urls import path
+from django.views.generic import RedirectView
+
+from gongzhi.registry import views
+
 app_name = "registry"
-urlpatterns: list = []
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="registry:household_list"), name="index"),
+    path("areas/", views.area_tree, name="area_tree"),
+    path("areas/<int:area_id>/", views.area_children, name="area_children"),
+    path("households/", views.household_list, name="household_list"),
+    path("households/new/", views.household_create, name="household_create"),
+    path("households/<int:household_id>/", views.household_detail, name="household_detail"),
+    path("households/<int:household_id>/edit/", views.household_edit, name="household_edit"),
+    path("households/<int:household_id>/move/", views.household_move, name="household_move"),
+    path(
+        "households/<int:household_id>/persons/new/",
+        views.person_create,
+        name="person_create",
+    ),
+    path("persons/<int:person_id>/", views.person_detail, name="person_detail"),
+    path("persons/<int:person_id>/edit/", views.person_edit, name="person_edit"),
+    path("persons/<int:person_id>/move-out/", views.person_move_out, name="person_move_out"),
+    path("persons/<int:person_id>/move-in/", views.person_move_in, name="person_move_in"),
+    path("persons/<int:person_id>/tags/", views.person_tags, name="person_tags"),
+    path(
+        "persons/<int:person_id>/reveal/<str:field>/",
+        views.person_reveal,
+        name="person_reveal",
+    ),
+]

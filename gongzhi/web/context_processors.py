@@ -1,2 +1,41 @@
-def workbench(request):
-    return {}
+"""What every workbench page needs: the user's roles and which sections they may open."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from django.http import HttpRequest
+
+from gongzhi.accounts import access
+from gongzhi.accounts.models import Role
+from gongzhi.accounts.policy import Perm
+from gongzhi.registry.selectors import area_names_by_id
+
+
+def workbench(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+
+    @cache
+    def roles() -> list[dict[str, str]]:
+        """`[{"role": "网格员", "area": "第一网格"}, …]`, computed only if a page shows it."""
+        grants = access.grants(user)
+        names = area_names_by_id({g.area_id for g in grants})
+        order = {value: index for index, value in enumerate(Role.values)}
+        return [
+            {"role": str(Role(g.role).label), "area": names.get(g.area_id, "")}
+            for g in sorted(grants, key=lambda g: (order.get(g.role, 99), g.path))
+            if g.role in order
+        ]
+
+    return {
+        "nav": {
+            "areas": access.can(user, Perm.AREA_VIEW),
+            "register": access.can(user, Perm.REGISTER_VIEW),
+            "register_edit": access.can(user, Perm.REGISTER_EDIT),
+            "audit": access.can(user, Perm.AUDIT_VIEW),
+        },
+        "user_roles": roles,
+    }

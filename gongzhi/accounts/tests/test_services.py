@@ -109,3 +109,15 @@ def test_revoking_a_membership_revokes_its_keys(world):
     _key, raw = api_key_issue(membership=_membership(world), name="k")
     membership_revoke(membership=_membership(world))
     assert api_key_authenticate(raw) is None
+
+
+@pytest.mark.parametrize("role", [Role.AUDITOR, Role.SYSTEM_ADMIN])
+def test_roles_that_need_a_second_factor_get_no_api_keys(world, role):
+    membership = Membership.objects.get(user=world.by_role[role], role=role)
+    with pytest.raises(ValidationError):
+        api_key_issue(membership=membership, name="k")
+
+
+def test_non_ascii_secret_is_simply_not_a_key(world):
+    key, _raw = api_key_issue(membership=_membership(world), name="k")
+    assert api_key_authenticate(f"gz_{key.prefix}_密钥") is None

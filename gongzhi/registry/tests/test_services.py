@@ -388,3 +388,19 @@ def test_only_personal_fields_can_be_revealed(world):
         services.person_reveal(
             actor=world.grid_worker_a, person=world.person_a1, field="name", purpose="核实身份信息"
         )
+
+
+def test_control_characters_are_refused_with_the_field_named(world):
+    with pytest.raises(ValidationError) as info:
+        services.person_update(actor=None, person=world.person_a1, data={"notes": "a\x00b"})
+    assert "notes" in errors_of(info)
+
+
+def test_unknown_tags_on_create_are_refused_and_nothing_is_saved(world):
+    persons = Person.objects.count()
+    with pytest.raises(ValidationError) as info:
+        services.person_create(
+            actor=None, household=world.household_a1, data=new_person_data(), tags=["nope"]
+        )
+    assert "tags" in errors_of(info)
+    assert Person.objects.count() == persons

@@ -1,0 +1,111 @@
+"""The API describes itself, and every answer outside an operation keeps the error shape."""
+
+from gongzhi.api.main import api
+from gongzhi.api.tests.conftest import assert_error
+
+OPERATIONS = {
+    ("get", "/api/v1/areas"): "area_list",
+    ("post", "/api/v1/areas"): "area_create",
+    ("get", "/api/v1/areas/{area_id}"): "area_get",
+    ("patch", "/api/v1/areas/{area_id}"): "area_update",
+    ("get", "/api/v1/households"): "household_list",
+    ("post", "/api/v1/households"): "household_create",
+    ("get", "/api/v1/households/{household_id}"): "household_get",
+    ("patch", "/api/v1/households/{household_id}"): "household_update",
+    ("post", "/api/v1/households/{household_id}/move"): "household_move",
+    ("get", "/api/v1/persons"): "person_list",
+    ("post", "/api/v1/persons"): "person_create",
+    ("get", "/api/v1/persons/{person_id}"): "person_get",
+    ("patch", "/api/v1/persons/{person_id}"): "person_update",
+    ("post", "/api/v1/persons/{person_id}/move-out"): "person_move_out",
+    ("post", "/api/v1/persons/{person_id}/move-in"): "person_move_in",
+    ("put", "/api/v1/persons/{person_id}/tags"): "person_tags_set",
+    ("post", "/api/v1/persons/{person_id}/reveal"): "person_reveal",
+    ("get", "/api/v1/tags"): "tag_list",
+}
+
+
+def test_openapi_json_is_served_without_signing_in_and_lists_every_operation(client, db):
+    response = client.get("/api/v1/openapi.json")
+
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["info"]["title"] == "Gongzhi API"
+    assert schema["info"]["version"] == "1"
+    found = {
+        (method, path): op["operationId"]
+        for path, ops in schema["paths"].items()
+        for method, op in ops.items()
+    }
+    assert found == OPERATIONS
+
+
+def test_every_operation_requires_the_key_or_the_session(db):
+    schema = api.get_openapi_schema()
+    schemes = schema["components"]["securitySchemes"]
+
+    assert schemes["ApiKeyAuth"] == {"type": "apiKey", "in": "header", "name": "X-API-Key"}
+    assert schemes["SessionAuth"]["in"] == "cookie"
+    for ops in schema["paths"].values():
+        for op in ops.values():
+            assert {next(iter(s)) for s in op["security"]} == {"ApiKeyAuth", "SessionAuth"}
+
+
+def test_every_operation_documents_the_error_shape(client, db):
+    schema = client.get("/api/v1/openapi.json").json()
+
+    for ops in schema["paths"].values():
+        for op in ops.values():
+            for status in ("401", "404", "422"):
+                ref = op["responses"][status]["content"]["application/json"]["schema"]["$ref"]
+                assert ref.endswith("/ErrorOut")
+
+
+def test_person_schema_says_personal_data_is_masked(db):
+    person = api.get_openapi_schema()["components"]["schemas"]["PersonOut"]["properties"]
+
+    assert "masked" in person["id_number"]["description"]
+    assert "masked" in person["phone"]["description"]
+
+
+def test_docs_are_served(client, db):
+    response = client.get("/api/v1/docs")
+
+    assert response.status_code == 200
+    assert b"openapi.json" in response.content
+
+
+def test_api_root_is_a_json_index(client, db):
+    response = client.get("/api/v1/")
+
+    assert response.status_code == 200
+    assert response.json()["openapi"] == "/api/v1/openapi.json"
+    assert response.json()["docs"] == "/api/v1/docs"
+
+
+def test_unknown_api_path_is_a_json_404(client, db):
+    assert_error(client.get("/api/v1/no/such/thing"), 404, "not_found")
+
+
+def test_wrong_method_is_a_json_405(client, world):
+    client.force_login(world.grid_worker_a)
+
+    response = client.delete(f"/api/v1/persons/{world.person_a1.pk}")
+
+    body = assert_error(response, 405, "method_not_allowed")
+    assert body["fields"] == {}
+    assert "GET" in response["Allow"]
+
+
+def test_answers_are_never_cached(client, world):
+    client.force_login(world.grid_worker_a)
+
+    assert client.get("/api/v1/persons")["Cache-Control"] == "no-store"
+    assert client.get("/api/v1/persons/0")["Cache-Control"] == "no-store"
+
+
+def test_healthz_answers_probes(client, db):
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}

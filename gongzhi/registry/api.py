@@ -1,0 +1,582 @@
+"""The register over REST: areas, households, persons, tags.
+
+Thin operations: parse the request, call one selector or service, return. Objects by id
+come only from the `*_get_for` selectors (missing and out-of-scope alike are 404); every
+write goes through `registry.services`, which checks the permission, validates and audits.
+Resident ID numbers and phones are always the masked text; the full value only comes from
+`reveal`, with a purpose, for roles that may see it.
+"""
+
+import datetime as dt
+import re
+from typing import Annotated, Any, Literal
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema, Status
+from ninja.pagination import LimitOffsetPagination, paginate
+from pydantic import ConfigDict, field_validator
+from pydantic_core import PydanticCustomError
+
+from gongzhi.core.errors import NotFound
+from gongzhi.core.identity import NAME_MAX
+from gongzhi.registry import selectors, services
+from gongzhi.registry.models import (
+    AreaKind,
+    Gender,
+    HouseholdStatus,
+    Person,
+    Relation,
+    Residency,
+)
+
+router = Router(tags=["register"])
+
+PAGE_DEFAULT = 50
+PAGE_MAX = 200
+ID_MAX = 2**63 - 1  # the largest id a database holds; beyond it a filter fails, not misses
+OFFSET_MAX = 2**31 - 1  # past it the database refuses the number rather than answering []
+QUERY_MAX = 100
+TAG_MAX = 40
+ID_NUMBER_MAX = 32  # 18 characters, with room for the spaces and dashes people type
+PHONE_MAX = 32
+
+
+# An object's id in a query or a body.
+Id = Annotated[int, Field(ge=1, le=ID_MAX)]
+
+
+class Page(LimitOffsetPagination):
+    """`?limit=&offset=` → `{"items": [...], "count": total}`; at most 200 a page."""
+
+    class Input(Schema):
+        limit: int = Field(PAGE_DEFAULT, ge=1, le=PAGE_MAX)
+        offset: int = Field(0, ge=0, le=OFFSET_MAX)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_limit=PAGE_MAX, **kwargs)
+
+
+# --- schemas -----------------------------------------------------------------------------------
+
+
+# C0 control characters but tab and newlines: PostgreSQL refuses NUL in text outright.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class Clean(Schema):
+    """Text in a request carries no control characters."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(t, str) and _CONTROL.search(t) for t in texts):
+            raise PydanticCustomError("control_characters", "control characters are not allowed")
+        return value
+
+
+class In(Clean):
+    """Request bodies: unknown fields are refused, choices arrive as plain values."""
+
+    model_config = ConfigDict(extra="forbid", use_enum_values=True)
+
+
+class ExistingOut(Schema):
+    id: int
+    url: str
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+    fields: dict[str, list[str]]
+    existing: ExistingOut | None = None
+
+
+_ERRORS: dict[int, Any] = {code: ErrorOut for code in (400, 401, 403, 404, 422)}
+_WRITE_ERRORS: dict[int, Any] = {**_ERRORS, 409: ErrorOut}
+
+
+class AreaOut(Schema):
+    id: int
+    kind: str
+    name: str
+    code: str
+    parent_id: int | None
+    compound_id: int | None
+    grid_level: int | None
+
+
+class AreaFiltersIn(Clean):
+    kind: AreaKind | None = None
+    parent_id: Id | None = None
+
+
+class AreaCreateIn(In):
+    parent: Id = Field(description="id of the node above")
+    kind: AreaKind
+    name: str = Field(max_length=100)
+    code: str = Field(max_length=40)
+    compound: Id | None = Field(None, description="buildings only: id of their compound")
+
+
+class AreaUpdateIn(In):
+    name: str = Field(max_length=100)
+
+
+class HouseholdOut(Schema):
+    id: int
+    community_id: int
+    building_id: int
+    unit: str
+    room: str
+    address: str
+    status: str
+    head_id: int | None
+    notes: str
+    updated_at: dt.datetime
+
+
+class HouseholdFiltersIn(Clean):
+    q: str = Field("", max_length=QUERY_MAX, description="address, or a member's name, ID, phone")
+    area_id: Id | None = Field(None, description="a grid, community, building … in scope")
+    tag: str = Field("", max_length=TAG_MAX, description="a present member has this tag")
+    status: HouseholdStatus | None = None
+
+
+class HouseholdCreateIn(In):
+    building: Id = Field(description="id of the building")
+    unit: str = Field("", max_length=services.UNIT_MAX)
+    room: str = Field(max_length=services.ROOM_MAX)
+    status: HouseholdStatus = HouseholdStatus.ACTIVE
+    notes: str = Field("", max_length=services.NOTES_MAX)
+
+
+class HouseholdUpdateIn(In):
+    unit: str | None = Field(None, max_length=services.UNIT_MAX)
+    room: str | None = Field(None, max_length=services.ROOM_MAX)
+    status: HouseholdStatus | None = None
+    notes: str | None = Field(None, max_length=services.NOTES_MAX)
+    head: Id | None = Field(None, description="id of a present member, or null for none")
+
+
+class HouseholdMoveIn(In):
+    building: Id = Field(description="id of a building in the same community")
+    unit: str = Field("", max_length=services.UNIT_MAX)
+    room: str = Field(max_length=services.ROOM_MAX)
+
+
+class PersonOut(Schema):
+    id: int
+    household_id: int
+    address: str
+    name: str
+    gender: str
+    birth_date: dt.date
+    id_number: str = Field(description="always masked")
+    phone: str = Field(description="always masked")
+    ethnicity: str
+    relation: str
+    residency: str
+    moved_in_on: dt.date | None
+    moved_out_on: dt.date | None
+    tags: list[str]
+    notes: str
+    version: int
+
+    @staticmethod
+    def resolve_address(obj: Person) -> str:
+        return obj.household.address
+
+    @staticmethod
+    def resolve_id_number(obj: Person) -> str:
+        return str(obj.id_number)  # Sealed: its text is the mask
+
+    @staticmethod
+    def resolve_phone(obj: Person) -> str:
+        return str(obj.phone)
+
+    @staticmethod
+    def resolve_tags(obj: Person) -> list[str]:
+        return [tag.code for tag in obj.tags.all()]
+
+
+class PersonFiltersIn(Clean):
+    q: str = Field(
+        "", max_length=QUERY_MAX, description="full ID number, full phone, name or its pinyin"
+    )
+    household_id: Id | None = None
+    tag: str = Field("", max_length=TAG_MAX)
+    residency: Residency | None = None
+
+
+class PersonCreateIn(In):
+    household: Id = Field(description="id of the household")
+    name: str = Field(max_length=NAME_MAX)
+    id_number: str = Field(max_length=ID_NUMBER_MAX)
+    phone: str = Field("", max_length=PHONE_MAX)
+    gender: Gender | None = Field(None, description="checked against the ID number")
+    birth_date: dt.date | None = Field(None, description="checked against the ID number")
+    ethnicity: str = Field("01", max_length=2, description="GB 3304 code")
+    relation: Relation = Relation.OTHER
+    residency: Residency = Residency.LIVING
+    moved_in_on: dt.date | None = None
+    notes: str = Field("", max_length=services.NOTES_MAX)
+
+
+class PersonUpdateIn(In):
+    name: str | None = Field(None, max_length=NAME_MAX)
+    id_number: str | None = Field(None, max_length=ID_NUMBER_MAX)
+    phone: str | None = Field(None, max_length=PHONE_MAX)
+    ethnicity: str | None = Field(None, max_length=2)
+    relation: Relation | None = None
+    residency: Residency | None = None
+    moved_in_on: dt.date | None = None
+    notes: str | None = Field(None, max_length=services.NOTES_MAX)
+    version: int | None = Field(
+        None, ge=1, le=ID_MAX, description="the version you read; 409 if someone changed it"
+    )
+
+
+class MoveOutIn(In):
+    on_date: dt.date | None = Field(None, description="default today")
+    reason: Literal["moved_out", "deceased"] = "moved_out"
+    note: str = Field("", max_length=500)
+
+
+class MoveInIn(In):
+    household: Id = Field(description="id of the household moved into")
+    relation: Relation = Relation.OTHER
+    residency: Literal["living", "tenant"] = "living"
+    on_date: dt.date | None = Field(None, description="default today")
+
+
+class TagsIn(In):
+    tags: list[Annotated[str, Field(max_length=TAG_MAX)]] = Field(
+        max_length=50, description="tag codes; replaces the person's tags"
+    )
+
+
+class RevealIn(In):
+    field: Literal["id_number", "phone"]
+    purpose: str = Field(max_length=services.PURPOSE_MAX, description="why; kept in the audit log")
+
+
+class RevealOut(Schema):
+    field: str
+    value: str
+
+
+class TagOut(Schema):
+    code: str
+    name: str
+    name_en: str
+
+
+def _ref(field: str, get: Any, **kwargs: Any) -> Any:
+    """An object named by id in a request body; missing or out of scope is an error on
+    that field, worded the same for both."""
+    try:
+        return get(**kwargs)
+    except NotFound:
+        raise ValidationError({field: [_("No such record in your area.")]}) from None
+
+
+# --- areas -------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/areas",
+    response={200: list[AreaOut], **_ERRORS},
+    operation_id="area_list",
+    url_name="area_list",
+    tags=["areas"],
+)
+@paginate(Page)
+def area_list(request: HttpRequest, filters: Query[AreaFiltersIn]) -> Any:
+    """Areas the caller may see, in tree order."""
+    return selectors.area_list_for(
+        user=request.user, kind=filters.kind or "", parent_id=filters.parent_id
+    )
+
+
+@router.get(
+    "/areas/{area_id}",
+    response={200: AreaOut, **_ERRORS},
+    operation_id="area_get",
+    url_name="area_get",
+    tags=["areas"],
+)
+def area_get(request: HttpRequest, area_id: int) -> Any:
+    return selectors.area_get_for(user=request.user, area_id=area_id)
+
+
+@router.post(
+    "/areas",
+    response={201: AreaOut, **_WRITE_ERRORS},
+    operation_id="area_create",
+    tags=["areas"],
+)
+def area_create(request: HttpRequest, payload: AreaCreateIn) -> Any:
+    """Add a node under `parent` (needs area.manage there)."""
+    user = request.user
+    parent = _ref("parent", selectors.area_get_for, user=user, area_id=payload.parent)
+    compound = None
+    if payload.compound is not None:
+        compound = _ref("compound", selectors.area_get_for, user=user, area_id=payload.compound)
+    area = services.area_create(
+        actor=user,
+        parent=parent,
+        kind=payload.kind,
+        name=payload.name,
+        code=payload.code,
+        compound=compound,
+    )
+    return Status(201, area)
+
+
+@router.patch(
+    "/areas/{area_id}",
+    response={200: AreaOut, **_WRITE_ERRORS},
+    operation_id="area_update",
+    tags=["areas"],
+)
+def area_update(request: HttpRequest, area_id: int, payload: AreaUpdateIn) -> Any:
+    """Rename (needs area.manage on the node)."""
+    area = selectors.area_get_for(user=request.user, area_id=area_id)
+    return services.area_rename(actor=request.user, area=area, name=payload.name)
+
+
+# --- households --------------------------------------------------------------------------------
+
+
+@router.get(
+    "/households",
+    response={200: list[HouseholdOut], **_ERRORS},
+    operation_id="household_list",
+    url_name="household_list",
+    tags=["households"],
+)
+@paginate(Page)
+def household_list(request: HttpRequest, filters: Query[HouseholdFiltersIn]) -> Any:
+    return selectors.household_list_for(
+        user=request.user,
+        filters=selectors.HouseholdFilters(
+            q=filters.q, area_id=filters.area_id, tag=filters.tag, status=filters.status or ""
+        ),
+    )
+
+
+@router.get(
+    "/households/{household_id}",
+    response={200: HouseholdOut, **_ERRORS},
+    operation_id="household_get",
+    url_name="household_get",
+    tags=["households"],
+)
+def household_get(request: HttpRequest, household_id: int) -> Any:
+    return selectors.household_get_for(user=request.user, household_id=household_id)
+
+
+@router.post(
+    "/households",
+    response={201: HouseholdOut, **_WRITE_ERRORS},
+    operation_id="household_create",
+    tags=["households"],
+)
+def household_create(request: HttpRequest, payload: HouseholdCreateIn) -> Any:
+    building = _ref("building", selectors.area_get_for, user=request.user, area_id=payload.building)
+    household = services.household_create(
+        actor=request.user,
+        building=building,
+        unit=payload.unit,
+        room=payload.room,
+        status=payload.status,
+        notes=payload.notes,
+    )
+    return Status(201, household)
+
+
+@router.patch(
+    "/households/{household_id}",
+    response={200: HouseholdOut, **_WRITE_ERRORS},
+    operation_id="household_update",
+    tags=["households"],
+)
+def household_update(request: HttpRequest, household_id: int, payload: HouseholdUpdateIn) -> Any:
+    """Correct unit, room, status, notes or head; send only the fields that change."""
+    household = selectors.household_get_for(user=request.user, household_id=household_id)
+    data = payload.model_dump(exclude_unset=True)
+    if data.get("head") is not None:
+        data["head"] = _ref(
+            "head", selectors.person_get_for, user=request.user, person_id=data["head"]
+        )
+    return services.household_update(actor=request.user, household=household, data=data)
+
+
+@router.post(
+    "/households/{household_id}/move",
+    response={200: HouseholdOut, **_WRITE_ERRORS},
+    operation_id="household_move",
+    tags=["households"],
+)
+def household_move(request: HttpRequest, household_id: int, payload: HouseholdMoveIn) -> Any:
+    """Move to another dwelling in the same community."""
+    household = selectors.household_get_for(user=request.user, household_id=household_id)
+    building = _ref("building", selectors.area_get_for, user=request.user, area_id=payload.building)
+    return services.household_move(
+        actor=request.user,
+        household=household,
+        building=building,
+        unit=payload.unit,
+        room=payload.room,
+    )
+
+
+# --- persons -----------------------------------------------------------------------------------
+
+
+@router.get(
+    "/persons",
+    response={200: list[PersonOut], **_ERRORS},
+    operation_id="person_list",
+    url_name="person_list",
+    tags=["persons"],
+)
+@paginate(Page)
+def person_list(request: HttpRequest, filters: Query[PersonFiltersIn]) -> Any:
+    return selectors.person_list_for(
+        user=request.user,
+        filters=selectors.PersonFilters(
+            q=filters.q,
+            household_id=filters.household_id,
+            tag=filters.tag,
+            residency=filters.residency or "",
+        ),
+    )
+
+
+@router.get(
+    "/persons/{person_id}",
+    response={200: PersonOut, **_ERRORS},
+    operation_id="person_get",
+    url_name="person_get",
+    tags=["persons"],
+)
+def person_get(request: HttpRequest, person_id: int) -> Any:
+    return selectors.person_get_for(user=request.user, person_id=person_id)
+
+
+@router.post(
+    "/persons",
+    response={201: PersonOut, **_WRITE_ERRORS},
+    operation_id="person_create",
+    tags=["persons"],
+)
+def person_create(request: HttpRequest, payload: PersonCreateIn) -> Any:
+    """Register a person; gender and birth date come from the ID number. A number already
+    in the register is 409 `duplicate`, with `existing` when you may see that person."""
+    household = _ref(
+        "household", selectors.household_get_for, user=request.user, household_id=payload.household
+    )
+    data = payload.model_dump(exclude_unset=True, exclude={"household"})
+    person = services.person_create(actor=request.user, household=household, data=data)
+    return Status(201, person)
+
+
+@router.patch(
+    "/persons/{person_id}",
+    response={200: PersonOut, **_WRITE_ERRORS},
+    operation_id="person_update",
+    tags=["persons"],
+)
+def person_update(request: HttpRequest, person_id: int, payload: PersonUpdateIn) -> Any:
+    """Correct fields; send only those that change, and `version` to guard against
+    overwriting someone else's edit (409 `conflict`)."""
+    person = selectors.person_get_for(user=request.user, person_id=person_id)
+    data = payload.model_dump(exclude_unset=True, exclude={"version"})
+    return services.person_update(
+        actor=request.user, person=person, data=data, expected_version=payload.version
+    )
+
+
+@router.post(
+    "/persons/{person_id}/move-out",
+    response={200: PersonOut, **_WRITE_ERRORS},
+    operation_id="person_move_out",
+    tags=["persons"],
+)
+def person_move_out(request: HttpRequest, person_id: int, payload: MoveOutIn) -> Any:
+    person = selectors.person_get_for(user=request.user, person_id=person_id)
+    return services.person_move_out(
+        actor=request.user,
+        person=person,
+        on_date=payload.on_date,
+        reason=payload.reason,
+        note=payload.note,
+    )
+
+
+@router.post(
+    "/persons/{person_id}/move-in",
+    response={200: PersonOut, **_WRITE_ERRORS},
+    operation_id="person_move_in",
+    tags=["persons"],
+)
+def person_move_in(request: HttpRequest, person_id: int, payload: MoveInIn) -> Any:
+    person = selectors.person_get_for(user=request.user, person_id=person_id)
+    household = _ref(
+        "household", selectors.household_get_for, user=request.user, household_id=payload.household
+    )
+    return services.person_move_in(
+        actor=request.user,
+        person=person,
+        household=household,
+        relation=payload.relation,
+        residency=payload.residency,
+        on_date=payload.on_date,
+    )
+
+
+@router.put(
+    "/persons/{person_id}/tags",
+    response={200: PersonOut, **_WRITE_ERRORS},
+    operation_id="person_tags_set",
+    tags=["persons"],
+)
+def person_tags_set(request: HttpRequest, person_id: int, payload: TagsIn) -> Any:
+    """Make the person's tags exactly these codes."""
+    person = selectors.person_get_for(user=request.user, person_id=person_id)
+    return services.person_tag_set(actor=request.user, person=person, tag_codes=payload.tags)
+
+
+@router.post(
+    "/persons/{person_id}/reveal",
+    response={200: RevealOut, **_WRITE_ERRORS},
+    operation_id="person_reveal",
+    tags=["persons"],
+)
+def person_reveal(request: HttpRequest, person_id: int, payload: RevealIn) -> Any:
+    """The full ID number or phone, for roles with register.reveal; the purpose is audited."""
+    person = selectors.person_get_for(user=request.user, person_id=person_id)
+    value = services.person_reveal(
+        actor=request.user, person=person, field=payload.field, purpose=payload.purpose
+    )
+    return {"field": payload.field, "value": value}
+
+
+# --- tags --------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/tags",
+    response={200: list[TagOut], **_ERRORS},
+    operation_id="tag_list",
+    url_name="tag_list",
+    tags=["persons"],
+)
+def tag_list(request: HttpRequest) -> Any:
+    """The tag codes the register uses (独居老人, 残疾 …)."""
+    return selectors.tag_list()
