@@ -144,7 +144,9 @@ def _third_community(world) -> Side:
     community = create(
         actor=None, parent=street, kind="community", name="南海社区", code="421087002001"
     )
-    grid = create(actor=None, parent=community, kind="grid", name="南海一网格", code="421087002001001")
+    grid = create(
+        actor=None, parent=community, kind="grid", name="南海一网格", code="421087002001001"
+    )
     compound = create(
         actor=None, parent=community, kind="compound", name="南海小区", code="421087002001C001"
     )
@@ -421,7 +423,9 @@ def _check_create(label, response, got, operation, principal, scope) -> list[str
     should = operation.need in abilities and reachable
     created = response.status_code in (200, 201)
     if should and not created:
-        return [f"{label}: expected to create, got {response.status_code} {response.content[:200]!r}"]
+        return [
+            f"{label}: expected to create, got {response.status_code} {response.content[:200]!r}"
+        ]
     if not should and (created or response.status_code >= 500):
         return [f"{label}: expected a refusal, got {response.status_code}"]
     return []
