@@ -198,9 +198,13 @@ OTP_TOTP_ISSUER = "共治 Gongzhi"
 # aes-256-gcm (default) or sm4-gcm. Blind indexes and the audit chain use HMAC-SHA256 /
 # SHA-256, or HMAC-SM3 / SM3 when sm4-gcm is chosen.
 GONGZHI_CIPHER = env("GONGZHI_CIPHER", "aes-256-gcm")
-GONGZHI_KEYRING_FILE = Path(env("GONGZHI_KEYRING_FILE", str(DATA_DIR / "keyring.json")))
-# The keyring as JSON text instead of a file (for containers); wins over the file.
-GONGZHI_KEYRING = env("GONGZHI_KEYRING", "")
+# The keyring file, which `gongzhi keys` rewrites on rotation and running processes reload.
+# Read with os.environ, not env(): for this one setting NAME_FILE *is* the setting.
+GONGZHI_KEYRING_FILE = Path(
+    os.environ.get("GONGZHI_KEYRING_FILE") or str(DATA_DIR / "keyring.json")
+)
+# Or the keyring as JSON text (containers, secret stores); it wins over the file.
+GONGZHI_KEYRING = os.environ.get("GONGZHI_KEYRING", "")
 
 # --- Background work --------------------------------------------------------------------
 TASKS = {

@@ -193,6 +193,10 @@ class Person(BaseModel):
             models.Index(fields=["name_pinyin"], name="registry_person_pinyin"),
             models.Index(fields=["name_initials"], name="registry_person_initials"),
             models.Index(fields=["birth_date"], name="registry_person_birth"),
+            # SQLite cannot use the partial unique index below for `id_number_index = ?`
+            # (it cannot prove the value is not ''), so exact ID lookups scanned the table
+            # or the viewer's whole scope: see docs/benchmarks.md.
+            models.Index(fields=["id_number_index"], name="registry_person_id_lookup"),
         ]
         constraints = [
             # One person per resident ID number; people without a number (rare) are exempt.

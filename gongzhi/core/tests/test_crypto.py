@@ -144,3 +144,23 @@ def test_chain_hash_follows_the_chosen_cipher(settings):
     assert sm3 == "sm3:66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
     assert crypto.verify_chain_hash(b"abc", sm3) and crypto.verify_chain_hash(b"abc", sha)
     assert not crypto.verify_chain_hash(b"abd", sm3)
+
+
+def test_keyring_file_variable_is_a_path_not_an_inline_keyring(tmp_path):
+    """GONGZHI_KEYRING_FILE names the file the keys command manages; settings must not
+    read it as GONGZHI_KEYRING's NAME_FILE form (a missing file would crash start-up)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "GONGZHI_KEYRING_FILE": str(tmp_path / "absent.json")}
+    env.pop("GONGZHI_KEYRING", None)
+    code = "from django.conf import settings; print(settings.GONGZHI_KEYRING_FILE, repr(settings.GONGZHI_KEYRING))"
+    out = subprocess.run(
+        [sys.executable, "-m", "gongzhi", "shell", "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert str(tmp_path / "absent.json") in out and "''" in out

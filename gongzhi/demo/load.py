@@ -1,0 +1,371 @@
+"""Loading the plan into the database, and taking it out again.
+
+Areas (a few hundred) go through `registry.services.area_create`, so they are validated
+and audited like any other. Households and persons (tens of thousands) are inserted in
+batches with plain INSERTs (`bulk.py`), computing exactly what `household_create` / `person_create` store: the
+address, the area path, the pinyin keys, the blind indexes, and the encrypted ID number
+and phone (encrypted by the model field's own `get_prep_value`, so with its purpose). The
+register gets one `demo.load` audit entry per community instead of one per row.
+`tests/test_consistency.py` keeps the two paths from drifting apart.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import OuterRef, ProtectedError, Q, Subquery
+
+from gongzhi.audit.services import audit_record
+from gongzhi.core import clock, scope
+from gongzhi.core.crypto import blind_index
+from gongzhi.core.identity import age_on
+from gongzhi.core.text import pinyin_keys
+from gongzhi.demo.bulk import Inserter
+from gongzhi.demo.layout import CommunityPlan, plan_community
+from gongzhi.demo.people import (
+    HouseholdPlan,
+    PersonMaker,
+    PersonPlan,
+    Registry,
+    household_kinds,
+    people_rng,
+)
+from gongzhi.demo.spec import COMMUNITIES, YULING, CommunitySpec
+from gongzhi.registry.models import (
+    Area,
+    AreaKind,
+    Household,
+    Person,
+    PersonTag,
+    RegisterChange,
+    Tag,
+)
+from gongzhi.registry.services import address_of, area_create
+
+ID_PURPOSE = Person._meta.get_field("id_number").purpose
+PHONE_PURPOSE = Person._meta.get_field("phone").purpose
+BATCH_HOUSEHOLDS = 2000
+ELDERLY_AGE = 80  # the `elderly` tag: aged 80 or over
+
+Say = Callable[[str], None]
+
+
+class DemoError(Exception):
+    """The demo cannot do what was asked; the message says why and what to do."""
+
+
+@dataclass
+class LoadedCommunity:
+    plan: CommunityPlan
+    community: Area
+    street: Area
+    grids: dict[int, list[Area]] = field(default_factory=dict)  # by grid level
+    leaves: list[Area] = field(default_factory=list)
+    buildings: list[Area] = field(default_factory=list)
+    households: int = 0
+    persons: int = 0
+    seconds: float = 0.0
+
+
+def is_loaded() -> bool:
+    return Area.objects.filter(code=YULING.code).exists()
+
+
+def load_info() -> str:
+    """What is loaded and how it was made (seed and scale, from its audit entry)."""
+    from gongzhi.audit.models import AuditEntry
+
+    codes = [spec.code for spec in COMMUNITIES]
+    households = Household.objects.filter(community__code__in=codes).count()
+    persons = Person.objects.filter(household__community__code__in=codes).count()
+    entry = AuditEntry.objects.filter(action="demo.load").order_by("-seq").first()
+    made = re.search(r"\((seed [^)]*)\)", entry.purpose) if entry else None
+    return f"{households:,} households, {persons:,} persons" + (
+        f"; {made.group(1)}" if made else ""
+    )
+
+
+# --- areas ---------------------------------------------------------------------------------
+
+
+def _division(parent: Area, kind: str, name: str, code: str) -> Area:
+    existing = Area.objects.filter(code=code).first()
+    if existing is not None:
+        if existing.parent_id != parent.pk or existing.kind != kind:
+            raise DemoError(f"Area {code} exists elsewhere in the tree; it is not the demo's.")
+        return existing
+    return area_create(actor=None, parent=parent, kind=kind, name=name, code=code)
+
+
+def _create_areas(spec: CommunitySpec, plan: CommunityPlan, root: Area) -> LoadedCommunity:
+    parent = root
+    for division in spec.divisions:
+        parent = _division(parent, division.kind, division.name, division.code)
+    street = parent
+    community = area_create(
+        actor=None, parent=street, kind=AreaKind.COMMUNITY, name=spec.name, code=spec.code
+    )
+    loaded = LoadedCommunity(plan=plan, community=community, street=street)
+
+    def grid(parent_area: Area, node, index: int) -> None:
+        area = area_create(
+            actor=None,
+            parent=parent_area,
+            kind=AreaKind.GRID,
+            name=node.name,
+            code=f"{parent_area.code}{index:03d}",
+        )
+        loaded.grids.setdefault(area.grid_level, []).append(area)
+        if not node.children:
+            loaded.leaves.append(area)
+        for number, child in enumerate(node.children, start=1):
+            grid(area, child, number)
+
+    for number, node in enumerate(spec.grids, start=1):
+        grid(community, node, number)
+    compounds = [
+        area_create(
+            actor=None,
+            parent=community,
+            kind=AreaKind.COMPOUND,
+            name=name,
+            code=f"{spec.code}C{number:03d}",
+        )
+        for number, name in enumerate(spec.compounds, start=1)
+    ]
+    for building in plan.buildings:
+        compound = compounds[building.compound]
+        loaded.buildings.append(
+            area_create(
+                actor=None,
+                parent=loaded.leaves[building.leaf],
+                kind=AreaKind.BUILDING,
+                name=f"{building.number}{spec.building_suffix}",
+                code=f"{compound.code}B{building.number:02d}",
+                compound=compound,
+            )
+        )
+    return loaded
+
+
+# --- households and persons ----------------------------------------------------------------
+
+
+HOUSEHOLD_COLUMNS = ("community_id", "building_id", "unit", "room", "area_path", "address")
+PERSON_COLUMNS = (
+    "household_id", "area_path", "name", "name_pinyin", "name_initials", "gender",
+    "birth_date", "id_number", "id_number_index", "phone", "phone_index", "ethnicity",
+    "relation", "residency", "moved_in_on",
+)  # fmt: skip
+TAG_COLUMNS = ("person_id", "tag_id")
+
+
+class RowBuilder:
+    """Rows for planned households and persons, holding what the services would store."""
+
+    def __init__(self) -> None:
+        self.tag_ids = dict(Tag.objects.values_list("code", "pk"))
+        self.today = clock.today()
+        self._pinyin: dict[str, tuple[str, str]] = {}
+        self.households = Inserter(Household, HOUSEHOLD_COLUMNS)
+        self.persons = Inserter(Person, PERSON_COLUMNS)
+        self.person_tags = Inserter(PersonTag, TAG_COLUMNS)
+
+    def household(self, *, community: Area, building: Area, unit: str, room: str) -> tuple:
+        """As `household_create` stores it: the building's path, the address."""
+        return (
+            community.pk,
+            building.pk,
+            unit,
+            room,
+            building.path,
+            address_of(building, unit, room),
+        )
+
+    def keys(self, name: str) -> tuple[str, str]:
+        found = self._pinyin.get(name)
+        if found is None:
+            found = self._pinyin[name] = pinyin_keys(name)
+        return found
+
+    def person(self, household_id: int, area_path: str, plan: PersonPlan) -> tuple:
+        """As `person_create` stores it: pinyin keys, blind indexes, and the ID number and
+        phone encrypted by the model field itself (so with the field's purpose)."""
+        full, initials = self.keys(plan.name)
+        return self.persons.row(
+            (
+                household_id,
+                area_path,
+                plan.name,
+                full,
+                initials,
+                plan.gender,
+                plan.birth_date,
+                plan.id_number,
+                blind_index(plan.id_number, ID_PURPOSE),
+                plan.phone,
+                blind_index(plan.phone, PHONE_PURPOSE) if plan.phone else "",
+                plan.ethnicity,
+                plan.relation,
+                plan.residency,
+                plan.moved_in_on,
+            )
+        )
+
+    def tag_codes(self, plan: PersonPlan) -> list[str]:
+        codes = list(plan.tags)
+        if age_on(plan.birth_date, self.today) >= ELDERLY_AGE:
+            codes.append("elderly")
+        return codes
+
+    def flush(self, batch: list[tuple[tuple, HouseholdPlan]]) -> int:
+        """Insert a batch of households with their persons and tags; the number of persons."""
+        self.households.insert(self.households.row(h) for h, _ in batch)
+        buildings = {h[1] for h, _ in batch}
+        ids = {
+            (building, unit, room): pk
+            for pk, building, unit, room in Household.objects.filter(
+                building_id__in=buildings
+            ).values_list("pk", "building_id", "unit", "room")
+        }
+        persons = []
+        for household, plan in batch:
+            household_id = ids[(household[1], household[2], household[3])]
+            persons.extend(self.person(household_id, household[4], p) for p in plan.persons)
+        self.persons.insert(persons)
+        person_ids = dict(
+            Person.objects.filter(household_id__in=list(ids.values())).values_list(
+                "id_number_index", "pk"
+            )
+        )
+        self.person_tags.insert(
+            self.person_tags.row((person_ids[row[8]], self.tag_ids[code]))
+            for row, p in zip(persons, (p for _, plan in batch for p in plan.persons), strict=True)
+            for code in self.tag_codes(p)
+        )
+        return len(persons)
+
+
+def _fill(
+    plan: CommunityPlan,
+    loaded: LoadedCommunity,
+    *,
+    seed: int,
+    registry: Registry,
+    builder: RowBuilder,
+) -> None:
+    rng = people_rng(plan.spec, seed)
+    maker = PersonMaker(plan.spec, rng, registry)
+    kinds = iter(household_kinds(plan.households, rng))
+    batch: list[tuple[tuple, HouseholdPlan]] = []
+    for building_plan, building in zip(plan.buildings, loaded.buildings, strict=True):
+        for unit, room in building_plan.dwellings:
+            household = builder.household(
+                community=loaded.community, building=building, unit=unit, room=room
+            )
+            batch.append((household, maker.household(next(kinds))))
+            loaded.households += 1
+            if len(batch) >= BATCH_HOUSEHOLDS:
+                loaded.persons += builder.flush(batch)
+                batch = []
+    if batch:
+        loaded.persons += builder.flush(batch)
+    heads = Person.objects.filter(household=OuterRef("pk"), relation="head").order_by("pk")
+    Household.objects.filter(community=loaded.community).update(
+        head=Subquery(heads.values("pk")[:1])
+    )
+
+
+@transaction.atomic
+def load(*, seed: int, scale: float, say: Say = lambda _: None) -> list[LoadedCommunity]:
+    """Build the three communities. The caller checks `is_loaded()` first."""
+    root = Area.objects.get(kind=AreaKind.ROOT)
+    registry = Registry()
+    builder = RowBuilder()
+    out = []
+    for spec in COMMUNITIES:
+        started = time.perf_counter()
+        plan = plan_community(spec, seed=seed, scale=scale)
+        loaded = _create_areas(spec, plan, root)
+        _fill(plan, loaded, seed=seed, registry=registry, builder=builder)
+        loaded.seconds = time.perf_counter() - started
+        audit_record(
+            actor=None,
+            action="demo.load",
+            obj=loaded.community,
+            area_path=loaded.community.path,
+            fields=["households", "persons"],
+            purpose=(
+                f"demo data: {loaded.households} households, {loaded.persons} persons "
+                f"(seed {seed}, scale {scale:g})"
+            ),
+        )
+        say(
+            f"{spec.name}: {len(plan.leaves)} leaf grids, {len(loaded.buildings)} buildings, "
+            f"{loaded.households:,} households, {loaded.persons:,} persons "
+            f"({loaded.seconds:.1f} s)"
+        )
+        out.append(loaded)
+    return out
+
+
+# --- reset ---------------------------------------------------------------------------------
+
+
+def _demo_community_paths() -> list[str]:
+    codes = [spec.code for spec in COMMUNITIES]
+    return list(Area.objects.filter(code__in=codes).values_list("path", flat=True))
+
+
+@transaction.atomic
+def unload(*, say: Say = lambda _: None) -> None:
+    """Remove the demo's register, areas and logins' memberships and second factors.
+
+    The audit log stays (it is append-only; entries name ids as text). Demo users stay
+    too, because the audit log names them as actors (a protected link); the next load
+    gives them back their memberships and the demo password.
+    """
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from gongzhi.accounts.models import Membership, User
+
+    paths = _demo_community_paths()
+    in_register = scope.q_within("area_path", paths)
+    households = Household.objects.filter(in_register)
+    persons = Person.objects.filter(in_register)
+    household_count = households.count()
+    try:
+        households.update(head=None)
+        PersonTag.objects.filter(person__in=persons).delete()
+        RegisterChange.objects.filter(Q(person__in=persons) | Q(household__in=households)).delete()
+        persons.delete()
+        households.delete()
+        demo_users = User.objects.filter(is_demo=True)
+        Membership.objects.filter(user__in=demo_users).delete()
+        TOTPDevice.objects.filter(user__in=demo_users).delete()
+        areas = Area.objects.filter(scope.q_within("path", paths))
+        depths = sorted(set(areas.values_list("depth", flat=True)), reverse=True)
+        for depth in depths:  # leaves first: parents and compounds are protected
+            areas.filter(depth=depth).delete()
+        for spec in COMMUNITIES:
+            for division in reversed(spec.divisions):
+                node = Area.objects.filter(code=division.code).first()
+                if node is not None and not node.children.exists():
+                    node.delete()
+    except ProtectedError as exc:
+        raise DemoError(
+            "Something outside the demo still refers to demo data, so --reset stops "
+            f"without changing anything: {exc.args[0]}"
+        ) from exc
+    audit_record(
+        actor=None,
+        action="demo.reset",
+        object_type="registry.area",
+        fields=["areas", "households", "persons", "memberships"],
+        purpose=f"demo data removed: {household_count} households and their persons",
+    )
+    say(f"Removed the demo: {household_count:,} households and their persons.")
