@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from gongzhi.accounts import access
@@ -181,9 +182,19 @@ def household_members(household: Household, *, include_past: bool = False) -> li
 # --- persons -----------------------------------------------------------------------------------
 
 
+SEARCH_CAP = 500  # matches taken per name probe: a search box wants the first few
+
+
 def person_search_for(*, user: Any, q: str) -> QuerySet[Person]:
     """Persons matching a full ID number, a full phone number, a name (prefix), or its
-    pinyin — full (`zhangsan`) or initials (`zs`). Each is an index lookup or range."""
+    pinyin — full (`zhangsan`) or initials (`zs`).
+
+    ID numbers and phones are one blind-index lookup. Names are searched in pinyin order
+    by one or two *probes*, each a single index range within the viewer's scope, ordered
+    by that index and cut at SEARCH_CAP: the database walks the name index and stops,
+    instead of reading the whole scope (500,000 persons for a large community) or sorting
+    every match of a common surname. See docs/benchmarks.md.
+    """
     people = access.restrict(Person.objects.all(), user, Perm.REGISTER_VIEW, "area_path")
     text = normalize_query(q)
     if not text:
@@ -194,20 +205,24 @@ def person_search_for(*, user: Any, q: str) -> QuerySet[Person]:
     if re.fullmatch(r"\+?\d{7,14}", digits):
         try:
             phone = identity.normalize_phone(digits)
-        except Exception:
+        except ValidationError:  # not a phone number: no match, not an error
             return people.none()
         return people.filter(phone_index=blind_index(phone, "person.phone"))
     if _CJK.search(text):
         full, _initials = pinyin_keys(text)
-        query = Q(name__startswith=text)
-        if full:
-            query &= _letters_prefix("name_pinyin", full)
-        return people.filter(query)
-    if _LETTERS.match(text):
-        return people.filter(
-            _letters_prefix("name_pinyin", text) | _letters_prefix("name_initials", text)
-        )
-    return people.none()
+        probes = [(Q(name__startswith=text) & _letters_prefix("name_pinyin", full), "name_pinyin")]
+    elif _LETTERS.match(text):
+        probes = [
+            (_letters_prefix("name_pinyin", text), "name_pinyin"),
+            (_letters_prefix("name_initials", text), "name_initials"),
+        ]
+    else:
+        return people.none()
+    matched = Q(pk__in=[])
+    for condition, order in probes:
+        probe = people.filter(condition).order_by(order, "pk").values("pk")[:SEARCH_CAP]
+        matched |= Q(pk__in=probe)
+    return Person.objects.filter(matched).order_by("name_pinyin", "pk")
 
 
 def person_get_for(*, user: Any, person_id: Any, perm: Perm = Perm.REGISTER_VIEW) -> Person:
@@ -286,10 +301,14 @@ def person_list_for(*, user: Any, filters: PersonFilters | None = None) -> Query
         people = people.filter(tags__code=filters.tag)
     if filters.residency:
         people = people.filter(residency=filters.residency)
+    # A search keeps its pinyin order (and its early stop); a plain list goes by address.
+    order = (
+        ("name_pinyin", "pk") if filters.q else ("area_path", "household_id", "birth_date", "pk")
+    )
     return (
         people.select_related("household")
         .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("sort", "code")))
-        .order_by("area_path", "household_id", "birth_date", "pk")
+        .order_by(*order)
     )
 
 

@@ -96,3 +96,27 @@ def test_area_roots_are_the_users_membership_nodes(world):
 def test_scope_summary_counts_only_the_users_area(world):
     summary = selectors.scope_summary_for(user=world.grid_worker_a)
     assert (summary.households, summary.persons) == (1, 1)
+
+
+def _add_people(world, names):
+    from gongzhi.testing import make_id_number
+
+    for name in names:
+        services.person_create(
+            actor=None,
+            household=world.household_a1,
+            data={"name": name, "id_number": make_id_number(), "relation": "child"},
+        )
+
+
+def test_name_search_comes_in_pinyin_order(world):
+    _add_people(world, ["张子豪", "张安", "张明"])
+    found = [p.name for p in selectors.person_search_for(user=world.secretary, q="zhang")]
+    assert found == ["张安", "张明", "张晓明", "张子豪"]
+
+
+def test_name_search_takes_the_first_matches_of_each_probe(world, monkeypatch):
+    monkeypatch.setattr(selectors, "SEARCH_CAP", 2)
+    _add_people(world, ["张子豪", "张安", "张明"])
+    found = [p.name for p in selectors.person_search_for(user=world.secretary, q="zhang")]
+    assert found == ["张安", "张明"]
