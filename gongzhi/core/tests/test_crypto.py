@@ -164,3 +164,15 @@ def test_keyring_file_variable_is_a_path_not_an_inline_keyring(tmp_path):
         check=True,
     ).stdout
     assert str(tmp_path / "absent.json") in out and "''" in out
+
+
+def test_the_configured_cipher_is_the_one_in_use(settings, db):
+    """CI runs the kernel tests once more with GONGZHI_CIPHER=sm4-gcm: make sure that run
+    really encrypts with SM4 and chains the audit log with SM3."""
+    from gongzhi.audit.services import audit_record
+
+    ring = crypto.keyring()
+    assert ring.keys[ring.active].algorithm == settings.GONGZHI_CIPHER
+    entry = audit_record(actor=None, action="test.cipher")
+    expected = "sm3:" if settings.GONGZHI_CIPHER == SM4_GCM else "sha256:"
+    assert entry.hash.startswith(expected)
