@@ -187,8 +187,8 @@ class HouseholdMoveForm(forms.Form):
 # --- persons -----------------------------------------------------------------------------------
 
 
-class PersonForm(forms.Form):
-    """A new person. Gender and birth date come from the ID number."""
+class _PersonFields(forms.Form):
+    """The fields a person's form shows; the service validates them."""
 
     name = forms.CharField(label=FIELD_LABELS["name"], required=False, max_length=200)
     id_number = forms.CharField(
@@ -196,7 +196,6 @@ class PersonForm(forms.Form):
         required=False,
         max_length=40,
         widget=forms.TextInput(attrs={"autocomplete": "off", "class": "font-monospace"}),
-        help_text=_("18 characters; gender and birth date are read from it."),
     )
     phone = forms.CharField(
         label=FIELD_LABELS["phone"],
@@ -221,12 +220,20 @@ class PersonForm(forms.Form):
     notes = forms.CharField(
         label=FIELD_LABELS["notes"], required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+class PersonForm(_PersonFields):
+    """A new person. Gender and birth date come from the ID number."""
+
     tags = forms.MultipleChoiceField(
         label=FIELD_LABELS["tags"], required=False, widget=forms.CheckboxSelectMultiple
     )
 
     def __init__(self, *args: Any, tags: Choices, **kwargs: Any):
         super().__init__(*args, **kwargs)
+        self.fields["id_number"].help_text = _(
+            "18 characters; gender and birth date are read from it."
+        )
         self.fields["tags"].choices = tags
         _mark_required(self, "name", "id_number")
 
@@ -237,38 +244,13 @@ class PersonForm(forms.Form):
         return data
 
 
-class PersonEditForm(forms.Form):
+class PersonEditForm(_PersonFields):
     """Corrections. The ID number and phone are never shown in full here: leave them blank
     to keep them, type a new value to correct them."""
 
-    name = forms.CharField(label=FIELD_LABELS["name"], required=False, max_length=200)
-    id_number = forms.CharField(
-        label=FIELD_LABELS["id_number"],
-        required=False,
-        max_length=40,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "class": "font-monospace"}),
-        help_text=_("Leave blank to keep the current number."),
-    )
-    phone = forms.CharField(
-        label=FIELD_LABELS["phone"],
-        required=False,
-        max_length=40,
-        widget=forms.TextInput(
-            attrs={"autocomplete": "off", "inputmode": "tel", "class": "font-monospace"}
-        ),
-        help_text=_("Leave blank to keep the current number."),
-    )
     clear_phone = forms.BooleanField(label=_("Remove the phone number"), required=False)
-    ethnicity = forms.ChoiceField(label=FIELD_LABELS["ethnicity"], choices=ETHNICITIES)
-    relation = forms.ChoiceField(label=FIELD_LABELS["relation"], choices=Relation.choices)
-    residency = forms.ChoiceField(label=FIELD_LABELS["residency"], choices=PRESENT_CHOICES)
-    moved_in_on = forms.DateField(
-        label=FIELD_LABELS["moved_in_on"], required=False, widget=DateInput()
-    )
-    notes = forms.CharField(
-        label=FIELD_LABELS["notes"], required=False, widget=forms.Textarea(attrs={"rows": 3})
-    )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    field_order = ["name", "id_number", "phone", "clear_phone"]
 
     def __init__(self, *args: Any, person: Person, **kwargs: Any):
         kwargs.setdefault(
@@ -284,6 +266,9 @@ class PersonEditForm(forms.Form):
             },
         )
         super().__init__(*args, **kwargs)
+        keep = _("Leave blank to keep the current number.")
+        self.fields["id_number"].help_text = keep
+        self.fields["phone"].help_text = keep
         # Masked values as placeholders: the full value is only for the audited reveal.
         self.fields["id_number"].widget.attrs["placeholder"] = str(person.id_number)
         self.fields["phone"].widget.attrs["placeholder"] = str(person.phone) if person.phone else ""
