@@ -5,10 +5,12 @@ same paths as the product. Used by the root conftest and by benchmarks."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.apps import apps as django_apps
 from django.db import transaction
 
 from gongzhi.accounts.models import Role, User
@@ -73,8 +75,19 @@ def _user(username: str, area: Area | None = None, role: str | None = None) -> U
     return user
 
 
+def ensure_reference_data() -> None:
+    """The rows the migrations create (root area, default tags). A transactional test
+    empties every table when it ends, so later tests in the same process lose them;
+    re-run the data migration itself rather than repeat its contents here."""
+    if Area.objects.filter(kind=AreaKind.ROOT).exists():
+        return
+    migration = importlib.import_module("gongzhi.registry.migrations.0002_default_tags_and_root")
+    migration.forwards(django_apps, None)
+
+
 @transaction.atomic
 def build_world() -> World:
+    ensure_reference_data()
     root = Area.objects.get(kind=AreaKind.ROOT)
     create = services.area_create
     province = create(actor=None, parent=root, kind="province", name="湖北省", code="420000")
