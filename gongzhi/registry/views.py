@@ -234,6 +234,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
         )
     households = selectors.household_list_for(user=user, filters=filters)
     page = Paginator(households, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = selectors.with_member_counts(page.object_list)
     context = {
         "form": form,
         "page_obj": page,

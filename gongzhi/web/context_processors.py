@@ -30,7 +30,13 @@ def workbench(request: HttpRequest) -> dict[str, Any]:
             if g.role in order
         ]
 
+    @cache
+    def role_names() -> list[str]:
+        """Each role once (a street officer of three streets is one street officer)."""
+        return list(dict.fromkeys(r["role"] for r in roles()))
+
     return {
+        "user_role_names": role_names,
         "nav": {
             "areas": access.can(user, Perm.AREA_VIEW),
             "register": access.can(user, Perm.REGISTER_VIEW),

@@ -120,3 +120,18 @@ def test_name_search_takes_the_first_matches_of_each_probe(world, monkeypatch):
     _add_people(world, ["张子豪", "张安", "张明"])
     found = [p.name for p in selectors.person_search_for(user=world.secretary, q="zhang")]
     assert found == ["张安", "张明"]
+
+
+def test_member_counts_count_present_members_only(world):
+    _add_people(world, ["张安", "张明"])
+    leaver = world.household_a1.persons.get(name="张明")
+    services.person_move_out(actor=None, person=leaver)
+    page = selectors.with_member_counts(
+        selectors.household_list_for(user=world.secretary).filter(
+            pk__in=[world.household_a1.pk, world.household_a2.pk]
+        )
+    )
+    assert {h.pk: h.member_count for h in page} == {
+        world.household_a1.pk: 2,
+        world.household_a2.pk: 1,
+    }
