@@ -24,4 +24,16 @@ PERIODIC_JOBS = [
         every=timedelta(hours=6),
         description="Remove expired sessions from the database.",
     ),
+    PeriodicJob(
+        name="reports.fill_due",
+        task="gongzhi.reports.tasks.fill_due_reports",
+        every=timedelta(minutes=15),
+        description="Fill the reports whose schedule is due and keep them with their history.",
+    ),
+    PeriodicJob(
+        name="workorders.sweep_slas",
+        task="gongzhi.workorders.tasks.sweep_slas",
+        every=timedelta(minutes=5),
+        description="Remind on work orders near their deadline; escalate breached ones a level.",
+    ),
 ]

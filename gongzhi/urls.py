@@ -9,6 +9,13 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("gongzhi.web.urls")),
     path("", include("gongzhi.accounts.urls")),
+    path("register/imports/", include("gongzhi.imports.urls")),
     path("register/", include("gongzhi.registry.urls")),
     path("audit/", include("gongzhi.audit.urls")),
+    path("health/", include("gongzhi.health.urls")),
+    path("reports/", include("gongzhi.reports.urls")),
+    path("orders/", include("gongzhi.workorders.urls")),
+    path("open311/v2/", include("gongzhi.workorders.open311_urls")),
+    path("inbox/", include("gongzhi.notifications.urls")),
+    path("m/", include("gongzhi.portal.urls")),
 ]

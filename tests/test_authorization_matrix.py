@@ -30,20 +30,28 @@ from gongzhi.testing import make_id_number
 VIEW, EDIT, REVEAL, AREA, AREA_MANAGE, AUDIT = (
     "view", "edit", "reveal", "area", "area_manage", "audit",
 )  # fmt: skip
+IMPORT, WATCH_UPLOAD, WATCH_FOLLOW, REPORT, REPORT_MANAGE = (
+    "import", "watch_upload", "watch_follow", "report", "report_manage",
+)  # fmt: skip
+WO_REQUEST, WO_VIEW, WO_DISPATCH, WO_HANDLE, OUTBOX = (
+    "wo_request", "wo_view", "wo_dispatch", "wo_handle", "outbox",
+)  # fmt: skip
+_KEEP = {VIEW, EDIT, REVEAL, AREA, IMPORT, WATCH_FOLLOW, REPORT}
+_ORDERS = {WO_REQUEST, WO_VIEW, WO_DISPATCH, WO_HANDLE}
 ABILITIES: dict[str, set[str]] = {
-    Role.RESIDENT: set(),
-    Role.VOLUNTEER: set(),
-    Role.PARTY_MEMBER: {VIEW, AREA},
-    Role.BUILDING_HEAD: {VIEW, AREA},
-    Role.GRID_WORKER: {VIEW, EDIT, REVEAL, AREA},
-    Role.GRID_LEADER: {VIEW, EDIT, REVEAL, AREA},
-    Role.COMMUNITY_STAFF: {VIEW, EDIT, REVEAL, AREA},
-    Role.SECRETARY: {VIEW, EDIT, REVEAL, AREA, AREA_MANAGE},
-    Role.POLICE: {VIEW, REVEAL, AREA},
-    Role.DOCTOR: {VIEW, REVEAL, AREA},
-    Role.STREET_OFFICER: {VIEW, AREA},
+    Role.RESIDENT: {WO_REQUEST},
+    Role.VOLUNTEER: {WO_HANDLE},
+    Role.PARTY_MEMBER: {VIEW, AREA, WO_HANDLE},
+    Role.BUILDING_HEAD: {VIEW, AREA, WO_REQUEST},
+    Role.GRID_WORKER: _KEEP | _ORDERS,
+    Role.GRID_LEADER: _KEEP | _ORDERS,
+    Role.COMMUNITY_STAFF: _KEEP | _ORDERS | {WATCH_UPLOAD, REPORT_MANAGE},
+    Role.SECRETARY: _KEEP | _ORDERS | {WATCH_UPLOAD, REPORT_MANAGE, AREA_MANAGE},
+    Role.POLICE: {VIEW, REVEAL, AREA, WATCH_FOLLOW},
+    Role.DOCTOR: {VIEW, REVEAL, AREA, WATCH_FOLLOW},
+    Role.STREET_OFFICER: {VIEW, AREA, REPORT, WO_VIEW, WO_DISPATCH},
     Role.AUDITOR: {AUDIT},
-    Role.SYSTEM_ADMIN: {AREA, AREA_MANAGE},
+    Role.SYSTEM_ADMIN: {AREA, AREA_MANAGE, OUTBOX},
 }
 # Roles held on the root of the tree: every object is inside their area.
 ROOT_ROLES = {Role.AUDITOR, Role.SYSTEM_ADMIN}
@@ -89,6 +97,8 @@ UI_ROUTES: dict[str, Route] = {
     ),
     "audit:log": Route(AUDIT),
     "audit:verify": Route(AUDIT, methods=("POST",)),
+    # --- issue 3: imports, exports, upstream lists and watch lists, reports -------------
+    # --- issue 4: work orders, resident portal, notifications, Open311 -------------------
 }
 
 
@@ -120,6 +130,8 @@ API_OPERATIONS: dict[str, Operation] = {
     "person_tags_set": Operation(EDIT, obj="person", kind="write", body="tags"),
     "person_reveal": Operation(REVEAL, obj="person", kind="write", body="reveal"),
     "tag_list": Operation("login", kind="list"),
+    # --- issue 3: imports, watch lists, reports -------------------------------------------
+    # --- issue 4: work orders ---------------------------------------------------------------
 }
 
 

@@ -13,6 +13,18 @@ class Perm(StrEnum):
     REGISTER_REVEAL = "register.reveal"  # full ID number / phone, with a purpose, audited
     AUDIT_VIEW = "audit.view"
     ACCOUNTS_MANAGE = "accounts.manage"
+    # Data in and out (imports, upstream lists, reports).
+    IMPORT_RUN = "register.import"  # upload a register spreadsheet, review it, commit it
+    WATCHLIST_UPLOAD = "watchlist.upload"  # upload an upstream list; see the area's watch list
+    WATCHLIST_FOLLOW_UP = "watchlist.follow_up"  # online review, offline verification, outcome
+    REPORT_VIEW = "report.view"  # fill and download the area's reports
+    REPORT_MANAGE = "report.manage"  # upload templates, map columns, set schedules
+    # Work orders (request -> dispatch -> accept -> rate).
+    WORKORDER_REQUEST = "workorder.request"  # ask for help; for oneself, or on a resident's behalf
+    WORKORDER_VIEW = "workorder.view"  # the area's orders: inbox, map, timelines
+    WORKORDER_DISPATCH = "workorder.dispatch"  # dispatch, escalate, solve, bulk actions
+    WORKORDER_HANDLE = "workorder.handle"  # accept, decline, start, resolve one's own orders
+    NOTIFICATION_OUTBOX = "notifications.outbox"  # the development SMS gateway's outbox
 
 
 _KEEPERS = frozenset({Perm.AREA_VIEW, Perm.REGISTER_VIEW, Perm.REGISTER_EDIT, Perm.REGISTER_REVEAL})

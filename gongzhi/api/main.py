@@ -25,7 +25,11 @@ from ninja import NinjaAPI, Router
 from gongzhi.api import errors
 from gongzhi.api.auth import api_key_auth, session_auth
 from gongzhi.core.errors import NotFound
+from gongzhi.health.api import router as health_router
+from gongzhi.imports.api import router as imports_router
 from gongzhi.registry.api import router as registry_router
+from gongzhi.reports.api import router as reports_router
+from gongzhi.workorders.api import router as workorders_router
 
 DESCRIPTION = """\
 The register of Gongzhi (共治): areas, households and persons, scoped to the caller's
@@ -106,6 +110,10 @@ api = GongzhiAPI(
 errors.install(api)
 
 api.add_router("/", registry_router)
+api.add_router("/", imports_router)
+api.add_router("/", health_router)
+api.add_router("/", reports_router)
+api.add_router("/", workorders_router)
 
 # Last, so that it matches only what no operation does: a JSON 404, not Django's page.
 _fallback = Router()

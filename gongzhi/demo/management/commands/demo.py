@@ -18,6 +18,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from gongzhi.core.crypto import ensure_keyring_file
+from gongzhi.demo import extras
 from gongzhi.demo.load import DemoError, is_loaded, load, load_info, unload
 from gongzhi.demo.logins import DEMO_PASSWORD, create_logins, current_totp, logins_table
 
@@ -76,9 +77,11 @@ class Command(BaseCommand):
         started = time.perf_counter()
         with transaction.atomic():
             if options["reset"]:
+                extras.unload_all(say=self.stdout.write)
                 unload(say=self.stdout.write)
             loaded = load(seed=options["seed"], scale=scale, say=self.stdout.write)
             create_logins(loaded)
+            extras.load_all(loaded, seed=options["seed"], say=self.stdout.write)
         households = sum(c.households for c in loaded)
         persons = sum(c.persons for c in loaded)
         self.stdout.write(

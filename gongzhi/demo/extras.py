@@ -1,0 +1,28 @@
+"""Demo data of the modules built on the register (work orders, data sets …).
+
+Each module listed here has `load(communities, *, seed, say)`, called after the register
+and the logins are loaded (in the same transaction), and `unload(*, say)`, called first
+on `--reset` (in reverse order), so that its rows are gone before the register's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from django.utils.module_loading import import_string
+
+MODULES = [
+    "gongzhi.demo.datasets",  # sample spreadsheets and upstream lists (issue 3)
+    "gongzhi.demo.workorders",  # categories, volunteers, the 8-household pairing (issue 4)
+]
+
+
+def load_all(communities: Sequence[Any], *, seed: int, say: Callable[[str], Any]) -> None:
+    for module in MODULES:
+        import_string(f"{module}.load")(communities, seed=seed, say=say)
+
+
+def unload_all(*, say: Callable[[str], Any]) -> None:
+    for module in reversed(MODULES):
+        import_string(f"{module}.unload")(say=say)
