@@ -17,5 +17,6 @@ urlpatterns = [
     path("orders/", include("gongzhi.workorders.urls")),
     path("open311/v2/", include("gongzhi.workorders.open311_urls")),
     path("inbox/", include("gongzhi.notifications.urls")),
+    path("m/orders/", include("gongzhi.workorders.resident_urls")),
     path("m/", include("gongzhi.portal.urls")),
 ]
