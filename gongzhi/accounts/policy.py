@@ -27,22 +27,58 @@ class Perm(StrEnum):
     NOTIFICATION_OUTBOX = "notifications.outbox"  # the development SMS gateway's outbox
 
 
-_KEEPERS = frozenset({Perm.AREA_VIEW, Perm.REGISTER_VIEW, Perm.REGISTER_EDIT, Perm.REGISTER_REVEAL})
+# The register's keepers: the people who hold a grid's households and persons, import
+# its spreadsheets, follow up its watch list, fill its reports and run its work orders.
+_KEEPERS = frozenset(
+    {
+        Perm.AREA_VIEW,
+        Perm.REGISTER_VIEW,
+        Perm.REGISTER_EDIT,
+        Perm.REGISTER_REVEAL,
+        Perm.IMPORT_RUN,
+        Perm.WATCHLIST_FOLLOW_UP,
+        Perm.REPORT_VIEW,
+        Perm.WORKORDER_REQUEST,
+        Perm.WORKORDER_VIEW,
+        Perm.WORKORDER_DISPATCH,
+        Perm.WORKORDER_HANDLE,
+    }
+)
+# Community staff and the secretary also take in upstream lists and own the templates.
+_COMMUNITY = _KEEPERS | {Perm.WATCHLIST_UPLOAD, Perm.REPORT_MANAGE}
+# Police and doctor (with the grid worker, the "three-person team") read, reveal with a
+# purpose, and follow up the watch list.
+_TEAM = frozenset(
+    {Perm.AREA_VIEW, Perm.REGISTER_VIEW, Perm.REGISTER_REVEAL, Perm.WATCHLIST_FOLLOW_UP}
+)
 
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
-    Role.RESIDENT: frozenset(),
-    Role.VOLUNTEER: frozenset(),
-    Role.PARTY_MEMBER: frozenset({Perm.AREA_VIEW, Perm.REGISTER_VIEW}),
-    Role.BUILDING_HEAD: frozenset({Perm.AREA_VIEW, Perm.REGISTER_VIEW}),
+    # Residents ask for help; volunteers handle what is dispatched to them.
+    Role.RESIDENT: frozenset({Perm.WORKORDER_REQUEST}),
+    Role.VOLUNTEER: frozenset({Perm.WORKORDER_HANDLE}),
+    Role.PARTY_MEMBER: frozenset({Perm.AREA_VIEW, Perm.REGISTER_VIEW, Perm.WORKORDER_HANDLE}),
+    # A building head files on a resident's behalf.
+    Role.BUILDING_HEAD: frozenset({Perm.AREA_VIEW, Perm.REGISTER_VIEW, Perm.WORKORDER_REQUEST}),
     Role.GRID_WORKER: _KEEPERS,
     Role.GRID_LEADER: _KEEPERS,
-    Role.COMMUNITY_STAFF: _KEEPERS,
-    Role.SECRETARY: _KEEPERS | {Perm.AREA_MANAGE},
-    Role.POLICE: frozenset({Perm.AREA_VIEW, Perm.REGISTER_VIEW, Perm.REGISTER_REVEAL}),
-    Role.DOCTOR: frozenset({Perm.AREA_VIEW, Perm.REGISTER_VIEW, Perm.REGISTER_REVEAL}),
-    Role.STREET_OFFICER: frozenset({Perm.AREA_VIEW, Perm.REGISTER_VIEW}),
+    Role.COMMUNITY_STAFF: _COMMUNITY,
+    Role.SECRETARY: _COMMUNITY | {Perm.AREA_MANAGE},
+    Role.POLICE: _TEAM,
+    Role.DOCTOR: _TEAM,
+    # The street reads its communities, their reports, and decides on escalated orders.
+    Role.STREET_OFFICER: frozenset(
+        {
+            Perm.AREA_VIEW,
+            Perm.REGISTER_VIEW,
+            Perm.REPORT_VIEW,
+            Perm.WORKORDER_VIEW,
+            Perm.WORKORDER_DISPATCH,
+        }
+    ),
     # The auditor reads logs only: no register, no accounts.
     Role.AUDITOR: frozenset({Perm.AUDIT_VIEW}),
-    # Administrators run the system but read no personal data.
-    Role.SYSTEM_ADMIN: frozenset({Perm.AREA_VIEW, Perm.AREA_MANAGE, Perm.ACCOUNTS_MANAGE}),
+    # Administrators run the system (and the development SMS outbox) but read no personal data.
+    Role.SYSTEM_ADMIN: frozenset(
+        {Perm.AREA_VIEW, Perm.AREA_MANAGE, Perm.ACCOUNTS_MANAGE, Perm.NOTIFICATION_OUTBOX}
+    ),
 }

@@ -17,6 +17,7 @@ from gongzhi.accounts.policy import Perm
 from gongzhi.audit.selectors import audit_entries_within, audit_latest_verification
 from gongzhi.audit.services import audit_verify
 from gongzhi.core.errors import NotFound
+from gongzhi.core.tabular import export_response
 
 PAGE_SIZE = 50
 KNOWN_ACTIONS = [
@@ -72,6 +73,42 @@ def log(request: HttpRequest) -> HttpResponse:
             "object_id": data["object_id"].strip(),
         }
     entries = audit_entries_within(paths, **filters)
+    if request.GET.get("export"):
+        return export_response(
+            filename=_("audit log"),
+            header=[
+                "#",
+                _("Time"),
+                _("User"),
+                _("Action"),
+                _("Object"),
+                _("Object id"),
+                _("Label"),
+                _("Fields"),
+                _("Purpose"),
+                _("From"),
+                _("Via"),
+                _("Hash"),
+            ],
+            rows=(
+                [
+                    e.seq,
+                    e.at,
+                    e.actor_name,
+                    e.action,
+                    e.object_type,
+                    e.object_id,
+                    e.object_label,
+                    ", ".join(e.fields),
+                    e.purpose,
+                    e.ip,
+                    e.via,
+                    e.hash,
+                ]
+                for e in entries.iterator(chunk_size=2000)
+            ),
+            fmt=request.GET["export"],
+        )
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "form": form,

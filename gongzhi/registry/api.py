@@ -19,6 +19,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import ConfigDict, field_validator
 from pydantic_core import PydanticCustomError
 
+from gongzhi.core.api_schemas import ERRORS, WRITE_ERRORS
 from gongzhi.core.errors import NotFound
 from gongzhi.core.identity import NAME_MAX
 from gongzhi.registry import selectors, services
@@ -81,22 +82,6 @@ class In(Clean):
     """Request bodies: unknown fields are refused, choices arrive as plain values."""
 
     model_config = ConfigDict(extra="forbid", use_enum_values=True)
-
-
-class ExistingOut(Schema):
-    id: int
-    url: str
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-    fields: dict[str, list[str]]
-    existing: ExistingOut | None = None
-
-
-_ERRORS: dict[int, Any] = {code: ErrorOut for code in (400, 401, 403, 404, 422)}
-_WRITE_ERRORS: dict[int, Any] = {**_ERRORS, 409: ErrorOut}
 
 
 class AreaOut(Schema):
@@ -289,7 +274,7 @@ def _ref(field: str, get: Any, **kwargs: Any) -> Any:
 
 @router.get(
     "/areas",
-    response={200: list[AreaOut], **_ERRORS},
+    response={200: list[AreaOut], **ERRORS},
     operation_id="area_list",
     url_name="area_list",
     tags=["areas"],
@@ -304,7 +289,7 @@ def area_list(request: HttpRequest, filters: Query[AreaFiltersIn]) -> Any:
 
 @router.get(
     "/areas/{area_id}",
-    response={200: AreaOut, **_ERRORS},
+    response={200: AreaOut, **ERRORS},
     operation_id="area_get",
     url_name="area_get",
     tags=["areas"],
@@ -315,7 +300,7 @@ def area_get(request: HttpRequest, area_id: int) -> Any:
 
 @router.post(
     "/areas",
-    response={201: AreaOut, **_WRITE_ERRORS},
+    response={201: AreaOut, **WRITE_ERRORS},
     operation_id="area_create",
     tags=["areas"],
 )
@@ -339,7 +324,7 @@ def area_create(request: HttpRequest, payload: AreaCreateIn) -> Any:
 
 @router.patch(
     "/areas/{area_id}",
-    response={200: AreaOut, **_WRITE_ERRORS},
+    response={200: AreaOut, **WRITE_ERRORS},
     operation_id="area_update",
     tags=["areas"],
 )
@@ -354,7 +339,7 @@ def area_update(request: HttpRequest, area_id: int, payload: AreaUpdateIn) -> An
 
 @router.get(
     "/households",
-    response={200: list[HouseholdOut], **_ERRORS},
+    response={200: list[HouseholdOut], **ERRORS},
     operation_id="household_list",
     url_name="household_list",
     tags=["households"],
@@ -371,7 +356,7 @@ def household_list(request: HttpRequest, filters: Query[HouseholdFiltersIn]) -> 
 
 @router.get(
     "/households/{household_id}",
-    response={200: HouseholdOut, **_ERRORS},
+    response={200: HouseholdOut, **ERRORS},
     operation_id="household_get",
     url_name="household_get",
     tags=["households"],
@@ -382,7 +367,7 @@ def household_get(request: HttpRequest, household_id: int) -> Any:
 
 @router.post(
     "/households",
-    response={201: HouseholdOut, **_WRITE_ERRORS},
+    response={201: HouseholdOut, **WRITE_ERRORS},
     operation_id="household_create",
     tags=["households"],
 )
@@ -401,7 +386,7 @@ def household_create(request: HttpRequest, payload: HouseholdCreateIn) -> Any:
 
 @router.patch(
     "/households/{household_id}",
-    response={200: HouseholdOut, **_WRITE_ERRORS},
+    response={200: HouseholdOut, **WRITE_ERRORS},
     operation_id="household_update",
     tags=["households"],
 )
@@ -418,7 +403,7 @@ def household_update(request: HttpRequest, household_id: int, payload: Household
 
 @router.post(
     "/households/{household_id}/move",
-    response={200: HouseholdOut, **_WRITE_ERRORS},
+    response={200: HouseholdOut, **WRITE_ERRORS},
     operation_id="household_move",
     tags=["households"],
 )
@@ -440,7 +425,7 @@ def household_move(request: HttpRequest, household_id: int, payload: HouseholdMo
 
 @router.get(
     "/persons",
-    response={200: list[PersonOut], **_ERRORS},
+    response={200: list[PersonOut], **ERRORS},
     operation_id="person_list",
     url_name="person_list",
     tags=["persons"],
@@ -460,7 +445,7 @@ def person_list(request: HttpRequest, filters: Query[PersonFiltersIn]) -> Any:
 
 @router.get(
     "/persons/{person_id}",
-    response={200: PersonOut, **_ERRORS},
+    response={200: PersonOut, **ERRORS},
     operation_id="person_get",
     url_name="person_get",
     tags=["persons"],
@@ -471,7 +456,7 @@ def person_get(request: HttpRequest, person_id: int) -> Any:
 
 @router.post(
     "/persons",
-    response={201: PersonOut, **_WRITE_ERRORS},
+    response={201: PersonOut, **WRITE_ERRORS},
     operation_id="person_create",
     tags=["persons"],
 )
@@ -488,7 +473,7 @@ def person_create(request: HttpRequest, payload: PersonCreateIn) -> Any:
 
 @router.patch(
     "/persons/{person_id}",
-    response={200: PersonOut, **_WRITE_ERRORS},
+    response={200: PersonOut, **WRITE_ERRORS},
     operation_id="person_update",
     tags=["persons"],
 )
@@ -504,7 +489,7 @@ def person_update(request: HttpRequest, person_id: int, payload: PersonUpdateIn)
 
 @router.post(
     "/persons/{person_id}/move-out",
-    response={200: PersonOut, **_WRITE_ERRORS},
+    response={200: PersonOut, **WRITE_ERRORS},
     operation_id="person_move_out",
     tags=["persons"],
 )
@@ -521,7 +506,7 @@ def person_move_out(request: HttpRequest, person_id: int, payload: MoveOutIn) ->
 
 @router.post(
     "/persons/{person_id}/move-in",
-    response={200: PersonOut, **_WRITE_ERRORS},
+    response={200: PersonOut, **WRITE_ERRORS},
     operation_id="person_move_in",
     tags=["persons"],
 )
@@ -542,7 +527,7 @@ def person_move_in(request: HttpRequest, person_id: int, payload: MoveInIn) -> A
 
 @router.put(
     "/persons/{person_id}/tags",
-    response={200: PersonOut, **_WRITE_ERRORS},
+    response={200: PersonOut, **WRITE_ERRORS},
     operation_id="person_tags_set",
     tags=["persons"],
 )
@@ -554,7 +539,7 @@ def person_tags_set(request: HttpRequest, person_id: int, payload: TagsIn) -> An
 
 @router.post(
     "/persons/{person_id}/reveal",
-    response={200: RevealOut, **_WRITE_ERRORS},
+    response={200: RevealOut, **WRITE_ERRORS},
     operation_id="person_reveal",
     tags=["persons"],
 )
@@ -572,7 +557,7 @@ def person_reveal(request: HttpRequest, person_id: int, payload: RevealIn) -> An
 
 @router.get(
     "/tags",
-    response={200: list[TagOut], **_ERRORS},
+    response={200: list[TagOut], **ERRORS},
     operation_id="tag_list",
     url_name="tag_list",
     tags=["persons"],

@@ -359,3 +359,30 @@ def grid_options_for(*, user: Any) -> list[tuple[Any, Any]]:
         if members:
             groups.append((community.name, members))
     return groups
+
+
+# --- duplicates (issue 3) ------------------------------------------------------------------
+
+
+def person_duplicates_for(*, user: Any, limit: int = 50) -> list[list[Person]]:
+    """Groups of records in the user's area that look like one person: the same name,
+    birth date and phone (same ID number cannot happen: the register refuses it). Each
+    group is a merge proposal; at most `limit` groups."""
+    people = access.restrict(
+        Person.objects.exclude(phone_index=""), user, Perm.REGISTER_EDIT, "area_path"
+    )
+    keys = list(
+        people.values("name", "birth_date", "phone_index")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=1)
+        .order_by("name", "birth_date", "phone_index")[:limit]
+    )
+    if not keys:
+        return []
+    query = Q(pk__in=[])
+    for key in keys:
+        query |= Q(name=key["name"], birth_date=key["birth_date"], phone_index=key["phone_index"])
+    groups: dict[tuple[Any, ...], list[Person]] = {}
+    for person in people.filter(query).select_related("household").order_by("pk"):
+        groups.setdefault((person.name, person.birth_date, person.phone_index), []).append(person)
+    return [group for group in groups.values() if len(group) > 1]

@@ -739,3 +739,114 @@ def person_reveal(*, actor: Any, person: Person, field: str, purpose: str) -> st
         purpose=purpose,
     )
     return value.reveal() if isinstance(value, Sealed) else ""
+
+
+# --- merging duplicates (issue 3) --------------------------------------------------------------
+
+
+@transaction.atomic
+def person_merge(*, actor: Any, keep: Person, merge: Person, note: str = "") -> Person:
+    """Merge a duplicate record into the one kept: the kept person gains what only the
+    duplicate knew (phone, tags, notes), inherits its history and every reference to it;
+    the duplicate is removed, its masked ID number and phone kept in the history entry.
+
+    Only records of one person (same name and birth date) merge, within the actor's area.
+    """
+    if keep.pk == merge.pk:
+        raise ValidationError({"merge": [_("Choose two different records.")]})
+    first, second = sorted([keep.pk, merge.pk])
+    locked = {p.pk: p for p in Person.objects.select_for_update().filter(pk__in=[first, second])}
+    if len(locked) != 2:
+        raise ValidationError({"merge": [_("One of the records no longer exists.")]})
+    keep, merge = locked[keep.pk], locked[merge.pk]
+    _require(actor, Perm.REGISTER_EDIT, keep.area_path)
+    _require(actor, Perm.REGISTER_EDIT, merge.area_path)
+    errors: dict[str, list[str]] = {}
+    note = _text(errors, "note", note, 500)
+    if keep.name != merge.name or keep.birth_date != merge.birth_date:
+        errors.setdefault("merge", []).append(
+            _("Only records of one person merge: the names and birth dates differ.")
+        )
+    _raise(errors)
+    changes: dict[str, list[Any]] = {}
+    if not keep.phone and merge.phone:
+        changes["phone"] = [None, _shown(merge.phone)]
+        keep.phone, keep.phone_index = merge.phone.reveal(), merge.phone_index
+    if merge.notes and merge.notes not in keep.notes:
+        combined = (keep.notes + "\n" + merge.notes).strip()[:NOTES_MAX]
+        changes["notes"] = [keep.notes, combined]
+        keep.notes = combined
+    if merge.moved_in_on and (keep.moved_in_on is None or merge.moved_in_on < keep.moved_in_on):
+        changes["moved_in_on"] = [_shown(keep.moved_in_on), _shown(merge.moved_in_on)]
+        keep.moved_in_on = merge.moved_in_on
+    kept_tags = set(keep.tags.values_list("code", flat=True))
+    merged_tags = set(merge.tags.values_list("code", flat=True))
+    if merged_tags - kept_tags:
+        changes["tags"] = [sorted(kept_tags), sorted(kept_tags | merged_tags)]
+        PersonTag.objects.bulk_create(
+            PersonTag(person=keep, tag=t, added_by=actor)
+            for t in Tag.objects.filter(code__in=merged_tags - kept_tags)
+        )
+    # Every other reference to the duplicate now points at the person kept.
+    RegisterChange.objects.filter(person=merge).update(person=keep)
+    for relation in Person._meta.get_fields(include_hidden=True):
+        if not (relation.auto_created and relation.is_relation and not relation.concrete):
+            continue
+        model = relation.related_model
+        if model in (PersonTag, RegisterChange) or not getattr(relation, "field", None):
+            continue
+        if relation.field.many_to_many:
+            continue
+        name = relation.field.name
+        if model is Household and name == "head":
+            model.objects.filter(head=merge).update(
+                head=keep if keep.household_id == merge.household_id else None
+            )
+            continue
+        try:
+            with transaction.atomic():
+                model._default_manager.filter(**{name: merge}).update(**{name: keep})
+        except IntegrityError:
+            raise ValidationError(
+                {
+                    "merge": [
+                        _(
+                            "Both records have %(what)s that cannot be joined; settle that "
+                            "first, then merge."
+                        )
+                        % {"what": model._meta.verbose_name_plural}
+                    ]
+                }
+            ) from None
+    merged_label = " ".join(
+        part
+        for part in (merge.name, _shown(merge.id_number), _shown(merge.phone), f"#{merge.pk}")
+        if part
+    )
+    changes["merged"] = [merged_label, None]
+    merged_id = merge.pk
+    PersonTag.objects.filter(person=merge).delete()
+    merge.delete()
+    keep.version += 1
+    keep.save()
+    _record(
+        actor=actor,
+        action="person.merge",
+        person=keep,
+        changes=changes,
+        note=note,
+        purpose=f"merged person #{merged_id} into #{keep.pk}",
+    )
+    return keep
+
+
+def register_export_record(*, actor: Any, what: str, fmt: str, filters: Mapping[str, Any]) -> None:
+    """Audit a bulk export of a register list (masked, as shown): who, what and how."""
+    shown = ", ".join(f"{k}={v}" for k, v in filters.items() if v not in (None, ""))
+    audit_record(
+        actor=actor,
+        action=f"{what}.export",
+        object_type="registry.export",
+        fields=[what],
+        purpose=f"{what} as {fmt}" + (f" ({shown})" if shown else ""),
+    )
