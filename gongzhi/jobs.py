@@ -25,6 +25,12 @@ PERIODIC_JOBS = [
         description="Remove expired sessions from the database.",
     ),
     PeriodicJob(
+        name="accounts.prune_sms_codes",
+        task="gongzhi.accounts.tasks.prune_sms_codes",
+        every=timedelta(days=1),
+        description="Delete used and expired SMS sign-in codes.",
+    ),
+    PeriodicJob(
         name="reports.fill_due",
         task="gongzhi.reports.tasks.fill_due_reports",
         every=timedelta(minutes=15),

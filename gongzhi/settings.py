@@ -212,6 +212,26 @@ GONGZHI_KEYRING_FILE = Path(
 # Or the keyring as JSON text (containers, secret stores); it wins over the file.
 GONGZHI_KEYRING = os.environ.get("GONGZHI_KEYRING", "")
 
+# --- Notifications and SMS (docs/notifications.md) ------------------------------------------
+# "local": the development gateway (records to the outbox, sends nothing); "http": a provider
+# speaking the JSON protocol in docs/notifications.md at GONGZHI_SMS_HTTP_URL.
+GONGZHI_SMS_GATEWAY = env("GONGZHI_SMS_GATEWAY", "local")
+GONGZHI_SMS_HTTP_URL = env("GONGZHI_SMS_HTTP_URL", "")
+GONGZHI_SMS_HTTP_KEY = env("GONGZHI_SMS_HTTP_KEY", "")
+GONGZHI_SMS_HTTP_TIMEOUT = env_int("GONGZHI_SMS_HTTP_TIMEOUT", 5)
+GONGZHI_SMS_MAX_ATTEMPTS = env_int("GONGZHI_SMS_MAX_ATTEMPTS", 5)
+GONGZHI_SMS_RETRY_SECONDS = env_int("GONGZHI_SMS_RETRY_SECONDS", 30)
+GONGZHI_SMS_SIGNATURE = env("GONGZHI_SMS_SIGNATURE", "【共治】")
+# Residents' sign-in by SMS code: lifetime, attempts, and how often a code may be asked for.
+GONGZHI_SMS_CODE_TTL_SECONDS = env_int("GONGZHI_SMS_CODE_TTL_SECONDS", 300)
+GONGZHI_SMS_CODE_MAX_ATTEMPTS = env_int("GONGZHI_SMS_CODE_MAX_ATTEMPTS", 5)
+GONGZHI_SMS_CODE_PER_PHONE_MINUTE = env_int("GONGZHI_SMS_CODE_PER_PHONE_MINUTE", 1)
+GONGZHI_SMS_CODE_PER_PHONE_HOUR = env_int("GONGZHI_SMS_CODE_PER_PHONE_HOUR", 5)
+GONGZHI_SMS_CODE_PER_IP_HOUR = env_int("GONGZHI_SMS_CODE_PER_IP_HOUR", 20)
+# A phone number found on exactly one present person of the register may sign in and gets
+# a resident account at first sign-in.
+GONGZHI_RESIDENT_SELF_SIGNUP = env_bool("GONGZHI_RESIDENT_SELF_SIGNUP", True)
+
 # --- Background work --------------------------------------------------------------------
 TASKS = {
     "default": {

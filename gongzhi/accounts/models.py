@@ -3,6 +3,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from gongzhi.core.fields import EncryptedTextField
 from gongzhi.core.models import BaseModel
 
 
@@ -31,10 +32,33 @@ EXCLUSIVE_ROLES = frozenset({Role.AUDITOR, Role.SYSTEM_ADMIN})
 class User(AbstractUser):
     display_name = models.CharField(_("display name"), max_length=60, blank=True)
     is_demo = models.BooleanField(default=False, help_text="Created by `gongzhi demo`.")
+    # A mobile number for SMS sign-in and SMS notifications: one account per number.
+    phone = EncryptedTextField(
+        _("mobile phone"), purpose="user.phone", mask="phone", blind_index_field="phone_index"
+    )
+    phone_index = models.CharField(max_length=32, blank=True, db_index=True)
+    # The resident's own record in the register (residents; staff usually have none).
+    person = models.ForeignKey(
+        "registry.Person",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("register person"),
+    )
+    # Elder mode (适老化) in the resident portal: larger text, high contrast, fewer fields.
+    elder_mode = models.BooleanField(_("elder mode"), default=False)
 
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["phone_index"],
+                condition=~models.Q(phone_index=""),
+                name="accounts_user_one_per_phone",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.display_name or self.username
@@ -86,3 +110,86 @@ class ApiKey(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix})"
+
+
+class ProxyRelation(models.TextChoices):
+    """How the proxy is related to the person they act for (数字反哺)."""
+
+    CHILD = "child", _("Son or daughter")
+    CHILD_IN_LAW = "child_in_law", _("Son- or daughter-in-law")
+    GRANDCHILD = "grandchild", _("Grandchild")
+    SPOUSE = "spouse", _("Spouse")
+    SIBLING = "sibling", _("Brother or sister")
+    RELATIVE = "relative", _("Other relative")
+    NEIGHBOUR = "neighbour", _("Neighbour or friend")
+
+
+class ProxyLink(BaseModel):
+    """A user who may act for a person of the register (an elderly parent, say).
+
+    Links are confirmed by someone who keeps that person's register (a grid worker), or
+    by the system; only active, confirmed links let the user act. Everything done while
+    acting is recorded as done by `user` for `person`.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="proxy_links"
+    )
+    person = models.ForeignKey("registry.Person", on_delete=models.CASCADE, related_name="+")
+    relation = models.CharField(_("relation"), max_length=16, choices=ProxyRelation.choices)
+    # What the proxy calls them (妈妈, 爷爷); shown in the portal's "acting for" switch.
+    label = models.CharField(_("called"), max_length=20, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("proxy link")
+        verbose_name_plural = _("proxy links")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "person"],
+                condition=models.Q(is_active=True),
+                name="accounts_proxylink_one_active",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → person {self.person_id} ({self.relation})"
+
+
+class SmsCode(models.Model):
+    """A one-time sign-in code sent by SMS: only its hash is kept; it expires, is good
+    once, and dies after a few wrong tries. Every request leaves a row (registered number
+    or not) so rate limits treat every number alike and reveal nothing."""
+
+    phone_index = models.CharField(max_length=32)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    ip = models.CharField(max_length=45, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["phone_index", "-created_at"], name="accounts_smscode_phone"),
+            models.Index(fields=["ip", "-created_at"], name="accounts_smscode_ip"),
+        ]
+
+    def __str__(self) -> str:
+        return f"sms code {self.pk} @ {self.created_at:%Y-%m-%d %H:%M}"

@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import hmac
 import secrets
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts import access
-from gongzhi.accounts.models import EXCLUSIVE_ROLES, SECOND_FACTOR_ROLES, ApiKey, Membership, User
+from gongzhi.accounts.models import (
+    EXCLUSIVE_ROLES,
+    SECOND_FACTOR_ROLES,
+    ApiKey,
+    Membership,
+    ProxyLink,
+    ProxyRelation,
+    SmsCode,
+    User,
+)
 from gongzhi.accounts.policy import Perm
 from gongzhi.audit.services import audit_record
-from gongzhi.core import clock
+from gongzhi.core import clock, identity
+from gongzhi.core.crypto import blind_index
 from gongzhi.core.errors import Forbidden
 
 API_KEY_PREFIX = "gz"
@@ -185,3 +198,281 @@ def sign_in_recorded(*, user: User, second_factor: bool = False) -> None:
 @transaction.atomic
 def sign_out_recorded(*, user: User) -> None:
     audit_record(actor=user, action="auth.logout", obj=user)
+
+
+# --- residents: phone, register person, elder mode, proxies ----------------------------------
+#
+# Persons of the register are passed in by the layers above (accounts may not import the
+# register); a person is anything with `pk` and `area_path`.
+
+PHONE_PURPOSE = "user.phone"
+
+
+def _require_keeper(actor: Any, path: str) -> None:
+    """Linking accounts to the register is for those who keep it there (or the system)."""
+    if actor is not None and not access.can(actor, Perm.REGISTER_EDIT, path):
+        raise Forbidden()
+
+
+def normalize_mobile(value: str, field: str = "phone") -> str:
+    """A mainland mobile number (11 digits starting with 1): what SMS can reach."""
+    try:
+        phone = identity.normalize_phone(value)
+    except ValidationError as exc:
+        raise ValidationError({field: exc.error_list}) from None
+    if not (len(phone) == 11 and phone.startswith("1")):
+        raise ValidationError(
+            {
+                field: [
+                    ValidationError(
+                        _(
+                            "Enter a mobile number (11 digits starting with 1): SMS cannot reach a landline."
+                        ),
+                        code="not_mobile",
+                    )
+                ]
+            }
+        )
+    return phone
+
+
+def phone_index(phone: str) -> str:
+    return blind_index(phone, PHONE_PURPOSE)
+
+
+@transaction.atomic
+def user_set_phone(*, user: User, phone: str, actor: Any = None) -> User:
+    """Give the user a mobile number (for SMS sign-in and SMS notifications), or clear it
+    with "". One account per number. The user may change their own; managers anyone's."""
+    own = getattr(actor, "pk", None) == user.pk
+    if actor is not None and not own and not access.can(actor, Perm.ACCOUNTS_MANAGE):
+        raise Forbidden()
+    if phone:
+        normalized = normalize_mobile(phone)
+        index = phone_index(normalized)
+        taken = User.objects.filter(phone_index=index).exclude(pk=user.pk).exists()
+        if taken:
+            raise ValidationError(
+                {
+                    "phone": [
+                        ValidationError(
+                            _("Another account already uses this mobile number."),
+                            code="duplicate",
+                        )
+                    ]
+                }
+            )
+        user.phone, user.phone_index = normalized, index
+    else:
+        user.phone, user.phone_index = "", ""
+    user.save(update_fields=["phone", "phone_index"])
+    audit_record(actor=actor, action="user.phone", obj=user, fields=["phone"])
+    return user
+
+
+@transaction.atomic
+def user_link_person(*, user: User, person: Any, actor: Any = None) -> User:
+    """Link the account to its holder's own record in the register (None unlinks)."""
+    path = person.area_path if person is not None else ""
+    if person is not None:
+        _require_keeper(actor, path)
+    elif user.person_id is not None and actor is not None:
+        _require_keeper(actor, User.objects.get(pk=user.pk).person.area_path)
+    user.person = person
+    user.save(update_fields=["person"])
+    audit_record(
+        actor=actor, action="user.link_person", obj=user, area_path=path, fields=["person"]
+    )
+    return user
+
+
+@transaction.atomic
+def user_set_elder_mode(*, user: User, on: bool) -> User:
+    """The user's own display preference; not audited (it changes no one's data)."""
+    if user.elder_mode != on:
+        user.elder_mode = on
+        user.save(update_fields=["elder_mode"])
+    return user
+
+
+@transaction.atomic
+def proxy_link_create(
+    *, user: User, person: Any, relation: str, label: str = "", actor: Any = None
+) -> ProxyLink:
+    """Let `user` act for `person` (a family member for an elderly parent). Confirmed by
+    `actor`, who must keep that person's register (None: the system)."""
+    _require_keeper(actor, person.area_path)
+    errors: dict[str, list[ValidationError]] = {}
+    if relation not in ProxyRelation.values:
+        errors["relation"] = [ValidationError(_("Choose how they are related."), code="invalid")]
+    label = (label or "").strip()
+    if len(label) > 20:
+        errors["label"] = [ValidationError(_("At most 20 characters."), code="max_length")]
+    if user.person_id is not None and user.person_id == person.pk:
+        errors["person"] = [ValidationError(_("One does not act for oneself."), code="self")]
+    elif ProxyLink.objects.filter(user=user, person_id=person.pk, is_active=True).exists():
+        errors["person"] = [
+            ValidationError(_("This account can already act for this person."), code="duplicate")
+        ]
+    if errors:
+        raise ValidationError(errors)
+    link = ProxyLink.objects.create(
+        user=user,
+        person_id=person.pk,
+        relation=relation,
+        label=label,
+        confirmed_by=actor if getattr(actor, "pk", None) else None,
+        confirmed_at=clock.now(),
+    )
+    audit_record(
+        actor=actor,
+        action="proxy.link",
+        obj=link,
+        area_path=person.area_path,
+        fields=["user", "person", "relation"],
+    )
+    return link
+
+
+@transaction.atomic
+def proxy_link_end(*, link: ProxyLink, actor: Any, area_path: str = "") -> ProxyLink:
+    """End a proxy link: by the proxy themselves, or by a keeper of the person's register
+    (`area_path`: the person's, which the caller looked up)."""
+    if actor is not None and getattr(actor, "pk", None) != link.user_id:
+        _require_keeper(actor, area_path or "-")
+    link = ProxyLink.objects.select_for_update().get(pk=link.pk)
+    if link.is_active:
+        link.is_active = False
+        link.ended_at = clock.now()
+        link.ended_by = actor if getattr(actor, "pk", None) else None
+        link.save(update_fields=["is_active", "ended_at", "ended_by", "updated_at"])
+        audit_record(
+            actor=actor, action="proxy.end", obj=link, area_path=area_path, fields=["is_active"]
+        )
+    return link
+
+
+# --- sign-in by SMS code -----------------------------------------------------------------------
+
+CODE_DIGITS = 6
+
+
+def _setting(name: str, default: int) -> int:
+    return int(getattr(settings, name, default))
+
+
+def _code_hash(phone_idx: str, code: str) -> str:
+    # Keyed by the server's secret: a leaked table gives no codes. Codes live 5 minutes.
+    return hmac.new(
+        settings.SECRET_KEY.encode(), f"{phone_idx}:{code}".encode(), hashlib.sha256
+    ).hexdigest()
+
+
+def _rate_limited() -> ValidationError:
+    return ValidationError(
+        {
+            "phone": [
+                ValidationError(
+                    _("Too many codes were asked for; wait a few minutes, then try again."),
+                    code="rate_limited",
+                )
+            ]
+        }
+    )
+
+
+@transaction.atomic
+def sms_code_issue(*, phone: str, ip: str = "") -> tuple[SmsCode, str, str]:
+    """A new sign-in code for `phone`: (the row, the code to text, the normalised phone).
+
+    Rate limits per number (GONGZHI_SMS_CODE_PER_PHONE_MINUTE, …_PER_PHONE_HOUR) and per
+    client address (…_PER_IP_HOUR) count every request, registered number or not. The
+    caller decides whether to text the code (only to numbers that may sign in) and must
+    answer the same either way. Only the latest code of a number counts.
+    """
+    normalized = normalize_mobile(phone)
+    index = phone_index(normalized)
+    now = clock.now()
+    minute, hour = now - dt.timedelta(minutes=1), now - dt.timedelta(hours=1)
+    recent = SmsCode.objects.filter(phone_index=index, created_at__gt=hour).values_list(
+        "created_at", flat=True
+    )
+    recent = list(recent)
+    if sum(1 for at in recent if at > minute) >= _setting(
+        "GONGZHI_SMS_CODE_PER_PHONE_MINUTE", 1
+    ) or len(recent) >= _setting("GONGZHI_SMS_CODE_PER_PHONE_HOUR", 5):
+        raise _rate_limited()
+    if ip and SmsCode.objects.filter(ip=ip, created_at__gt=hour).count() >= _setting(
+        "GONGZHI_SMS_CODE_PER_IP_HOUR", 20
+    ):
+        raise _rate_limited()
+    code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+    row = SmsCode.objects.create(
+        phone_index=index,
+        code_hash=_code_hash(index, code),
+        created_at=now,
+        expires_at=now + dt.timedelta(seconds=_setting("GONGZHI_SMS_CODE_TTL_SECONDS", 300)),
+        ip=ip[:45],
+    )
+    return row, code, normalized
+
+
+def _code_error(message: Any, code: str) -> ValidationError:
+    return ValidationError({"code": [ValidationError(message, code=code)]})
+
+
+def sms_code_check(*, phone: str, code: str) -> str:
+    """Spend a sign-in code: the normalised phone when `code` is the number's latest code,
+    unexpired, unused, and tried fewer than GONGZHI_SMS_CODE_MAX_ATTEMPTS times.
+    A wrong code counts as an attempt (committed even though this raises)."""
+    normalized = normalize_mobile(phone)
+    index = phone_index(normalized)
+    code = "".join((code or "").split())
+    now = clock.now()
+    max_attempts = _setting("GONGZHI_SMS_CODE_MAX_ATTEMPTS", 5)
+    with transaction.atomic():
+        row = (
+            SmsCode.objects.select_for_update()
+            .filter(phone_index=index)
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+        if row is None:
+            error = _code_error(_("Ask for a code first."), "no_code")
+        elif row.used_at is not None:
+            error = _code_error(_("This code was already used; ask for a new one."), "used")
+        elif row.expires_at <= now:
+            error = _code_error(_("This code has expired; ask for a new one."), "expired")
+        elif row.attempts >= max_attempts:
+            error = _code_error(_("Too many wrong codes; ask for a new one."), "too_many_attempts")
+        elif not (
+            code.isdigit()
+            and len(code) == CODE_DIGITS
+            and hmac.compare_digest(row.code_hash, _code_hash(index, code))
+        ):
+            row.attempts += 1
+            row.save(update_fields=["attempts"])
+            if row.attempts >= max_attempts:
+                audit_record(
+                    actor=None,
+                    action="auth.sms_code.exhausted",
+                    object_type="accounts.smscode",
+                    object_id=row.pk,
+                    fields=["attempts"],
+                )
+            error = _code_error(_("This code is wrong."), "wrong")
+        else:
+            row.used_at = now
+            row.save(update_fields=["used_at"])
+            return normalized
+    raise error
+
+
+def user_for_phone(phone: str) -> User | None:
+    """The account that signs in with this (normalised) mobile number, if any."""
+    return User.objects.filter(phone_index=phone_index(phone), is_active=True).first()
+
+
+@transaction.atomic
+def sign_in_recorded_by_code(*, user: User) -> None:
+    audit_record(actor=user, action="auth.login.sms", obj=user)

@@ -1,6 +1,9 @@
+import datetime as dt
+
 from django.contrib.sessions.models import Session
 from django_tasks import task
 
+from gongzhi.accounts.models import SmsCode
 from gongzhi.core import clock
 
 
@@ -8,4 +11,13 @@ from gongzhi.core import clock
 def clear_expired_sessions() -> int:
     """Periodic: delete sessions past their expiry (idle timeout) from the database."""
     deleted, _ = Session.objects.filter(expire_date__lt=clock.now()).delete()
+    return deleted
+
+
+@task()
+def prune_sms_codes(hours: int = 24) -> int:
+    """Periodic: forget SMS sign-in codes older than `hours` (they live 5 minutes; the
+    rate limits look back one hour)."""
+    cutoff = clock.now() - dt.timedelta(hours=hours)
+    deleted, _ = SmsCode.objects.filter(created_at__lt=cutoff).delete()
     return deleted

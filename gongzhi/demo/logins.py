@@ -22,6 +22,7 @@ from gongzhi.accounts.models import Membership, Role, User
 from gongzhi.accounts.services import membership_grant, user_create
 from gongzhi.core import scope
 from gongzhi.demo.load import DemoError, LoadedCommunity
+from gongzhi.demo.residents import link_residents, resident_notes
 from gongzhi.demo.spec import COMMUNITIES
 from gongzhi.registry.models import Area, AreaKind
 
@@ -127,6 +128,8 @@ def create_logins(loaded: list[LoadedCommunity]) -> None:
         membership_grant(user=user, area=root, role=role)
         TOTPDevice.objects.filter(user=user).delete()
         TOTPDevice.objects.create(user=user, name="demo", key=totp_key(username), confirmed=True)
+    # Residents: a household of their own, its head's mobile number, an elderly parent.
+    link_residents(loaded)
 
 
 # --- reading them back -----------------------------------------------------------------------
@@ -171,17 +174,23 @@ def logins_table() -> list[LoginRow]:
     users = list(
         User.objects.filter(is_demo=True).prefetch_related(Prefetch("memberships", queryset=active))
     )
+    # Only those who can sign in: the demo's many volunteers and party members without a
+    # password (gongzhi/demo/workorders.py) appear in dispatch suggestions, not here.
+    users = [u for u in users if u.has_usable_password()]
     order = {name: i for i, name in enumerate(usernames())}
     users.sort(key=lambda u: (order.get(u.username, len(order)), u.username))
     labels = _labels([m.area for u in users for m in u.memberships.all()])
     devices = {
         d.user_id: d for d in TOTPDevice.objects.filter(user__in=users, confirmed=True, name="demo")
     }
+    notes = resident_notes(users)
     rows = []
     for user in users:
         memberships = list(user.memberships.all())
         roles = sorted({m.role for m in memberships})
         where = "; ".join(dict.fromkeys(labels[m.area_id] for m in memberships))
+        if notes.get(user.pk):
+            where = f"{where} · {notes[user.pk]}" if where else notes[user.pk]
         device = devices.get(user.pk)
         rows.append(
             LoginRow(

@@ -42,6 +42,9 @@ def workbench(request: HttpRequest) -> dict[str, Any]:
             "register": access.can(user, Perm.REGISTER_VIEW),
             "register_edit": access.can(user, Perm.REGISTER_EDIT),
             "audit": access.can(user, Perm.AUDIT_VIEW),
+            "outbox": access.can(user, Perm.NOTIFICATION_OUTBOX),
+            "orders": access.can(user, Perm.WORKORDER_VIEW),
+            "tasks": access.can(user, Perm.WORKORDER_HANDLE),
         },
         "user_roles": roles,
     }

@@ -1,0 +1,127 @@
+"""Resident sign-in by SMS code, and accounts made from the register on first sign-in.
+
+The code itself (rate limits, expiry, single use, attempts) is `accounts.services`; this
+module decides who may receive one and sends it through `notifications`. The answer to a
+code request is the same whether or not the number may sign in.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from gongzhi.accounts.models import Role, User
+from gongzhi.accounts.services import (
+    membership_grant,
+    sign_in_recorded_by_code,
+    sms_code_check,
+    sms_code_issue,
+    user_create,
+    user_for_phone,
+    user_link_person,
+    user_set_phone,
+)
+from gongzhi.audit.services import audit_record
+from gongzhi.core.crypto import blind_index
+from gongzhi.notifications.services import sms_send
+from gongzhi.registry.models import PRESENT_RESIDENCY, Person
+
+PERSON_PHONE_PURPOSE = Person._meta.get_field("phone").purpose
+
+
+def self_signup_enabled() -> bool:
+    return bool(getattr(settings, "GONGZHI_RESIDENT_SELF_SIGNUP", True))
+
+
+def register_match(phone: str) -> Person | None:
+    """The one present person of the register with this mobile number who has no account
+    yet; None when there is none, or several (a shared family phone: ask the grid worker)."""
+    matches = list(
+        Person.objects.filter(
+            phone_index=blind_index(phone, PERSON_PHONE_PURPOSE),
+            residency__in=PRESENT_RESIDENCY,
+        ).select_related("household__community")[:2]
+    )
+    if len(matches) != 1:
+        return None
+    person = matches[0]
+    if User.objects.filter(person=person).exists():
+        return None
+    return person
+
+
+def may_sign_in_by_code(phone: str) -> bool:
+    if user_for_phone(phone) is not None:
+        return True
+    return self_signup_enabled() and register_match(phone) is not None
+
+
+def code_minutes() -> int:
+    return max(1, int(getattr(settings, "GONGZHI_SMS_CODE_TTL_SECONDS", 300)) // 60)
+
+
+def code_text(code: str) -> str:
+    minutes = code_minutes()
+    signature = getattr(settings, "GONGZHI_SMS_SIGNATURE", "【共治】")
+    return signature + _(
+        "Your sign-in code is %(code)s, valid for %(minutes)d minutes. Never tell it to anyone."
+    ) % {"code": code, "minutes": minutes}
+
+
+@transaction.atomic
+def login_code_request(*, phone: str, ip: str = "") -> None:
+    """Issue a code for `phone` and text it if the number may sign in. Raises a
+    ValidationError for a malformed number or a rate limit, never for an unknown number."""
+    _row, code, normalized = sms_code_issue(phone=phone, ip=ip)
+    if may_sign_in_by_code(normalized):
+        sms_send(
+            phone=normalized,
+            text=code_text(code),
+            kind="auth.sms_code",
+            recipient=user_for_phone(normalized),
+            sensitive=True,
+        )
+
+
+@transaction.atomic
+def resident_account_provision(*, person: Person, phone: str) -> User:
+    """An account for a resident whose number is in the register, made at their first
+    sign-in by code: a resident of their community, linked to their record."""
+    user = user_create(
+        username=f"r-{secrets.token_hex(5)}", password=None, display_name=person.name
+    )
+    user_set_phone(user=user, phone=phone)
+    user_link_person(user=user, person=person)
+    membership_grant(user=user, area=person.household.community, role=Role.RESIDENT)
+    audit_record(
+        actor=None,
+        action="user.provision",
+        obj=user,
+        area_path=person.area_path,
+        fields=["phone", "person", "membership"],
+        purpose="first sign-in by SMS code of a number in the register",
+    )
+    return user
+
+
+def sign_in_by_code(*, phone: str, code: str) -> User:
+    """The account that `code` signs in (made from the register on first sign-in), with
+    the sign-in audited. A wrong, expired, used or exhausted code raises ValidationError."""
+    normalized = sms_code_check(phone=phone, code=code)
+    with transaction.atomic():
+        user = user_for_phone(normalized)
+        if user is None and self_signup_enabled():
+            person = register_match(normalized)
+            if person is not None:
+                user = resident_account_provision(person=person, phone=normalized)
+        if user is None:
+            # The number could not sign in when the code was sent; say no more than that.
+            raise ValidationError(
+                {"code": [ValidationError(_("This code is wrong."), code="wrong")]}
+            )
+        sign_in_recorded_by_code(user=user)
+    return user
