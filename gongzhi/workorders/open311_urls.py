@@ -1,4 +1,15 @@
-"""Open311 GeoReport v2 at /open311/v2/ (filled in with the work-order cycle)."""
+"""Open311 GeoReport v2 at /open311/v2/ (see workorders/open311.py). `.json` or `.xml`."""
+
+from django.urls import re_path
+
+from gongzhi.workorders import open311
 
 app_name = "open311"
-urlpatterns: list = []
+FMT = r"\.(?P<fmt>json|xml)$"
+urlpatterns = [
+    re_path(r"^discovery" + FMT, open311.discovery, name="discovery"),
+    re_path(r"^services" + FMT, open311.services_list, name="services"),
+    re_path(r"^services/(?P<code>[-\w]{1,40})" + FMT, open311.service_definition, name="service"),
+    re_path(r"^requests" + FMT, open311.requests_, name="requests"),
+    re_path(r"^requests/(?P<workorder_id>\d{1,30})" + FMT, open311.request_, name="request"),
+]

@@ -1,7 +1,16 @@
 from django_tasks import task
 
+from gongzhi.workorders import services
+
 
 @task()
-def sweep_slas() -> int:
-    """Periodic: remind on and escalate overdue work orders. (Built with work orders.)"""
-    return 0
+def sweep_slas() -> dict[str, int]:
+    """Periodic (every 5 minutes): escalate overdue work orders a level, remind before
+    deadlines. Safe to run twice: each order is re-checked under its row lock."""
+    report = services.sla_sweep()
+    return {
+        "escalated": report.escalated,
+        "breached": report.breached,
+        "reminded": report.reminded,
+        "errors": report.errors,
+    }

@@ -1,2 +1,23 @@
+from django.urls import path
+
+from gongzhi.workorders import views
+
 app_name = "workorders"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.inbox, name="inbox"),
+    path("board/", views.board, name="board"),
+    path("tasks/", views.tasks, name="tasks"),
+    path("new/", views.create, name="create"),
+    path("bulk/", views.bulk, name="bulk"),
+    path("<int:workorder_id>/", views.detail, name="detail"),
+    path("<int:workorder_id>/dispatch/", views.dispatch, name="dispatch"),
+    path("<int:workorder_id>/solve/", views.solve, name="solve"),
+    path("<int:workorder_id>/escalate/", views.escalate, name="escalate"),
+    path("<int:workorder_id>/cancel/", views.cancel, name="cancel"),
+    path("<int:workorder_id>/accept/", views.accept, name="accept"),
+    path("<int:workorder_id>/decline/", views.decline, name="decline"),
+    path("<int:workorder_id>/start/", views.start, name="start"),
+    path("<int:workorder_id>/evidence/", views.evidence, name="evidence"),
+    path("<int:workorder_id>/resolve/", views.resolve, name="resolve"),
+    path("<int:workorder_id>/photos/<int:photo_id>/", views.attachment, name="attachment"),
+]

@@ -1,0 +1,207 @@
+"""Residents' work-order pages at /m/orders/, inside the portal's frame (`portal/base.html`:
+phone first, elder mode, the "acting for" banner).
+
+A resident asks for help (for themselves, or — acting through a confirmed proxy link — for
+an elderly family member: recorded as done by them for that person), follows the
+timeline, rates the result or reopens it. These pages show only orders the user asked
+for or that are for someone they may act for; staff use the workbench.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from gongzhi.accounts import access, acting
+from gongzhi.accounts.policy import Perm
+from gongzhi.core.errors import Conflict, NotFound
+from gongzhi.registry.models import Area, Person
+from gongzhi.workorders import selectors, services, uploads, views
+from gongzhi.workorders.forms import NoteForm, RateForm, ResidentRequestForm, apply_errors
+from gongzhi.workorders.models import Kind, WorkOrder
+from gongzhi.workorders.states import Action, Status
+
+resident_login_required = partial(login_required, login_url="portal:login")
+LIST_LIMIT = 50
+
+
+def _own_order(request: HttpRequest, order_id: int) -> WorkOrder:
+    """An order the user asked for, or that is for someone they may act for."""
+    order = selectors.workorder_get_for(user=request.user, order_id=order_id)
+    if not selectors.is_requester(request.user, order):
+        raise NotFound()
+    return order
+
+
+def _acting_person(request: HttpRequest) -> Person | None:
+    person_id = acting.acting_person_id(request)
+    if person_id is None:
+        return None
+    return Person.objects.select_related("household").filter(pk=person_id).first()
+
+
+def _fallback_place(user: Any) -> Area | None:
+    """A resident not linked to the register asks about their community (where they hold
+    the right to ask)."""
+    paths = access.paths(user, Perm.WORKORDER_REQUEST)
+    return Area.objects.filter(path__in=paths).order_by("path").first() if paths else None
+
+
+def _categories() -> list[tuple[str, str]]:
+    out = []
+    for category in selectors.category_list():
+        label = views.category_label(category)
+        out.append((category.code, label))
+    return out
+
+
+@resident_login_required
+@require_GET
+def order_list(request: HttpRequest) -> HttpResponse:
+    orders = list(selectors.my_orders_for(user=request.user)[:LIST_LIMIT])
+    return render(request, "workorders/resident/list.html", {"orders": orders})
+
+
+@resident_login_required
+@require_http_methods(["GET", "POST"])
+def order_new(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    person = _acting_person(request)
+    place = None if person is not None else _fallback_place(user)
+    form = ResidentRequestForm(
+        request.POST or None, request.FILES or None, categories=_categories()
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        elsewhere = data["where"] == "elsewhere"
+        try:
+            order = services.workorder_create(
+                actor=user,
+                category=selectors.category_get(data["category"]),
+                description=data["description"],
+                person=person,
+                place=place,
+                anonymous=data["anonymous"],
+                preferred_at=data["preferred_at"],
+                photos=data["photos"],
+                address=data["address"] if elsewhere else "",
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        except NotFound:
+            form.add_error("category", _("Choose what kind of help you need."))
+        else:
+            messages.success(
+                request,
+                _("Sent. Your request number is %(number)s; we will tell you each step.")
+                % {"number": order.number},
+            )
+            return redirect("workorders_resident:detail", workorder_id=order.pk)
+    anonymous_codes = [
+        c.code for c in selectors.category_list() if c.kind != Kind.SERVICE and c.allows_anonymous
+    ]
+    context = {
+        "form": form,
+        "person": person,
+        "place": place,
+        "link": acting.acting_for(request),
+        "anonymous_codes": anonymous_codes,
+        "max_photos": uploads.MAX_PER_UPLOAD,
+    }
+    return render(request, "workorders/resident/new.html", context)
+
+
+@resident_login_required
+@require_GET
+def order_detail(request: HttpRequest, workorder_id: int) -> HttpResponse:
+    order = _own_order(request, workorder_id)
+    order.shows_requester = True
+    context = {
+        "order": order,
+        "timeline": selectors.timeline_for(user=request.user, order=order),
+        "rate_form": RateForm(),
+        "can_rate": order.status == Status.RESOLVED,
+        "can_cancel": order.status in (Status.NEW, Status.ESCALATED, Status.DISPATCHED),
+        "handler": order.assignee if order.status != Status.NEW else None,
+    }
+    return render(request, "workorders/resident/detail.html", context)
+
+
+def _proxy_person(request: HttpRequest, order: WorkOrder) -> Person | None:
+    """The person a proxy acts for (recorded on the step), when the order is not for the
+    user's own record."""
+    if order.person_id and order.person_id != getattr(request.user, "person_id", None):
+        return order.person
+    return None
+
+
+def _step(request: HttpRequest, order: WorkOrder, action: str, **kwargs: Any) -> HttpResponse:
+    try:
+        services.workorder_transition(
+            actor=request.user,
+            order=order,
+            action=action,
+            acting_for=_proxy_person(request, order),
+            **kwargs,
+        )
+    except Conflict as exc:
+        messages.error(request, str(exc.message))
+    except ValidationError as exc:
+        for problem in exc.messages:
+            messages.error(request, problem)
+    else:
+        messages.success(request, str(_DONE[action]))
+    return redirect("workorders_resident:detail", workorder_id=order.pk)
+
+
+_DONE = {
+    Action.RATE: gettext_lazy("Thank you for your rating."),
+    Action.REOPEN: gettext_lazy("Reopened: the community will look at it again."),
+    Action.CANCEL: gettext_lazy("Your request was cancelled."),
+}
+
+
+@resident_login_required
+@require_POST
+def order_rate(request: HttpRequest, workorder_id: int) -> HttpResponse:
+    order = _own_order(request, workorder_id)
+    form = RateForm(request.POST)
+    form.is_valid()
+    data = getattr(form, "cleaned_data", {})
+    return _step(request, order, Action.RATE, rating=data.get("rating"), note=data.get("note", ""))
+
+
+@resident_login_required
+@require_POST
+def order_reopen(request: HttpRequest, workorder_id: int) -> HttpResponse:
+    order = _own_order(request, workorder_id)
+    form = NoteForm(request.POST)
+    form.is_valid()
+    return _step(request, order, Action.REOPEN, note=form.cleaned_data.get("note", ""))
+
+
+@resident_login_required
+@require_POST
+def order_cancel(request: HttpRequest, workorder_id: int) -> HttpResponse:
+    order = _own_order(request, workorder_id)
+    form = NoteForm(request.POST)
+    form.is_valid()
+    return _step(request, order, Action.CANCEL, note=form.cleaned_data.get("note", ""))
+
+
+@never_cache
+@resident_login_required
+@require_GET
+def order_photo(request: HttpRequest, workorder_id: int, photo_id: int) -> HttpResponse:
+    _own_order(request, workorder_id)
+    return views.attachment(request, workorder_id=workorder_id, photo_id=photo_id)

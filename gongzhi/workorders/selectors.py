@@ -1,0 +1,619 @@
+"""Reads of work orders, always through the viewer's rights.
+
+Who sees an order:
+- staff with `workorder.view` on the place's path (`area_path`): their area's orders;
+- the resident who asked, and whoever may act for the person it is for (their own
+  record, or a confirmed proxy link) — not by area: a resident sees their own orders
+  wherever they are, and nobody else's;
+- the handlers: whoever it was offered to or who accepted it.
+
+Objects by id come only from `workorder_get_for`, which raises NotFound for missing and
+invisible orders alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Avg, Count, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from gongzhi.accounts import access
+from gongzhi.accounts.models import Membership, Role
+from gongzhi.accounts.policy import ROLE_PERMS, Perm
+from gongzhi.accounts.selectors import persons_user_may_act_for
+from gongzhi.core import clock, scope
+from gongzhi.core.errors import Forbidden, NotFound
+from gongzhi.registry.models import Area, AreaKind, Person
+from gongzhi.workorders import states
+from gongzhi.workorders.models import (
+    Attachment,
+    Category,
+    HandlerProfile,
+    Offer,
+    Pairing,
+    TimelineEntry,
+    WorkOrder,
+)
+from gongzhi.workorders.states import Status
+
+User = get_user_model()
+
+_ACTING_ATTR = "_gongzhi_acting_person_ids"
+HANDLER_ROLES = frozenset({Role.VOLUNTEER, Role.PARTY_MEMBER})
+LEVEL_KINDS = (AreaKind.GRID, AreaKind.COMMUNITY, AreaKind.STREET)
+RATING_WINDOW = dt.timedelta(days=90)
+
+
+def _roles_with(perm: Perm) -> list[str]:
+    return [role for role, perms in ROLE_PERMS.items() if perm in perms]
+
+
+def prefixes(path: str) -> list[str]:
+    """The paths of a node and of all its ancestors."""
+    return [path[:i] for i in range(scope.STEP, len(path) + 1, scope.STEP)]
+
+
+# --- who the viewer is to an order ------------------------------------------------------------
+
+
+def acting_person_ids(user: Any) -> frozenset[int]:
+    """The register persons the user may act for: their own record and confirmed proxies."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cached = getattr(user, _ACTING_ATTR, None)
+    if cached is not None:
+        return cached
+    found = frozenset(persons_user_may_act_for(user))
+    setattr(user, _ACTING_ATTR, found)
+    return found
+
+
+def is_staff_for(user: Any, order: WorkOrder) -> bool:
+    return access.can(user, Perm.WORKORDER_VIEW, order.area_path)
+
+
+def is_requester(user: Any, order: WorkOrder) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if order.requester_id == user.pk:
+        return True
+    return order.person_id is not None and order.person_id in acting_person_ids(user)
+
+
+def is_handler(user: Any, order: WorkOrder) -> bool:
+    """Offered the order (now or before) or accepted it, and still holding the role there."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if not access.can(user, Perm.WORKORDER_HANDLE, order.area_path):
+        return False
+    if order.assignee_id == user.pk:
+        return True
+    return Offer.objects.filter(order=order, handler=user).exists()
+
+
+def can_see(user: Any, order: WorkOrder) -> bool:
+    return is_staff_for(user, order) or is_requester(user, order) or is_handler(user, order)
+
+
+def sees_requester(user: Any, order: WorkOrder) -> bool:
+    """An anonymous complaint hides who made it from the handler, never from staff."""
+    return not order.anonymous or is_staff_for(user, order) or is_requester(user, order)
+
+
+def visible_q(user: Any) -> Q:
+    """Orders the user may see, as one filter."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Q(pk__in=[])
+    query = scope.q_within("area_path", access.paths(user, Perm.WORKORDER_VIEW))
+    query |= Q(requester=user)
+    persons = acting_person_ids(user)
+    if persons:
+        query |= Q(person_id__in=sorted(persons))
+    handle = access.paths(user, Perm.WORKORDER_HANDLE)
+    if handle:
+        mine = Q(assignee=user) | Q(pk__in=Offer.objects.filter(handler=user).values("order_id"))
+        query |= mine & scope.q_within("area_path", handle)
+    return query
+
+
+def _with_related(qs: QuerySet[WorkOrder]) -> QuerySet[WorkOrder]:
+    return qs.select_related(
+        "category", "place", "grid", "level", "assignee", "requester", "person", "household"
+    )
+
+
+def workorder_get_for(*, user: Any, order_id: Any) -> WorkOrder:
+    try:
+        # Only what every page and answer of one order shows; the rest loads on demand.
+        order = WorkOrder.objects.select_related("category", "place", "grid", "level").get(
+            pk=int(order_id)
+        )
+    except (WorkOrder.DoesNotExist, TypeError, ValueError, OverflowError):
+        raise NotFound() from None
+    if not can_see(user, order):
+        raise NotFound()
+    return order
+
+
+# --- lists ------------------------------------------------------------------------------------
+
+TABS = ("waiting", "dispatched", "working", "resolved", "closed", "overdue", "all")
+_TAB_STATUSES: dict[str, frozenset[str]] = {
+    "waiting": states.WAITING,
+    "dispatched": frozenset({Status.DISPATCHED}),
+    "working": frozenset({Status.ACCEPTED, Status.IN_PROGRESS}),
+    "resolved": frozenset({Status.RESOLVED}),
+    "closed": frozenset({Status.CLOSED, Status.CANCELLED}),
+}
+
+
+@dataclass(frozen=True)
+class OrderFilters:
+    tab: str = "all"
+    area_id: int | None = None  # a grid, community … within the viewer's area
+    category: str = ""
+    status: str = ""
+    mine: bool = False  # only orders the viewer asked for (residents' list)
+
+
+def workorder_list_for(*, user: Any, filters: OrderFilters | None = None) -> QuerySet[WorkOrder]:
+    filters = filters or OrderFilters()
+    orders = WorkOrder.objects.filter(visible_q(user))
+    if filters.mine:
+        orders = orders.filter(_requested_q(user))
+    if filters.area_id:
+        area = area_get_for(user=user, area_id=filters.area_id)
+        orders = orders.filter(scope.q_within("area_path", [area.path]))
+    if filters.tab == "waiting":
+        # The inbox: waiting at a level where the viewer decides.
+        orders = orders.filter(
+            status__in=sorted(states.WAITING),
+        ).filter(scope.q_within("level_path", access.paths(user, Perm.WORKORDER_DISPATCH)))
+    elif filters.tab == "overdue":
+        orders = orders.filter(due_at__lt=clock.now())
+    elif filters.tab in _TAB_STATUSES:
+        orders = orders.filter(status__in=sorted(_TAB_STATUSES[filters.tab]))
+    if filters.status:
+        orders = orders.filter(status=filters.status)
+    if filters.category:
+        orders = orders.filter(category__code=filters.category)
+    return _with_related(orders).order_by("-submitted_at", "-id")
+
+
+def _requested_q(user: Any) -> Q:
+    query = Q(requester=user)
+    persons = acting_person_ids(user)
+    if persons:
+        query |= Q(person_id__in=sorted(persons))
+    return query
+
+
+def my_orders_for(*, user: Any) -> QuerySet[WorkOrder]:
+    """A resident's orders: asked by them, or for anyone they may act for."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return WorkOrder.objects.none()
+    return _with_related(WorkOrder.objects.filter(_requested_q(user))).order_by(
+        "-submitted_at", "-id"
+    )
+
+
+@dataclass
+class Tasks:
+    offered: list[WorkOrder]
+    working: list[WorkOrder]
+    done: list[WorkOrder]
+
+
+def tasks_for(*, user: Any, done_limit: int = 20) -> Tasks:
+    """A volunteer's or party member's list: offers to answer, orders in hand, recent ones."""
+    handle = access.paths(user, Perm.WORKORDER_HANDLE)
+    if not handle:
+        return Tasks([], [], [])
+    in_scope = scope.q_within("area_path", handle)
+    open_offers = Offer.objects.filter(handler=user, closed_at__isnull=True).values("order_id")
+    offered = _with_related(
+        WorkOrder.objects.filter(in_scope, pk__in=open_offers, status=Status.DISPATCHED)
+    ).order_by("due_at", "submitted_at")
+    working = _with_related(
+        WorkOrder.objects.filter(
+            in_scope, assignee=user, status__in=[Status.ACCEPTED, Status.IN_PROGRESS]
+        )
+    ).order_by("due_at", "submitted_at")
+    done = _with_related(
+        WorkOrder.objects.filter(
+            in_scope, assignee=user, status__in=[Status.RESOLVED, Status.CLOSED]
+        )
+    ).order_by("-resolved_at")[:done_limit]
+    return Tasks(list(offered), list(working), list(done))
+
+
+def area_get_for(*, user: Any, area_id: Any) -> Area:
+    """A node of the tree where the user sees work orders (filters, the board)."""
+    try:
+        area = Area.objects.get(pk=int(area_id))
+    except (Area.DoesNotExist, TypeError, ValueError, OverflowError):
+        raise NotFound() from None
+    if not access.can(user, Perm.WORKORDER_VIEW, area.path):
+        raise NotFound()
+    return area
+
+
+def grid_options_for(*, user: Any) -> list[tuple[int, str]]:
+    grids = access.restrict(
+        Area.objects.filter(kind=AreaKind.GRID), user, Perm.WORKORDER_VIEW, "path"
+    ).order_by("path")
+    return [(g.pk, "\u3000" * ((g.grid_level or 1) - 1) + g.name) for g in grids]
+
+
+# --- the board: open orders by grid ---------------------------------------------------------
+
+
+@dataclass
+class GridCount:
+    area: Area
+    waiting: int = 0
+    assigned: int = 0
+    overdue: int = 0
+    resolved: int = 0  # waiting for the resident's rating
+    children: list[GridCount] = field(default_factory=list)
+
+    @property
+    def open(self) -> int:
+        return self.waiting + self.assigned
+
+    @property
+    def heat(self) -> int:
+        """0–4, for the tile's colour: nothing open … many overdue."""
+        if self.overdue >= 3:
+            return 4
+        if self.overdue:
+            return 3
+        if self.open >= 5:
+            return 2
+        return 1 if self.open else 0
+
+
+def board_for(*, user: Any, area: Area | None = None) -> list[GridCount]:
+    """Open orders counted by grid: the top grids of the viewer's area, each with its
+    sub-grids. One grouped query; the tree is put together here."""
+    paths = access.paths(user, Perm.WORKORDER_VIEW)
+    if area is not None:
+        paths = [area.path]
+    if not paths:
+        return []
+    grids = list(
+        Area.objects.filter(scope.q_within("path", paths), kind=AreaKind.GRID).order_by("path")
+    )
+    now = clock.now()
+    rows = (
+        WorkOrder.objects.filter(scope.q_within("area_path", paths), grid__isnull=False)
+        .exclude(status__in=[Status.CLOSED, Status.CANCELLED])
+        .values("grid_id")
+        .annotate(
+            waiting=Count("pk", filter=Q(status__in=sorted(states.WAITING))),
+            assigned=Count("pk", filter=Q(status__in=sorted(states.ASSIGNED))),
+            overdue=Count("pk", filter=Q(due_at__lt=now)),
+            resolved=Count("pk", filter=Q(status=Status.RESOLVED)),
+        )
+    )
+    counts = {row["grid_id"]: row for row in rows}
+    by_path: dict[str, GridCount] = {}
+    tops: list[GridCount] = []
+    for grid in grids:
+        node = GridCount(area=grid)
+        row = counts.get(grid.pk)
+        if row:
+            node.waiting, node.assigned = row["waiting"], row["assigned"]
+            node.overdue, node.resolved = row["overdue"], row["resolved"]
+        by_path[grid.path] = node
+        parent = next(
+            (by_path[p] for p in reversed(prefixes(grid.path)[:-1]) if p in by_path), None
+        )
+        if parent is None:
+            tops.append(node)
+        else:
+            parent.children.append(node)
+    for top in tops:
+        _sum_up(top)
+    return tops
+
+
+def _sum_up(node: GridCount) -> None:
+    for child in node.children:
+        _sum_up(child)
+        node.waiting += child.waiting
+        node.assigned += child.assigned
+        node.overdue += child.overdue
+        node.resolved += child.resolved
+
+
+# --- dispatch suggestions ---------------------------------------------------------------------
+
+
+@dataclass
+class Suggestion:
+    user: Any
+    role: str
+    score: float
+    paired: bool  # serves this household (包干到户)
+    serves_grid: bool  # their place or paired households are in the order's grid
+    skill_match: bool
+    load: int  # open offers and orders in hand
+    rating: float | None  # average stars over the last 90 days
+    ratings: int
+    available: bool
+
+    @property
+    def reasons(self) -> list[str]:
+        out = []
+        if self.paired:
+            out.append(_("serves this household"))
+        elif self.serves_grid:
+            out.append(_("serves this grid"))
+        if self.skill_match:
+            out.append(_("has the skill"))
+        out.append(_("%(n)d open") % {"n": self.load})
+        if self.rating is not None:
+            out.append(_("rated %(avg).1f (%(n)d)") % {"avg": self.rating, "n": self.ratings})
+        if not self.available:
+            out.append(_("not taking orders now"))
+        return out
+
+
+WEIGHTS = {"paired": 40, "grid": 20, "skill": 25, "load": -6, "rating": 6, "unavailable": -50}
+
+
+def handler_memberships(path: str, roles: Iterable[str] | None = None) -> QuerySet[Membership]:
+    """Active memberships that let their users handle orders at `path`."""
+    roles = list(roles or _roles_with(Perm.WORKORDER_HANDLE))
+    return Membership.objects.filter(
+        is_active=True, user__is_active=True, role__in=roles, area__path__in=prefixes(path)
+    ).select_related("user", "area")
+
+
+def handler_memberships_of(user: Any) -> list[Membership]:
+    roles = _roles_with(Perm.WORKORDER_HANDLE)
+    return list(
+        Membership.objects.filter(user=user, is_active=True, role__in=roles).select_related("area")
+    )
+
+
+def suggestions_for(*, order: WorkOrder, limit: int = 8) -> list[Suggestion]:
+    """Volunteers and party members who may take the order, best first: who serves the
+    household (the 8-household pairing) or the grid, who has the skill, who has the
+    fewest open orders, who is rated best lately."""
+    memberships = list(handler_memberships(order.area_path, HANDLER_ROLES))
+    if not memberships:
+        return []
+    best: dict[int, Membership] = {}
+    for m in memberships:  # one row per user: their deepest membership here
+        if m.user_id not in best or len(m.area.path) > len(best[m.user_id].area.path):
+            best[m.user_id] = m
+    ids = list(best)
+    paired = (
+        set(
+            Pairing.objects.filter(
+                handler_id__in=ids, household_id=order.household_id, is_active=True
+            ).values_list("handler_id", flat=True)
+        )
+        if order.household_id
+        else set()
+    )
+    grid_path = order.grid.path if order.grid_id else order.level_path
+    in_grid = set(
+        Pairing.objects.filter(
+            scope.q_within("area_path", [grid_path]), handler_id__in=ids, is_active=True
+        )
+        .values_list("handler_id", flat=True)
+        .distinct()
+    )
+    loads = _loads(ids)
+    ratings = {
+        row["assignee_id"]: (row["avg"], row["n"])
+        for row in WorkOrder.objects.filter(
+            assignee_id__in=ids,
+            rating__isnull=False,
+            closed_at__gte=clock.now() - RATING_WINDOW,
+        )
+        .values("assignee_id")
+        .annotate(avg=Avg("rating"), n=Count("pk"))
+    }
+    profiles = {p.user_id: p for p in HandlerProfile.objects.filter(user_id__in=ids)}
+    skill = order.category.skill
+    out = []
+    for user_id, membership in best.items():
+        profile = profiles.get(user_id)
+        skills = set(profile.skills) if profile else set()
+        available = profile.available if profile else True
+        avg, n = ratings.get(user_id, (None, 0))
+        suggestion = Suggestion(
+            user=membership.user,
+            role=membership.role,
+            score=0.0,
+            paired=user_id in paired,
+            serves_grid=user_id in in_grid or membership.area.path.startswith(grid_path),
+            skill_match=skill in skills,
+            load=loads.get(user_id, 0),
+            rating=float(avg) if avg is not None else None,
+            ratings=n,
+            available=available,
+        )
+        suggestion.score = _score(suggestion)
+        out.append(suggestion)
+    out.sort(key=lambda s: (-s.score, s.load, s.user.pk))
+    return out[:limit]
+
+
+def _score(s: Suggestion) -> float:
+    score = 0.0
+    if s.paired:
+        score += WEIGHTS["paired"]
+    if s.serves_grid:
+        score += WEIGHTS["grid"]
+    if s.skill_match:
+        score += WEIGHTS["skill"]
+    score += WEIGHTS["load"] * s.load
+    if s.rating is not None:
+        score += WEIGHTS["rating"] * (s.rating - 3)
+    if not s.available:
+        score += WEIGHTS["unavailable"]
+    return round(score, 1)
+
+
+def _loads(user_ids: list[int]) -> dict[int, int]:
+    loads: dict[int, int] = {}
+    for row in (
+        WorkOrder.objects.filter(
+            assignee_id__in=user_ids, status__in=[Status.ACCEPTED, Status.IN_PROGRESS]
+        )
+        .values("assignee_id")
+        .annotate(n=Count("pk"))
+    ):
+        loads[row["assignee_id"]] = row["n"]
+    for row in (
+        Offer.objects.filter(
+            handler_id__in=user_ids, closed_at__isnull=True, order__status=Status.DISPATCHED
+        )
+        .values("handler_id")
+        .annotate(n=Count("pk"))
+    ):
+        loads[row["handler_id"]] = loads.get(row["handler_id"], 0) + row["n"]
+    return loads
+
+
+def may_handle(user: Any, order: WorkOrder) -> bool:
+    """Could this user be dispatched the order (holds workorder.handle at its place)?"""
+    return bool(user.is_active) and access.can(user, Perm.WORKORDER_HANDLE, order.area_path)
+
+
+def handler_get_for(*, order: WorkOrder, user_id: Any) -> Any:
+    """A user the order may be dispatched to, by id; NotFound otherwise."""
+    try:
+        user = User.objects.get(pk=int(user_id), is_active=True)
+    except (User.DoesNotExist, TypeError, ValueError, OverflowError):
+        raise NotFound() from None
+    if not may_handle(user, order):
+        raise NotFound()
+    return user
+
+
+def suggestions_for_dispatcher(*, user: Any, order: WorkOrder, limit: int = 8) -> list[Suggestion]:
+    """Suggestions, for staff who decide at the order's level (Forbidden otherwise)."""
+    if not access.can(user, Perm.WORKORDER_DISPATCH, order.level_path):
+        raise Forbidden()
+    return suggestions_for(order=order, limit=limit)
+
+
+# --- filing: whom and where a user may ask for ---------------------------------------------
+
+
+def person_for_filing(*, user: Any, person_id: Any) -> Person:
+    """A person the user may ask for: themselves, someone they act for, or a resident of
+    the area where they keep the register or are building head."""
+    try:
+        person = Person.objects.select_related("household__building").get(pk=int(person_id))
+    except (Person.DoesNotExist, TypeError, ValueError, OverflowError):
+        raise NotFound() from None
+    if person.pk in acting_person_ids(user):
+        return person
+    if access.can(user, Perm.WORKORDER_REQUEST, person.area_path) and access.can(
+        user, Perm.REGISTER_VIEW, person.area_path
+    ):
+        return person
+    raise NotFound()
+
+
+def place_for_filing(*, user: Any, area_id: Any) -> Area:
+    try:
+        area = Area.objects.select_related("compound").get(pk=int(area_id))
+    except (Area.DoesNotExist, TypeError, ValueError, OverflowError):
+        raise NotFound() from None
+    if not access.can(user, Perm.WORKORDER_REQUEST, area.path):
+        raise NotFound()
+    return area
+
+
+# --- an order's parts ---------------------------------------------------------------------------
+
+
+def open_offers(order: WorkOrder) -> list[Offer]:
+    return list(
+        order.offers.filter(closed_at__isnull=True).select_related("handler").order_by("pk")
+    )
+
+
+def timeline_for(*, user: Any, order: WorkOrder) -> list[TimelineEntry]:
+    """The steps the viewer may see: residents see the public ones only."""
+    entries = order.timeline.select_related("actor", "assignee", "level", "on_behalf_of")
+    if not (is_staff_for(user, order) or is_handler(user, order)):
+        entries = entries.filter(action__in=sorted(states.PUBLIC_ACTIONS))
+    found = list(entries.prefetch_related("attachments").order_by("at", "id"))
+    hide = not sees_requester(user, order)
+    for entry in found:
+        # An anonymous complaint's steps by the resident do not name them to the handler.
+        entry.actor_hidden = (
+            hide and entry.actor_id is not None and entry.actor_id == order.requester_id
+        )
+        if hide:
+            entry.on_behalf_of = None
+    return found
+
+
+def attachments_of(order: WorkOrder) -> list[Attachment]:
+    return list(order.attachments.order_by("uploaded_at", "id"))
+
+
+def attachment_get_for(*, user: Any, order_id: Any, attachment_id: Any) -> Attachment:
+    order = workorder_get_for(user=user, order_id=order_id)
+    try:
+        return order.attachments.get(pk=int(attachment_id))
+    except (Attachment.DoesNotExist, TypeError, ValueError, OverflowError):
+        raise NotFound() from None
+
+
+def category_list(*, active_only: bool = True) -> list[Category]:
+    categories = Category.objects.prefetch_related("slas").order_by("sort", "code")
+    if active_only:
+        categories = categories.filter(is_active=True)
+    return list(categories)
+
+
+def category_get(code: str) -> Category:
+    try:
+        return Category.objects.get(code=code, is_active=True)
+    except Category.DoesNotExist:
+        raise NotFound() from None
+
+
+# --- whom to tell ------------------------------------------------------------------------------
+
+
+def dispatcher_ids(level: Area) -> list[int]:
+    """The staff who decide at `level`: dispatching roles on the nearest node at or above
+    it that has any (a grid's workers; a community's staff; a street's officers)."""
+    roles = _roles_with(Perm.WORKORDER_DISPATCH)
+    rows = list(
+        Membership.objects.filter(
+            is_active=True,
+            user__is_active=True,
+            role__in=roles,
+            area__path__in=prefixes(level.path),
+        ).values_list("user_id", "area__path")
+    )
+    if not rows:
+        return []
+    deepest = max(len(path) for _, path in rows)
+    return sorted({user_id for user_id, path in rows if len(path) == deepest})
+
+
+def requester_ids(order: WorkOrder) -> list[int]:
+    """The resident's accounts to tell: who asked, and the person's own account."""
+    ids = {order.requester_id} if order.requester_id else set()
+    if order.person_id:
+        ids.update(User.objects.filter(person_id=order.person_id).values_list("pk", flat=True))
+    return sorted(ids)

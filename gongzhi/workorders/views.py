@@ -1,0 +1,426 @@
+"""Work-order pages of the workbench (/orders/): the inbox per grid, the board, one order
+with its timeline, dispatch with suggestions, the volunteers' task list.
+
+Thin: objects come from `selectors.workorder_get_for` (invisible is 404), every step goes
+through `services.workorder_transition`, which decides who may do what (403) and what the
+order allows now (a 409 becomes a message on the order's page).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from gongzhi.accounts import access
+from gongzhi.accounts.policy import Perm
+from gongzhi.core import clock
+from gongzhi.core.errors import Conflict, NotFound
+from gongzhi.registry import selectors as registry_selectors
+from gongzhi.workorders import selectors, services, uploads
+from gongzhi.workorders.forms import (
+    BulkForm,
+    DispatchForm,
+    InboxFilterForm,
+    NoteForm,
+    NotePhotosForm,
+    StaffRequestForm,
+    apply_errors,
+)
+from gongzhi.workorders.models import Category, Priority, WorkOrder
+from gongzhi.workorders.states import ACTIONS, Action, Status
+
+PAGE_SIZE = 50
+HANDLER_CHOICES_MAX = 300
+
+
+def _need(user: Any, perm: Perm) -> None:
+    """Pages without an object: a user who holds `perm` nowhere gets 404."""
+    if not access.can(user, perm):
+        raise NotFound()
+
+
+def _render(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+    user = request.user
+    context["nav_orders"] = {
+        "view": access.can(user, Perm.WORKORDER_VIEW),
+        "handle": access.can(user, Perm.WORKORDER_HANDLE),
+        "request": access.can(user, Perm.WORKORDER_REQUEST),
+    }
+    return render(request, template, context)
+
+
+def category_label(category: Category) -> str:
+    return category.name_en if translation.get_language() == "en" else category.name
+
+
+def category_choices() -> list[tuple[str, str]]:
+    return [(c.code, category_label(c)) for c in selectors.category_list()]
+
+
+def _rights(user: Any, order: WorkOrder) -> dict[str, bool]:
+    """Which forms the order's page shows (the service checks again on submit)."""
+    dispatcher = access.can(user, Perm.WORKORDER_DISPATCH, order.level_path)
+    offered = bool(order.status == Status.DISPATCHED and order.open_offer_for(user))
+    own = order.assignee_id == user.pk and access.can(user, Perm.WORKORDER_HANDLE, order.area_path)
+
+    def may(action: str, part: bool) -> bool:
+        return part and order.status in ACTIONS[action].sources
+
+    return {
+        "dispatch": may(Action.DISPATCH, dispatcher),
+        "solve": may(Action.SOLVE, dispatcher),
+        "escalate": may(Action.ESCALATE, dispatcher)
+        and services.level_above(order.level) is not None,
+        "cancel": may(Action.CANCEL, dispatcher),
+        "accept": may(Action.ACCEPT, offered),
+        "decline": may(Action.DECLINE, offered),
+        "start": may(Action.START, own),
+        "evidence": may(Action.EVIDENCE, own),
+        "resolve": may(Action.RESOLVE, own),
+    }
+
+
+def _prepare(order: WorkOrder, user: Any) -> WorkOrder:
+    order.offers_open = selectors.open_offers(order)
+    mine = {o.handler_id: o for o in order.offers_open}
+    order.open_offer_for = lambda u: mine.get(getattr(u, "pk", None))  # type: ignore[attr-defined]
+    order.shows_requester = selectors.sees_requester(user, order)
+    order.overdue = bool(order.due_at and order.due_at < clock.now())
+    return order
+
+
+# --- lists -------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    """Orders of the user's area by tab (waiting at my level, dispatched, in hand …), grid
+    and category; bulk actions on the waiting ones."""
+    user = request.user
+    _need(user, Perm.WORKORDER_VIEW)
+    form = InboxFilterForm(
+        request.GET or None,
+        grids=selectors.grid_options_for(user=user),
+        categories=category_choices(),
+    )
+    tab = request.GET.get("tab") or "waiting"
+    if tab not in selectors.TABS:
+        tab = "waiting"
+    area_id = None
+    category = ""
+    if form.is_valid():
+        area_id = form.cleaned_data["area"]
+        category = form.cleaned_data["category"] or ""
+    filters = selectors.OrderFilters(tab=tab, area_id=area_id, category=category)
+    orders = selectors.workorder_list_for(user=user, filters=filters)
+    page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
+    now = clock.now()
+    for order in page.object_list:
+        order.overdue = bool(order.due_at and order.due_at < now)
+    can_dispatch = access.can(user, Perm.WORKORDER_DISPATCH)
+    context = {
+        "form": form,
+        "tab": tab,
+        "tabs": _tabs(),
+        "page_obj": page,
+        "can_dispatch": can_dispatch,
+        "can_request": access.can(user, Perm.WORKORDER_REQUEST),
+        "handlers": _handler_choices(user, area_id) if can_dispatch and tab == "waiting" else [],
+    }
+    return _render(request, "workorders/inbox.html", context)
+
+
+def _tabs() -> list[tuple[str, str]]:
+    return [
+        ("waiting", _("Waiting for dispatch")),
+        ("dispatched", _("Dispatched")),
+        ("working", _("In hand")),
+        ("resolved", _("Waiting for rating")),
+        ("overdue", _("Overdue")),
+        ("closed", pgettext("work order status", "Closed")),
+        ("all", _("All")),
+    ]
+
+
+def _handler_choices(user: Any, area_id: int | None) -> list[tuple[int, str]]:
+    """Volunteers and party members of the user's area (or of the chosen grid), for bulk
+    dispatch; the service checks each order's place again."""
+    paths = access.paths(user, Perm.WORKORDER_DISPATCH)
+    if area_id:
+        paths = [selectors.area_get_for(user=user, area_id=area_id).path]
+    from gongzhi.accounts.models import Membership
+    from gongzhi.core import scope
+
+    memberships = (
+        Membership.objects.filter(
+            scope.q_within("area__path", paths),
+            is_active=True,
+            user__is_active=True,
+            role__in=sorted(selectors.HANDLER_ROLES),
+        )
+        .select_related("user", "area")
+        .order_by("area__path", "user__username")[:HANDLER_CHOICES_MAX]
+    )
+    seen: dict[int, str] = {}
+    for m in memberships:
+        seen.setdefault(m.user_id, f"{m.user} · {m.area.name}")
+    return list(seen.items())
+
+
+@login_required
+@require_POST
+def bulk(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    _need(user, Perm.WORKORDER_DISPATCH)
+    form = BulkForm(request.POST)
+    back = request.POST.get("next") or reverse("workorders:inbox")
+    if not back.startswith("/orders/"):
+        back = reverse("workorders:inbox")
+    if not form.is_valid():
+        messages.error(request, _("Choose orders and a step."))
+        return redirect(back)
+    data = form.cleaned_data
+    handlers = []
+    if data["action"] == Action.DISPATCH:
+        from django.contrib.auth import get_user_model
+
+        handler = get_user_model().objects.filter(pk=data["handler"] or 0, is_active=True).first()
+        if handler is None:
+            messages.error(request, _("Choose who should do them."))
+            return redirect(back)
+        handlers = [handler]
+    try:
+        result = services.workorder_bulk(
+            actor=user,
+            order_ids=data["orders"],
+            action=data["action"],
+            note=data["note"],
+            handlers=handlers,
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(back)
+    if result.done:
+        messages.success(request, _("Done for %(n)d orders.") % {"n": len(result.done)})
+    for order_id, why in result.failed.items():
+        messages.warning(request, _("Order %(id)s: %(why)s") % {"id": order_id, "why": why})
+    return redirect(back)
+
+
+@login_required
+@require_GET
+def board(request: HttpRequest) -> HttpResponse:
+    """Open orders by grid: a tile per grid, darker where more are waiting or overdue."""
+    user = request.user
+    _need(user, Perm.WORKORDER_VIEW)
+    area = None
+    if request.GET.get("area"):
+        area = selectors.area_get_for(user=user, area_id=request.GET["area"])
+    tops = selectors.board_for(user=user, area=area)
+    totals = {
+        "waiting": sum(t.waiting for t in tops),
+        "assigned": sum(t.assigned for t in tops),
+        "overdue": sum(t.overdue for t in tops),
+        "resolved": sum(t.resolved for t in tops),
+    }
+    return _render(request, "workorders/board.html", {"tops": tops, "totals": totals, "area": area})
+
+
+@login_required
+@require_GET
+def tasks(request: HttpRequest) -> HttpResponse:
+    """A volunteer's or party member's list: what is offered to them, what they hold."""
+    user = request.user
+    _need(user, Perm.WORKORDER_HANDLE)
+    found = selectors.tasks_for(user=user)
+    for order in [*found.offered, *found.working, *found.done]:
+        _prepare(order, user)
+    return _render(request, "workorders/tasks.html", {"tasks": found})
+
+
+# --- filing on a resident's behalf ----------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def create(request: HttpRequest) -> HttpResponse:
+    """A grid worker or building head files for a resident (a phone call, a visit)."""
+    user = request.user
+    _need(user, Perm.WORKORDER_REQUEST)
+    places = [
+        (a.pk, a.name)
+        for a in registry_selectors.area_list_for(user=user, kind="grid")
+        if access.can(user, Perm.WORKORDER_REQUEST, a.path)
+    ]
+    form = StaffRequestForm(
+        request.POST or None,
+        request.FILES or None,
+        categories=category_choices(),
+        places=places,
+        initial={"priority": Priority.NORMAL, "person": request.GET.get("person")},
+    )
+    person = None
+    person_id = request.POST.get("person") or request.GET.get("person")
+    if person_id:
+        try:
+            person = registry_selectors.person_get_for(user=user, person_id=person_id)
+        except NotFound:
+            person = None
+    q = request.GET.get("q", "").strip()
+    found = []
+    if q and access.can(user, Perm.REGISTER_VIEW):
+        found = list(registry_selectors.person_search_for(user=user, q=q)[:20])
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            place = None
+            if person is None and data["place"]:
+                place = registry_selectors.area_get_for(user=user, area_id=data["place"])
+            order = services.workorder_create(
+                actor=user,
+                category=selectors.category_get(data["category"]),
+                description=data["description"],
+                person=person,
+                place=place,
+                priority=data["priority"],
+                anonymous=data["anonymous"],
+                preferred_at=data["preferred_at"],
+                photos=data["photos"],
+                contact_phone=data["contact_phone"],
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        except NotFound:
+            form.add_error("place", _("No such place in your area."))
+        else:
+            messages.success(request, _("Order %(number)s filed.") % {"number": order.number})
+            return redirect("workorders:detail", workorder_id=order.pk)
+    context = {"form": form, "person": person, "q": q, "found": found}
+    return _render(request, "workorders/create.html", context)
+
+
+# --- one order ---------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def detail(request: HttpRequest, workorder_id: int) -> HttpResponse:
+    user = request.user
+    order = _prepare(selectors.workorder_get_for(user=user, order_id=workorder_id), user)
+    rights = _rights(user, order)
+    suggestions = selectors.suggestions_for(order=order) if rights["dispatch"] else []
+    context = {
+        "order": order,
+        "rights": rights,
+        "suggestions": suggestions,
+        "timeline": selectors.timeline_for(user=user, order=order),
+        "is_staff": selectors.is_staff_for(user, order),
+        "can_see_person": bool(
+            order.person_id and access.can(user, Perm.REGISTER_VIEW, order.area_path)
+        ),
+        "dispatch_form": DispatchForm(),
+        "max_photos": uploads.MAX_PER_UPLOAD,
+    }
+    return _render(request, "workorders/detail.html", context)
+
+
+def _step(action: str, *, photos: bool = False) -> Callable[..., HttpResponse]:
+    """A POST that makes one step on one order, then back to the order's page."""
+
+    @login_required
+    @require_POST
+    def view(request: HttpRequest, workorder_id: int) -> HttpResponse:
+        user = request.user
+        order = selectors.workorder_get_for(user=user, order_id=workorder_id)
+        form = (NotePhotosForm if photos else NoteForm)(request.POST, request.FILES or None)
+        form.is_valid()
+        data = getattr(form, "cleaned_data", {})
+        kwargs: dict[str, Any] = {"note": data.get("note", "")}
+        if photos:
+            kwargs["photos"] = data.get("photos") or []
+        if action == Action.DISPATCH:
+            dispatch = DispatchForm(request.POST)
+            dispatch.is_valid()
+            ids = dispatch.cleaned_data.get("handlers") or []
+            kwargs["handlers"] = _handlers(order, ids)
+            kwargs["note"] = dispatch.cleaned_data.get("note", "")
+        back = redirect("workorders:detail", workorder_id=order.pk)
+        try:
+            services.workorder_transition(actor=user, order=order, action=action, **kwargs)
+        except Conflict as exc:
+            messages.error(request, str(exc.message))
+            return back
+        except ValidationError as exc:
+            for problem in exc.messages:
+                messages.error(request, problem)
+            return back
+        messages.success(request, str(_DONE[action]))
+        return back
+
+    view.__name__ = f"workorder_{action}"
+    return view
+
+
+def _handlers(order: WorkOrder, ids: list[int]) -> list[Any]:
+    """Users by id; the service says which may not take the order."""
+    from django.contrib.auth import get_user_model
+
+    users = {u.pk: u for u in get_user_model().objects.filter(pk__in=ids[:20])}
+    return [users[i] for i in ids if i in users]
+
+
+_DONE = {
+    Action.DISPATCH: gettext_lazy("Dispatched."),
+    Action.ACCEPT: gettext_lazy("You accepted the order."),
+    Action.DECLINE: gettext_lazy("You declined the order."),
+    Action.START: gettext_lazy("Marked as started."),
+    Action.EVIDENCE: gettext_lazy("Evidence added."),
+    Action.RESOLVE: gettext_lazy("Resolved. The resident is asked to rate it."),
+    Action.SOLVE: gettext_lazy("Marked as solved."),
+    Action.ESCALATE: gettext_lazy("Escalated."),
+    Action.CANCEL: gettext_lazy("Cancelled."),
+}
+
+dispatch = _step(Action.DISPATCH)
+accept = _step(Action.ACCEPT)
+decline = _step(Action.DECLINE)
+start = _step(Action.START)
+evidence = _step(Action.EVIDENCE, photos=True)
+resolve = _step(Action.RESOLVE, photos=True)
+solve = _step(Action.SOLVE)
+escalate = _step(Action.ESCALATE)
+cancel = _step(Action.CANCEL)
+
+
+@never_cache
+@login_required
+@require_GET
+def attachment(request: HttpRequest, workorder_id: int, photo_id: int) -> HttpResponse:
+    """A photo of an order, for whoever may see the order; never from a public URL."""
+    photo = selectors.attachment_get_for(
+        user=request.user, order_id=workorder_id, attachment_id=photo_id
+    )
+    try:
+        handle = uploads.open_stored(photo.path)
+    except FileNotFoundError:
+        raise Http404() from None
+    response = FileResponse(handle, content_type=photo.content_type)
+    response["Content-Disposition"] = "inline"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
