@@ -1,0 +1,593 @@
+"""Applying a checked spreadsheet to the register, a few thousand rows at a time.
+
+The same code runs twice: as a *check* (`write=False`: nothing is written, every row's
+outcome is computed — new, updated with which fields, unchanged, or its problems) and as
+the *commit* (`write=True`, inside the caller's one transaction). Rows are matched with
+the register by the blind index of their ID number; households by building, unit and
+room. What is written is what the services store (see `registry.services.person_create`,
+`person_update`, `household_create`): the same encrypted columns with their purposes,
+blind indexes, pinyin keys, area paths, addresses and history rows with masked values.
+`tests/test_consistency.py` compares the two paths column by column.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+from django.utils.translation import gettext as _
+
+from gongzhi.core import clock, scope
+from gongzhi.core.crypto import decrypt
+from gongzhi.core.masking import mask_phone
+from gongzhi.imports.bulk import Inserter
+from gongzhi.imports.rows import PHONE_PURPOSE, Buildings, RowPlan, Vocabulary, parse_row
+from gongzhi.imports.staging import StageWriter, plan_of
+from gongzhi.registry.models import (
+    Area,
+    Household,
+    HouseholdStatus,
+    Person,
+    PersonTag,
+    RegisterChange,
+    Relation,
+    Residency,
+)
+from gongzhi.registry.services import address_of
+
+CHUNK_ROWS = 2000
+BUILDING_CACHE = 256  # buildings whose households are kept in memory (files go by building)
+
+CREATED, UPDATED, UNCHANGED, ERROR = "created", "updated", "unchanged", "error"
+
+PERSON_COLUMNS = (
+    "household_id", "area_path", "name", "name_pinyin", "name_initials", "gender",
+    "birth_date", "id_number", "id_number_index", "phone", "phone_index", "ethnicity",
+    "relation", "residency", "moved_in_on", "notes", "version",
+)  # fmt: skip
+HOUSEHOLD_COLUMNS = ("community_id", "building_id", "unit", "room", "area_path", "address")
+CHANGE_COLUMNS = ("at", "actor_id", "household_id", "person_id", "action", "changes", "note")
+TAG_COLUMNS = ("person_id", "tag_id", "added_by_id")
+
+
+@dataclass(slots=True)
+class Dwelling:
+    household_id: int  # negative: a household this check would create
+    head_id: int | None
+    address: str
+    area_path: str
+    new: bool = False
+
+
+@dataclass(slots=True)
+class Existing:
+    pk: int
+    household_id: int
+    area_path: str
+    name: str
+    phone_token: str
+    phone_index: str
+    relation: str
+    residency: str
+    ethnicity: str
+    notes: str
+    moved_in_on: dt.date | None
+    version: int
+    household_address: str
+    household_head_id: int | None
+    building_id: int
+    tags: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Counts:
+    total: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    households: int = 0
+
+
+Outcome = list[Any]  # [row, outcome, person id | None, details]
+
+
+class Engine:
+    def __init__(
+        self,
+        *,
+        community: Area,
+        scope_paths: list[str],
+        mapping: dict[str, int],
+        write: bool,
+        actor: Any = None,
+        note: str = "",
+        processes: int = 1,
+        stage: StageWriter | None = None,
+    ):
+        self.processes = processes
+        self.stage = stage
+        self.community = community
+        self.scope_paths = scope_paths
+        self.mapping = mapping
+        self.write = write
+        self.actor_id = getattr(actor, "pk", None)
+        self.note = note[:500]
+        self.today = clock.today()
+        self.now = clock.now()
+        self.buildings = Buildings(community, scope_paths)
+        self.vocabulary = Vocabulary()
+        self.tag_ids = {code: pk for pk, code in _tag_rows()}
+        self.seen: dict[int, int] = {}  # ID number key -> first row with it
+        self.dwellings: OrderedDict[int, dict[tuple[str, str], Dwelling]] = OrderedDict()
+        self.counts = Counts()
+        self._fake_household = 0
+        self._building_by_id: dict[int, Area] = {}
+        if write:
+            self.persons = Inserter(Person, PERSON_COLUMNS)
+            self.households = Inserter(Household, HOUSEHOLD_COLUMNS)
+            # `at` is the same for every history row: adapted once, given as is.
+            self.changes = Inserter(RegisterChange, CHANGE_COLUMNS, prepared=("at",))
+            self.now_db = connection.ops.adapt_datetimefield_value(self.now)
+            self.person_tags = Inserter(PersonTag, TAG_COLUMNS)
+
+    # --- driving ---------------------------------------------------------------------------
+    def run(
+        self,
+        rows: Iterable[tuple[int, list[Any]]],
+        on_chunk: Callable[[list[Outcome], Counts], None],
+    ) -> Counts:
+        """Process every row; `on_chunk` gets each chunk's outcomes (to store them).
+
+        With `processes` > 1 the rows are read and checked (ID numbers, phones, names,
+        blind indexes: the CPU-bound part) in that many forked processes, a few chunks
+        ahead, while this process compares with the register and writes.
+        """
+        if self.processes <= 1:
+            for chunk in _chunks(rows, CHUNK_ROWS):
+                on_chunk(self.chunk(chunk), self.counts)
+            return self.counts
+        _FORKED.update(engine=self)
+        context = multiprocessing.get_context("fork")
+        with context.Pool(self.processes) as pool:
+            pending: deque[Any] = deque()
+            for chunk in _chunks(rows, CHUNK_ROWS):
+                pending.append(pool.apply_async(_parse_forked, (chunk,)))
+                if len(pending) > self.processes * 2:
+                    on_chunk(self.settle(self._unpack(pending.popleft().get())), self.counts)
+            while pending:
+                on_chunk(self.settle(self._unpack(pending.popleft().get())), self.counts)
+        _FORKED.clear()
+        return self.counts
+
+    def run_staged(
+        self,
+        records: Iterable[list[Any]],
+        on_chunk: Callable[[list[Outcome], Counts], None],
+    ) -> Counts:
+        """Process the rows as the check staged them (see `staging`): no file to read,
+        no cells to check again; the register is compared and written as in `run`."""
+        for chunk in _chunks(records, CHUNK_ROWS):
+            on_chunk(self.settle([plan_of(r, self.buildings) for r in chunk]), self.counts)
+        return self.counts
+
+    def parse(self, rows: list[tuple[int, list[Any]]]) -> list[RowPlan]:
+        return [
+            parse_row(n, v, self.mapping, self.buildings, self.vocabulary, self.today)
+            for n, v in rows
+        ]
+
+    def _unpack(self, plans: list[RowPlan]) -> list[RowPlan]:
+        """Plans from a forked process carry building ids: the buildings again."""
+        by_id = self.buildings.by_id
+        for plan in plans:
+            if plan.building is not None:
+                plan.building = by_id[plan.building]  # type: ignore[index]
+        return plans
+
+    def chunk(self, rows: list[tuple[int, list[Any]]]) -> list[Outcome]:
+        return self.settle(self.parse(rows))
+
+    def settle(self, plans: list[RowPlan]) -> list[Outcome]:
+        """Compare checked rows with the register; write them when committing."""
+        self.counts.total += len(plans)
+        for plan in plans:
+            if plan.problems or not plan.id_index:
+                continue
+            key = int(plan.id_index[:16], 16)
+            first = self.seen.get(key)
+            if first is None:
+                self.seen[key] = plan.row
+            else:
+                plan.problem(
+                    "id_number",
+                    "duplicate_in_file",
+                    _("The same ID number is on row %(row)d of this file.") % {"row": first},
+                )
+        if self.stage is not None:
+            self.stage.write(plans)
+        valid = [p for p in plans if not p.problems]
+        existing = self._existing([p.id_index for p in valid])
+        self._load_dwellings({p.building.pk for p in valid if p.building is not None})
+        work = _Work()
+        outcomes: dict[int, Outcome] = {}
+        for plan in plans:
+            if not plan.problems:
+                self._plan_row(plan, existing.get(plan.id_index), work)
+            if plan.problems:
+                self.counts.failed += 1
+                outcomes[plan.row] = [plan.row, ERROR, None, [list(p) for p in plan.problems]]
+        twins = self._look_alikes([plan for plan, _pk in work.created])
+        if self.write:
+            self._apply(work)
+        for plan, person_id in work.created:
+            self.counts.created += 1
+            pk = person_id or work.new_ids.get(plan.id_index)
+            outcomes[plan.row] = [plan.row, CREATED, pk, twins.get(plan.row, [])]
+        for plan, person, changed in work.updated:
+            self.counts.updated += 1
+            outcomes[plan.row] = [plan.row, UPDATED, person.pk, sorted(changed)]
+        for plan, person in work.unchanged:
+            self.counts.unchanged += 1
+            outcomes[plan.row] = [plan.row, UNCHANGED, person.pk, []]
+        return [outcomes[p.row] for p in plans]
+
+    # --- reading the register ------------------------------------------------------------------
+    def _existing(self, indexes: list[str]) -> dict[str, Existing]:
+        if not indexes:
+            return {}
+        people = Person.objects.filter(id_number_index__in=indexes)
+        if self.write and connection.features.has_select_for_update:
+            people = people.select_for_update()
+        rows = people.values_list(
+            "pk", "id_number_index", "household_id", "area_path", "name", "phone",
+            "phone_index", "relation", "residency", "ethnicity", "notes", "moved_in_on",
+            "version", "household__address", "household__head_id", "household__building_id",
+        )  # fmt: skip
+        found: dict[str, Existing] = {}
+        by_pk: dict[int, Existing] = {}
+        for pk, index, household, path, name, phone, phone_index, *rest in rows:
+            token = phone.token if hasattr(phone, "token") else (phone or "")
+            person = Existing(pk, household, path, name, token, phone_index, *rest)
+            found[index] = by_pk[pk] = person
+        for person_id, code in PersonTag.objects.filter(person_id__in=by_pk).values_list(
+            "person_id", "tag__code"
+        ):
+            by_pk[person_id].tags.add(code)
+        return found
+
+    def _look_alikes(self, plans: list[RowPlan]) -> dict[int, list[list[str]]]:
+        """New rows that look like someone already registered (same name, birth date and
+        phone, another ID number): proposed for merging once imported."""
+        by_phone = {p.phone_index: p for p in plans if p.phone_index}
+        if not by_phone:
+            return {}
+        found: dict[int, list[list[str]]] = {}
+        rows = Person.objects.filter(phone_index__in=list(by_phone)).values_list(
+            "phone_index", "name", "birth_date", "pk"
+        )
+        for phone_index, name, birth_date, pk in rows:
+            plan = by_phone[phone_index]
+            if plan.name == name and plan.birth_date == birth_date:
+                message = _(
+                    "Looks like person #%(id)d of the register (same name, birth date and "
+                    "phone, another ID number): it will be proposed for merging."
+                ) % {"id": pk}
+                found.setdefault(plan.row, []).append(["id_number", "possible_duplicate", message])
+        return found
+
+    def _load_dwellings(self, building_ids: set[int]) -> None:
+        missing = [b for b in building_ids if b not in self.dwellings]
+        for building_id in building_ids - set(missing):
+            self.dwellings.move_to_end(building_id)
+        if not missing:
+            return
+        for building_id in missing:
+            self.dwellings[building_id] = {}
+        rows = (
+            Household.objects.filter(building_id__in=missing)
+            .exclude(status=HouseholdStatus.CLOSED)
+            .values_list("building_id", "unit", "room", "pk", "head_id", "address", "area_path")
+        )
+        for building_id, unit, room, pk, head, address, path in rows:
+            self.dwellings[building_id][(unit, room)] = Dwelling(pk, head, address, path)
+        while len(self.dwellings) > BUILDING_CACHE:
+            self.dwellings.popitem(last=False)
+
+    def _dwelling(self, plan: RowPlan, work: _Work) -> Dwelling:
+        building = plan.building
+        assert building is not None
+        if building.pk not in self.dwellings:
+            self._load_dwellings({building.pk})
+        homes = self.dwellings[building.pk]
+        found = homes.get((plan.unit, plan.room))
+        if found is None:
+            self._fake_household -= 1
+            found = Dwelling(
+                self._fake_household,
+                None,
+                address_of(building, plan.unit, plan.room),
+                building.path,
+                new=True,
+            )
+            homes[(plan.unit, plan.room)] = found
+            work.new_households.append((building, plan.unit, plan.room, found))
+            self.counts.households += 1
+        return found
+
+    # --- deciding ---------------------------------------------------------------------------
+    def _plan_row(self, plan: RowPlan, person: Existing | None, work: _Work) -> None:
+        if person is not None and not scope.within(person.area_path, self.scope_paths):
+            plan.problem(
+                "id_number",
+                "registered_elsewhere",
+                _(
+                    "This ID number is already registered outside your area; ask that "
+                    "community to move the person out first."
+                ),
+            )
+            return
+        if person is not None and person.residency == Residency.DECEASED:
+            plan.problem(
+                "id_number", "deceased", _("This person is recorded as deceased in the register.")
+            )
+            return
+        home = self._dwelling(plan, work)
+        if person is None:
+            work.created.append((plan, None))
+            work.create_homes.append(home)
+            return
+        changes: dict[str, list[Any]] = {}
+        values: dict[str, Any] = {}
+        if plan.name != person.name:
+            changes["name"] = [person.name, plan.name]
+            values.update(
+                name=plan.name, name_pinyin=plan.name_pinyin, name_initials=plan.name_initials
+            )
+        if plan.phone is not None and plan.phone_index != person.phone_index:
+            old = (
+                mask_phone(decrypt(person.phone_token, PHONE_PURPOSE))
+                if person.phone_token
+                else None
+            )
+            changes["phone"] = [old, plan.phone_masked]
+            values.update(phone=plan.phone, phone_index=plan.phone_index)
+        for name in ("relation", "ethnicity", "notes", "moved_in_on"):
+            new = getattr(plan, name)
+            old = getattr(person, name)
+            if new is not None and new != old:
+                changes[name] = [_shown(old), _shown(new)]
+                values[name] = new
+        residency = plan.residency
+        if residency is None and person.residency == Residency.MOVED_OUT:
+            residency = Residency.LIVING  # on the list again: moved back in
+        if residency is not None and residency != person.residency:
+            changes["residency"] = [person.residency, residency]
+            values["residency"] = residency
+            if person.residency == Residency.MOVED_OUT and residency != Residency.MOVED_OUT:
+                values["moved_out_on"] = None
+        moved = home.household_id != person.household_id
+        if moved:
+            changes["household"] = [person.household_address, home.address]
+        if plan.tags is not None and set(plan.tags) != person.tags:
+            changes["tags"] = [sorted(person.tags), sorted(plan.tags)]
+        if not changes:
+            work.unchanged.append((plan, person))
+            return
+        work.updated.append((plan, person, list(changes)))
+        work.updates.append((plan, person, home, values, changes, moved))
+
+    # --- writing ------------------------------------------------------------------------------
+    def _apply(self, work: _Work) -> None:
+        history: list[tuple[Any, ...]] = []
+        if work.new_households:
+            self.households.insert(
+                self.households.row((self.community.pk, b.pk, unit, room, b.path, home.address))
+                for b, unit, room, home in work.new_households
+            )
+            ids = {
+                (b, u, r): pk
+                for pk, b, u, r in Household.objects.filter(
+                    building_id__in={b.pk for b, *_ in work.new_households}
+                )
+                .exclude(status=HouseholdStatus.CLOSED)
+                .values_list("pk", "building_id", "unit", "room")
+            }
+            for building, unit, room, home in work.new_households:
+                home.household_id = ids[(building.pk, unit, room)]
+                home.new = False
+                history.append(
+                    self.changes.row(
+                        (
+                            self.now_db, self.actor_id, home.household_id, None, "household.create",
+                            {"address": [None, home.address], "status": [None, "active"]},
+                            self.note,
+                        )
+                    )
+                )  # fmt: skip
+        # New persons.
+        if work.created:
+            rows = []
+            for (plan, _pk), home in zip(work.created, work.create_homes, strict=True):
+                rows.append(
+                    self.persons.row(
+                        (
+                            home.household_id, home.area_path, plan.name, plan.name_pinyin,
+                            plan.name_initials, plan.gender, plan.birth_date, plan.id_number,
+                            plan.id_index, plan.phone or "", plan.phone_index or "",
+                            plan.ethnicity or "01", plan.relation or Relation.OTHER,
+                            plan.residency or Residency.LIVING,
+                            plan.moved_in_on or self.today, plan.notes or "", 1,
+                        )
+                    )
+                )  # fmt: skip
+            self.persons.insert(rows)
+            work.new_ids = _ids_by_index([p.id_index for p, _pk in work.created])
+            tags = []
+            heads = []
+            for (plan, _pk), home in zip(work.created, work.create_homes, strict=True):
+                person_id = work.new_ids[plan.id_index]
+                relation = plan.relation or Relation.OTHER
+                residency = plan.residency or Residency.LIVING
+                changes: dict[str, Any] = {"name": [None, plan.name]}
+                changes["id_number"] = [None, plan.id_masked]
+                if plan.phone:
+                    changes["phone"] = [None, plan.phone_masked]
+                changes["relation"] = [None, relation]
+                changes["residency"] = [None, residency]
+                if plan.tags:
+                    changes["tags"] = [None, sorted(plan.tags)]
+                    tags.extend(
+                        self.person_tags.row((person_id, self.tag_ids[c], self.actor_id))
+                        for c in sorted(plan.tags)
+                    )
+                history.append(
+                    self.changes.row(
+                        (self.now_db, self.actor_id, home.household_id, person_id, "person.create",
+                         changes, self.note)
+                    )
+                )  # fmt: skip
+                if relation == Relation.HEAD and home.head_id is None:
+                    home.head_id = person_id
+                    heads.append((person_id, home.household_id))
+            self.person_tags.insert(tags)
+            self._set_heads(heads)
+        # Changed persons.
+        for plan, person, home, values, changes, moved in work.updates:
+            self._update(plan, person, home, values, changes, moved, history)
+        self.changes.insert(history)
+
+    def _update(
+        self,
+        plan: RowPlan,
+        person: Existing,
+        home: Dwelling,
+        values: dict[str, Any],
+        changes: dict[str, list[Any]],
+        moved: bool,
+        history: list[tuple[Any, ...]],
+    ) -> None:
+        now = self.now
+        if moved:
+            values["household_id"] = home.household_id
+            values["area_path"] = home.area_path
+            # As person_move_in: the old household loses its head if it was this person.
+            if person.household_head_id == person.pk:
+                Household.objects.filter(pk=person.household_id, head_id=person.pk).update(
+                    head=None, updated_at=now
+                )
+                for other in self.dwellings.get(person.building_id, {}).values():
+                    if other.household_id == person.household_id:
+                        other.head_id = None
+        if values:
+            values["version"] = person.version + 1
+            values["updated_at"] = now
+            Person.objects.filter(pk=person.pk).update(**values)
+        if "tags" in changes:
+            wanted = set(plan.tags or ())
+            PersonTag.objects.filter(person_id=person.pk).exclude(tag__code__in=wanted).delete()
+            self.person_tags.insert(
+                self.person_tags.row((person.pk, self.tag_ids[c], self.actor_id))
+                for c in sorted(wanted - person.tags)
+            )
+            if not values:
+                Person.objects.filter(pk=person.pk).update(
+                    version=person.version + 1, updated_at=now
+                )
+        relation = values.get("relation", person.relation)
+        if moved and relation == Relation.HEAD and home.head_id is None:
+            home.head_id = person.pk
+            self._set_heads([(person.pk, home.household_id)])
+        history.append(
+            self.changes.row(
+                (self.now_db, self.actor_id, home.household_id, person.pk, "person.update", changes,
+                 self.note)
+            )
+        )  # fmt: skip
+
+    def _set_heads(self, heads: list[tuple[int, int]]) -> None:
+        if not heads:
+            return
+        # One statement for the chunk: a CASE over the households' ids.
+        now = connection.ops.adapt_datetimefield_value(self.now)
+        table = connection.ops.quote_name(Household._meta.db_table)
+        cases = " ".join("WHEN %s THEN %s" for _pair in heads)
+        marks = ", ".join("%s" for _pair in heads)
+        params: list[Any] = [v for person, household in heads for v in (household, person)]
+        params += [now, *(household for _person, household in heads)]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET head_id = CASE id {cases} END, updated_at = %s "  # noqa: S608
+                f"WHERE id IN ({marks}) AND head_id IS NULL",
+                params,
+            )
+
+
+@dataclass
+class _Work:
+    created: list[tuple[RowPlan, int | None]] = field(default_factory=list)
+    create_homes: list[Dwelling] = field(default_factory=list)
+    new_households: list[tuple[Area, str, str, Dwelling]] = field(default_factory=list)
+    updated: list[tuple[RowPlan, Existing, list[str]]] = field(default_factory=list)
+    updates: list[tuple[RowPlan, Existing, Dwelling, dict, dict, bool]] = field(
+        default_factory=list
+    )
+    unchanged: list[tuple[RowPlan, Existing]] = field(default_factory=list)
+    new_ids: dict[str, int] = field(default_factory=dict)
+
+
+def _ids_by_index(indexes: list[str]) -> dict[str, int]:
+    """`{id_number_index: pk}` in one plain query (the ORM's IN handling costs more than
+    the query for a few thousand values)."""
+    quote = connection.ops.quote_name
+    table = quote(Person._meta.db_table)
+    marks = ", ".join(["%s"] * len(indexes))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {quote('id_number_index')}, {quote('id')} FROM {table} "  # noqa: S608
+            f"WHERE {quote('id_number_index')} IN ({marks})",
+            indexes,
+        )
+        return dict(cursor.fetchall())
+
+
+# The engine of the phase being run, for forked processes (inherited, never pickled).
+_FORKED: dict[str, Engine] = {}
+
+
+def _parse_forked(rows: list[tuple[int, list[Any]]]) -> list[RowPlan]:
+    plans = _FORKED["engine"].parse(rows)
+    for plan in plans:
+        if plan.building is not None:
+            plan.building = plan.building.pk  # type: ignore[assignment]
+    return plans
+
+
+def _shown(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _tag_rows() -> list[tuple[int, str]]:
+    from gongzhi.registry.models import Tag
+
+    return list(Tag.objects.values_list("pk", "code"))
+
+
+def _chunks(
+    rows: Iterable[tuple[int, list[Any]]], size: int
+) -> Iterator[list[tuple[int, list[Any]]]]:
+    chunk: list[tuple[int, list[Any]]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

@@ -1,0 +1,524 @@
+"""One spreadsheet row -> the values the register would store, or the row's problems.
+
+Every check is the one the services make (`core.identity` for names, ID numbers and
+phones; the same choices for relation, residency, ethnicity and tags), so an imported
+person is exactly what `registry.services.person_create` would have made. Cells come
+as `core.tabular` gives them: text, whole numbers, decimals, dates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils import translation
+from django.utils.translation import gettext as _
+from phonenumbers.phonemetadata import PhoneMetadata
+
+from gongzhi.core import clock, identity, scope
+from gongzhi.core.crypto import blind_index
+from gongzhi.core.masking import mask_id_number, mask_phone
+from gongzhi.core.text import pinyin_keys
+from gongzhi.registry.choices import ETHNICITIES
+from gongzhi.registry.models import Area, AreaKind, Relation, Residency, Tag
+
+ID_PURPOSE = "person.id_number"
+PHONE_PURPOSE = "person.phone"
+NOTES_MAX = 2000
+UNIT_MAX = 10
+ROOM_MAX = 20
+EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 is 1900-01-01 (Excel's 1900 leap-year bug)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SPLIT_TAGS = re.compile(r"[、，,;；/|\s]+")
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日", "%Y-%m-%d %H:%M:%S")
+
+Problem = tuple[str, str, str]  # field, code, message
+
+
+@dataclass(slots=True)
+class RowPlan:
+    """What a valid row asks of the register. None: the file does not say (keep as is)."""
+
+    row: int
+    name: str = ""
+    name_pinyin: str = ""
+    name_initials: str = ""
+    id_number: Any = ""  # text, or (staged) a Sealed value holding the ciphertext
+    id_index: str = ""
+    birth_date: dt.date | None = None
+    gender: str = ""
+    phone: Any = None  # text, or (staged) a Sealed value holding the ciphertext
+    phone_index: str | None = None
+    id_masked: str = ""
+    phone_masked: str = ""
+    building: Area | None = None
+    unit: str = ""
+    room: str = ""
+    relation: str | None = None
+    residency: str | None = None
+    ethnicity: str | None = None
+    tags: frozenset[str] | None = None
+    moved_in_on: dt.date | None = None
+    notes: str | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+    def problem(self, field_name: str, code: str, message: Any) -> None:
+        self.problems.append((field_name, code, str(message)))
+
+
+# --- value readers ---------------------------------------------------------------------------
+
+
+def text_of(value: Any) -> str:
+    """A cell as text: whole numbers without `.0`, dates as ISO, stripped."""
+    if type(value) is str:
+        return value.strip()
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _key(value: Any) -> str:
+    return _text_key(text_of(value))
+
+
+@lru_cache(maxsize=8192)
+def _text_key(text: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).lower()
+
+
+# The mainland mobile numbers of phonenumbers' own metadata. For an 11-digit number that
+# matches it (and does not start with a carrier-selection prefix, 11/12/179, which
+# phonenumbers' parser may strip), `identity.normalize_phone` returns the digits as they
+# are; checking this one pattern is ten times cheaper than parsing. Anything else goes
+# through `identity.normalize_phone` itself. tests/test_rows.py compares the two.
+_CN = PhoneMetadata.metadata_for_region("CN")
+_MOBILE = re.compile(_CN.mobile.national_number_pattern, re.ASCII)
+_GENERAL = re.compile(_CN.general_desc.national_number_pattern, re.ASCII)
+_SAFE_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+
+
+def normalize_phone(value: str) -> str:
+    """`identity.normalize_phone`, with a fast path for the common mobile number."""
+    digits = identity.normalize_digits(value)
+    if (
+        len(digits) == 11
+        and _SAFE_MOBILE.fullmatch(digits)
+        and not digits.startswith("179")
+        and _MOBILE.fullmatch(digits)
+        and _GENERAL.fullmatch(digits)
+    ):
+        return digits
+    return identity.normalize_phone(value)
+
+
+def date_of(value: Any) -> dt.date | None:
+    """A date cell, an Excel serial number, or text such as 2024-03-01 or 2024年3月1日.
+    Raises ValueError when the value is none of these."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if 1 <= value < 2958466:  # Excel's serial dates: 1900-01-01 .. 9999-12-31
+            return EXCEL_EPOCH + dt.timedelta(days=int(value))
+        raise ValueError(value)
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    for fmt in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    if re.fullmatch(r"\d{4,6}(\.\d+)?", text):  # a serial that arrived as text (CSV)
+        return date_of(float(text))
+    raise ValueError(value)
+
+
+def _strip_suffix(text: str, suffixes: tuple[str, ...]) -> str:
+    for suffix in suffixes:
+        if text.endswith(suffix) and len(text) > len(suffix):
+            return text[: -len(suffix)]
+    return text
+
+
+def building_key(text: Any) -> str:
+    """`3栋`, `3号楼`, `3 幢`, `３` -> `3`: how buildings are matched by name."""
+    key = _key(text).upper()
+    return _strip_suffix(key, ("号楼", "栋", "幢", "楼", "号", "座"))
+
+
+def compound_key(text: Any) -> str:
+    return _key(text)
+
+
+def unit_of(value: Any) -> str:
+    return _unit(text_of(value))
+
+
+def room_of(value: Any) -> str:
+    return _room(text_of(value))
+
+
+@lru_cache(maxsize=8192)
+def _unit(text: str) -> str:
+    return _strip_suffix(unicodedata.normalize("NFKC", text).replace(" ", ""), ("单元",))
+
+
+@lru_cache(maxsize=8192)
+def _room(text: str) -> str:
+    return _strip_suffix(unicodedata.normalize("NFKC", text).replace(" ", ""), ("室", "房", "号"))
+
+
+# --- code lists --------------------------------------------------------------------------------
+
+_RELATION_WORDS = {
+    Relation.HEAD: "户主 本人 户主本人 head self",
+    Relation.SPOUSE: "配偶 妻 妻子 夫 丈夫 夫妻 老伴 spouse wife husband",
+    Relation.CHILD: "子 女 儿子 女儿 子女 长子 次子 三子 长女 次女 三女 独子 独女 养子 养女 "
+    "继子 继女 child son daughter",
+    Relation.CHILD_IN_LAW: "儿媳 女婿 媳妇 儿媳妇 儿媳/女婿",
+    Relation.GRANDCHILD: "孙子 孙女 外孙 外孙女 孙子女 外孙子女 孙子女/外孙子女 grandchild",
+    Relation.PARENT: "父亲 母亲 父母 父 母 parent father mother",
+    Relation.PARENT_IN_LAW: "公公 婆婆 岳父 岳母 公婆 岳父母 公婆/岳父母",
+    Relation.GRANDPARENT: "祖父 祖母 外祖父 外祖母 爷爷 奶奶 外公 外婆 祖父母 祖父母/外祖父母",
+    Relation.SIBLING: "兄弟 姐妹 兄 弟 姐 妹 哥哥 弟弟 姐姐 妹妹 兄弟姐妹 sibling",
+    Relation.TENANT: "租户 租客 承租人 tenant",
+    Relation.OTHER: "其他 其它 亲属 其他亲属 保姆 other",
+}
+_RESIDENCY_WORDS = {
+    Residency.LIVING: "常住 在住 居住 本地 户在人在 人户一致 living",
+    Residency.TENANT: "租户 租住 租赁 出租 tenant",
+    Residency.AWAY: "外出 外地 不在 暂离 户在人不在 away",
+    Residency.MOVED_OUT: "迁出 已迁出 搬走 moved_out",
+    Residency.DECEASED: "死亡 已故 去世 deceased",
+}
+# Tag names as spreadsheets often shorten them (the tags' own names and codes match too).
+_TAG_WORDS = {
+    "elderly_alone": "独居 独居老年人 空巢独居",
+    "elderly": "高龄 高龄老年人 八十岁以上",
+    "disabled": "残疾 残障 残障人士",
+    "chronic_illness": "慢病 慢性病患者",
+    "key_person": "重点 重点人群",
+    "party_member": "中共党员 共产党员",
+    "low_income": "低保 低保对象",
+    "veteran": "退伍军人 复员军人",
+    "pregnant": "孕妇 产妇",
+    "left_behind_child": "留守",
+}
+_GENDER_WORDS = {"男": "male", "女": "female", "m": "male", "f": "female"}
+
+
+def _words(table: dict[str, str], choices: Any) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for code, words in table.items():
+        for word in words.split():
+            out[_key(word)] = str(code)
+        out[_key(code)] = str(code)
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            for code, label in choices.choices:
+                out.setdefault(_key(label), code)
+    return out
+
+
+class Vocabulary:
+    """The code lists as people write them: 户主 -> head, 汉族 -> 01, 独居老人 -> elderly_alone."""
+
+    def __init__(self) -> None:
+        self.relations = _words(_RELATION_WORDS, Relation)
+        self.residencies = _words(_RESIDENCY_WORDS, Residency)
+        self.ethnicities: dict[str, str] = {}
+        for code, label in ETHNICITIES:
+            self.ethnicities[code] = code
+            self.ethnicities[str(int(code))] = code
+            for language in ("zh-hans", "en"):
+                with translation.override(language):
+                    name = _key(label)
+                self.ethnicities.setdefault(name, code)
+                if name.endswith("族") and len(name) > 2:
+                    self.ethnicities.setdefault(name[:-1], code)
+        self.tags: dict[str, str] = {}
+        for code, name, name_en in Tag.objects.values_list("code", "name", "name_en"):
+            for word in (code, name, name_en, *_TAG_WORDS.get(code, "").split()):
+                self.tags[_key(word)] = code
+
+
+class Buildings:
+    """The community's buildings by compound and name; which of them the importer may use."""
+
+    def __init__(self, community: Area, scope_paths: list[str]):
+        self.scope_paths = scope_paths
+        buildings = list(
+            Area.objects.filter(
+                scope.q_within("path", [community.path]), kind=AreaKind.BUILDING
+            ).select_related("compound")
+        )
+        self.by_id = {b.pk: b for b in buildings}
+        self.by_compound: dict[tuple[str, str], Area] = {}
+        self.by_name: dict[str, list[Area]] = {}
+        for building in buildings:
+            key = building_key(building.name)
+            compound = compound_key(building.compound.name) if building.compound_id else ""
+            self.by_compound[(compound, key)] = building
+            self.by_name.setdefault(key, []).append(building)
+        self.compounds = {k[0] for k in self.by_compound}
+        self._cache: dict[tuple[str, str], tuple[Area | None, list[Problem]]] = {}
+
+    def resolve(self, plan: RowPlan, compound: Any, building: Any) -> Area | None:
+        """The row's building, or its problems; remembered per (compound, building) text."""
+        key = (text_of(compound), text_of(building))
+        found = self._cache.get(key)
+        if found is None:
+            probe = RowPlan(row=0)
+            found = self._cache[key] = (self._resolve(probe, *key), probe.problems)
+            if len(self._cache) > 4096:
+                self._cache.clear()
+        plan.problems.extend(found[1])
+        return found[0]
+
+    def _resolve(self, plan: RowPlan, compound: Any, building: Any) -> Area | None:
+        name = text_of(building)
+        if not name:
+            plan.problem("building", "required", _("Enter the building."))
+            return None
+        key = building_key(name)
+        ckey = compound_key(compound)
+        if ckey:
+            found = self.by_compound.get((ckey, key))
+            if found is None:
+                if ckey not in self.compounds:
+                    plan.problem(
+                        "compound",
+                        "unknown_compound",
+                        _("There is no compound “%(compound)s” in this community.")
+                        % {"compound": text_of(compound)},
+                    )
+                else:
+                    plan.problem(
+                        "building",
+                        "unknown_building",
+                        _("Compound “%(compound)s” has no building “%(building)s”.")
+                        % {"compound": text_of(compound), "building": name},
+                    )
+                return None
+        else:
+            candidates = self.by_name.get(key, [])
+            if not candidates:
+                plan.problem(
+                    "building",
+                    "unknown_building",
+                    _("There is no building “%(building)s” in this community.")
+                    % {"building": name},
+                )
+                return None
+            if len(candidates) > 1:
+                plan.problem(
+                    "building",
+                    "ambiguous_building",
+                    _(
+                        "Several compounds have a building “%(building)s”: add a column "
+                        "with the compound."
+                    )
+                    % {"building": name},
+                )
+                return None
+            found = candidates[0]
+        if not scope.within(found.path, self.scope_paths):
+            plan.problem(
+                "building",
+                "out_of_scope",
+                _("Building “%(building)s” is outside your area; you may not import into it.")
+                % {"building": name},
+            )
+            return None
+        return found
+
+
+# --- the row -----------------------------------------------------------------------------------
+
+
+def _messages(exc: ValidationError) -> tuple[str, str]:
+    code = getattr(exc, "code", None) or "invalid"
+    return code, " ".join(exc.messages)
+
+
+def parse_row(
+    number: int,
+    values: list[Any],
+    mapping: dict[str, int],
+    buildings: Buildings,
+    vocabulary: Vocabulary,
+    today: dt.date,
+) -> RowPlan:
+    """Read and check one row; the plan's `problems` list what is wrong, field by field."""
+    plan = RowPlan(row=number)
+
+    width = len(values)
+    cell = {name: values[i] for name, i in mapping.items() if i < width}.get
+
+    # Name (required), as identity.normalize_name, with the pinyin keys the search uses.
+    try:
+        plan.name = identity.normalize_name(text_of(cell("name")))
+        plan.name_pinyin, plan.name_initials = pinyin_keys(plan.name)
+    except ValidationError as exc:
+        plan.problem("name", *_messages(exc))
+
+    # Resident ID number (required): text only; Excel keeps 15 digits of a number.
+    raw_id = cell("id_number")
+    if isinstance(raw_id, (int, float)) and not isinstance(raw_id, bool):
+        plan.problem(
+            "id_number",
+            "stored_as_number",
+            _(
+                "The ID number was stored as a number, and Excel keeps only 15 digits of a "
+                "number: format the column as text and enter the number again."
+            ),
+        )
+    else:
+        text = text_of(raw_id).lstrip("'`‘’")
+        try:
+            rid = identity.parse_resident_id(text)
+        except ValidationError as exc:
+            plan.problem("id_number", *_messages(exc))
+        else:
+            plan.id_number = rid.number
+            plan.id_index = blind_index(rid.number, ID_PURPOSE)
+            plan.id_masked = mask_id_number(rid.number)
+            plan.birth_date = rid.birth_date
+            plan.gender = rid.gender
+            given = _key(cell("gender"))
+            if given:
+                gender = _GENDER_WORDS.get(given) or (given if given in ("male", "female") else "")
+                if gender != rid.gender:
+                    plan.problem(
+                        "gender",
+                        "gender_mismatch",
+                        _("The gender (%(given)s) does not match the ID number's 17th digit.")
+                        % {"given": text_of(cell("gender"))},
+                    )
+            raw_birth = cell("birth_date")
+            if raw_birth not in (None, ""):
+                try:
+                    birth = date_of(raw_birth)
+                except ValueError:
+                    plan.problem("birth_date", "date", _bad_date(raw_birth))
+                else:
+                    if birth != rid.birth_date:
+                        plan.problem(
+                            "birth_date",
+                            "birth_date_mismatch",
+                            _("The resident ID number gives the birth date %(date)s.")
+                            % {"date": rid.birth_date.isoformat()},
+                        )
+
+    # Phone (optional): an empty cell keeps the register's phone.
+    raw_phone = text_of(cell("phone"))
+    if raw_phone:
+        try:
+            plan.phone = normalize_phone(raw_phone)
+            plan.phone_index = blind_index(plan.phone, PHONE_PURPOSE)
+            plan.phone_masked = mask_phone(plan.phone)
+        except ValidationError as exc:
+            plan.problem("phone", *_messages(exc))
+
+    # Where: compound + building (by name, within the community and the importer's area).
+    plan.building = buildings.resolve(plan, cell("compound"), cell("building"))
+    plan.unit = unit_of(cell("unit"))
+    plan.room = room_of(cell("room"))
+    if len(plan.unit) > UNIT_MAX:
+        plan.problem("unit", "max_length", _("At most %(max)d characters.") % {"max": UNIT_MAX})
+    if not plan.room:
+        plan.problem("room", "required", _("Enter the room."))
+    elif len(plan.room) > ROOM_MAX:
+        plan.problem("room", "max_length", _("At most %(max)d characters.") % {"max": ROOM_MAX})
+    for name, text in (("unit", plan.unit), ("room", plan.room)):
+        if _CONTROL.search(text):
+            plan.problem(name, "control", _("Control characters (such as NUL) are not allowed."))
+
+    # Code lists.
+    plan.relation = _choice(plan, "relation", cell("relation"), vocabulary.relations)
+    plan.residency = _choice(plan, "residency", cell("residency"), vocabulary.residencies)
+    plan.ethnicity = _choice(plan, "ethnicity", cell("ethnicity"), vocabulary.ethnicities)
+    raw_tags = text_of(cell("tags"))
+    if raw_tags:
+        codes, unknown = set(), []
+        for word in _SPLIT_TAGS.split(unicodedata.normalize("NFKC", raw_tags)):
+            if not word or word in ("无", "-", "—"):
+                continue
+            code = vocabulary.tags.get(_key(word))
+            if code is None:
+                unknown.append(word)
+            else:
+                codes.add(code)
+        if unknown:
+            plan.problem(
+                "tags",
+                "unknown_tag",
+                _("Unknown tag: %(codes)s.") % {"codes": "、".join(unknown)},
+            )
+        plan.tags = frozenset(codes)
+
+    raw_moved_in = cell("moved_in_on")
+    if raw_moved_in not in (None, ""):
+        try:
+            plan.moved_in_on = date_of(raw_moved_in)
+        except ValueError:
+            plan.problem("moved_in_on", "date", _bad_date(raw_moved_in))
+        else:
+            if plan.moved_in_on and plan.moved_in_on > today:
+                plan.problem("moved_in_on", "future", _("A move-in date cannot be in the future."))
+            elif plan.moved_in_on and plan.birth_date and plan.moved_in_on < plan.birth_date:
+                plan.problem(
+                    "moved_in_on",
+                    "before_birth",
+                    _("A move-in date cannot be before the birth date."),
+                )
+
+    notes = text_of(cell("notes"))
+    if notes:
+        if _CONTROL.search(notes):
+            plan.problem("notes", "control", _("Control characters (such as NUL) are not allowed."))
+        elif len(notes) > NOTES_MAX:
+            plan.problem(
+                "notes", "max_length", _("At most %(max)d characters.") % {"max": NOTES_MAX}
+            )
+        else:
+            plan.notes = notes
+    return plan
+
+
+def _bad_date(value: Any) -> str:
+    return _("“%(value)s” is not a date; write it as 2024-03-01.") % {"value": text_of(value)}
+
+
+def _choice(plan: RowPlan, name: str, value: Any, words: dict[str, str]) -> str | None:
+    key = _key(value)
+    if not key:
+        return None
+    code = words.get(key)
+    if code is None:
+        plan.problem(
+            name,
+            "choice",
+            _("“%(value)s” is not one of the choices for this column.") % {"value": text_of(value)},
+        )
+    return code
+
+
+def today() -> dt.date:
+    return clock.today()

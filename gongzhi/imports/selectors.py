@@ -1,0 +1,46 @@
+"""Reads of imports, through the viewer's scope: a batch is visible to those who may
+import on the node it was made in (the uploader's area within the community)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from gongzhi.accounts import access
+from gongzhi.accounts.policy import Perm
+from gongzhi.core.errors import NotFound
+from gongzhi.imports.models import ImportBatch
+
+
+def import_list_for(*, user: Any, status: str = "") -> QuerySet[ImportBatch]:
+    batches = access.restrict(ImportBatch.objects.all(), user, Perm.IMPORT_RUN, "area_path")
+    if status:
+        batches = batches.filter(status=status)
+    return batches.select_related("created_by", "committed_by", "community").order_by(
+        "-created_at", "-pk"
+    )
+
+
+def import_get_for(*, user: Any, batch_id: Any) -> ImportBatch:
+    try:
+        batch = ImportBatch.objects.select_related("created_by", "committed_by", "community").get(
+            pk=int(batch_id)
+        )
+    except (ImportBatch.DoesNotExist, TypeError, ValueError, OverflowError):
+        raise NotFound() from None
+    if not access.can(user, Perm.IMPORT_RUN, batch.area_path):
+        raise NotFound()
+    return batch
+
+
+def import_same_file(batch: ImportBatch) -> ImportBatch | None:
+    """An earlier committed import of the very same file into the same community."""
+    return (
+        ImportBatch.objects.filter(
+            sha256=batch.sha256, community=batch.community, status="committed"
+        )
+        .exclude(pk=batch.pk)
+        .order_by("-committed_at")
+        .first()
+    )

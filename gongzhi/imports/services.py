@@ -1,0 +1,546 @@
+"""Imports of the register from spreadsheets: upload, map columns, check, commit.
+
+- `import_upload` stores the file under DATA_DIR/uploads/imports (mode 0600), reads its
+  header and proposes a mapping of columns to register fields.
+- `import_set_mapping` lets the user correct that mapping.
+- `import_request(phase="check")` queues a dry run that lists every row's outcome and
+  problems; `import_request(phase="commit")` queues the import itself. Both run in the
+  background worker (`tasks.run_import`), enqueued after the request's transaction.
+- `import_run` is what the worker runs. A commit is one transaction: the register's rows,
+  their history, the per-row outcomes, the batch's counts and its audit entry commit
+  together or not at all. A killed worker leaves the batch "importing" with nothing
+  written; `import_request` sees that it stopped (no progress for a while) and runs it
+  again. Re-importing the same file changes nothing; a corrected file changes only what
+  differs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from gongzhi.accounts import access
+from gongzhi.accounts.policy import Perm
+from gongzhi.audit.services import audit_record
+from gongzhi.core import clock, scope, tabular
+from gongzhi.core.errors import Forbidden
+from gongzhi.core.masking import mask_id_number, mask_phone
+from gongzhi.imports import mapping as fields
+from gongzhi.imports import staging
+from gongzhi.imports.engine import Counts, Engine, Outcome
+from gongzhi.imports.models import ImportBatch, ImportChunk, ImportPhase, ImportStatus
+from gongzhi.registry.models import Area, AreaKind
+
+logger = logging.getLogger("gongzhi.imports")
+
+SAMPLE_ROWS = 8
+PARALLEL_FROM_BYTES = 2 * 1024 * 1024  # about 25,000 rows
+STALE_SECONDS = 90  # a running phase with no progress for this long has stopped
+CHUNK = 1024 * 1024
+
+
+def max_bytes() -> int:
+    return int(getattr(settings, "GONGZHI_IMPORT_MAX_BYTES", tabular.DEFAULT_MAX_BYTES))
+
+
+def upload_dir() -> Path:
+    path = Path(settings.DATA_DIR) / "uploads" / "imports"
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def stored_path(batch: ImportBatch) -> Path:
+    return upload_dir() / batch.stored_name
+
+
+def _progress_path(batch: ImportBatch) -> Path:
+    return upload_dir() / f"{batch.stored_name}.progress.json"
+
+
+# --- who may import where ------------------------------------------------------------------
+
+
+def import_communities_for(user: Any) -> list[Area]:
+    """The communities the user may import into: those holding a node where they may."""
+    paths = access.paths(user, Perm.IMPORT_RUN)
+    if not paths:
+        return []
+    prefixes = {p[:i] for p in paths for i in range(scope.STEP, len(p) + 1, scope.STEP)}
+    communities = Area.objects.filter(kind=AreaKind.COMMUNITY)
+    above = communities.filter(path__in=prefixes)
+    below = communities.filter(scope.q_within("path", paths))
+    return list((above | below).distinct().order_by("path"))
+
+
+def _scope_in(user: Any, community: Area) -> list[str]:
+    """The user's import paths inside the community (the community itself if above it)."""
+    paths = access.paths(user, Perm.IMPORT_RUN)
+    inside = [p for p in paths if p.startswith(community.path)]
+    if any(community.path.startswith(p) for p in paths):
+        inside = [community.path]
+    return scope.minimal(inside)
+
+
+def _common_path(paths: list[str]) -> str:
+    """The deepest node above all `paths` (paths are fixed-width steps of digits)."""
+    if not paths:
+        return ""
+    first, last = min(paths), max(paths)
+    length = 0
+    while length < min(len(first), len(last)) and first[length] == last[length]:
+        length += 1
+    return first[: length - length % scope.STEP]
+
+
+# --- upload ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def import_upload(
+    *, actor: Any, file: Any, filename: str = "", community: Area | None = None
+) -> ImportBatch:
+    """Store an uploaded spreadsheet and read its header; propose the column mapping."""
+    communities = import_communities_for(actor)
+    if not communities:
+        raise Forbidden()
+    if community is None:
+        if len(communities) > 1:
+            raise ValidationError({"community": [_("Choose the community to import into.")]})
+        community = communities[0]
+    elif community.pk not in {c.pk for c in communities}:
+        raise ValidationError({"community": [_("You may not import into this community.")]})
+    paths = _scope_in(actor, community)
+    name = os.path.basename(filename or getattr(file, "name", "") or "upload")[:255]
+    stored = uuid.uuid4().hex
+    target = upload_dir() / stored
+    digest, size = _store(file, target)
+    try:
+        with tabular.read_table(target, filename=name, max_bytes=max_bytes()) as table:
+            header = list(table.header)
+            sample = []
+            for _number, values in table.rows():
+                sample.append(values)
+                if len(sample) >= SAMPLE_ROWS:
+                    break
+            info = (table.format, table.encoding or "", table.sheet or "")
+    except Exception:
+        target.unlink(missing_ok=True)
+        raise
+    proposed = fields.auto_map(header)
+    batch = ImportBatch.objects.create(
+        created_by=actor,
+        community=community,
+        area_path=_common_path(paths) or community.path,
+        scope_paths=paths,
+        filename=name,
+        stored_name=stored,
+        sha256=digest,
+        size=size,
+        format=info[0],
+        encoding=info[1],
+        sheet=info[2],
+        header=header,
+        mapping=proposed,
+        sample=[_masked_sample(values, proposed) for values in sample],
+    )
+    audit_record(
+        actor=actor,
+        action="import.upload",
+        obj=batch,
+        area_path=batch.area_path,
+        fields=["file"],
+        purpose=f"{name} ({size} bytes, sha256 {digest[:12]})",
+    )
+    return batch
+
+
+def _store(file: Any, target: Path) -> tuple[str, int]:
+    """Copy the upload to `target` (0600), counting and hashing; refuse it past the limit."""
+    limit = max_bytes()
+    digest = hashlib.sha256()
+    size = 0
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            chunks = file.chunks() if hasattr(file, "chunks") else _read_chunks(file)
+            for chunk in chunks:
+                size += len(chunk)
+                if size > limit:
+                    raise tabular.TableFileError(
+                        "too_large",
+                        _("The file is larger than %(max)s MB; split it into smaller files.")
+                        % {"max": f"{limit / tabular.MiB:.0f}"},
+                    )
+                digest.update(chunk)
+                out.write(chunk)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    return digest.hexdigest(), size
+
+
+def _read_chunks(file: Any) -> Iterator[bytes]:
+    if isinstance(file, (bytes, bytearray)):
+        yield bytes(file)
+        return
+    if isinstance(file, (str, os.PathLike)):
+        with open(file, "rb") as handle:
+            while chunk := handle.read(CHUNK):
+                yield chunk
+        return
+    with contextlib.suppress(AttributeError, OSError):
+        file.seek(0)
+    while chunk := file.read(CHUNK):
+        yield chunk
+
+
+def _masked_sample(values: list[Any], mapping: dict[str, int]) -> list[str]:
+    """A preview row as text, the ID number and phone columns masked."""
+    masks = {mapping.get("id_number"): mask_id_number, mapping.get("phone"): mask_phone}
+    out = []
+    for index, value in enumerate(values):
+        text = "" if value is None else str(value)
+        mask = masks.get(index)
+        out.append(mask(text) if mask and text else text)
+    return out
+
+
+# --- mapping and phases ----------------------------------------------------------------------
+
+
+def _require_import(actor: Any, batch: ImportBatch) -> None:
+    if not access.can(actor, Perm.IMPORT_RUN, batch.area_path):
+        raise Forbidden()
+
+
+@transaction.atomic
+def import_set_mapping(*, actor: Any, batch: ImportBatch, mapping: dict[str, Any]) -> ImportBatch:
+    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    _require_import(actor, batch)
+    if batch.status not in (ImportStatus.UPLOADED, ImportStatus.CHECKED, ImportStatus.FAILED):
+        raise ValidationError(
+            {"mapping": [_("The columns cannot change while rows are processed.")]}
+        )
+    clean = fields.check_mapping(mapping, batch.header)
+    if clean != batch.mapping:
+        batch.mapping = clean
+        batch.status = ImportStatus.UPLOADED
+        batch.save(update_fields=["mapping", "status", "updated_at"])
+        ImportChunk.objects.filter(batch=batch, phase=ImportPhase.CHECK).delete()
+    return batch
+
+
+def progress_of(batch: ImportBatch) -> dict[str, Any]:
+    """`{"rows", "total", "at", "stalled"}` of the running phase (from its progress file)."""
+    info: dict[str, Any] = {"rows": 0, "total": 0, "at": None}
+    with contextlib.suppress(OSError, ValueError):
+        data = json.loads(_progress_path(batch).read_text(encoding="utf-8"))
+        if data.get("attempt") == batch.attempt:
+            info.update(data)
+    running = batch.status in (ImportStatus.CHECKING, ImportStatus.COMMITTING)
+    last = info["at"] or (batch.started_at.timestamp() if batch.started_at else None)
+    info["stalled"] = bool(running and last is not None and time.time() - last > STALE_SECONDS)
+    info["running"] = running and not info["stalled"]
+    return info
+
+
+def _write_progress(batch: ImportBatch, phase: str, rows: int, total: int) -> None:
+    path = _progress_path(batch)
+    tmp = path.with_suffix(".tmp")
+    data = {
+        "attempt": batch.attempt,
+        "phase": phase,
+        "rows": rows,
+        "total": total,
+        "at": time.time(),
+    }
+    with contextlib.suppress(OSError):
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle)
+        os.replace(tmp, path)
+
+
+@transaction.atomic
+def import_request(*, actor: Any, batch: ImportBatch, phase: str) -> ImportBatch:
+    """Queue a check or a commit for the background worker."""
+    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    _require_import(actor, batch)
+    if phase not in ImportPhase.values:
+        raise ValidationError({"phase": [_("Choose check or commit.")]})
+    stopped = progress_of(batch)["stalled"]
+    if batch.status == ImportStatus.COMMITTED:
+        raise ValidationError({"__all__": [_("This file has been imported.")]})
+    if batch.status in (ImportStatus.CHECKING, ImportStatus.COMMITTING) and not stopped:
+        raise ValidationError(
+            {"__all__": [_("The rows are being processed; wait for the result.")]}
+        )
+    if phase == ImportPhase.COMMIT:
+        checked = batch.status == ImportStatus.CHECKED or (
+            batch.phase == ImportPhase.COMMIT
+            and batch.status in (ImportStatus.FAILED, ImportStatus.COMMITTING)
+        )
+        if not checked:
+            raise ValidationError({"__all__": [_("Check the rows before importing them.")]})
+        batch.committed_by = actor
+    fields.check_mapping(batch.mapping, batch.header)
+    paths = _scope_in(actor, batch.community)
+    if not paths:
+        raise Forbidden()
+    batch.scope_paths = paths
+    batch.status = ImportStatus.CHECKING if phase == ImportPhase.CHECK else ImportStatus.COMMITTING
+    batch.phase = phase
+    batch.attempt += 1
+    batch.error = ""
+    batch.started_at = clock.now()
+    batch.finished_at = None
+    batch.save()
+    attempt = batch.attempt
+    language = translation.get_language() or settings.LANGUAGE_CODE
+
+    def enqueue() -> None:
+        from gongzhi.imports.tasks import run_import
+
+        result = run_import.enqueue(batch.pk, phase, attempt, language)
+        ImportBatch.objects.filter(pk=batch.pk, attempt=attempt).update(task_id=str(result.id))
+
+    transaction.on_commit(enqueue)
+    return batch
+
+
+# --- running (the worker) ---------------------------------------------------------------------
+
+
+def import_run(*, batch_id: int, phase: str, attempt: int, language: str = "") -> str:
+    """Run a queued phase. Safe to run twice: a superseded or finished attempt is skipped."""
+    batch = ImportBatch.objects.filter(pk=batch_id).select_related("community").first()
+    if batch is None or batch.attempt != attempt or batch.phase != phase:
+        return "superseded"
+    running = ImportStatus.CHECKING if phase == ImportPhase.CHECK else ImportStatus.COMMITTING
+    if batch.status != running:
+        return "done already"
+    with translation.override(language or settings.LANGUAGE_CODE):
+        _write_progress(batch, phase, 0, batch.checked_rows)
+        try:
+            run = _run_check if phase == ImportPhase.CHECK else _run_commit
+            counts = run(batch)
+        except Exception as exc:
+            _fail(batch, exc)
+            if isinstance(exc, ValidationError):
+                return "failed"
+            raise
+    return f"{phase}: {counts.total} rows"
+
+
+def processes_for(batch: ImportBatch) -> int:
+    """Processes to read and check rows in (`GONGZHI_IMPORT_PROCESSES`), for big files
+    only (forking costs ~0.1 s)."""
+    configured = getattr(settings, "GONGZHI_IMPORT_PROCESSES", None)
+    if configured is None:
+        # On two cores the forked readers compete with the writer (measured slower:
+        # docs/_bench_imports.md); from four cores on, three readers keep one writer fed.
+        cores = os.cpu_count() or 1
+        configured = 1 if cores <= 2 else min(cores - 1, 4)
+    return int(configured) if batch.size >= PARALLEL_FROM_BYTES else 1
+
+
+def _engine(batch: ImportBatch, *, write: bool) -> Engine:
+    actor = batch.committed_by if write else batch.created_by
+    return Engine(
+        processes=processes_for(batch),
+        community=batch.community,
+        scope_paths=list(batch.scope_paths),
+        mapping={k: int(v) for k, v in batch.mapping.items()},
+        write=write,
+        actor=actor,
+        note=_("Import #%(id)d: %(file)s") % {"id": batch.pk, "file": batch.filename},
+    )
+
+
+def _rows(table: tabular.Table, batch: ImportBatch) -> Iterator[tuple[int, list[Any]]]:
+    if list(table.header) != list(batch.header):
+        raise tabular.TableFileError(
+            "changed", _("The stored file no longer matches this import; upload it again.")
+        )
+    return table.rows()
+
+
+class _ChunkWriter:
+    def __init__(self, batch: ImportBatch, phase: str, total: int):
+        self.batch, self.phase, self.total, self.seq = batch, phase, total, 0
+
+    def __call__(self, outcomes: list[Outcome], counts: Counts) -> None:
+        self.seq += 1
+        ImportChunk.objects.create(
+            batch=self.batch,
+            phase=self.phase,
+            seq=self.seq,
+            first_row=outcomes[0][0],
+            last_row=outcomes[-1][0],
+            errors=sum(1 for o in outcomes if o[1] == "error"),
+            rows=outcomes,
+        )
+        _write_progress(self.batch, self.phase, counts.total, self.total)
+
+
+def _staged_path(batch: ImportBatch) -> Path:
+    return upload_dir() / f"{batch.stored_name}.staged"
+
+
+def _stage_header(batch: ImportBatch) -> dict[str, Any]:
+    return {
+        "sha256": batch.sha256,
+        "mapping": {k: int(v) for k, v in sorted(batch.mapping.items())},
+    }
+
+
+def _run_check(batch: ImportBatch) -> Counts:
+    _staged_path(batch).unlink(missing_ok=True)
+    stage = staging.StageWriter(_staged_path(batch), _stage_header(batch))
+    engine = _engine(batch, write=False)
+    engine.stage = stage
+    ImportChunk.objects.filter(batch=batch, phase=ImportPhase.CHECK).delete()
+    try:
+        with tabular.read_table(stored_path(batch), max_bytes=max_bytes()) as table:
+            counts = engine.run(_rows(table, batch), _ChunkWriter(batch, ImportPhase.CHECK, 0))
+    except BaseException:
+        stage.close(keep=False)
+        raise
+    stage.close(keep=True)
+    with transaction.atomic():
+        locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        if locked.attempt != batch.attempt:
+            return counts
+        _set_counts(locked, counts)
+        locked.checked_rows = counts.total
+        locked.status = ImportStatus.CHECKED
+        locked.finished_at = clock.now()
+        locked.save()
+    return counts
+
+
+def _run_commit(batch: ImportBatch) -> Counts:
+    with transaction.atomic():
+        locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        if locked.attempt != batch.attempt or locked.status != ImportStatus.COMMITTING:
+            return Counts()
+        ImportChunk.objects.filter(batch=locked, phase=ImportPhase.COMMIT).delete()
+        engine = _engine(locked, write=True)
+        writer = _ChunkWriter(locked, ImportPhase.COMMIT, locked.checked_rows)
+        staged = staging.staged_rows(_staged_path(locked), _stage_header(locked))
+        if staged is not None:
+            counts = engine.run_staged(staged, writer)
+        else:
+            with tabular.read_table(stored_path(locked), max_bytes=max_bytes()) as table:
+                counts = engine.run(_rows(table, locked), writer)
+        _set_counts(locked, counts)
+        locked.status = ImportStatus.COMMITTED
+        locked.finished_at = locked.committed_at = clock.now()
+        locked.save()
+        audit_record(
+            actor=locked.committed_by,
+            action="import.commit",
+            obj=locked,
+            area_path=locked.area_path,
+            fields=["households", "persons"],
+            purpose=(
+                f"{locked.filename}: {counts.total} rows, {counts.created} new, "
+                f"{counts.updated} updated, {counts.unchanged} unchanged, {counts.failed} "
+                f"with problems, {counts.households} new households"
+            ),
+        )
+    return counts
+
+
+def _set_counts(batch: ImportBatch, counts: Counts) -> None:
+    batch.rows_total = counts.total
+    batch.rows_created = counts.created
+    batch.rows_updated = counts.updated
+    batch.rows_unchanged = counts.unchanged
+    batch.rows_failed = counts.failed
+    batch.households_created = counts.households
+
+
+def _fail(batch: ImportBatch, exc: BaseException) -> None:
+    if isinstance(exc, ValidationError):
+        message = " ".join(exc.messages)
+    else:
+        logger.exception("import %s failed", batch.pk)
+        message = _("The import stopped because of an error (%(kind)s); nothing was changed.") % {
+            "kind": type(exc).__name__
+        }
+    ImportBatch.objects.filter(pk=batch.pk, attempt=batch.attempt).update(
+        status=ImportStatus.FAILED, error=message, finished_at=clock.now()
+    )
+
+
+# --- outcomes and the error report ---------------------------------------------------------
+
+
+def import_outcomes(
+    batch: ImportBatch, *, phase: str | None = None, only: str = ""
+) -> Iterator[Outcome]:
+    """The rows' outcomes in file order, of the latest phase that ran (or `phase`)."""
+    phase = phase or (
+        ImportPhase.COMMIT if batch.status == ImportStatus.COMMITTED else ImportPhase.CHECK
+    )
+    chunks = ImportChunk.objects.filter(batch=batch, phase=phase).order_by("seq")
+    if only == "error":
+        chunks = chunks.filter(errors__gt=0)
+    for chunk in chunks.iterator(chunk_size=20):
+        for outcome in chunk.rows:
+            if not only or outcome[1] == only:
+                yield outcome
+
+
+def import_error_report(batch: ImportBatch) -> tuple[list[str], Iterator[list[Any]]]:
+    """The rows with problems, as in the file (ID numbers and phones masked), with the
+    row number first and the problems last: header and rows for `tabular.export_response`."""
+    problems = import_outcomes(batch, only="error")
+    mapping = batch.mapping
+    masks = {mapping.get("id_number"): mask_id_number, mapping.get("phone"): mask_phone}
+    header = [_("Row"), *batch.header, _("Problems")]
+
+    def rows() -> Iterator[list[Any]]:
+        wanted = next(problems, None)
+        if wanted is None:
+            return
+        with tabular.read_table(stored_path(batch), max_bytes=max_bytes()) as table:
+            for number, values in table.rows():
+                while wanted is not None and wanted[0] < number:
+                    wanted = next(problems, None)
+                if wanted is None:
+                    break
+                if wanted[0] != number:
+                    continue
+                cells = []
+                for index, value in enumerate(values):
+                    mask = masks.get(index)
+                    cells.append(mask(str(value)) if mask and value is not None else value)
+                text = "；".join(
+                    f"{fields.BY_NAME[f].label if f in fields.BY_NAME else f}: {m}"
+                    for f, _code, m in wanted[3]
+                )
+                yield [number, *cells, text]
+
+    return header, rows()
+
+
+def import_delete_file(batch: ImportBatch) -> None:
+    """Remove the stored upload and its progress file (the batch record stays)."""
+    for path in (stored_path(batch), _progress_path(batch), _staged_path(batch)):
+        path.unlink(missing_ok=True)
