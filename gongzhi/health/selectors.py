@@ -1,0 +1,297 @@
+"""Reads of upstream lists, the watch list and vaccinations, through the viewer's scope.
+
+Who sees what:
+- upstream lists: holders of `watchlist.upload` on the list's area (secretary, staff);
+- watch-list entries: holders of `watchlist.follow_up` or `watchlist.upload` on the
+  entry's area (a grid worker their grid's entries, the community's staff all of them);
+- objects by id through `*_get_for`, NotFound for missing and out-of-scope alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Substr
+
+from gongzhi.accounts import access
+from gongzhi.accounts.models import Membership, Role
+from gongzhi.accounts.policy import Perm
+from gongzhi.core import scope
+from gongzhi.core.errors import NotFound
+from gongzhi.health.models import UpstreamList, Vaccination, WatchEntry, WatchEvent
+from gongzhi.health.states import OPEN_STATUSES
+from gongzhi.registry.models import PRESENT_RESIDENCY, Area, AreaKind, Person
+
+# --- scope -----------------------------------------------------------------------------------
+
+
+def watch_paths(user: Any) -> list[str]:
+    """Where the user sees watch-list entries: follow-up or upload holders' areas."""
+    return scope.minimal(
+        [
+            *access.paths(user, Perm.WATCHLIST_FOLLOW_UP),
+            *access.paths(user, Perm.WATCHLIST_UPLOAD),
+        ]
+    )
+
+
+def can_see_watch_list(user: Any) -> bool:
+    return bool(watch_paths(user))
+
+
+# --- the responsible grid worker -----------------------------------------------------------
+
+
+def _prefixes(path: str) -> list[str]:
+    return [path[:i] for i in range(scope.STEP, len(path) + 1, scope.STEP)]
+
+
+def responsible_grid_workers(paths: Iterable[str]) -> dict[str, Any]:
+    """For each path (a grid's or a building's): the grid worker of its grid or of the
+    nearest ancestor grid that has one (the earliest such membership), or None."""
+    wanted = set(paths)
+    prefixes = {p for path in wanted for p in _prefixes(path)}
+    memberships = (
+        Membership.objects.filter(
+            role=Role.GRID_WORKER,
+            is_active=True,
+            user__is_active=True,
+            area__kind=AreaKind.GRID,
+            area__path__in=prefixes,
+        )
+        .select_related("user", "area")
+        .order_by("pk")
+    )
+    first: dict[str, Any] = {}
+    for membership in memberships:
+        first.setdefault(membership.area.path, membership.user)
+    out: dict[str, Any] = {}
+    for path in wanted:
+        out[path] = next((first[p] for p in reversed(_prefixes(path)) if p in first), None)
+    return out
+
+
+def responsible_grid_worker(area: Area) -> Any:
+    """The grid worker responsible for a grid (or a building's grid), or None."""
+    return responsible_grid_workers([area.path])[area.path]
+
+
+# --- upstream lists --------------------------------------------------------------------------
+
+
+def upstream_list_list_for(*, user: Any) -> QuerySet[UpstreamList]:
+    lists = access.restrict(UpstreamList.objects.all(), user, Perm.WATCHLIST_UPLOAD, "area_path")
+    return lists.select_related("area", "uploaded_by").order_by("-created_at", "-pk")
+
+
+def upstream_list_get_for(*, user: Any, list_id: Any) -> UpstreamList:
+    try:
+        found = UpstreamList.objects.select_related("area", "uploaded_by").get(pk=int(list_id))
+    except (UpstreamList.DoesNotExist, TypeError, ValueError, OverflowError):
+        raise NotFound() from None
+    if not access.can(user, Perm.WATCHLIST_UPLOAD, found.area_path):
+        raise NotFound()
+    return found
+
+
+def upload_area_choices_for(*, user: Any) -> list[Area]:
+    """Communities (and higher nodes) where the user may upload lists."""
+    return list(Area.objects.filter(path__in=access.paths(user, Perm.WATCHLIST_UPLOAD)))
+
+
+# --- watch-list entries ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EntryFilters:
+    upstream_list_id: int | None = None
+    status: str = ""  # a status, or "open"
+    tier: str = ""
+    area_id: int | None = None  # a grid (or any node) in scope
+    mine: bool = False  # assigned to the viewer
+    q: str = ""  # a name (prefix)
+
+
+def watch_entry_list_for(*, user: Any, filters: EntryFilters | None = None) -> QuerySet[WatchEntry]:
+    filters = filters or EntryFilters()
+    entries = scope.restrict(WatchEntry.objects.all(), "area_path", watch_paths(user))
+    if filters.upstream_list_id is not None:
+        entries = entries.filter(upstream_list_id=filters.upstream_list_id)
+    if filters.status == "open":
+        entries = entries.filter(status__in=OPEN_STATUSES)
+    elif filters.status:
+        entries = entries.filter(status=filters.status)
+    if filters.tier:
+        entries = entries.filter(tier=filters.tier)
+    if filters.area_id is not None:
+        area = Area.objects.filter(pk=filters.area_id).first()
+        if area is None or not scope.within(area.path, watch_paths(user)):
+            # A node the viewer cannot see filters to nothing rather than erroring.
+            return entries.none()
+        entries = entries.filter(scope.q_within("area_path", [area.path]))
+    if filters.mine:
+        entries = entries.filter(assignee=user)
+    if filters.q:
+        entries = entries.filter(name__startswith=filters.q.strip())
+    return entries.select_related(
+        "upstream_list", "grid", "assignee", "person__household"
+    ).order_by("-upstream_list__created_at", "upstream_list_id", "row_number")
+
+
+def watch_entry_get_for(*, user: Any, entry_id: Any) -> WatchEntry:
+    try:
+        entry = WatchEntry.objects.select_related(
+            "upstream_list", "grid", "assignee", "person__household"
+        ).get(pk=int(entry_id))
+    except (WatchEntry.DoesNotExist, TypeError, ValueError, OverflowError):
+        raise NotFound() from None
+    if not scope.within(entry.area_path, watch_paths(user)):
+        raise NotFound()
+    return entry
+
+
+def entry_events(entry: WatchEntry) -> list[WatchEvent]:
+    return list(entry.events.select_related("actor").order_by("at", "pk"))
+
+
+def entry_candidates_for(*, user: Any, entry: WatchEntry) -> list[Person]:
+    """The persons an ambiguous entry may be, as far as the viewer may see them."""
+    if not entry.candidates:
+        return []
+    people = access.restrict(
+        Person.objects.filter(pk__in=entry.candidates), user, Perm.REGISTER_VIEW, "area_path"
+    )
+    return list(people.select_related("household").order_by("pk"))
+
+
+def assignee_choices_for(*, entry: WatchEntry) -> list[Any]:
+    """Users who may follow the entry up: grid workers and leaders over its area."""
+    prefixes = _prefixes(entry.area_path)
+    memberships = (
+        Membership.objects.filter(
+            role__in=[Role.GRID_WORKER, Role.GRID_LEADER, Role.COMMUNITY_STAFF],
+            is_active=True,
+            area__path__in=prefixes,
+        )
+        .select_related("user")
+        .order_by("area__path", "pk")
+    )
+    seen: dict[int, Any] = {}
+    for membership in memberships:
+        seen.setdefault(membership.user_id, membership.user)
+    return list(seen.values())
+
+
+def grid_choices_for_entry(*, user: Any, entry: WatchEntry) -> list[Area]:
+    """Grids of the entry's list area that the viewer may route to."""
+    grids = access.restrict(
+        Area.objects.filter(kind=AreaKind.GRID), user, Perm.WATCHLIST_UPLOAD, "path"
+    ).filter(scope.q_within("path", [entry.upstream_list.area_path]))
+    return list(grids.order_by("path"))
+
+
+@dataclass(frozen=True)
+class WatchSummary:
+    total: int
+    open: int
+    to_review: int
+    mine_open: int
+
+
+def watch_summary_for(*, user: Any) -> WatchSummary:
+    entries = scope.restrict(WatchEntry.objects.all(), "area_path", watch_paths(user))
+    counts = entries.aggregate(
+        total=Count("pk"),
+        open=Count("pk", filter=Q(status__in=OPEN_STATUSES)),
+        to_review=Count("pk", filter=Q(status="to_review")),
+        mine_open=Count("pk", filter=Q(status__in=OPEN_STATUSES, assignee_id=user.pk)),
+    )
+    return WatchSummary(**counts)
+
+
+# --- vaccinations ------------------------------------------------------------------------------
+
+
+def person_vaccinations(person: Person) -> list[Vaccination]:
+    return list(person.vaccinations.order_by("dose"))
+
+
+@dataclass
+class GridVaccination:
+    grid: Area
+    persons: int = 0
+    aged_60_plus: int = 0
+    dose_1: int = 0  # persons with at least one dose
+    dose_2: int = 0
+    dose_3: int = 0
+    aged_60_plus_dose_1: int = 0
+
+
+def years_before(day: dt.date, years: int) -> dt.date:
+    """The same day `years` earlier (28 February for a 29 February)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def _grid_level_under(area: Area) -> int:
+    """The grid level to count by: the first level with more than one grid under `area`."""
+    grids = Area.objects.filter(kind=AreaKind.GRID).filter(scope.q_within("path", [area.path]))
+    levels = dict(grids.values_list("grid_level").annotate(n=Count("pk")))
+    for level in sorted(levels):
+        if levels[level] > 1 or level == max(levels):
+            return level
+    return 1
+
+
+def grid_vaccination_summary(
+    *, area: Area, as_of: dt.date, grid_level: int | None = None
+) -> list[GridVaccination]:
+    """Per grid under `area`: present persons, those aged 60+, and how many have had at
+    least 1, 2 and 3 doses. Two grouped queries, whatever the size of the area."""
+    level = grid_level or _grid_level_under(area)
+    grids = list(
+        Area.objects.filter(kind=AreaKind.GRID, grid_level=level)
+        .filter(scope.q_within("path", [area.path]))
+        .order_by("path")
+    )
+    if area.kind == AreaKind.GRID and not grids:
+        grids = [area]
+    rows = {g.path: GridVaccination(grid=g) for g in grids}
+    if not rows:
+        return []
+    width = len(grids[0].path)
+    cutoff = years_before(as_of, 60)
+    doses = (
+        Vaccination.objects.filter(person=OuterRef("pk"), vaccinated_on__lte=as_of)
+        .values("person")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    people = (
+        Person.objects.filter(
+            scope.q_within("area_path", [area.path]), residency__in=PRESENT_RESIDENCY
+        )
+        .annotate(grid_path=Substr("area_path", 1, width), doses=Coalesce(Subquery(doses), 0))
+        .values_list("grid_path")
+        .annotate(
+            n=Count("pk"),
+            old=Count("pk", filter=Q(birth_date__lte=cutoff)),
+            d1=Count("pk", filter=Q(doses__gte=1)),
+            d2=Count("pk", filter=Q(doses__gte=2)),
+            d3=Count("pk", filter=Q(doses__gte=3)),
+            old_d1=Count("pk", filter=Q(doses__gte=1, birth_date__lte=cutoff)),
+        )
+        .order_by()
+    )
+    for grid_path, n, old, d1, d2, d3, old_d1 in people:
+        row = rows.get(grid_path)
+        if row is not None:
+            row.persons, row.aged_60_plus = n, old
+            row.dose_1, row.dose_2, row.dose_3, row.aged_60_plus_dose_1 = d1, d2, d3, old_d1
+    return list(rows.values())

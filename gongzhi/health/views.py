@@ -1,0 +1,360 @@
+"""Watch-list pages of the workbench: upstream lists (upload, status), the watch list
+(filter, export), an entry's follow-up (review, verify, close) and its routing.
+
+Thin: objects come from `selectors.*_get_for` (NotFound → 404), writes go through
+`services.*`, whose ValidationErrors are put on the form. A page the user's roles never
+allow is 404; an action on a visible entry that the role does not allow is 403.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from gongzhi.accounts import access
+from gongzhi.accounts.policy import Perm
+from gongzhi.core import scope
+from gongzhi.core.errors import Forbidden, NotFound
+from gongzhi.core.tabular import export_response
+from gongzhi.health import selectors, services
+from gongzhi.health.forms import (
+    AssignForm,
+    CloseForm,
+    DismissForm,
+    EntryFilterForm,
+    ReopenForm,
+    ReviewForm,
+    UploadForm,
+    VerifyForm,
+    apply_errors,
+)
+from gongzhi.health.models import WatchEntry
+from gongzhi.health.states import Action, ListStatus, Tier, actions_from
+from gongzhi.registry.models import Area, AreaKind
+
+PAGE_SIZE = 50
+EXPORT_FORMATS = ("xlsx", "csv", "csv-gbk")
+
+
+def _need(user: Any, perm: Perm) -> None:
+    if not access.can(user, perm):
+        raise NotFound()
+
+
+def _export_format(request: HttpRequest) -> str | None:
+    fmt = request.GET.get("format", "")
+    return fmt if fmt in EXPORT_FORMATS else None
+
+
+def _date(value: Any) -> str:
+    return value.isoformat() if value else ""
+
+
+# --- the watch list ----------------------------------------------------------------------------
+
+
+def _grid_choices(user: Any) -> list[tuple[int, str]]:
+    paths = selectors.watch_paths(user)
+    if not paths:
+        return []
+    grids = Area.objects.filter(kind=AreaKind.GRID).filter(scope.q_within("path", paths))
+    return [(g.pk, "\u3000" * ((g.grid_level or 1) - 1) + g.name) for g in grids.order_by("path")]
+
+
+@login_required
+def watchlist(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not selectors.can_see_watch_list(user):
+        raise NotFound()
+    lists = [
+        (u.pk, u.name)
+        for u in selectors.upstream_list_list_for(user=user).filter(status=ListStatus.MATCHED)[:50]
+    ]
+    form = EntryFilterForm(request.GET or None, lists=lists, grids=_grid_choices(user))
+    filters = selectors.EntryFilters()
+    if form.is_valid():
+        data = form.cleaned_data
+        filters = selectors.EntryFilters(
+            upstream_list_id=data["upstream_list"],
+            status=data["status"] or "",
+            tier=data["tier"] or "",
+            area_id=data["area"],
+            mine=bool(data["mine"]),
+            q=data["q"] or "",
+        )
+    entries = selectors.watch_entry_list_for(user=user, filters=filters)
+    fmt = _export_format(request)
+    if fmt:
+        return _export_entries(entries, fmt)
+    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "form": form,
+        "page_obj": page,
+        "summary": selectors.watch_summary_for(user=user),
+        "can_upload": access.can(user, Perm.WATCHLIST_UPLOAD),
+        "query": request.GET.urlencode(),
+    }
+    if request.htmx and request.htmx.target == "results":
+        return render(request, "health/_entry_results.html", context)
+    return render(request, "health/watchlist.html", context)
+
+
+def _export_entries(entries: Any, fmt: str) -> HttpResponse:
+    header = [
+        _("List"), _("Row"), _("Name"), _("Resident ID number"), _("Phone"), _("Origin"),
+        _("Arrival date"), _("Stated address"), _("Match"), _("Registered address"), _("Grid"),
+        _("Follower"), _("Status"), _("Online review"), _("Verification"), _("Verified on"),
+        _("Outcome"),
+    ]  # fmt: skip
+
+    def rows() -> Any:
+        for e in entries.iterator(chunk_size=2000):
+            yield [
+                e.upstream_list.name,
+                e.row_number,
+                e.name,
+                str(e.id_number),  # masked: a Sealed value's text is its mask
+                str(e.phone),
+                e.origin,
+                _date(e.arrival_date),
+                e.address,
+                e.get_tier_display(),
+                e.person.household.address if e.person_id else "",
+                e.grid.name if e.grid_id else "",
+                str(e.assignee) if e.assignee_id else "",
+                e.get_status_display(),
+                e.review_note,
+                e.verification_note,
+                _date(e.verified_on),
+                e.get_outcome_display() if e.outcome else "",
+            ]
+
+    return export_response(filename=_("Watch list"), header=header, rows=rows(), fmt=fmt)
+
+
+# --- one entry ---------------------------------------------------------------------------------
+
+
+def _entry_forms(entry: WatchEntry, user: Any, data: Any = None, action: str = "") -> dict:
+    """The forms of the actions possible now (bound for `action` when re-shown)."""
+    candidates = [
+        (p.pk, f"{p.name} · {p.household.address} · {p.phone or '—'}")
+        for p in selectors.entry_candidates_for(user=user, entry=entry)
+    ]
+    builders = {
+        Action.REVIEW: lambda d: ReviewForm(d, candidates=candidates, prefix="review"),
+        Action.DISMISS: lambda d: DismissForm(d, prefix="dismiss"),
+        Action.VERIFY: lambda d: VerifyForm(d, prefix="verify"),
+        Action.CLOSE: lambda d: CloseForm(d, prefix="close"),
+        Action.REOPEN: lambda d: ReopenForm(d, prefix="reopen"),
+    }
+    forms = {}
+    for name in actions_from(entry.status):
+        perm = Perm.WATCHLIST_UPLOAD if name == Action.REOPEN else Perm.WATCHLIST_FOLLOW_UP
+        if access.can(user, perm, entry.area_path):
+            forms[name] = builders[name](data if name == action else None)
+    return forms
+
+
+def _assign_form(entry: WatchEntry, user: Any, data: Any = None) -> AssignForm | None:
+    if not access.can(user, Perm.WATCHLIST_UPLOAD, entry.area_path):
+        return None
+    grids = None
+    if entry.person_id is None:
+        grids = [
+            (g.pk, "\u3000" * ((g.grid_level or 1) - 1) + g.name)
+            for g in selectors.grid_choices_for_entry(user=user, entry=entry)
+        ]
+    assignees = [(u.pk, str(u)) for u in selectors.assignee_choices_for(entry=entry)]
+    return AssignForm(data, grids=grids, assignees=assignees, prefix="assign")
+
+
+def _render_entry(
+    request: HttpRequest,
+    entry: WatchEntry,
+    *,
+    forms: dict | None = None,
+    assign_form: AssignForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    user = request.user
+    context = {
+        "entry": entry,
+        "events": selectors.entry_events(entry),
+        "candidates": selectors.entry_candidates_for(user=user, entry=entry),
+        "forms": forms if forms is not None else _entry_forms(entry, user),
+        "assign_form": assign_form if assign_form is not None else _assign_form(entry, user),
+        "can_see_person": bool(
+            entry.person_id and access.can(user, Perm.REGISTER_VIEW, entry.person.area_path)
+        ),
+        "can_see_list": access.can(user, Perm.WATCHLIST_UPLOAD, entry.upstream_list.area_path),
+        "action_labels": dict(Action.choices),
+        "ambiguous": entry.tier == Tier.AMBIGUOUS,
+    }
+    return render(request, "health/entry_detail.html", context, status=status)
+
+
+@login_required
+def entry_detail(request: HttpRequest, entry_id: int) -> HttpResponse:
+    entry = selectors.watch_entry_get_for(user=request.user, entry_id=entry_id)
+    return _render_entry(request, entry)
+
+
+@login_required
+@require_POST
+def entry_transition(request: HttpRequest, entry_id: int) -> HttpResponse:
+    user = request.user
+    entry = selectors.watch_entry_get_for(user=user, entry_id=entry_id)
+    if not access.can(user, Perm.WATCHLIST_FOLLOW_UP, entry.area_path):
+        raise Forbidden()
+    action = request.POST.get("action", "")
+    forms = _entry_forms(entry, user, request.POST, action)
+    form = forms.get(action)
+    if form is None:
+        messages.error(request, _("This action is not possible for this entry now."))
+        return redirect("health:entry_detail", entry_id=entry.pk)
+    if form.is_valid():
+        try:
+            services.watch_entry_transition(
+                actor=user, entry=entry, action=action, data=form.cleaned_data
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Saved: %(action)s.") % {"action": Action(action).label})
+            return redirect("health:entry_detail", entry_id=entry.pk)
+    return _render_entry(request, entry, forms=forms, status=200)
+
+
+@login_required
+@require_POST
+def entry_assign(request: HttpRequest, entry_id: int) -> HttpResponse:
+    user = request.user
+    entry = selectors.watch_entry_get_for(user=user, entry_id=entry_id)
+    if not access.can(user, Perm.WATCHLIST_UPLOAD, entry.area_path):
+        raise Forbidden()
+    form = _assign_form(entry, user, request.POST)
+    assert form is not None
+    if form.is_valid():
+        data = form.cleaned_data
+        grid = None
+        if data.get("grid"):
+            grid = Area.objects.filter(pk=data["grid"], kind=AreaKind.GRID).first()
+        assignee = None
+        if data.get("assignee"):
+            assignee = get_user_model().objects.filter(pk=data["assignee"]).first()
+        try:
+            services.watch_entry_assign(actor=user, entry=entry, grid=grid, assignee=assignee)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("The entry was assigned."))
+            return redirect("health:entry_detail", entry_id=entry.pk)
+    return _render_entry(request, entry, assign_form=form)
+
+
+# --- upstream lists ----------------------------------------------------------------------------
+
+
+@login_required
+def upstream_list_index(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    _need(user, Perm.WATCHLIST_UPLOAD)
+    lists = selectors.upstream_list_list_for(user=user)
+    fmt = _export_format(request)
+    if fmt:
+        header = [
+            _("Name"), _("Kind"), _("Source"), _("Area"), _("File"), _("Status"), _("Rows"),
+            _("ID number"), _("Name and phone"), _("Name and birth date"),
+            _("Several persons match"), _("Not in the register"), _("Uploaded by"),
+            _("Uploaded at"),
+        ]  # fmt: skip
+
+        def rows() -> Any:
+            for u in lists.iterator(chunk_size=500):
+                c = u.counts or {}
+                yield [
+                    u.name, u.get_kind_display(), u.source, u.area.name, u.filename,
+                    u.get_status_display(), c.get("rows", 0), c.get("id_number", 0),
+                    c.get("name_phone", 0), c.get("name_birth", 0), c.get("ambiguous", 0),
+                    c.get("none", 0), str(u.uploaded_by or ""), u.created_at,
+                ]  # fmt: skip
+
+        return export_response(filename=_("Upstream lists"), header=header, rows=rows(), fmt=fmt)
+    page = Paginator(lists, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "health/upstream_list_index.html", {"page_obj": page})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def upstream_list_upload(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    _need(user, Perm.WATCHLIST_UPLOAD)
+    areas = [(a.pk, a.name) for a in selectors.upload_area_choices_for(user=user)]
+    form = UploadForm(request.POST or None, request.FILES or None, areas=areas)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        area = Area.objects.filter(pk=data["area"]).first() if data["area"] else None
+        if area is None:
+            form.add_error("area", _("Choose the area the list is for."))
+        else:
+            upload = data["file"]
+            try:
+                upstream_list = services.upstream_list_upload(
+                    actor=user,
+                    area=area,
+                    file=upload,
+                    filename=upload.name if upload else "",
+                    name=data["name"],
+                    kind=data["kind"],
+                    source=data["source"],
+                )
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(
+                    request, _("The list was uploaded; it is being matched against the register.")
+                )
+                return redirect("health:upstream_list_detail", upstream_list_id=upstream_list.pk)
+    return render(request, "health/upstream_list_upload.html", {"form": form})
+
+
+@login_required
+def upstream_list_detail(request: HttpRequest, upstream_list_id: int) -> HttpResponse:
+    upstream_list = selectors.upstream_list_get_for(user=request.user, list_id=upstream_list_id)
+    counts = upstream_list.counts or {}
+    tiers = [(tier, counts.get(tier.value, 0)) for tier in Tier]
+    context = {
+        "upstream_list": upstream_list,
+        "tiers": tiers,
+        "counts": counts,
+        "running": upstream_list.status in (ListStatus.UPLOADED, ListStatus.MATCHING),
+        "can_rematch": upstream_list.status in (ListStatus.FAILED, ListStatus.UPLOADED)
+        and bool(upstream_list.file_path),
+    }
+    if request.htmx and request.htmx.target == "list-status":
+        return render(request, "health/_upstream_list_status.html", context)
+    return render(request, "health/upstream_list_detail.html", context)
+
+
+@login_required
+@require_POST
+def upstream_list_rematch(request: HttpRequest, upstream_list_id: int) -> HttpResponse:
+    upstream_list = selectors.upstream_list_get_for(user=request.user, list_id=upstream_list_id)
+    try:
+        services.upstream_list_rematch(actor=request.user, upstream_list=upstream_list)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("The match will run again."))
+    return redirect("health:upstream_list_detail", upstream_list_id=upstream_list.pk)
