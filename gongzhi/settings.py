@@ -232,6 +232,12 @@ GONGZHI_SMS_CODE_PER_IP_HOUR = env_int("GONGZHI_SMS_CODE_PER_IP_HOUR", 20)
 # a resident account at first sign-in.
 GONGZHI_RESIDENT_SELF_SIGNUP = env_bool("GONGZHI_RESIDENT_SELF_SIGNUP", True)
 
+# --- Imports (docs/imports.md) ----------------------------------------------------------------
+# The largest register spreadsheet accepted, refused while it arrives.
+GONGZHI_IMPORT_MAX_BYTES = env_int("GONGZHI_IMPORT_MAX_BYTES", 100 * 1024 * 1024)
+# Forked reader processes for big files (0: decided from the number of cores).
+GONGZHI_IMPORT_PROCESSES = env_int("GONGZHI_IMPORT_PROCESSES", 0) or None
+
 # --- Background work --------------------------------------------------------------------
 TASKS = {
     "default": {
