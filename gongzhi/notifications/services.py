@@ -78,11 +78,14 @@ def notify(
     body: str = "",
     url: str = "",
     sms: bool = False,
+    sms_body: str | None = None,
     actor: Any = None,
     obj: Any = None,
 ) -> list[Notification]:
     """Put a notification in each recipient's inbox; with `sms`, also text each recipient
-    who has a mobile number (sent after commit by a background task)."""
+    who has a mobile number (sent after commit by a background task). `sms_body` replaces
+    `body` in the SMS ("" for the title alone): the inbox is the recipient's own, an SMS
+    passes the outbox and the provider."""
     users = _recipients(recipients)
     title, body, url = str(title), str(body or ""), str(url or "")  # lazy texts welcome
     object_type = obj._meta.label_lower if obj is not None else ""
@@ -101,7 +104,7 @@ def notify(
         for user in users
     )
     if sms:
-        text = sms_text(title, body)
+        text = sms_text(title, body if sms_body is None else str(sms_body))
         for user, note in zip(users, notes, strict=True):
             if user.phone:
                 sms_send(

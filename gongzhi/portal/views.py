@@ -25,8 +25,9 @@ from gongzhi.accounts.services import normalize_mobile, sign_in_recorded
 from gongzhi.core.errors import NotFound
 from gongzhi.core.masking import mask_phone
 from gongzhi.core.middleware import client_ip
+from gongzhi.core.tabular import export_format, export_response
 from gongzhi.notifications import gateways
-from gongzhi.notifications.selectors import inbox_for
+from gongzhi.notifications.selectors import inbox_for, inbox_table
 from gongzhi.portal import selectors, services, state
 from gongzhi.portal.forms import CodeForm, PasswordForm, PhoneForm
 
@@ -175,7 +176,12 @@ def home(request: HttpRequest) -> HttpResponse:
 @never_cache
 @portal_login_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    page = Paginator(inbox_for(user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    notes = inbox_for(user=request.user)
+    if request.GET.get("export"):
+        fmt = export_format(request.GET.get("export"))
+        header, rows = inbox_table(notes, absolute=request.build_absolute_uri)
+        return export_response(filename=_("messages"), header=header, rows=rows, fmt=fmt)
+    page = Paginator(notes, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "portal/inbox.html", {"page": page})
 
 

@@ -1,8 +1,8 @@
 """The default categories and SLAs, as the data migration makes them.
 
 A transactional test empties every table when it ends; `ensure_default_categories` puts
-the migration's rows back (re-running the migration itself, as `gongzhi.testing` does for
-the register's reference rows).
+the migrations' rows back (re-running the data migrations themselves, as `gongzhi.testing`
+does for the register's reference rows).
 """
 
 from __future__ import annotations
@@ -13,10 +13,14 @@ from django.apps import apps as django_apps
 
 from gongzhi.workorders.models import Category
 
-_MIGRATION = "gongzhi.workorders.migrations.0002_default_categories_and_slas"
+_MIGRATIONS = (
+    "gongzhi.workorders.migrations.0002_default_categories_and_slas",
+    "gongzhi.workorders.migrations.0003_working_day_slas",
+)
 
 
 def ensure_default_categories() -> None:
     if Category.objects.exists():
         return
-    importlib.import_module(_MIGRATION).forwards(django_apps, None)
+    for name in _MIGRATIONS:
+        importlib.import_module(name).forwards(django_apps, None)

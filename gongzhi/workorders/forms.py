@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.workorders import uploads
-from gongzhi.workorders.models import DESCRIPTION_MAX, NOTE_MAX, Priority
+from gongzhi.workorders.models import Priority
 
 Choices = list[tuple[Any, Any]]
 
@@ -61,7 +61,8 @@ class ResidentRequestForm(forms.Form):
     category = forms.ChoiceField(label=_("What kind of help?"), widget=forms.RadioSelect)
     description = forms.CharField(
         label=_("Tell us what you need"),
-        max_length=DESCRIPTION_MAX + 1,  # the service says how long is too long
+        # No max_length: the service names the limit (DESCRIPTION_MAX) whatever the length;
+        # DATA_UPLOAD_MAX_MEMORY_SIZE refuses anything huge before it gets here.
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
@@ -105,7 +106,6 @@ class StaffRequestForm(forms.Form):
     place = forms.TypedChoiceField(label=_("Or a place (no person)"), coerce=int, required=False)
     description = forms.CharField(
         label=_("Description"),
-        max_length=DESCRIPTION_MAX + 1,
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
@@ -132,7 +132,6 @@ class StaffRequestForm(forms.Form):
 class NoteForm(forms.Form):
     note = forms.CharField(
         label=_("Note"),
-        max_length=NOTE_MAX + 1,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
@@ -144,7 +143,9 @@ class NotePhotosForm(NoteForm):
 
 class DispatchForm(forms.Form):
     handlers = forms.TypedMultipleChoiceField(coerce=int, required=False)
-    note = forms.CharField(max_length=NOTE_MAX + 1, required=False)
+    # A suggestion's own "Dispatch" button: that one person, whatever else is ticked.
+    only = forms.IntegerField(required=False)
+    note = forms.CharField(required=False)  # the service checks NOTE_MAX
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -163,7 +164,6 @@ class RateForm(forms.Form):
     )
     note = forms.CharField(
         label=_("Anything to add? (optional)"),
-        max_length=NOTE_MAX + 1,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
@@ -180,7 +180,7 @@ class BulkForm(forms.Form):
         ]
     )
     handler = forms.IntegerField(required=False)
-    note = forms.CharField(max_length=NOTE_MAX + 1, required=False)
+    note = forms.CharField(required=False)  # the service checks NOTE_MAX
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

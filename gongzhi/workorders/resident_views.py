@@ -24,7 +24,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from gongzhi.accounts import access, acting
 from gongzhi.accounts.policy import Perm
+from gongzhi.accounts.services import user_set_elder_mode
 from gongzhi.core.errors import Conflict, NotFound
+from gongzhi.core.tabular import export_format, export_response
 from gongzhi.registry.models import Area, Person
 from gongzhi.workorders import selectors, services, uploads, views
 from gongzhi.workorders.forms import NoteForm, RateForm, ResidentRequestForm, apply_errors
@@ -33,6 +35,14 @@ from gongzhi.workorders.states import Action, Status
 
 resident_login_required = partial(login_required, login_url="portal:login")
 LIST_LIMIT = 50
+
+
+def _keep_elder_choice(request: HttpRequest) -> None:
+    """`?elder=1|0` (a link a grid worker sends) becomes the account's preference, as on
+    the portal's own pages, so the next page keeps it."""
+    wanted = request.GET.get("elder")
+    if wanted in ("1", "0") and request.user.is_authenticated:
+        user_set_elder_mode(user=request.user, on=wanted == "1")
 
 
 def _own_order(request: HttpRequest, order_id: int) -> WorkOrder:
@@ -68,14 +78,53 @@ def _categories() -> list[tuple[str, str]]:
 @resident_login_required
 @require_GET
 def order_list(request: HttpRequest) -> HttpResponse:
-    orders = list(selectors.my_orders_for(user=request.user)[:LIST_LIMIT])
+    _keep_elder_choice(request)
+    mine = selectors.my_orders_for(user=request.user)
+    if request.GET.get("export"):
+        return _export(request, mine)
+    orders = list(mine[:LIST_LIMIT])
     return render(request, "workorders/resident/list.html", {"orders": orders})
+
+
+def _export(request: HttpRequest, orders: Any) -> HttpResponse:
+    """A resident's own requests (and those for whom they act), all of them, as XLSX or CSV."""
+    fmt = export_format(request.GET.get("export"))
+    own_person = getattr(request.user, "person_id", None)
+    rows = [
+        [
+            order.number,
+            views.category_label(order.category),
+            order.get_status_display(),
+            order.description,
+            order.person.name if order.person_id and order.person_id != own_person else "",
+            order.address,
+            order.submitted_at,
+            str(order.assignee) if order.assignee_id and order.status != Status.NEW else "",
+            order.resolution,
+            order.rating,
+        ]
+        for order in orders.iterator(chunk_size=500)
+    ]
+    header = [
+        _("Number"),
+        _("Category"),
+        _("Status"),
+        _("Request"),
+        _("For"),
+        _("Where"),
+        _("Filed"),
+        _("Who helps"),
+        _("Resolution"),
+        _("Your rating"),
+    ]
+    return export_response(filename=_("my requests"), header=header, rows=rows, fmt=fmt)
 
 
 @resident_login_required
 @require_http_methods(["GET", "POST"])
 def order_new(request: HttpRequest) -> HttpResponse:
     user = request.user
+    _keep_elder_choice(request)
     person = _acting_person(request)
     place = None if person is not None else _fallback_place(user)
     form = ResidentRequestForm(
@@ -125,11 +174,19 @@ def order_new(request: HttpRequest) -> HttpResponse:
 @require_GET
 def order_detail(request: HttpRequest, workorder_id: int) -> HttpResponse:
     order = _own_order(request, workorder_id)
+    _keep_elder_choice(request)
     order.shows_requester = True
     context = {
         "order": order,
         "timeline": selectors.timeline_for(user=request.user, order=order),
         "rate_form": RateForm(),
+        "stars": [
+            (1, _("Very poor")),
+            (2, _("Poor")),
+            (3, _("All right")),
+            (4, _("Good")),
+            (5, _("Very good")),
+        ],
         "can_rate": order.status == Status.RESOLVED,
         "can_cancel": order.status in (Status.NEW, Status.ESCALATED, Status.DISPATCHED),
         "handler": order.assignee if order.status != Status.NEW else None,

@@ -860,6 +860,9 @@ def _tell(order: WorkOrder, entry: TimelineEntry, told: Iterable[int]) -> None:
             body=body,
             url=url,
             sms=sms,
+            # The description may name people or places: it stays in the inbox, out of
+            # the SMS outbox and the provider (the title has the number and the step).
+            sms_body="",
             **common,
         )
 
@@ -1014,6 +1017,24 @@ def sla_sweep(*, now: dt.datetime | None = None, limit: int = 20_000) -> SweepRe
         else:
             reminded += 1
     return SweepReport(escalated, breached, reminded, errors)
+
+
+# --- exports ------------------------------------------------------------------------------------
+
+
+def workorder_export_record(
+    *, actor: Any, what: str, fmt: str, filters: dict[str, Any] | None = None
+) -> None:
+    """Audit a download of a work-order list (as shown to the viewer, masked): who, which
+    list, which format and filters — like any bulk read of residents' requests."""
+    shown = ", ".join(f"{k}={v}" for k, v in (filters or {}).items() if v not in (None, ""))
+    audit_record(
+        actor=actor,
+        action="workorders.export",
+        object_type="workorders.export",
+        fields=[what],
+        purpose=f"{what} as {fmt}" + (f" ({shown})" if shown else ""),
+    )
 
 
 # --- who serves whom --------------------------------------------------------------------------

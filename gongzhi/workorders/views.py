@@ -8,7 +8,7 @@ order allows now (a 409 becomes a message on the order's page).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django.contrib import messages
@@ -28,6 +28,7 @@ from gongzhi.accounts import access
 from gongzhi.accounts.policy import Perm
 from gongzhi.core import clock
 from gongzhi.core.errors import Conflict, NotFound
+from gongzhi.core.tabular import export_format, export_response
 from gongzhi.registry import selectors as registry_selectors
 from gongzhi.workorders import selectors, services, uploads
 from gongzhi.workorders.forms import (
@@ -41,6 +42,7 @@ from gongzhi.workorders.forms import (
 )
 from gongzhi.workorders.models import Category, Priority, WorkOrder
 from gongzhi.workorders.states import ACTIONS, Action, Status
+from gongzhi.workorders.templatetags.workorders import requester_label
 
 PAGE_SIZE = 50
 HANDLER_CHOICES_MAX = 300
@@ -127,6 +129,14 @@ def inbox(request: HttpRequest) -> HttpResponse:
         category = form.cleaned_data["category"] or ""
     filters = selectors.OrderFilters(tab=tab, area_id=area_id, category=category)
     orders = selectors.workorder_list_for(user=user, filters=filters)
+    if request.GET.get("export"):
+        return _orders_export(
+            request,
+            orders,
+            what="inbox",
+            filename=_("work orders"),
+            filters={"tab": tab, "area": area_id, "category": category},
+        )
     page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
     now = clock.now()
     for order in page.object_list:
@@ -142,6 +152,80 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "handlers": _handler_choices(user, area_id) if can_dispatch and tab == "waiting" else [],
     }
     return _render(request, "workorders/inbox.html", context)
+
+
+EXPORT_BATCH = 500
+
+
+def _order_header() -> list[str]:
+    return [
+        _("Number"),
+        _("Category"),
+        _("Priority"),
+        _("Status"),
+        _("Request"),
+        _("Asked by"),
+        _("Phone"),
+        _("Channel"),
+        _("Where"),
+        _("Grid"),
+        _("Handled at"),
+        _("Filed"),
+        _("Due"),
+        _("Overdue"),
+        _("Handler"),
+        _("Rating"),
+    ]
+
+
+def _order_row(order: WorkOrder, user: Any, now: Any, *, extra: Iterable[Any] = ()) -> list[Any]:
+    """One order as the viewer sees it on screen: who asked, their phone (masked) and the
+    address only when the viewer may know them (an anonymous complaint hides them from
+    the handler)."""
+    shows = selectors.sees_requester(user, order)
+    order.shows_requester = shows  # type: ignore[attr-defined]
+    phone = order.contact_phone if shows and order.contact_phone else ""
+    return [
+        *extra,
+        order.number,
+        category_label(order.category),
+        order.get_priority_display(),
+        order.get_status_display(),
+        order.description,
+        requester_label(order),
+        str(phone),  # Sealed prints masked
+        order.get_channel_display() if shows else "",
+        order.address if shows else order.place.name,
+        order.grid.name if order.grid_id else "",
+        order.level.name,
+        order.submitted_at,
+        order.due_at,
+        _("yes") if order.due_at and order.due_at < now else "",
+        str(order.assignee) if order.assignee_id else "",
+        order.rating,
+    ]
+
+
+def _orders_export(
+    request: HttpRequest,
+    orders: Any,
+    *,
+    what: str,
+    filename: str,
+    filters: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """The list as shown (same scope, tab and filters), every page, as XLSX or CSV, with
+    the viewer's masking; recorded in the audit log like any bulk read."""
+    user = request.user
+    fmt = export_format(request.GET.get("export"))
+    services.workorder_export_record(actor=user, what=what, fmt=fmt, filters=filters)
+    now = clock.now()
+
+    def rows() -> Iterator[list[Any]]:
+        for order in orders.iterator(chunk_size=EXPORT_BATCH):
+            yield _order_row(order, user, now)
+
+    return export_response(filename=filename, header=_order_header(), rows=rows(), fmt=fmt)
 
 
 def _tabs() -> list[tuple[str, str]]:
@@ -231,6 +315,8 @@ def board(request: HttpRequest) -> HttpResponse:
     if request.GET.get("area"):
         area = selectors.area_get_for(user=user, area_id=request.GET["area"])
     tops = selectors.board_for(user=user, area=area)
+    if request.GET.get("export"):
+        return _board_export(request, tops, area)
     totals = {
         "waiting": sum(t.waiting for t in tops),
         "assigned": sum(t.assigned for t in tops),
@@ -240,6 +326,40 @@ def board(request: HttpRequest) -> HttpResponse:
     return _render(request, "workorders/board.html", {"tops": tops, "totals": totals, "area": area})
 
 
+def _board_export(request: HttpRequest, tops: list[Any], area: Any) -> HttpResponse:
+    """Open orders by grid, one row per grid (sub-grids under their parent, indented)."""
+    fmt = export_format(request.GET.get("export"))
+    services.workorder_export_record(
+        actor=request.user, what="board", fmt=fmt, filters={"area": area.pk if area else None}
+    )
+
+    def walk(nodes: list[Any], depth: int) -> Iterator[list[Any]]:
+        for node in nodes:
+            yield [
+                "\u3000" * depth + node.area.name,
+                node.area.code,
+                node.waiting,
+                node.assigned,
+                node.overdue,
+                node.resolved,
+            ]
+            yield from walk(node.children, depth + 1)
+
+    return export_response(
+        filename=_("open orders by grid"),
+        header=[
+            _("Grid"),
+            _("Code"),
+            _("Waiting for dispatch"),
+            _("In hand"),
+            _("Overdue"),
+            _("Waiting for rating"),
+        ],
+        rows=list(walk(tops, 0)),
+        fmt=fmt,
+    )
+
+
 @login_required
 @require_GET
 def tasks(request: HttpRequest) -> HttpResponse:
@@ -247,9 +367,30 @@ def tasks(request: HttpRequest) -> HttpResponse:
     user = request.user
     _need(user, Perm.WORKORDER_HANDLE)
     found = selectors.tasks_for(user=user)
+    if request.GET.get("export"):
+        return _tasks_export(request, found)
     for order in [*found.offered, *found.working, *found.done]:
         _prepare(order, user)
     return _render(request, "workorders/tasks.html", {"tasks": found})
+
+
+def _tasks_export(request: HttpRequest, found: selectors.Tasks) -> HttpResponse:
+    """The volunteer's list as shown: offered to me, in hand, recently done."""
+    user = request.user
+    fmt = export_format(request.GET.get("export"))
+    services.workorder_export_record(actor=user, what="tasks", fmt=fmt)
+    now = clock.now()
+    groups = (
+        (_("Offered to me"), found.offered),
+        (_("In hand"), found.working),
+        (_("Recently done"), found.done),
+    )
+    rows = [
+        _order_row(order, user, now, extra=[label]) for label, orders in groups for order in orders
+    ]
+    return export_response(
+        filename=_("my tasks"), header=[_("List"), *_order_header()], rows=rows, fmt=fmt
+    )
 
 
 # --- filing on a resident's behalf ----------------------------------------------------------
@@ -347,18 +488,23 @@ def _step(action: str, *, photos: bool = False) -> Callable[..., HttpResponse]:
         user = request.user
         order = selectors.workorder_get_for(user=user, order_id=workorder_id)
         form = (NotePhotosForm if photos else NoteForm)(request.POST, request.FILES or None)
-        form.is_valid()
-        data = getattr(form, "cleaned_data", {})
+        back = redirect("workorders:detail", workorder_id=order.pk)
+        if not form.is_valid() and "photos" in form.errors:
+            # Too many photos: refuse the step rather than make it without them.
+            for problem in form.errors["photos"]:
+                messages.error(request, problem)
+            return back
+        data = form.cleaned_data
         kwargs: dict[str, Any] = {"note": data.get("note", "")}
         if photos:
             kwargs["photos"] = data.get("photos") or []
         if action == Action.DISPATCH:
             dispatch = DispatchForm(request.POST)
             dispatch.is_valid()
-            ids = dispatch.cleaned_data.get("handlers") or []
+            only = dispatch.cleaned_data.get("only")
+            ids = [only] if only else dispatch.cleaned_data.get("handlers") or []
             kwargs["handlers"] = _handlers(order, ids)
             kwargs["note"] = dispatch.cleaned_data.get("note", "")
-        back = redirect("workorders:detail", workorder_id=order.pk)
         try:
             services.workorder_transition(actor=user, order=order, action=action, **kwargs)
         except Conflict as exc:

@@ -93,7 +93,11 @@ def test_resident_asks_grid_worker_dispatches_volunteer_resolves_resident_rates(
     expect(phone.locator("body")).to_have_class(re.compile(r"\belder\b"))
     photo = phone.locator(".timeline-list .photos img").first
     expect(photo).to_be_visible()
-    assert phone.evaluate("img => img.naturalWidth", photo.element_handle()) > 0
+    # The photo loads lazily (loading="lazy"): scroll to it, as the resident would.
+    photo.scroll_into_view_if_needed()
+    phone.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=photo.element_handle()
+    )
     phone.locator("label.star-choice[for=rating-5]").click()
     phone.locator("#rate button[type=submit]").click()
     expect(phone.locator("#order-status")).to_have_attribute("data-status", "closed")

@@ -262,3 +262,14 @@ def test_lazy_translated_texts_are_accepted(world):
 
     [note] = services.notify(recipients=[world.resident], kind="k", title=gettext_lazy("Home"))
     assert note.title in {"Home", "首页"}
+
+
+def test_an_sms_may_leave_the_inbox_body_out(world):
+    user_set_phone(user=world.resident, phone="13912340000")
+    services.notify(
+        recipients=[world.resident], kind="k", title="工单已办结", body="张三家的水管", sms=True,
+        sms_body="",
+    )  # fmt: skip
+
+    assert SmsMessage.objects.get().text.endswith("工单已办结")
+    assert Notification.objects.get().body == "张三家的水管"

@@ -107,3 +107,46 @@ def test_the_outbox_hides_codes_of_a_real_provider(sysadmin):
 @pytest.mark.parametrize("role", [Role.SECRETARY, Role.GRID_WORKER, Role.RESIDENT, Role.AUDITOR])
 def test_only_system_administrators_see_the_outbox(world, role):
     assert _client(world.by_role[role]).get("/inbox/outbox/").status_code in (404, 302)
+
+
+def _csv_rows(response) -> list[list[str]]:
+    import csv
+    import io
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_the_inbox_exports_ones_own_messages_only(world):
+    notify(recipients=[world.grid_worker_a], kind="k", title="给网格员", url="/orders/")
+    notify(recipients=[world.secretary], kind="k", title="给书记")
+
+    rows = _csv_rows(_client(world.grid_worker_a).get("/inbox/", {"export": "csv"}))
+
+    assert [row[1] for row in rows[1:]] == ["给网格员"]
+    assert rows[1][5] == "http://testserver/orders/"
+
+
+def test_the_outbox_exports_as_shown_and_the_download_is_audited(sysadmin):
+    from gongzhi.audit.models import AuditEntry
+
+    with override_settings(GONGZHI_SMS_GATEWAY="http", GONGZHI_SMS_HTTP_URL="http://127.0.0.1:9/"):
+        sms_send(
+            phone="13812345678", text="【共治】验证码 654321", kind="auth.sms_code", sensitive=True
+        )
+        response = sysadmin.get("/inbox/outbox/", {"export": "csv"})
+    rows = _csv_rows(response)
+
+    text = repr(rows)
+    assert "138****5678" in text and "13812345678" not in text
+    assert "654321" not in text
+    assert AuditEntry.objects.filter(action="notifications.outbox.export").count() == 1
+
+
+@pytest.mark.parametrize("role", [Role.SECRETARY, Role.RESIDENT])
+def test_only_system_administrators_export_the_outbox(world, role):
+    response = _client(world.by_role[role]).get("/inbox/outbox/", {"export": "csv"})
+
+    assert response.status_code in (404, 302)

@@ -227,6 +227,20 @@ def test_home_shows_the_unread_count_and_the_inbox_lists_messages(signed_in, res
     assert "停水通知" in signed_in.get("/m/inbox/").content.decode()
 
 
+def test_the_portal_inbox_downloads_as_a_spreadsheet(signed_in, resident, world):
+    import csv
+    import io
+
+    notify(recipients=[resident], kind="test", title="停水通知", body="明天 9 点到 12 点停水")
+    notify(recipients=[world.secretary], kind="test", title="给书记")
+
+    response = signed_in.get("/m/inbox/", {"export": "csv"})
+
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert [(row[1], row[2]) for row in rows[1:]] == [("停水通知", "明天 9 点到 12 点停水")]
+
+
 def test_the_ask_for_help_entry_appears_when_work_orders_provide_it(signed_in):
     from gongzhi.portal.state import PortalState
 

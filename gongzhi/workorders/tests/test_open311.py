@@ -191,3 +191,31 @@ def test_discovery_names_the_endpoint(db, client):
     body = client.get(f"{BASE}/discovery.json").json()
 
     assert body["endpoints"][0]["url"].endswith("/open311/v2/")
+
+
+def test_a_list_attribute_offers_key_name_values(db, client):
+    body = client.get(f"{BASE}/services/repair.json").json()
+
+    lists = [a for a in body["attributes"] if a["datatype"] == "singlevaluelist"]
+    assert lists, "priority is a single-value list"
+    for attribute in lists:
+        assert attribute["values"]
+        assert all(set(v) == {"key", "name"} for v in attribute["values"])
+
+
+def test_the_specs_api_key_parameter_works_as_well_as_the_header(people, world):
+    raw = _key(people.grid_worker, world.grid_a1)
+
+    response = Client().post(
+        f"{BASE}/requests.json",
+        {
+            "api_key": raw,
+            "service_code": "repair",
+            "address_id": world.building_a1.code,
+            "description": "路灯不亮",
+        },
+    )
+
+    assert response.status_code == 201, response.content
+    order = WorkOrder.objects.get(pk=int(response.json()[0]["service_request_id"]))
+    assert order.channel == Channel.OPEN311 and order.place == world.building_a1

@@ -16,10 +16,14 @@ from gongzhi.workorders.tests.factories import new_order
 ROUNDS = 5
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_accepts_in_parallel_on_postgresql_have_one_winner(people):
     if connection.vendor != "postgresql":
-        pytest.skip("real concurrent writers need PostgreSQL; SQLite serialises writers")
+        pytest.skip(
+            "needs PostgreSQL (set DATABASE_URL=postgres://…): SQLite serialises writers, "
+            "so two accepts could never race"
+        )
     handlers = [people.volunteer, people.party_member]
     for _round in range(ROUNDS):
         order = new_order(people)

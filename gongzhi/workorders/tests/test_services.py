@@ -248,6 +248,23 @@ def test_each_step_is_notified_after_commit(people, django_capture_on_commit_cal
     assert Notification.objects.filter(recipient=people.resident, kind="workorder.accept").exists()
 
 
+def test_an_sms_says_the_step_but_not_the_description(people, django_capture_on_commit_callbacks):
+    from gongzhi.accounts.services import user_set_phone
+    from gongzhi.notifications.models import SmsMessage
+
+    user_set_phone(user=people.resident, phone="13912340000")
+    order = order_in(people, Status.ACCEPTED, description="张晓明家3楼水管爆了")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.workorder_transition(
+            actor=people.volunteer, order=order, action=Action.RESOLVE, note="已修好"
+        )
+
+    sms = SmsMessage.objects.get(recipient=people.resident, kind="workorder.resolve")
+    note = Notification.objects.get(recipient=people.resident, kind="workorder.resolve")
+    assert order.number in sms.text and "张晓明" not in sms.text
+    assert "张晓明家3楼水管爆了" in note.body  # the inbox is the resident's own
+
+
 def test_nothing_is_told_when_the_step_rolls_back(people, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         new_order(people)
@@ -290,6 +307,30 @@ def _handler(username, area, role=Role.VOLUNTEER, skills=()):
     if skills:
         HandlerProfile.objects.create(user=user, skills=list(skills))
     return user
+
+
+def test_work_orders_import_no_module_that_listens_to_their_events():
+    """Points (and any other domain app) connect to `events`; work orders know none of
+    them (import-linter's layers say the same for the apps that exist today)."""
+    import ast
+    from pathlib import Path
+
+    package = Path(services.__file__).parent
+    others = ("gongzhi.points", "gongzhi.health", "gongzhi.imports", "gongzhi.notices")
+    found = []
+    for path in package.rglob("*.py"):
+        if "tests" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            found += [f"{path.name}: {n}" for n in names if n.startswith(others)]
+    assert found == []
 
 
 def test_suggestions_rank_the_households_own_party_member_first(people, world):
@@ -350,3 +391,28 @@ def test_preferred_time_in_the_past_is_refused(people):
     with pytest.raises(ValidationError) as caught:
         new_order(people, preferred_at=clock.now() - dt.timedelta(days=3))
     assert "preferred_at" in caught.value.message_dict
+
+
+def test_an_order_holds_at_most_twelve_photos(people):
+    from gongzhi.workorders import uploads
+    from gongzhi.workorders.tests.factories import photo
+
+    order = new_order(people, photos=[photo(f"r{i}.jpg") for i in range(uploads.MAX_PER_UPLOAD)])
+    services.workorder_transition(
+        actor=people.grid_worker, order=order, action=Action.DISPATCH, handlers=[people.volunteer]
+    )
+    services.workorder_transition(actor=people.volunteer, order=order, action=Action.ACCEPT)
+    services.workorder_transition(
+        actor=people.volunteer,
+        order=order,
+        action=Action.EVIDENCE,
+        photos=[photo(f"e{i}.jpg") for i in range(uploads.MAX_PER_UPLOAD)],
+    )
+    assert order.attachments.count() == uploads.MAX_PER_ORDER == 12
+
+    with pytest.raises(ValidationError) as refused:
+        services.workorder_transition(
+            actor=people.volunteer, order=order, action=Action.EVIDENCE, photos=[photo()]
+        )
+    assert "photos" in refused.value.message_dict
+    assert order.attachments.count() == 12

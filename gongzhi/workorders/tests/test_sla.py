@@ -150,3 +150,49 @@ def test_every_priority_of_every_category_has_a_deadline(db, priority):
 
     for item in Category.objects.all():
         assert sla.deadlines_for(item, priority) is not None, item.code
+
+
+FRIDAY_5PM = dt.datetime(2026, 12, 4, 17, 0, tzinfo=SHANGHAI)
+
+
+def test_a_day_of_working_time_is_one_office_day():
+    """Working-hours defaults count days of 7.5 office hours, not 24 hours of them."""
+    complaint = Sla.objects.get(category=category("complaint"), priority="normal")
+
+    assert complaint.working_hours
+    assert (complaint.response_minutes, complaint.resolution_minutes) == (450, 5 * 450)
+
+
+def test_a_working_hours_complaint_is_escalated_only_after_office_time_ran_out(people, world):
+    # Filed on Friday at 17:00: 30 minutes that day, the rest of a day on Monday (17:00).
+    with clock.freeze(FRIDAY_5PM):
+        order = new_order(people, code="complaint", description="垃圾站异味")
+    monday_5pm = dt.datetime(2026, 12, 7, 17, 0, tzinfo=SHANGHAI)
+    assert order.response_due == monday_5pm
+
+    for moment in (  # the weekend and Monday's office hours do not breach it
+        dt.datetime(2026, 12, 5, 17, 1, tzinfo=SHANGHAI),
+        dt.datetime(2026, 12, 6, 23, 0, tzinfo=SHANGHAI),
+        monday_5pm - dt.timedelta(minutes=1),
+    ):
+        with clock.freeze(moment):
+            assert services.sla_sweep().escalated == 0, moment
+
+    with clock.freeze(monday_5pm + dt.timedelta(minutes=1)):
+        assert services.sla_sweep().escalated == 1
+    order.refresh_from_db()
+    assert (order.status, order.level) == (Status.ESCALATED, world.community_a)
+
+
+def test_an_automatic_escalation_is_on_the_timeline_and_in_the_audit_log(people):
+    from gongzhi.audit.models import AuditEntry
+
+    with clock.freeze(MONDAY_9):
+        order = new_order(people)
+    with clock.freeze(order.due_at + dt.timedelta(minutes=1)):
+        services.sla_sweep()
+
+    step = TimelineEntry.objects.get(order=order, action=Action.ESCALATE)
+    audit = AuditEntry.objects.get(action="workorder.escalate", object_id=str(order.pk))
+    assert step.actor is None and audit.actor_id is None
+    assert "status" in audit.fields and "level" in audit.fields

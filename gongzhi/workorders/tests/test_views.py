@@ -141,6 +141,34 @@ def test_a_grid_worker_files_for_a_resident_found_in_the_register(people, world)
     assert (order.person, order.channel, order.priority) == (world.person_a1, "staff", "high")
 
 
+def test_a_building_head_files_for_a_neighbour_and_follows_it(people, world):
+    client = _client(people.building_head)
+
+    search = client.get(reverse("workorders:create"), {"q": "张晓明"})
+    assert f"?person={world.person_a1.pk}" in search.content.decode()
+    response = client.post(
+        reverse("workorders:create"),
+        {
+            "person": world.person_a1.pk,
+            "category": "repair",
+            "priority": "normal",
+            "description": "楼下老人家没有手机，托我报修水管",
+        },
+    )
+
+    order = WorkOrder.objects.get()
+    assert (order.person, order.channel, order.requester) == (
+        world.person_a1,
+        "staff",
+        people.building_head,
+    )
+    assert order.timeline.get().on_behalf_of == world.person_a1
+    assert client.get(response["Location"]).status_code == 200  # they follow what they filed
+    # The resident sees it among their own requests.
+    mine = _client(people.resident).get(reverse("workorders_resident:list")).content.decode()
+    assert order.number in mine
+
+
 def test_form_errors_name_the_field(people):
     client = _client(people.resident)
 
@@ -200,3 +228,131 @@ def test_decline_from_the_order_page_needs_a_reason(people):
 
     assert "This field is required." in response.content.decode()
     assert Offer.objects.get(order=order).outcome == ""
+
+
+def test_resolving_with_too_many_photos_from_the_page_is_refused_not_done_without_them(people):
+    order = order_in(people, Status.ACCEPTED)
+    client = _client(people.volunteer)
+
+    response = client.post(
+        reverse("workorders:resolve", args=[order.pk]),
+        {"note": "已修好", "photos": [photo(f"p{i}.jpg") for i in range(7)]},
+        follow=True,
+    )
+
+    order.refresh_from_db()
+    assert order.status == Status.ACCEPTED
+    assert not order.attachments.exists()
+    assert "At most 6 photos" in response.content.decode()
+
+
+def test_a_too_long_note_is_refused_with_the_limit(people):
+    order = order_in(people, Status.DISPATCHED)
+    client = _client(people.volunteer)
+
+    response = client.post(
+        reverse("workorders:decline", args=[order.pk]), {"note": "忙" * 1500}, follow=True
+    )
+
+    assert "At most 1000 characters; this has 1500." in response.content.decode()
+    assert Offer.objects.get(order=order).outcome == ""
+
+
+def test_a_suggestions_own_dispatch_button_offers_to_that_person_only(people):
+    order = new_order(people)
+    client = _client(people.grid_worker)
+
+    client.post(
+        reverse("workorders:dispatch", args=[order.pk]),
+        {"handlers": [people.party_member.pk], "only": people.volunteer.pk},
+    )
+
+    offers = Offer.objects.filter(order=order)
+    assert [o.handler for o in offers] == [people.volunteer]
+
+
+def test_a_too_long_description_names_the_limit(people):
+    client = _client(people.resident)
+
+    response = client.post(
+        reverse("workorders_resident:new"),
+        {"category": "repair", "description": "漏" * 3000, "where": "home"},
+    )
+
+    assert response.status_code == 200
+    assert "At most 2000 characters; this has 3000." in response.content.decode()
+    assert not WorkOrder.objects.exists()
+
+
+def test_a_10_mb_description_is_refused_before_it_is_read(people):
+    client = _client(people.resident)
+
+    response = client.post(
+        reverse("workorders_resident:new"),
+        {"category": "repair", "description": "x" * (10 * 1024 * 1024), "where": "home"},
+    )
+
+    assert response.status_code == 400
+    assert not WorkOrder.objects.exists()
+
+
+def test_in_elder_mode_the_rating_choices_carry_words(people):
+    order = order_in(people, Status.RESOLVED)
+    client = _client(people.resident)
+    people.resident.elder_mode = True
+    people.resident.save(update_fields=["elder_mode"])
+
+    body = client.get(reverse("workorders_resident:detail", args=[order.pk])).content.decode()
+
+    assert 'class="portal elder"' in body
+    assert body.count('class="star-word"') == 5 and "Very good" in body
+
+
+def test_an_elder_link_to_a_request_page_keeps_elder_mode_on_the_next_pages(people):
+    client = _client(people.resident)
+
+    client.get(reverse("workorders_resident:new"), {"elder": "1"})
+    body = client.get(reverse("workorders_resident:list")).content.decode()
+
+    people.resident.refresh_from_db()
+    assert people.resident.elder_mode
+    assert 'class="portal elder"' in body
+
+
+def test_acting_for_a_parent_the_request_and_the_rating_are_recorded_as_proxy(people, world):
+    from gongzhi.accounts.services import proxy_link_create
+    from gongzhi.audit.models import AuditEntry
+    from gongzhi.workorders import services
+    from gongzhi.workorders.models import Channel, TimelineEntry
+    from gongzhi.workorders.states import Action
+
+    proxy_link_create(
+        user=people.resident, person=world.person_a2, relation="child", label="妈妈",
+        actor=world.secretary,
+    )  # fmt: skip
+    client = _client(people.resident)
+    client.post(reverse("portal:acting"), {"person": world.person_a2.pk})
+
+    # Asking while acting: for the parent, at her home, recorded as made by the child.
+    client.post(
+        reverse("workorders_resident:new"),
+        {"category": "errands", "description": "帮妈妈买降压药", "where": "home"},
+    )
+    order = WorkOrder.objects.get()
+    assert (order.person, order.household, order.channel, order.requester) == (
+        world.person_a2,
+        world.household_a2,
+        Channel.PROXY,
+        people.resident,
+    )
+    assert TimelineEntry.objects.get(order=order).on_behalf_of == world.person_a2
+
+    # Rating it for her is recorded the same way.
+    services.workorder_transition(
+        actor=world.grid_worker_b, order=order, action=Action.SOLVE, note="已代买送到"
+    )
+    client.post(reverse("workorders_resident:rate", args=[order.pk]), {"rating": "5"})
+    rate = TimelineEntry.objects.get(order=order, action=Action.RATE)
+    assert rate.actor == people.resident and rate.on_behalf_of == world.person_a2
+    audit = AuditEntry.objects.get(action="workorder.rate", object_id=str(order.pk))
+    assert f"proxy for person {world.person_a2.pk}" in audit.purpose
