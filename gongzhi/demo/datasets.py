@@ -13,6 +13,8 @@ watch list with some follow-ups done, and the three ready-made reports filled on
   verified and closed, as they would be in the workbench.
 - **Reports**: 重点人员排查表, 独居老人关爱台账, 疫苗接种统计表 for every community, filled
   once by its secretary; the vaccination table is scheduled weekly.
+- **A duplicate record**: one resident of the demo grid worker's grid registered a second
+  time under a mistyped ID number, for **Imports → Duplicate persons** to propose a merge.
 """
 
 from __future__ import annotations
@@ -30,11 +32,14 @@ from django.db.models import Q
 from gongzhi.accounts.models import User
 from gongzhi.audit.services import audit_record
 from gongzhi.core import scope
+from gongzhi.core.crypto import blind_index
+from gongzhi.core.identity import id_check_digit
 from gongzhi.demo.bulk import Inserter
 from gongzhi.demo.load import LoadedCommunity
 from gongzhi.health import services as health
 from gongzhi.health.models import UpstreamList, Vaccination, WatchEntry, WatchEvent
 from gongzhi.health.uploads import remove
+from gongzhi.registry import services as registry
 from gongzhi.registry.models import PRESENT_RESIDENCY, AreaKind, Person
 from gongzhi.reports import services as reports
 from gongzhi.reports.models import Report, ReportTemplate
@@ -229,6 +234,55 @@ def _follow_up(upstream_list: UpstreamList, community: LoadedCommunity, *, seed:
     return done
 
 
+# --- a duplicate record ------------------------------------------------------------------------
+
+
+def _duplicate(community: LoadedCommunity, *, seed: int) -> str:
+    """One resident of the demo grid worker's grid entered twice, under an ID number with a
+    typing error in its sequence digits (same name, birth date, gender and phone): what
+    **Imports → Duplicate persons** proposes to merge. Written with `person_create`."""
+    rng = _rng(seed, community, "duplicate")
+    slug = community.plan.spec.slug
+    worker = User.objects.filter(username=f"{slug}-gridworker").first()
+    worker_grid = _worker_grid(community)
+    if worker is None or not worker_grid:
+        return ""
+    people = list(
+        Person.objects.filter(
+            scope.q_within("area_path", [worker_grid]), residency__in=PRESENT_RESIDENCY
+        )
+        .exclude(phone="")
+        .select_related("household")
+        .order_by("pk")[:200]
+    )
+    if not people:
+        return ""
+    person = rng.choice(people)
+    number = person.id_number.reveal()
+    for attempt in range(1, 50):
+        # The same gender digit (the 17th), another order before it.
+        order = (int(number[14:16]) + attempt) % 100
+        first17 = f"{number[:14]}{order:02d}{number[16]}"
+        mistyped = first17 + id_check_digit(first17)
+        if Person.objects.filter(
+            id_number_index=blind_index(mistyped, "person.id_number")
+        ).exists():
+            continue
+        registry.person_create(
+            actor=worker,
+            household=person.household,
+            data={
+                "name": person.name,
+                "id_number": mistyped,
+                "phone": person.phone.reveal(),
+                "relation": "other",
+                "notes": "重复登记（身份证号录入有误）",
+            },
+        )
+        return person.name
+    return ""
+
+
 # --- reports -------------------------------------------------------------------------------------
 
 
@@ -255,6 +309,7 @@ def load(communities: Sequence[LoadedCommunity], *, seed: int, say: Say) -> None
         upstream_list = _upstream_list(community, seed=seed)
         steps = _follow_up(upstream_list, community, seed=seed)
         filled = _reports(community)
+        duplicate = _duplicate(community, seed=seed)
         counts = upstream_list.counts
         say(
             f"{community.community.name}: {vaccinations:,} vaccinations; upstream list of "
@@ -262,6 +317,7 @@ def load(communities: Sequence[LoadedCommunity], *, seed: int, say: Say) -> None
             f"{counts.get('name_phone', 0) + counts.get('name_birth', 0)} by name, "
             f"{counts.get('ambiguous', 0)} ambiguous, {counts.get('none', 0)} not in the "
             f"register), {steps} follow-up steps; {filled} reports filled"
+            + (f"; {duplicate} registered twice (a merge to try)" if duplicate else "")
         )
 
 

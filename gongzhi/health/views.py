@@ -51,7 +51,8 @@ def _need(user: Any, perm: Perm) -> None:
 
 
 def _export_format(request: HttpRequest) -> str | None:
-    fmt = request.GET.get("format", "")
+    """`?export=` as on every list (the shared export control); `?format=` still works."""
+    fmt = request.GET.get("export") or request.GET.get("format", "")
     return fmt if fmt in EXPORT_FORMATS else None
 
 
@@ -101,7 +102,6 @@ def watchlist(request: HttpRequest) -> HttpResponse:
         "page_obj": page,
         "summary": selectors.watch_summary_for(user=user),
         "can_upload": access.can(user, Perm.WATCHLIST_UPLOAD),
-        "query": request.GET.urlencode(),
     }
     if request.htmx and request.htmx.target == "results":
         return render(request, "health/_entry_results.html", context)

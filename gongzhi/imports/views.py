@@ -263,7 +263,19 @@ def _context(request: HttpRequest, batch: ImportBatch, form: Any = None) -> dict
         "can_commit": batch.status == ImportStatus.CHECKED and batch.rows_total > batch.rows_failed,
         "can_retry": progress["stalled"] or batch.status == ImportStatus.FAILED,
         "export_formats": tabular.EXPORT_FORMATS,
+        "step": _step(batch),
     }
+
+
+def _step(batch: ImportBatch) -> int:
+    """The step of upload → columns → check → import the batch is at (see _steps.html)."""
+    if batch.status == ImportStatus.UPLOADED:
+        return 2
+    if batch.status == ImportStatus.CHECKING:
+        return 3
+    if batch.status == ImportStatus.FAILED:
+        return 4 if batch.phase == "commit" else 2
+    return 4
 
 
 def registry_same_file(batch: ImportBatch) -> ImportBatch | None:
@@ -274,6 +286,8 @@ def registry_same_file(batch: ImportBatch) -> ImportBatch | None:
 @require_http_methods(["GET", "POST"])
 def detail(request: HttpRequest, import_id: int) -> HttpResponse:
     batch = selectors.import_get_for(user=request.user, batch_id=import_id)
+    if request.method == "GET" and request.GET.get("export"):
+        return _export_outcomes(request, batch)
     form = None
     if request.method == "POST":
         action = request.POST.get("action", "")
@@ -308,6 +322,35 @@ def detail(request: HttpRequest, import_id: int) -> HttpResponse:
             response["HX-Refresh"] = "true"  # the phase ended: show its outcome
         return response
     return render(request, "imports/detail.html", context)
+
+
+def _export_outcomes(request: HttpRequest, batch: ImportBatch) -> HttpResponse:
+    """The row-by-row table of the page (same outcome filter), every page: what the check
+    found or the import did. Field names and rules only, no personal values."""
+    filters = OutcomeFilterForm(request.GET)
+    only = filters.cleaned_data["only"] if filters.is_valid() else ""
+    has_rows = batch.status in (ImportStatus.CHECKED, ImportStatus.COMMITTED)
+
+    def rows() -> Iterator[list[Any]]:
+        if not has_rows:
+            return
+        for r in _iter_rows(batch, only):
+            yield [
+                r["row"],
+                str(r["label"]),
+                "、".join(r["changed"]),
+                "\n".join(f"{p['field']}: {p['message']}" for p in r["problems"]),
+                "\n".join(str(n["message"]) for n in r["notes"]),
+                r["person_id"] or "",
+            ]
+
+    stem = batch.filename.rsplit(".", 1)[0]
+    return tabular.export_response(
+        filename=_("%(file)s - rows") % {"file": stem},
+        header=[_("Row"), _("Outcome"), _("Changes"), _("Problems"), _("Notes"), _("Person")],
+        rows=rows(),
+        fmt=request.GET["export"],
+    )
 
 
 @login_required

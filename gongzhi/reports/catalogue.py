@@ -91,7 +91,9 @@ WATCH_FIELDS = (
     FieldDef("origin", _("Origin"), TEXT, ("来源地", "从何地来", "出发地", "来自")),
     FieldDef("arrival_date", _("Arrival date"), DATE, ("到达日期", "抵达日期", "返回日期", "来返日期")),
     FieldDef("source", _("Source"), TEXT, ("数据来源", "信息来源", "推送来源")),
-    FieldDef("stated_address", _("Stated address"), TEXT, ("现住址", "现居住地址", "居住地址", "住址")),
+    # Where to go: the register's address of a matched person, else the list's stated one.
+    FieldDef("address", _("Current address"), TEXT, ("现住址", "现居住地址", "居住地址", "住址")),
+    FieldDef("stated_address", _("Stated address"), TEXT, ("推送地址", "申报地址", "目的地")),
     FieldDef("registered_address", _("Registered address"), TEXT, ("登记住址", "户籍地址", "家庭住址")),
     FieldDef("grid", _("Grid"), TEXT, ("网格", "所属网格", "所在网格")),
     FieldDef("grid_worker", _("Follower"), TEXT, ("网格员", "责任人", "包保人", "核查人")),

@@ -173,6 +173,7 @@ def watch_rows(*, area: Area, filters: dict[str, Any], as_of: dt.date) -> Iterat
             "origin": entry.origin,
             "arrival_date": entry.arrival_date,
             "source": entry.source,
+            "address": person.household.address if person else entry.address,
             "stated_address": entry.address,
             "registered_address": person.household.address if person else "",
             "grid": entry.grid.name if entry.grid_id else "",

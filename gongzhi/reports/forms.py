@@ -104,14 +104,25 @@ class MappingForm(forms.Form):
         transforms = list(catalogue.TRANSFORMS.items())
         for header in headers:
             n = header["column"]
+            # The table shows one row per column without a <label>: name each control.
+            column = f"{header.get('letter', '')} {header['header']}".strip()
             self.fields[f"col{n}_field"] = forms.ChoiceField(
-                label=header["header"], choices=fields, required=False
+                label=header["header"],
+                choices=fields,
+                required=False,
+                widget=forms.Select(attrs={"aria-label": f"{column}: {_('Filled with')}"}),
             )
             self.fields[f"col{n}_transform"] = forms.ChoiceField(
-                label=_("Transform"), choices=transforms, required=False
+                label=_("Transform"),
+                choices=transforms,
+                required=False,
+                widget=forms.Select(attrs={"aria-label": f"{column}: {_('Transform')}"}),
             )
             self.fields[f"col{n}_arg"] = forms.CharField(
-                label=_("Argument"), required=False, max_length=500
+                label=_("Argument"),
+                required=False,
+                max_length=500,
+                widget=forms.TextInput(attrs={"aria-label": f"{column}: {_('Argument')}"}),
             )
         filters: dict[str, forms.Field] = {
             "f_area": forms.TypedChoiceField(

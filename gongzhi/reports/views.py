@@ -66,13 +66,41 @@ def index(request: HttpRequest) -> HttpResponse:
     user = request.user
     _need(user, Perm.REPORT_VIEW)
     can_manage = access.can(user, Perm.REPORT_MANAGE)
+    templates = selectors.template_list_for(user=user)
+    fmt = _export_format(request)
+    if fmt:
+        return _export_templates(templates, fmt)
     context = {
-        "templates": selectors.template_list_for(user=user),
+        "templates": templates,
         "recent": selectors.report_list_for(user=user)[:10],
         "can_manage": can_manage,
         "install_form": InstallForm(areas=_manage_areas(user)) if can_manage else None,
     }
     return render(request, "reports/index.html", context)
+
+
+def _export_format(request: HttpRequest) -> str:
+    """`?export=` as on every list (the shared export control); `?format=` still works."""
+    fmt = request.GET.get("export") or request.GET.get("format", "")
+    return fmt if fmt in EXPORT_FORMATS else ""
+
+
+def _export_templates(templates: Any, fmt: str) -> HttpResponse:
+    header = [
+        _("Template"), _("Department"), _("Area"), _("Filled from"), _("Schedule"),
+        _("Next filling"), _("File"), _("Ready-made"), _("Version"),
+    ]  # fmt: skip
+    datasets = dict(catalogue.DATASET_CHOICES)
+
+    def rows() -> Any:
+        for t in templates.iterator(chunk_size=500):
+            yield [
+                t.name, t.department, t.area.name, str(datasets.get(t.dataset, t.dataset)),
+                t.get_schedule_display(), t.next_run_at, t.filename,
+                _("yes") if t.builtin else "", t.version,
+            ]  # fmt: skip
+
+    return export_response(filename=_("Report templates"), header=header, rows=rows(), fmt=fmt)
 
 
 @login_required
@@ -282,8 +310,8 @@ def report_history(request: HttpRequest) -> HttpResponse:
     user = request.user
     _need(user, Perm.REPORT_VIEW)
     reports = selectors.report_list_for(user=user)
-    fmt = request.GET.get("format", "")
-    if fmt in EXPORT_FORMATS:
+    fmt = _export_format(request)
+    if fmt:
         header = [
             _("Report"), _("Department"), _("Area"), _("As of"), _("Status"), _("Trigger"),
             _("Rows"), _("Requested by"), _("Filled at"),

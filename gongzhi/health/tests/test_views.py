@@ -53,8 +53,42 @@ def test_the_watch_list_exports_with_the_viewers_masking(client, world, upstream
 
 def test_the_upstream_lists_export(client, world, upstream_list):
     client.force_login(world.secretary)
-    response = client.get(reverse("health:upstream_list_index"), {"format": "csv"})
+    response = client.get(reverse("health:upstream_list_index"), {"export": "csv"})
     assert "测试名单" in content(response).decode("utf-8-sig")
+
+
+def test_the_lists_use_the_shared_export_control(client, world, upstream_list):
+    client.force_login(world.secretary)
+    for url in (reverse("health:watchlist"), reverse("health:upstream_list_index")):
+        body = client.get(url).content.decode()
+        assert "?export=xlsx" in body and "?export=csv-gbk" in body, url
+
+
+def test_the_watch_list_export_is_the_filtered_list(client, world, upstream_list):
+    client.force_login(world.secretary)
+    response = client.get(reverse("health:watchlist"), {"export": "csv", "tier": "none"})
+    text = content(response).decode("utf-8-sig")
+    assert "陈新" in text and world.person_a1.name not in text
+
+
+def test_filtering_in_place_updates_the_export_links(client, world, upstream_list):
+    """The filters apply with htmx (no page load): the export links come along out of band,
+    so an export is what the page shows, not what it showed when it loaded."""
+    client.force_login(world.secretary)
+    response = client.get(
+        reverse("health:watchlist"), {"tier": "none"}, HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="results",
+    )  # fmt: skip
+    body = response.content.decode()
+    assert 'id="list-export" hx-swap-oob="true"' in body
+    assert "?tier=none&amp;export=xlsx" in body
+
+
+def test_an_entry_without_a_follower_says_so(client, world, upstream_list):
+    client.force_login(world.secretary)
+    with translation.override("en"):
+        body = client.get(reverse("health:watchlist"), {"tier": "none"}).content.decode()
+    assert "unassigned" in body
 
 
 def test_uploading_through_the_page(client, world, django_capture_on_commit_callbacks):

@@ -195,3 +195,34 @@ def test_the_upload_form_still_checks_the_csrf_token(world):
     upload_file = io.BytesIO(b"a,b\n1,2\n")
     upload_file.name = "x.csv"
     assert client.post(reverse("imports:upload"), {"file": upload_file}).status_code == 403
+
+
+def test_the_rows_of_an_import_export_as_shown(world, row_for):
+    """The row-by-row table exports (every page, the same outcome filter), without values."""
+    number = make_id_number()
+    rows = [row_for("赵六", number), row_for("钱七", "123")]
+    batch = run(upload(world.grid_worker_a, xlsx(rows)), "check", world.grid_worker_a)
+    client = client_for(world.grid_worker_a)
+    url = reverse("imports:detail", kwargs={"import_id": batch.pk})
+    assert "?export=xlsx" in client.get(url).content.decode()
+    response = client.get(url, {"export": "xlsx"})
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    got = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert got[0][:4] == ["Row", "Outcome", "Changes", "Problems"]
+    assert [(r[0], r[1]) for r in got[1:]] == [(2, "New"), (3, "Problem")]
+    assert "18 characters" in got[2][3]
+    assert number not in str(got)
+    errors = client.get(url, {"export": "csv", "only": "error"})
+    text = b"".join(errors.streaming_content).decode("utf-8-sig")
+    assert "18 characters" in text and "New" not in text
+
+
+def test_the_pages_show_the_step_of_the_import(world, row_for):
+    client = client_for(world.grid_worker_a)
+    page = client.get(reverse("imports:upload")).content.decode()
+    assert 'aria-current="step">Upload the file' in page
+    batch = upload(world.grid_worker_a, xlsx([row_for("赵六", make_id_number())]))
+    url = reverse("imports:detail", kwargs={"import_id": batch.pk})
+    assert 'aria-current="step">Choose the columns' in client.get(url).content.decode()
+    run(batch, "check", world.grid_worker_a)
+    assert 'aria-current="step">Import into the register' in client.get(url).content.decode()

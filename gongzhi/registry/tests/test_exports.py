@@ -74,3 +74,61 @@ def test_a_role_without_the_register_cannot_export(world):
 def test_an_unknown_format_is_a_bad_request(world):
     response = _client(world.secretary).get(reverse("registry:household_list"), {"export": "pdf"})
     assert response.status_code == 400
+
+
+# --- the persons of the listed households ------------------------------------------------------
+
+
+def test_persons_export_one_row_each_masked_within_the_viewers_scope(world):
+    response = _client(world.grid_worker_a).get(
+        reverse("registry:household_list"), {"export": "xlsx", "rows": "persons"}
+    )
+    assert response.status_code == 200
+    rows = _rows(response)
+    assert rows[0][2] and len(rows[0]) == 10
+    names = [r[2] for r in rows[1:]]
+    assert names == [world.person_a1.name]  # grid A1 only
+    person = world.person_a1
+    assert rows[1][6] == str(person.id_number) and rows[1][7] == str(person.phone)
+    text = str(rows)
+    assert person.id_number.reveal() not in text and person.phone.reveal() not in text
+
+
+def test_persons_export_keeps_the_lists_filters(world):
+    client = _client(world.secretary)
+    everyone = _rows(
+        client.get(reverse("registry:household_list"), {"export": "xlsx", "rows": "persons"})
+    )
+    filtered = _rows(
+        client.get(
+            reverse("registry:household_list"),
+            {"q": world.person_a1.name, "export": "xlsx", "rows": "persons"},
+        )
+    )
+    assert len(everyone) > len(filtered) == 2
+    assert filtered[1][2] == world.person_a1.name
+
+
+@pytest.mark.parametrize("fmt", ["csv", "csv-gbk"])
+def test_persons_export_as_csv_is_audited(world, fmt):
+    response = _client(world.grid_worker_a).get(
+        reverse("registry:household_list"), {"export": fmt, "rows": "persons"}
+    )
+    text = b"".join(response.streaming_content).decode(
+        "gb18030" if fmt == "csv-gbk" else "utf-8-sig"
+    )
+    assert world.person_a1.name in text
+    assert world.person_a1.id_number.reveal() not in text
+    assert AuditEntry.objects.filter(action="persons.export").count() == 1
+
+
+def test_the_household_list_offers_both_exports_and_refreshes_them_with_the_filters(world):
+    client = _client(world.secretary)
+    body = client.get(reverse("registry:household_list")).content.decode()
+    assert "?export=xlsx" in body and "?export=xlsx&amp;rows=persons" in body
+    partial = client.get(
+        reverse("registry:household_list"), {"q": "张"}, HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="results",
+    ).content.decode()  # fmt: skip
+    assert 'id="list-export"' in partial and 'hx-swap-oob="true"' in partial
+    assert "?q=%E5%BC%A0&amp;export=xlsx&amp;rows=persons" in partial

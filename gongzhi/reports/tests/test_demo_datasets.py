@@ -1,9 +1,11 @@
 """The demo's issue-3 data (gongzhi/demo/datasets.py) on a small demo register."""
 
+from gongzhi.accounts.models import User
 from gongzhi.demo import datasets
 from gongzhi.demo.load import load
 from gongzhi.demo.logins import create_logins
 from gongzhi.health.models import UpstreamList, Vaccination, WatchEntry
+from gongzhi.registry.selectors import person_duplicates_for
 from gongzhi.reports.models import Report, ReportTemplate
 from gongzhi.testing import ensure_reference_data
 
@@ -26,6 +28,11 @@ def test_demo_data_loads_matched_followed_up_and_filled_then_unloads(db):
     assert ReportTemplate.objects.count() == 9
     assert set(Report.objects.values_list("status", flat=True)) == {"done"}
     assert ReportTemplate.objects.filter(schedule="weekly").count() == 3
+    # One resident per community registered twice: a merge proposal for the grid worker
+    worker = User.objects.get(username="yuling-gridworker")
+    groups = person_duplicates_for(user=worker)
+    assert len(groups) == 1 and len(groups[0]) == 2
+    assert groups[0][0].birth_date == groups[0][1].birth_date
 
     datasets.unload(say=said.append)
     assert not UpstreamList.objects.exists() and not WatchEntry.objects.exists()

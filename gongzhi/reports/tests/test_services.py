@@ -93,11 +93,15 @@ def test_watch_list_form(world):
     rows = data_rows(open_report(report, world.secretary))
     assert rows[0][:12] == [
         1, "张晓明", "男", 41, str(world.person_a1.id_number), str(world.person_a1.phone),
-        "武汉市", "2022-03-14", None, "第一网格", "grid_worker_a", "在册（身份证号匹配）",
+        "武汉市", "2022-03-14", world.person_a1.household.address, "第一网格", "grid_worker_a",
+        "在册（身份证号匹配）",
     ]  # fmt: skip
     assert rows[0][12:] == ["武汉返乡", "在家", "2022-03-20", "居家健康监测", "已办结"]
     assert rows[1][1] == "陈新" and rows[1][11] == "未在册" and rows[1][16] == "待研判"
     assert rows[1][9] == "第二网格"
+    # 现居住地址: where to go — the register's address of a matched person (the list gave
+    # none), the stated one of a person not in the register
+    assert rows[1][8] == "玉岭花园2栋"
 
 
 def test_vaccination_counts_per_grid_with_a_total(world):
@@ -220,6 +224,45 @@ def test_filters_by_tag_and_age(world, custom):
     ] == ["张晓明"]
     mapping(world, custom, [{"column": 2, "field": "name"}], filters={"age_min": 42})
     assert data_rows(open_report(fill(custom, actor=world.secretary), world.secretary)) == []
+
+
+def test_residency_filter(world, custom):
+    mapping(world, custom, [{"column": 2, "field": "name"}], filters={"residency": ["away"]})
+    assert data_rows(open_report(fill(custom, actor=world.secretary), world.secretary)) == []
+    mapping(world, custom, [{"column": 2, "field": "name"}], filters={"residency": ["living"]})
+    names = [
+        r[1] for r in data_rows(open_report(fill(custom, actor=world.secretary), world.secretary))
+    ]
+    assert "张晓明" in names
+
+
+def test_a_watch_list_template_filters_by_status_and_area(world):
+    """The 排查表 of open entries only, or of one grid: a mapping's filters, kept with it."""
+    upstream_list = lists.matched(
+        world.community_a,
+        [
+            lists.person_row(world.person_a1),  # grid A1
+            ["陈新", "", "13700000001", "广州", "2022-03-14", "玉岭花园2栋"],  # grid A2
+        ],
+    )
+    closed = upstream_list.entries.get(row_number=2)
+    health.watch_entry_transition(
+        actor=world.secretary, entry=closed, action="dismiss", data={"note": "重复推送"}
+    )
+    template = install(world, "watchlist")
+    columns = template.columns
+
+    def names(filters):
+        services.report_template_map(
+            actor=world.secretary, template=template, columns=columns, filters=filters
+        )
+        sheet = open_report(fill(template, actor=world.secretary), world.secretary)
+        return [r[1] for r in data_rows(sheet)]
+
+    assert names({}) == ["张晓明", "陈新"]
+    assert names({"status": "open"}) == ["陈新"]
+    assert names({"status": "closed"}) == ["张晓明"]
+    assert names({"area": world.grid_a2.pk}) == ["陈新"]
 
 
 def test_a_grid_worker_fills_the_communitys_template_for_their_grid(world, custom):

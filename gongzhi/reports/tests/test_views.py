@@ -79,6 +79,49 @@ def test_the_history_exports_and_reports_download(client, world, template):
     assert "attachment" in response["Content-Disposition"]
 
 
+@pytest.mark.parametrize("fmt", ["xlsx", "csv", "csv-gbk"])
+def test_the_template_list_exports(client, world, template, fmt):
+    client.force_login(world.grid_worker_a)  # sees the community's templates
+    response = client.get(reverse("reports:index"), {"export": fmt})
+    assert response.status_code == 200
+    data = b"".join(response.streaming_content)
+    if fmt == "xlsx":
+        sheet = load_workbook(io.BytesIO(data)).active
+        rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+        assert rows[1][:3] == ["独居老人关爱台账", "社区民政办", "玉岭社区"]
+    else:
+        text = data.decode("gb18030" if fmt == "csv-gbk" else "utf-8-sig")
+        assert "独居老人关爱台账" in text
+
+
+def test_a_template_name_that_excel_would_run_is_exported_as_text(client, world, template):
+    ReportTemplate.objects.filter(pk=template.pk).update(name="=HYPERLINK(1)")
+    client.force_login(world.secretary)
+    response = client.get(reverse("reports:index"), {"export": "csv"})
+    assert "'=HYPERLINK(1)" in b"".join(response.streaming_content).decode("utf-8-sig")
+
+
+def test_report_lists_use_the_shared_export_control(client, world, template):
+    client.force_login(world.secretary)
+    for url in (reverse("reports:index"), reverse("reports:report_history")):
+        body = client.get(url).content.decode()
+        assert "?export=xlsx" in body and "?export=csv" in body, url
+    response = client.get(reverse("reports:report_history"), {"export": "xlsx"})
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+
+
+def test_every_control_of_the_mapping_table_is_named(client, world, template):
+    client.force_login(world.secretary)
+    body = client.get(reverse("reports:template_edit", args=[template.pk])).content.decode()
+    for n, header in ((1, "序号"), (12, "关爱措施")):
+        for part in ("field", "transform", "arg"):
+            tag = (
+                body.split(f'name="col{n}_{part}"')[0].rsplit("<", 1)[1]
+                + body.split(f'name="col{n}_{part}"')[1].split(">", 1)[0]
+            )
+            assert "aria-label=" in tag and header in tag, (n, part)
+
+
 def test_api_fill_and_download(world, template):
     api = Client()
     api.force_login(world.secretary)
