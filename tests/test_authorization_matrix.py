@@ -218,6 +218,7 @@ API_OPERATIONS: dict[str, Operation] = {
     "upstream_list_upload": Operation(WATCH_UPLOAD, kind="create", body="upstream_upload"),
     "upstream_list_get": Operation(WATCH_UPLOAD, obj="upstream_list"),
     "upstream_list_rematch": Operation(WATCH_UPLOAD, obj="upstream_list", kind="write"),
+    "watchlist_summary": Operation(WATCH_FOLLOW),
     "watch_entry_list": Operation(WATCH_FOLLOW, kind="list", lists="entry", masked=True),
     "watch_entry_get": Operation(WATCH_FOLLOW, obj="entry", masked=True),
     "watch_entry_transition": Operation(WATCH_FOLLOW, obj="entry", kind="write", body="review"),

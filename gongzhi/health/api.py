@@ -270,6 +270,28 @@ def upstream_list_rematch(request: HttpRequest, upstream_list_id: int) -> Any:
 # --- the watch list ----------------------------------------------------------------------------
 
 
+class WatchSummaryOut(Schema):
+    total: int
+    open: int
+    to_review: int
+    mine_open: int
+    entries_url: str
+
+
+@router.get(
+    "/watchlists",
+    response={200: WatchSummaryOut, **WRITE_ERRORS},
+    operation_id="watchlist_summary",
+)
+def watchlist_summary(request: HttpRequest) -> Any:
+    """The caller's watch list at a glance: entries in their area, open, waiting for online
+    review, and open ones assigned to the caller; the entries are at `entries_url`."""
+    if not selectors.can_see_watch_list(request.user):
+        raise NotFound()
+    summary = selectors.watch_summary_for(user=request.user)
+    return {**vars(summary), "entries_url": "/api/v1/watchlists/entries"}
+
+
 @router.get(
     "/watchlists/entries",
     response={200: list[WatchEntryOut], **WRITE_ERRORS},

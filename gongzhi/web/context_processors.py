@@ -45,6 +45,9 @@ def workbench(request: HttpRequest) -> dict[str, Any]:
             "outbox": access.can(user, Perm.NOTIFICATION_OUTBOX),
             "orders": access.can(user, Perm.WORKORDER_VIEW),
             "tasks": access.can(user, Perm.WORKORDER_HANDLE),
+            "watchlist": access.can(user, Perm.WATCHLIST_FOLLOW_UP)
+            or access.can(user, Perm.WATCHLIST_UPLOAD),
+            "reports": access.can(user, Perm.REPORT_VIEW),
         },
         "user_roles": roles,
     }

@@ -55,6 +55,7 @@ OPERATIONS = {
     ("post", "/api/v1/upstream-lists"): "upstream_list_upload",
     ("get", "/api/v1/upstream-lists/{upstream_list_id}"): "upstream_list_get",
     ("post", "/api/v1/upstream-lists/{upstream_list_id}/rematch"): "upstream_list_rematch",
+    ("get", "/api/v1/watchlists"): "watchlist_summary",
     ("get", "/api/v1/watchlists/entries"): "watch_entry_list",
     ("get", "/api/v1/watchlists/entries/{entry_id}"): "watch_entry_get",
     ("post", "/api/v1/watchlists/entries/{entry_id}/transition"): "watch_entry_transition",

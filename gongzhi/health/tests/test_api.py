@@ -74,3 +74,19 @@ def test_entries_are_masked_and_transitions_checked(api, world):
 def test_an_entry_of_another_community_is_a_404(api, world):
     entry = f.entry_for(world.person_b1, world.community_b)
     assert api.get(f"/api/v1/watchlists/entries/{entry.pk}").status_code == 404
+
+
+def test_the_watch_list_summary_counts_the_callers_area_only(api, world):
+    f.matched(world.community_a, [f.person_row(world.person_a1)])
+    f.matched(world.community_b, [f.person_row(world.person_b1)])
+
+    summary = api.get("/api/v1/watchlists").json()
+
+    assert (summary["total"], summary["open"]) == (1, 1)
+    assert summary["entries_url"] == "/api/v1/watchlists/entries"
+
+
+def test_the_watch_list_summary_is_a_404_for_roles_without_it(world):
+    client = Client()
+    client.force_login(world.by_role["volunteer"])
+    assert client.get("/api/v1/watchlists").status_code == 404

@@ -1,5 +1,8 @@
+import pytest
 from django.conf import settings
 from django.urls import reverse
+
+from gongzhi.accounts.models import Role
 
 
 def test_home_page_needs_sign_in(client, world):
@@ -67,3 +70,21 @@ def test_pages_load_only_vendored_assets(client, world):
     assert "/static/vendor/tabler-1.6.1/tabler.min.css" in body
     assert "/static/vendor/htmx-2.0.11/htmx.min.js" in body
     assert "https://" not in body
+
+
+@pytest.mark.parametrize(
+    ("role", "shown", "hidden"),
+    [
+        (Role.GRID_WORKER, {"health:watchlist", "reports:index", "workorders:inbox"}, set()),
+        (Role.POLICE, {"health:watchlist"}, {"reports:index", "workorders:inbox"}),
+        (Role.STREET_OFFICER, {"reports:index", "workorders:inbox"}, {"health:watchlist"}),
+        (Role.VOLUNTEER, {"workorders:tasks"}, {"health:watchlist", "reports:index"}),
+    ],
+)
+def test_the_menu_offers_what_the_role_may_open(client, world, role, shown, hidden):
+    client.force_login(world.by_role[role])
+    nav = client.get(reverse("web:home")).content.decode().split("</header>")[0]
+    for name in shown:
+        assert f'href="{reverse(name)}"' in nav, name
+    for name in hidden:
+        assert f'href="{reverse(name)}"' not in nav, name
