@@ -156,15 +156,15 @@ def order_new(request: HttpRequest) -> HttpResponse:
                 % {"number": order.number},
             )
             return redirect("workorders_resident:detail", workorder_id=order.pk)
-    anonymous_codes = [
-        c.code for c in selectors.category_list() if c.kind != Kind.SERVICE and c.allows_anonymous
+    anonymous_categories = [
+        c for c in selectors.category_list() if c.kind != Kind.SERVICE and c.allows_anonymous
     ]
     context = {
         "form": form,
         "person": person,
         "place": place,
         "link": acting.acting_for(request),
-        "anonymous_codes": anonymous_codes,
+        "anonymous_categories": anonymous_categories,
         "max_photos": uploads.MAX_PER_UPLOAD,
     }
     return render(request, "workorders/resident/new.html", context)

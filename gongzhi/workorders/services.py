@@ -18,6 +18,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -83,6 +84,10 @@ class AlreadyTaken(Conflict):
 
 
 # --- helpers -------------------------------------------------------------------------------------
+
+
+def _category_label(category: Category) -> str:
+    return category.name_en if translation.get_language() == "en" else category.name
 
 
 def _text(
@@ -319,8 +324,13 @@ def workorder_create(
     if priority not in Priority.values:
         errors.setdefault("priority", []).append(_("Choose a priority."))
     if anonymous and not category.allows_anonymous:
+        allowed = [c for c in selectors.category_list() if c.allows_anonymous]
         errors.setdefault("anonymous", []).append(
-            _("Only complaints and suggestions can be anonymous.")
+            _("“%(category)s” cannot be anonymous; these can: %(allowed)s.")
+            % {
+                "category": _category_label(category),
+                "allowed": "、".join(_category_label(c) for c in allowed),
+            }
         )
     phone = ""
     if contact_phone:
