@@ -119,6 +119,7 @@ def create_logins(loaded: list[LoadedCommunity]) -> None:
         for role, suffix, which in COMMUNITY_LOGINS:
             user = _user(f"{spec.slug}-{suffix}", f"{short}{ROLE_ZH[role]}", password_hash)
             membership_grant(user=user, area=_node(community, which, levels), role=role)
+        _grid_workers(community, spec.worker_level)
     street = _user(STREET_USERNAME, ROLE_ZH[Role.STREET_OFFICER], password_hash)
     for community in loaded:
         membership_grant(user=street, area=community.street, role=Role.STREET_OFFICER)
@@ -130,6 +131,38 @@ def create_logins(loaded: list[LoadedCommunity]) -> None:
         TOTPDevice.objects.create(user=user, name="demo", key=totp_key(username), confirmed=True)
     # Residents: a household of their own, its head's mobile number, an elderly parent.
     link_residents(loaded)
+
+
+def _grid_workers(community: LoadedCommunity, level: int) -> None:
+    """A grid worker for every other grid at the worker level (the first has the login),
+    so that watch-list entries and orders everywhere have someone responsible. They have
+    no usable password: they appear as assignees, they do not sign in."""
+    slug = community.plan.spec.slug
+    grids = community.grids.get(level, [])[1:]
+    wanted = {f"{slug}-gw-{n:03d}": grid for n, grid in enumerate(grids, start=2)}
+    existing = set(User.objects.filter(username__in=wanted).values_list("username", flat=True))
+    unusable = make_password(None)
+    User.objects.bulk_create(
+        [
+            User(
+                username=name,
+                display_name=f"{grid.name}{ROLE_ZH[Role.GRID_WORKER]}",
+                is_demo=True,
+                password=unusable,
+            )
+            for name, grid in wanted.items()
+            if name not in existing
+        ],
+        batch_size=500,
+    )
+    users = {u.username: u for u in User.objects.filter(username__in=wanted)}
+    Membership.objects.bulk_create(
+        [
+            Membership(user=users[name], area=grid, role=Role.GRID_WORKER)
+            for name, grid in wanted.items()
+        ],
+        batch_size=500,
+    )
 
 
 # --- reading them back -----------------------------------------------------------------------
