@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 from gongzhi.accounts.models import Membership
 from gongzhi.accounts.policy import ROLE_PERMS, Perm
 from gongzhi.core import scope
+from gongzhi.core.errors import Forbidden
 
 _CACHE_ATTR = "_gongzhi_grants"
 _API_ATTR = "_gongzhi_api_membership"
@@ -78,6 +79,13 @@ def can(user: Any, perm: Perm, path: str | None = None) -> bool:
     if path is None:
         return bool(held)
     return scope.within(path, held)
+
+
+def require(actor: Any, perm: Perm, path: str) -> None:
+    """Services' check before a write: Forbidden unless the actor may `perm` on `path`.
+    An actor of None is the system itself (the worker, the demo loader)."""
+    if actor is not None and not can(actor, perm, path):
+        raise Forbidden()
 
 
 def restrict(qs: QuerySet, user: Any, perm: Perm, field: str) -> QuerySet:

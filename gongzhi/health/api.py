@@ -12,8 +12,7 @@ always the masked text.
 """
 
 import datetime as dt
-import re
-from typing import Annotated, Any
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -21,11 +20,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
-from ninja.pagination import LimitOffsetPagination, paginate
-from pydantic import ConfigDict, field_validator
-from pydantic_core import PydanticCustomError
+from ninja.pagination import paginate
 
-from gongzhi.core.api_schemas import WRITE_ERRORS
+from gongzhi.core.api_schemas import WRITE_ERRORS, Id, In, Page
 from gongzhi.core.errors import NotFound
 from gongzhi.health import selectors, services
 from gongzhi.health.models import UpstreamList, WatchEntry
@@ -41,35 +38,6 @@ from gongzhi.health.states import (
 from gongzhi.registry.selectors import area_get_for
 
 router = Router(tags=["watch lists"])
-
-ID_MAX = 2**63 - 1
-OFFSET_MAX = 2**31 - 1
-Id = Annotated[int, Field(ge=1, le=ID_MAX)]
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-class Page(LimitOffsetPagination):
-    """`?limit=&offset=` → `{"items": [...], "count": total}`; at most 200 a page."""
-
-    class Input(Schema):
-        limit: int = Field(50, ge=1, le=200)
-        offset: int = Field(0, ge=0, le=OFFSET_MAX)
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(max_limit=200, **kwargs)
-
-
-class In(Schema):
-    """Request bodies: unknown fields refused, no control characters in text."""
-
-    model_config = ConfigDict(extra="forbid", use_enum_values=True)
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _no_control_characters(cls, value: Any) -> Any:
-        if isinstance(value, str) and _CONTROL.search(value):
-            raise PydanticCustomError("control_characters", "control characters are not allowed")
-        return value
 
 
 # --- schemas -----------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from gongzhi.audit.services import audit_record
 from gongzhi.core import clock, scope
 from gongzhi.core.errors import Forbidden, field_errors
 from gongzhi.core.tabular import MiB, TableFileError, read_table
+from gongzhi.core.validation import merge_errors, raise_errors
 from gongzhi.health import matching, parsing, selectors, uploads
 from gongzhi.health.models import UpstreamList, Vaccination, WatchEntry, WatchEvent
 from gongzhi.health.routing import AddressRouter
@@ -54,25 +55,6 @@ NOTE_MAX = 500
 STALE_MATCHING = dt.timedelta(minutes=30)  # a match running this long has died
 UPLOAD_FOLDER = "uploads/upstream"
 BATCH = 2000
-
-
-def _require(actor: Any, perm: Perm, path: str) -> None:
-    if actor is not None and not access.can(actor, perm, path):
-        raise Forbidden()
-
-
-def _raise(errors: dict[str, list[Any]]) -> None:
-    if errors:
-        raise ValidationError(errors)
-
-
-def _merge(errors: dict[str, list[Any]], exc: ValidationError) -> None:
-    """Add a ValidationError's errors, keeping their codes (TableFileError's rule)."""
-    if hasattr(exc, "error_dict"):
-        for field, found in exc.error_dict.items():
-            errors.setdefault(field, []).extend(found)
-    else:
-        errors.setdefault("__all__", []).extend(exc.error_list)
 
 
 def _clean_text(value: Any) -> str:
@@ -122,7 +104,7 @@ def upstream_list_upload(
         )
     if file is None:
         errors.setdefault("file", []).append(_("Choose the list's file (XLSX or CSV)."))
-        _raise(errors)
+        raise_errors(errors)
     columns: parsing.ColumnMap | None = None
     fmt = ""
     try:
@@ -130,8 +112,8 @@ def upstream_list_upload(
             columns = parsing.map_columns(table.header)
             fmt = table.format
     except ValidationError as exc:  # TableFileError, or no ID / phone column
-        _merge(errors, exc)
-    _raise(errors)
+        merge_errors(errors, exc)
+    raise_errors(errors)
     assert columns is not None
     stored = uploads.store(file, folder=UPLOAD_FOLDER, suffix=f".{fmt}", max_bytes=UPLOAD_MAX_BYTES)
     try:
@@ -175,7 +157,7 @@ def upstream_list_rematch(*, actor: Any, upstream_list: UpstreamList) -> Upstrea
     """Queue the match again: after it failed, died while running, or was never picked up
     by a worker (the match is claimed under a row lock, so queueing twice is harmless)."""
     upstream_list = UpstreamList.objects.select_for_update().get(pk=upstream_list.pk)
-    _require(actor, Perm.WATCHLIST_UPLOAD, upstream_list.area_path)
+    access.require(actor, Perm.WATCHLIST_UPLOAD, upstream_list.area_path)
     if not _may_run(upstream_list, clock.now()):
         if upstream_list.status == ListStatus.MATCHED:
             message = _("This list is already matched; its watch list is complete.")
@@ -505,7 +487,7 @@ def watch_entry_transition(
     data = data or {}
     entry = WatchEntry.objects.select_for_update().get(pk=entry.pk)
     perm = Perm.WATCHLIST_UPLOAD if action == Action.REOPEN else Perm.WATCHLIST_FOLLOW_UP
-    _require(actor, perm, entry.area_path)
+    access.require(actor, perm, entry.area_path)
     if action not in ALLOWED_TRANSITIONS:
         raise ValidationError({"action": [ValidationError(_("Unknown action."), code="unknown")]})
     sources, target = ALLOWED_TRANSITIONS[action]
@@ -543,7 +525,7 @@ def watch_entry_transition(
                 )
             else:
                 person = Person.objects.filter(pk=chosen_id).first()
-        _raise(errors)
+        raise_errors(errors)
         entry.review_note, entry.reviewed_at = note, now
         fields += ["review_note"]
         if person is not None:
@@ -553,7 +535,7 @@ def watch_entry_transition(
             event_data["person"] = person.pk
     elif action == Action.DISMISS:
         note = _note(errors, data, required=True)
-        _raise(errors)
+        raise_errors(errors)
         entry.review_note, entry.reviewed_at = note, now
         entry.outcome, entry.closed_at = Outcome.DISMISSED, now
         fields += ["review_note", "outcome"]
@@ -572,7 +554,7 @@ def watch_entry_transition(
             errors.setdefault("verified_on", []).append(_("Enter a date as YYYY-MM-DD."))
         elif verified_on > clock.today():
             errors.setdefault("verified_on", []).append(_("The date cannot be in the future."))
-        _raise(errors)
+        raise_errors(errors)
         entry.verification_method, entry.found = method, found
         entry.verification_note, entry.verified_on = note, verified_on
         fields += ["verification_method", "found", "verification_note", "verified_on"]
@@ -582,13 +564,13 @@ def watch_entry_transition(
         outcome = data.get("outcome") or ""
         if outcome not in CLOSING_OUTCOMES:
             errors.setdefault("outcome", []).append(_("Choose the outcome."))
-        _raise(errors)
+        raise_errors(errors)
         entry.outcome, entry.outcome_note, entry.closed_at = outcome, note, now
         fields += ["outcome", "outcome_note"]
         event_data["outcome"] = outcome
     else:  # reopen
         note = _note(errors, data, required=True)
-        _raise(errors)
+        raise_errors(errors)
         entry.outcome, entry.outcome_note, entry.closed_at = "", "", None
         entry.review_note, entry.reviewed_at = "", None
         entry.verification_method, entry.found = "", None
@@ -627,7 +609,7 @@ def watch_entry_assign(
     where its person lives; only its assignee can change.
     """
     entry = WatchEntry.objects.select_for_update().select_related("upstream_list").get(pk=entry.pk)
-    _require(actor, Perm.WATCHLIST_UPLOAD, entry.area_path)
+    access.require(actor, Perm.WATCHLIST_UPLOAD, entry.area_path)
     errors: dict[str, list[str]] = {}
     if grid is None and assignee is None:
         errors.setdefault("grid", []).append(_("Choose a grid or a person to follow it up."))
@@ -639,10 +621,10 @@ def watch_entry_assign(
         elif grid.kind != AreaKind.GRID or not grid.path.startswith(entry.upstream_list.area_path):
             errors.setdefault("grid", []).append(_("Choose a grid of the list's area."))
         else:
-            _require(actor, Perm.WATCHLIST_UPLOAD, grid.path)
+            access.require(actor, Perm.WATCHLIST_UPLOAD, grid.path)
     if entry.status == EntryStatus.CLOSED:
         errors.setdefault("grid", []).append(_("A closed entry is not reassigned; reopen it."))
-    _raise(errors)
+    raise_errors(errors)
     old = (entry.area_path, entry.assignee_id)
     if grid is not None:
         entry.area_path, entry.grid = grid.path, grid
@@ -697,7 +679,7 @@ def vaccination_record(
 ) -> Vaccination:
     """Record a dose given to a person (entered by staff, or on the resident's behalf)."""
     person = Person.objects.select_for_update().get(pk=person.pk)
-    _require(actor, Perm.REGISTER_EDIT, person.area_path)
+    access.require(actor, Perm.REGISTER_EDIT, person.area_path)
     errors: dict[str, list[str]] = {}
     vaccine = _clean_text(vaccine)
     site = _clean_text(site)
@@ -743,7 +725,7 @@ def vaccination_record(
                 _("A dose comes after the previous one (%(date)s).")
                 % {"date": given[dose - 1].isoformat()}
             )
-    _raise(errors)
+    raise_errors(errors)
     vaccination = Vaccination.objects.create(
         person=person,
         dose=dose,

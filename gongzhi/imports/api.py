@@ -8,26 +8,15 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from gongzhi.core import tabular
-from gongzhi.core.api_schemas import ERRORS
+from gongzhi.core.api_schemas import ERRORS, Page
 from gongzhi.core.errors import NotFound
 from gongzhi.imports import selectors, services
 from gongzhi.imports.models import ImportBatch
 
 router = Router(tags=["imports"])
-
-PAGE_MAX = 500
-
-
-class Page(LimitOffsetPagination):
-    class Input(Schema):
-        limit: int = Field(50, ge=1, le=PAGE_MAX)
-        offset: int = Field(0, ge=0, le=2**31 - 1)
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(max_limit=PAGE_MAX, **kwargs)
 
 
 class ProgressOut(Schema):

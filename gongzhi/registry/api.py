@@ -8,18 +8,23 @@ Resident ID numbers and phones are always the masked text; the full value only c
 """
 
 import datetime as dt
-import re
 from typing import Annotated, Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
-from pydantic import ConfigDict, field_validator
-from pydantic_core import PydanticCustomError
+from ninja.pagination import paginate
 
-from gongzhi.core.api_schemas import ERRORS, WRITE_ERRORS
+from gongzhi.core.api_schemas import (
+    ERRORS,
+    ID_MAX,
+    WRITE_ERRORS,
+    Clean,
+    Id,
+    In,
+    Page,
+)
 from gongzhi.core.errors import NotFound
 from gongzhi.core.identity import NAME_MAX
 from gongzhi.registry import selectors, services
@@ -34,54 +39,13 @@ from gongzhi.registry.models import (
 
 router = Router(tags=["register"])
 
-PAGE_DEFAULT = 50
-PAGE_MAX = 200
-ID_MAX = 2**63 - 1  # the largest id a database holds; beyond it a filter fails, not misses
-OFFSET_MAX = 2**31 - 1  # past it the database refuses the number rather than answering []
 QUERY_MAX = 100
 TAG_MAX = 40
 ID_NUMBER_MAX = 32  # 18 characters, with room for the spaces and dashes people type
 PHONE_MAX = 32
 
 
-# An object's id in a query or a body.
-Id = Annotated[int, Field(ge=1, le=ID_MAX)]
-
-
-class Page(LimitOffsetPagination):
-    """`?limit=&offset=` → `{"items": [...], "count": total}`; at most 200 a page."""
-
-    class Input(Schema):
-        limit: int = Field(PAGE_DEFAULT, ge=1, le=PAGE_MAX)
-        offset: int = Field(0, ge=0, le=OFFSET_MAX)
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(max_limit=PAGE_MAX, **kwargs)
-
-
 # --- schemas -----------------------------------------------------------------------------------
-
-
-# C0 control characters but tab and newlines: PostgreSQL refuses NUL in text outright.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-class Clean(Schema):
-    """Text in a request carries no control characters."""
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _no_control_characters(cls, value: Any) -> Any:
-        texts = value if isinstance(value, list) else [value]
-        if any(isinstance(t, str) and _CONTROL.search(t) for t in texts):
-            raise PydanticCustomError("control_characters", "control characters are not allowed")
-        return value
-
-
-class In(Clean):
-    """Request bodies: unknown fields are refused, choices arrive as plain values."""
-
-    model_config = ConfigDict(extra="forbid", use_enum_values=True)
 
 
 class AreaOut(Schema):

@@ -8,7 +8,6 @@ keeps the register's history and appends to the audit log in one transaction.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -25,6 +24,7 @@ from gongzhi.core.crypto import blind_index
 from gongzhi.core.errors import Conflict, DuplicatePerson, Forbidden
 from gongzhi.core.fields import Sealed
 from gongzhi.core.text import pinyin_keys
+from gongzhi.core.validation import raise_errors, text_field
 from gongzhi.registry.choices import ETHNICITY_CODES
 from gongzhi.registry.codes import ALLOWED_PARENTS, check_code
 from gongzhi.registry.models import (
@@ -47,38 +47,9 @@ ROOM_MAX = 20
 PURPOSE_MIN = 4
 PURPOSE_MAX = 200
 SENSITIVE = ("id_number", "phone")
-# C0 controls except tab and newlines, and DEL: PostgreSQL refuses NUL outright.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-def _require(actor: Any, perm: Perm, path: str) -> None:
-    if actor is not None and not access.can(actor, perm, path):
-        raise Forbidden()
-
-
-def _text(
-    errors: dict[str, list[str]], field: str, value: Any, max_len: int, required: bool = False
-) -> str:
-    text = ("" if value is None else str(value)).strip()
-    if _CONTROL.search(text):
-        errors.setdefault(field, []).append(_("Control characters (such as NUL) are not allowed."))
-        text = _CONTROL.sub("", text)
-    if required and not text:
-        errors.setdefault(field, []).append(_("This field is required."))
-    if len(text) > max_len:
-        errors.setdefault(field, []).append(
-            _("At most %(max)d characters; this has %(count)d.")
-            % {"max": max_len, "count": len(text)}
-        )
-    return text
-
-
-def _raise(errors: dict[str, list[str]]) -> None:
-    if errors:
-        raise ValidationError(errors)
 
 
 def _record(
@@ -150,11 +121,11 @@ def area_create(
     compound: Area | None = None,
 ) -> Area:
     errors: dict[str, list[str]] = {}
-    name = _text(errors, "name", name, 100, required=True)
+    name = text_field(errors, "name", name, 100, required=True)
     code = (code or "").strip().upper()
     if parent is not None:
         parent = Area.objects.select_for_update().get(pk=parent.pk)
-        _require(actor, Perm.AREA_MANAGE, parent.path)
+        access.require(actor, Perm.AREA_MANAGE, parent.path)
     elif actor is not None:
         raise Forbidden()
     parent_kind = parent.kind if parent else None
@@ -188,7 +159,7 @@ def area_create(
         errors.setdefault("compound", []).append(_("Only a building belongs to a compound."))
     if Area.objects.filter(code=code).exists():
         errors.setdefault("code", []).append(_("Another area already has this code."))
-    _raise(errors)
+    raise_errors(errors)
     if parent is None:
         path = scope.ROOT_PATH
         if Area.objects.filter(path=path).exists():
@@ -215,10 +186,10 @@ def area_create(
 
 @transaction.atomic
 def area_rename(*, actor: Any, area: Area, name: str) -> Area:
-    _require(actor, Perm.AREA_MANAGE, area.path)
+    access.require(actor, Perm.AREA_MANAGE, area.path)
     errors: dict[str, list[str]] = {}
-    name = _text(errors, "name", name, 100, required=True)
-    _raise(errors)
+    name = text_field(errors, "name", name, 100, required=True)
+    raise_errors(errors)
     if name != area.name:
         area.name = name
         area.save(update_fields=["name", "updated_at"])
@@ -268,18 +239,18 @@ def household_create(
     notes: str = "",
     status: str = HouseholdStatus.ACTIVE,
 ) -> Household:
-    _require(actor, Perm.REGISTER_EDIT, building.path)
+    access.require(actor, Perm.REGISTER_EDIT, building.path)
     errors: dict[str, list[str]] = {}
-    unit = _text(errors, "unit", unit, UNIT_MAX)
-    room = _text(errors, "room", room, ROOM_MAX, required=True)
-    notes = _text(errors, "notes", notes, NOTES_MAX)
+    unit = text_field(errors, "unit", unit, UNIT_MAX)
+    room = text_field(errors, "room", room, ROOM_MAX, required=True)
+    notes = text_field(errors, "notes", notes, NOTES_MAX)
     if status not in HouseholdStatus.values:
         errors.setdefault("status", []).append(_("Choose a valid status."))
     _check_dwelling(errors, building, unit, room, exclude=None)
     community = community_of(building) if building.kind == AreaKind.BUILDING else None
     if community is None:
         errors.setdefault("building", []).append(_("The building is not in a community."))
-    _raise(errors)
+    raise_errors(errors)
     household = Household.objects.create(
         community=community,
         building=building,
@@ -303,15 +274,15 @@ def household_create(
 def household_update(*, actor: Any, household: Household, data: Mapping[str, Any]) -> Household:
     """Correct unit, room, status, notes or head. Moving to another building: household_move."""
     household = Household.objects.select_for_update().get(pk=household.pk)
-    _require(actor, Perm.REGISTER_EDIT, household.area_path)
+    access.require(actor, Perm.REGISTER_EDIT, household.area_path)
     errors: dict[str, list[str]] = {}
     new: dict[str, Any] = {}
     if "unit" in data:
-        new["unit"] = _text(errors, "unit", data["unit"], UNIT_MAX)
+        new["unit"] = text_field(errors, "unit", data["unit"], UNIT_MAX)
     if "room" in data:
-        new["room"] = _text(errors, "room", data["room"], ROOM_MAX, required=True)
+        new["room"] = text_field(errors, "room", data["room"], ROOM_MAX, required=True)
     if "notes" in data:
-        new["notes"] = _text(errors, "notes", data["notes"], NOTES_MAX)
+        new["notes"] = text_field(errors, "notes", data["notes"], NOTES_MAX)
     if "status" in data:
         if data["status"] not in HouseholdStatus.values:
             errors.setdefault("status", []).append(_("Choose a valid status."))
@@ -334,7 +305,7 @@ def household_update(*, actor: Any, household: Household, data: Mapping[str, Any
             new.get("room", household.room),
             exclude=household.pk,
         )
-    _raise(errors)
+    raise_errors(errors)
     changes = {}
     for field, value in new.items():
         old = getattr(household, field)
@@ -358,11 +329,11 @@ def household_move(
 ) -> Household:
     """Move a household to another dwelling in the same community."""
     household = Household.objects.select_for_update().get(pk=household.pk)
-    _require(actor, Perm.REGISTER_EDIT, household.area_path)
-    _require(actor, Perm.REGISTER_EDIT, building.path)
+    access.require(actor, Perm.REGISTER_EDIT, household.area_path)
+    access.require(actor, Perm.REGISTER_EDIT, building.path)
     errors: dict[str, list[str]] = {}
-    unit = _text(errors, "unit", unit, UNIT_MAX)
-    room = _text(errors, "room", room, ROOM_MAX, required=True)
+    unit = text_field(errors, "unit", unit, UNIT_MAX)
+    room = text_field(errors, "room", room, ROOM_MAX, required=True)
     if building.kind != AreaKind.BUILDING:
         errors.setdefault("building", []).append(_("Choose a building."))
     elif not building.path.startswith(household.community.path):
@@ -374,7 +345,7 @@ def household_move(
         )
     else:
         _check_dwelling(errors, building, unit, room, exclude=household.pk)
-    _raise(errors)
+    raise_errors(errors)
     old_address = household.address
     household.building, household.unit, household.room = building, unit, room
     household.area_path = building.path
@@ -488,12 +459,12 @@ def _clean_person(data: Mapping[str, Any], *, person: Person | None, actor: Any)
             )
         out["moved_in_on"] = moved_in or None
     if "notes" in data:
-        out["notes"] = _text(errors, "notes", data["notes"], NOTES_MAX)
+        out["notes"] = text_field(errors, "notes", data["notes"], NOTES_MAX)
     if "id_number_index" in out and not errors.get("id_number"):
         existing = _existing_with_id(out["id_number_index"], exclude=person.pk if person else None)
         if existing is not None:
             raise _duplicate(actor, existing)
-    _raise(errors)
+    raise_errors(errors)
     return out
 
 
@@ -508,7 +479,7 @@ def person_create(
     """Register a person in a household. `data` as for person_update, `name` and
     `id_number` required; gender and birth date are derived from the ID number."""
     household = Household.objects.select_for_update().get(pk=household.pk)
-    _require(actor, Perm.REGISTER_EDIT, household.area_path)
+    access.require(actor, Perm.REGISTER_EDIT, household.area_path)
     if household.status == HouseholdStatus.CLOSED:
         raise ValidationError({"household": [_("This household is closed.")]})
     clean = _clean_person(data, person=None, actor=actor)
@@ -558,7 +529,7 @@ def person_update(
     """Correct a person's fields (name, id_number, phone, ethnicity, relation, residency,
     moved_in_on, notes). `expected_version` guards against overwriting someone else's edit."""
     person = Person.objects.select_for_update().get(pk=person.pk)
-    _require(actor, Perm.REGISTER_EDIT, person.area_path)
+    access.require(actor, Perm.REGISTER_EDIT, person.area_path)
     if expected_version is not None and expected_version != person.version:
         raise Conflict()
     clean = _clean_person(data, person=person, actor=actor)
@@ -594,10 +565,10 @@ def person_move_out(
 ) -> Person:
     """Record that a person left the community (or died). The record stays, with history."""
     person = Person.objects.select_for_update().get(pk=person.pk)
-    _require(actor, Perm.REGISTER_EDIT, person.area_path)
+    access.require(actor, Perm.REGISTER_EDIT, person.area_path)
     errors: dict[str, list[str]] = {}
     on_date = on_date or clock.today()
-    note = _text(errors, "note", note, 500)
+    note = text_field(errors, "note", note, 500)
     if reason not in (Residency.MOVED_OUT, Residency.DECEASED):
         errors.setdefault("reason", []).append(_("Choose moved out or deceased."))
     if person.residency in (Residency.MOVED_OUT, Residency.DECEASED):
@@ -606,7 +577,7 @@ def person_move_out(
         errors.setdefault("on_date", []).append(_("The date cannot be in the future."))
     if person.moved_in_on and on_date < person.moved_in_on:
         errors.setdefault("on_date", []).append(_("The date cannot be before the move-in date."))
-    _raise(errors)
+    raise_errors(errors)
     changes = {
         "residency": [person.residency, reason],
         "moved_out_on": [_shown(person.moved_out_on), on_date.isoformat()],
@@ -643,10 +614,10 @@ def person_move_in(
     """Move a registered person into a household (a new home, or back after moving out)."""
     person = Person.objects.select_for_update().get(pk=person.pk)
     household = Household.objects.select_for_update().get(pk=household.pk)
-    _require(actor, Perm.REGISTER_EDIT, household.area_path)
+    access.require(actor, Perm.REGISTER_EDIT, household.area_path)
     if person.household_id != household.pk:
         # Taking someone out of a household is an edit of where they were too.
-        _require(actor, Perm.REGISTER_EDIT, person.area_path)
+        access.require(actor, Perm.REGISTER_EDIT, person.area_path)
     errors: dict[str, list[str]] = {}
     on_date = on_date or clock.today()
     if household.status == HouseholdStatus.CLOSED:
@@ -659,7 +630,7 @@ def person_move_in(
         errors.setdefault("residency", []).append(_("Choose living here or tenant."))
     if on_date > clock.today():
         errors.setdefault("on_date", []).append(_("The date cannot be in the future."))
-    _raise(errors)
+    raise_errors(errors)
     old_household = person.household
     changes = {
         "household": [old_household.address, household.address],
@@ -687,7 +658,7 @@ def person_move_in(
 def person_tag_set(*, actor: Any, person: Person, tag_codes: Iterable[str]) -> Person:
     """Make the person's tags exactly `tag_codes`."""
     person = Person.objects.select_for_update().get(pk=person.pk)
-    _require(actor, Perm.REGISTER_EDIT, person.area_path)
+    access.require(actor, Perm.REGISTER_EDIT, person.area_path)
     wanted = set(tag_codes)
     known = {t.code: t for t in Tag.objects.filter(code__in=wanted)}
     unknown = wanted - set(known)
@@ -718,7 +689,7 @@ def person_reveal(*, actor: Any, person: Person, field: str, purpose: str) -> st
     """The full ID number or phone, for a role that may see it, with the purpose audited."""
     if field not in SENSITIVE:
         raise ValidationError({"field": [_("Only the ID number or the phone can be revealed.")]})
-    _require(actor, Perm.REGISTER_REVEAL, person.area_path)
+    access.require(actor, Perm.REGISTER_REVEAL, person.area_path)
     purpose = (purpose or "").strip()
     if len(purpose) < PURPOSE_MIN or len(purpose) > PURPOSE_MAX:
         raise ValidationError(
@@ -759,15 +730,15 @@ def person_merge(*, actor: Any, keep: Person, merge: Person, note: str = "") -> 
     if len(locked) != 2:
         raise ValidationError({"merge": [_("One of the records no longer exists.")]})
     keep, merge = locked[keep.pk], locked[merge.pk]
-    _require(actor, Perm.REGISTER_EDIT, keep.area_path)
-    _require(actor, Perm.REGISTER_EDIT, merge.area_path)
+    access.require(actor, Perm.REGISTER_EDIT, keep.area_path)
+    access.require(actor, Perm.REGISTER_EDIT, merge.area_path)
     errors: dict[str, list[str]] = {}
-    note = _text(errors, "note", note, 500)
+    note = text_field(errors, "note", note, 500)
     if keep.name != merge.name or keep.birth_date != merge.birth_date:
         errors.setdefault("merge", []).append(
             _("Only records of one person merge: the names and birth dates differ.")
         )
-    _raise(errors)
+    raise_errors(errors)
     changes: dict[str, list[Any]] = {}
     if not keep.phone and merge.phone:
         changes["phone"] = [None, _shown(merge.phone)]

@@ -31,6 +31,7 @@ from gongzhi.core.fields import Sealed
 from gongzhi.core.identity import age_on
 from gongzhi.core.masking import mask_all, mask_name
 from gongzhi.core.tabular import MiB, TableFileError, read_table
+from gongzhi.core.validation import merge_errors, raise_errors
 from gongzhi.health import uploads
 from gongzhi.health.states import EntryStatus, Tier
 from gongzhi.registry.choices import ETHNICITIES
@@ -51,25 +52,6 @@ FILE_PURPOSE = "report.file"
 NAME_MAX = 100
 PERSON_NAME_FIELDS = {"name", "household_head", "grid_worker"}
 STALE_FILLING = dt.timedelta(minutes=30)
-
-
-def _require(actor: Any, perm: Perm, path: str) -> None:
-    if actor is not None and not access.can(actor, perm, path):
-        raise Forbidden()
-
-
-def _raise(errors: dict[str, list[Any]]) -> None:
-    if errors:
-        raise ValidationError(errors)
-
-
-def _merge(errors: dict[str, list[Any]], exc: ValidationError) -> None:
-    """Add a ValidationError's errors, keeping their codes (TableFileError's rule)."""
-    if hasattr(exc, "error_dict"):
-        for field, found in exc.error_dict.items():
-            errors.setdefault(field, []).extend(found)
-    else:
-        errors.setdefault("__all__", []).extend(exc.error_list)
 
 
 def _text(
@@ -237,7 +219,7 @@ def report_template_upload(
 ) -> ReportTemplate:
     """Keep a department's XLSX template for `area`; its columns get suggested fields
     (from their headers), to be confirmed with `report_template_map`."""
-    _require(actor, Perm.REPORT_MANAGE, area.path)
+    access.require(actor, Perm.REPORT_MANAGE, area.path)
     errors: dict[str, list[str]] = {}
     _check_area(errors, area)
     filename = Path(" ".join(str(filename or getattr(file, "name", "") or "").split())).name[:200]
@@ -247,13 +229,13 @@ def report_template_upload(
         errors.setdefault("dataset", []).append(_("Choose the data the report is filled from."))
     if file is None:
         errors.setdefault("file", []).append(_("Choose the template's file (.xlsx)."))
-        _raise(errors)
+        raise_errors(errors)
     data = _read_upload(file)
     try:
         _check_workbook(data)
     except ValidationError as exc:
-        _merge(errors, exc)
-    _raise(errors)
+        merge_errors(errors, exc)
+    raise_errors(errors)
     return _create_template(
         actor=actor,
         area=area,
@@ -268,7 +250,7 @@ def report_template_upload(
 @transaction.atomic
 def report_template_install(*, actor: Any, area: Area, code: str) -> ReportTemplate:
     """Add one of the ready-made templates (重点人员排查表, 独居老人关爱台账, 疫苗接种统计表)."""
-    _require(actor, Perm.REPORT_MANAGE, area.path)
+    access.require(actor, Perm.REPORT_MANAGE, area.path)
     errors: dict[str, list[str]] = {}
     _check_area(errors, area)
     builtin = BUILTINS.get(code)
@@ -276,7 +258,7 @@ def report_template_install(*, actor: Any, area: Area, code: str) -> ReportTempl
         errors.setdefault("code", []).append(_("Choose one of the ready-made templates."))
     elif ReportTemplate.objects.filter(area=area, builtin=code, is_active=True).exists():
         errors.setdefault("code", []).append(_("This area already has this template."))
-    _raise(errors)
+    raise_errors(errors)
     assert builtin is not None
     return _create_template(
         actor=actor,
@@ -412,7 +394,7 @@ def report_template_map(
     column (by its number); columns left out stay empty in the report.
     """
     template = ReportTemplate.objects.select_for_update().get(pk=template.pk)
-    _require(actor, Perm.REPORT_MANAGE, template.area_path)
+    access.require(actor, Perm.REPORT_MANAGE, template.area_path)
     errors: dict[str, list[str]] = {}
     dataset = DATASETS[template.dataset]
     known = {h["column"]: h["header"] for h in template.headers}
@@ -442,7 +424,7 @@ def report_template_map(
         template.name = _text(errors, "name", name, NAME_MAX, required=True)
     if department is not None:
         template.department = _text(errors, "department", department, NAME_MAX)
-    _raise(errors)
+    raise_errors(errors)
     template.columns = [cleaned[c] for c in sorted(cleaned)]
     if new_filters is not None:
         template.filters = new_filters
@@ -471,7 +453,7 @@ def report_template_schedule(
     """Fill the report every day, week or month at `hour` (local time), or only on demand.
     Scheduled fillings act with the rights of whoever set the schedule."""
     template = ReportTemplate.objects.select_for_update().get(pk=template.pk)
-    _require(actor, Perm.REPORT_MANAGE, template.area_path)
+    access.require(actor, Perm.REPORT_MANAGE, template.area_path)
     errors: dict[str, list[str]] = {}
     if schedule not in Schedule.values:
         errors.setdefault("schedule", []).append(_("Choose daily, weekly, monthly or none."))
@@ -484,7 +466,7 @@ def report_template_schedule(
             errors.setdefault(field, []).append(
                 _("A whole number from %(min)d to %(max)d.") % {"min": low, "max": high}
             )
-    _raise(errors)
+    raise_errors(errors)
     template.schedule = schedule
     template.schedule_hour, template.schedule_weekday, template.schedule_day = hour, weekday, day
     template.schedule_owner = actor if schedule else None
@@ -531,7 +513,7 @@ def report_request(*, actor: Any, template: ReportTemplate, area: Area | None = 
         area = template.area
     elif not area.path.startswith(template.area_path):
         errors.setdefault("area", []).append(_("The area must be inside the template's area."))
-    _raise(errors)
+    raise_errors(errors)
     assert area is not None
     report = Report.objects.create(
         template=template,
@@ -741,9 +723,9 @@ def _fill(report: Report) -> None:
 def report_download(*, actor: Any, report: Report) -> tuple[bytes, str]:
     """The filled workbook and its file name. A report holding full ID numbers or phones
     is given only to those who may reveal them in its area; every download is audited."""
-    _require(actor, Perm.REPORT_VIEW, report.area_path)
+    access.require(actor, Perm.REPORT_VIEW, report.area_path)
     if report.full_values:
-        _require(actor, Perm.REGISTER_REVEAL, report.area_path)
+        access.require(actor, Perm.REGISTER_REVEAL, report.area_path)
     if report.status != ReportStatus.DONE or not report.file_path:
         raise ValidationError({"status": [_("This report has not been filled (yet).")]})
     with transaction.atomic():

@@ -10,8 +10,7 @@ handler accepted first). An anonymous complaint's requester is `null` for the ha
 from __future__ import annotations
 
 import datetime as dt
-import re
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -20,13 +19,20 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
-from pydantic import ConfigDict, field_validator
-from pydantic_core import PydanticCustomError
 
 from gongzhi.accounts import access
 from gongzhi.accounts.models import Membership
 from gongzhi.accounts.policy import Perm
-from gongzhi.core.api_schemas import ERRORS, WRITE_ERRORS
+from gongzhi.core.api_schemas import (
+    ERRORS,
+    OFFSET_MAX,
+    PAGE_DEFAULT,
+    PAGE_MAX,
+    WRITE_ERRORS,
+    Clean,
+    Id,
+    In,
+)
 from gongzhi.core.errors import NotFound
 from gongzhi.registry import selectors as registry_selectors
 from gongzhi.workorders import selectors, services, uploads
@@ -42,28 +48,6 @@ from gongzhi.workorders.states import Action
 from gongzhi.workorders.states import Status as OrderStatus
 
 router = Router(tags=["workorders"])
-
-ID_MAX = 2**63 - 1
-OFFSET_MAX = 2**31 - 1
-PAGE_DEFAULT, PAGE_MAX = 50, 200
-Id = Annotated[int, Field(ge=1, le=ID_MAX)]
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-class Clean(Schema):
-    """Text in a request carries no control characters."""
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _no_control_characters(cls, value: Any) -> Any:
-        texts = value if isinstance(value, list) else [value]
-        if any(isinstance(t, str) and _CONTROL.search(t) for t in texts):
-            raise PydanticCustomError("control_characters", "control characters are not allowed")
-        return value
-
-
-class In(Clean):
-    model_config = ConfigDict(extra="forbid", use_enum_values=True)
 
 
 # --- schemas -----------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +26,7 @@ from gongzhi.accounts.policy import Perm
 from gongzhi.audit.services import audit_record
 from gongzhi.core import clock, identity, scope
 from gongzhi.core.errors import Conflict, Forbidden, NotFound
+from gongzhi.core.validation import raise_errors, text_field
 from gongzhi.notifications.services import notify
 from gongzhi.registry.models import Area, AreaKind, Household, Person
 from gongzhi.workorders import events, selectors, sla, uploads
@@ -60,8 +60,6 @@ logger = logging.getLogger(__name__)
 CONTACT_NAME_MAX = 40
 RATING_COMMENT_MAX = 500
 MAX_OFFERS = 10  # handlers one dispatch may offer the order to at once
-# C0 controls except tab and newlines, and DEL: PostgreSQL refuses NUL outright.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 PLACE_KINDS = (AreaKind.BUILDING, AreaKind.GRID, AreaKind.COMMUNITY, AreaKind.STREET)
 
 
@@ -88,28 +86,6 @@ class AlreadyTaken(Conflict):
 
 def _category_label(category: Category) -> str:
     return category.name_en if translation.get_language() == "en" else category.name
-
-
-def _text(
-    errors: dict[str, list[str]], field: str, value: Any, max_len: int, *, required: bool = False
-) -> str:
-    text = ("" if value is None else str(value)).strip()
-    if _CONTROL.search(text):
-        errors.setdefault(field, []).append(_("Control characters (such as NUL) are not allowed."))
-        text = _CONTROL.sub("", text)
-    if required and not text:
-        errors.setdefault(field, []).append(_("This field is required."))
-    if len(text) > max_len:
-        errors.setdefault(field, []).append(
-            _("At most %(max)d characters; this has %(count)d.")
-            % {"max": max_len, "count": len(text)}
-        )
-    return text
-
-
-def _raise(errors: dict[str, list[str]]) -> None:
-    if errors:
-        raise ValidationError(errors)
 
 
 def _ancestors(area: Area) -> list[Area]:
@@ -315,9 +291,9 @@ def workorder_create(
     if actor is not None and not getattr(actor, "is_authenticated", False):
         raise Forbidden()
     errors: dict[str, list[str]] = {}
-    description = _text(errors, "description", description, DESCRIPTION_MAX, required=True)
-    contact_name = _text(errors, "contact_name", contact_name, CONTACT_NAME_MAX)
-    address = _text(errors, "address", address, 200)
+    description = text_field(errors, "description", description, DESCRIPTION_MAX, required=True)
+    contact_name = text_field(errors, "contact_name", contact_name, CONTACT_NAME_MAX)
+    address = text_field(errors, "address", address, 200)
     if not category.is_active:
         errors.setdefault("category", []).append(_("This category is no longer offered."))
     priority = priority or category.default_priority
@@ -364,7 +340,7 @@ def workorder_create(
         except ValidationError as exc:
             for name, messages in exc.message_dict.items():
                 errors.setdefault(name, []).extend(messages)
-    _raise(errors)
+    raise_errors(errors)
     assert filing is not None
     level, grid = handling_level(filing.place)
     order = WorkOrder(
@@ -498,7 +474,7 @@ def workorder_transition(
         if order.status not in move.sources:
             raise _refusal(actor, order, action)
         errors: dict[str, list[str]] = {}
-        note = _text(errors, "note", note, NOTE_MAX, required=move.needs_reason)
+        note = text_field(errors, "note", note, NOTE_MAX, required=move.needs_reason)
         if cleaned and order.attachments.count() + len(cleaned) > uploads.MAX_PER_ORDER:
             errors.setdefault("photos", []).append(
                 _("At most %(total)d photos for one order.") % {"total": uploads.MAX_PER_ORDER}
@@ -506,7 +482,7 @@ def workorder_transition(
         step = _Step(order=order, actor=actor, now=now, note=note, who=who, photos=len(cleaned))
         handler = _HANDLERS[action]
         handler(step, errors=errors, handlers=handlers, rating=rating)
-        _raise(errors)
+        raise_errors(errors)
         target = move.target
         if target == Status.NEW:
             target = BACK_TO_INBOX[order.escalations > 0]
@@ -1066,8 +1042,8 @@ def handler_profile_set(
         errors.setdefault("skills", []).append(
             _("Unknown skill: %(codes)s.") % {"codes": ", ".join(unknown)}
         )
-    note = _text(errors, "note", note, 200)
-    _raise(errors)
+    note = text_field(errors, "note", note, 200)
+    raise_errors(errors)
     profile, _created = HandlerProfile.objects.update_or_create(
         user=user, defaults={"skills": codes, "available": available, "note": note}
     )
@@ -1092,7 +1068,7 @@ def pairing_set(*, actor: Any, handler: Any, households: Sequence[Household]) ->
                 _("%(name)s does not serve %(address)s's area.")
                 % {"name": handler, "address": household.address}
             )
-    _raise(errors)
+    raise_errors(errors)
     today = clock.today()
     mine = Pairing.objects.filter(handler=handler, is_active=True)
     if actor is not None:

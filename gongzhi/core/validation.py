@@ -1,0 +1,45 @@
+"""The services' way of collecting field errors: every problem of a call at once, each
+naming its field and its rule, raised as one `ValidationError`."""
+
+import re
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+# C0 control characters but tab and newlines: PostgreSQL refuses NUL in text outright.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+Errors = dict[str, list[Any]]
+
+
+def text_field(
+    errors: Errors, field: str, value: Any, max_len: int, *, required: bool = False
+) -> str:
+    """`value` as stripped text, with its problems added to `errors` under `field`."""
+    text = ("" if value is None else str(value)).strip()
+    if CONTROL.search(text):
+        errors.setdefault(field, []).append(_("Control characters (such as NUL) are not allowed."))
+        text = CONTROL.sub("", text)
+    if required and not text:
+        errors.setdefault(field, []).append(_("This field is required."))
+    if len(text) > max_len:
+        errors.setdefault(field, []).append(
+            _("At most %(max)d characters; this has %(count)d.")
+            % {"max": max_len, "count": len(text)}
+        )
+    return text
+
+
+def raise_errors(errors: Errors) -> None:
+    if errors:
+        raise ValidationError(errors)
+
+
+def merge_errors(errors: Errors, exc: ValidationError) -> None:
+    """Add a ValidationError's errors to `errors`, keeping their codes."""
+    if hasattr(exc, "error_dict"):
+        for field, found in exc.error_dict.items():
+            errors.setdefault(field, []).extend(found)
+    else:
+        errors.setdefault("__all__", []).extend(exc.error_list)
