@@ -177,7 +177,9 @@ class CreateIn(In):
     household: Id | None = None
     place: Id | None = Field(None, description="a building, grid or community, when no person")
     priority: Priority | None = None
-    anonymous: bool = Field(False, description="complaints and suggestions only")
+    anonymous: bool = Field(
+        False, description="only for categories that allow it (complaints, suggestions by default)"
+    )
     preferred_at: dt.datetime | None = None
     contact_phone: str = Field("", max_length=32)
     address: str = Field("", max_length=200)

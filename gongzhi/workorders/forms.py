@@ -83,7 +83,7 @@ class ResidentRequestForm(forms.Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
     )
     anonymous = forms.BooleanField(
-        label=_("Do not show my name to the volunteer (complaints and suggestions only)"),
+        label=_("Do not show my name to the volunteer"),
         required=False,
     )
 

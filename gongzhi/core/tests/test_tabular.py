@@ -136,7 +136,7 @@ def test_headers_are_nfkc_normalised_and_stripped():
 
 def test_duplicate_and_empty_headers_are_named():
     table, _rows = read_all("姓名,,姓名,电话\n张三,1,张,2\n".encode())
-    assert table.header == ["姓名", "Column B", "姓名 (2)", "电话"]
+    assert table.header == ["姓名", "B 列", "姓名 (2)", "电话"]
 
 
 def test_a_title_row_merged_over_the_table_is_not_the_header(engine):
@@ -170,7 +170,7 @@ def test_a_merged_header_cell_over_two_data_columns_names_both(engine):
 def test_extra_columns_without_a_header_are_kept_and_named(engine):
     data = xlsx_bytes([HEADER, ["张三", "x", "y", "extra"]])
     table, rows = read_all(data)
-    assert table.header == [*HEADER, "Column D"]
+    assert table.header == [*HEADER, "D 列"]
     assert rows[0][1][3] == "extra"
 
 

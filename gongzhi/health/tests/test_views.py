@@ -88,7 +88,7 @@ def test_an_entry_without_a_follower_says_so(client, world, upstream_list):
     client.force_login(world.secretary)
     with translation.override("en"):
         body = client.get(reverse("health:watchlist"), {"tier": "none"}).content.decode()
-    assert "unassigned" in body
+    assert "未分派" in body
 
 
 def test_uploading_through_the_page(client, world, django_capture_on_commit_callbacks):

@@ -50,7 +50,7 @@ def test_a_bad_file_is_a_form_error_naming_the_rule(world):
     upload_file.name = "x.xlsx"
     response = client.post(reverse("imports:upload"), {"file": upload_file})
     assert response.status_code == 200
-    assert "not a spreadsheet" in response.content.decode()
+    assert "不是电子表格" in response.content.decode()
     assert not ImportBatch.objects.exists()
 
 
@@ -185,7 +185,7 @@ def test_an_upload_over_the_limit_is_stopped_while_it_arrives(world, settings):
     big.name = "big.csv"
     response = client.post(reverse("imports:upload"), {"file": big})
     assert response.status_code == 200
-    assert "larger than" in response.content.decode()
+    assert "文件超过" in response.content.decode()
     assert not ImportBatch.objects.exists()
 
 
@@ -208,8 +208,8 @@ def test_the_rows_of_an_import_export_as_shown(world, row_for):
     response = client.get(url, {"export": "xlsx"})
     sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     got = [list(r) for r in sheet.iter_rows(values_only=True)]
-    assert got[0][:4] == ["Row", "Outcome", "Changes", "Problems"]
-    assert [(r[0], r[1]) for r in got[1:]] == [(2, "New"), (3, "Problem")]
+    assert got[0][:4] == ["行号", "结果", "变更内容", "问题"]
+    assert [(r[0], r[1]) for r in got[1:]] == [(2, "新增"), (3, "有问题")]
     assert "18 characters" in got[2][3]
     assert number not in str(got)
     errors = client.get(url, {"export": "csv", "only": "error"})
@@ -220,9 +220,9 @@ def test_the_rows_of_an_import_export_as_shown(world, row_for):
 def test_the_pages_show_the_step_of_the_import(world, row_for):
     client = client_for(world.grid_worker_a)
     page = client.get(reverse("imports:upload")).content.decode()
-    assert 'aria-current="step">Upload the file' in page
+    assert 'aria-current="step">上传文件' in page
     batch = upload(world.grid_worker_a, xlsx([row_for("赵六", make_id_number())]))
     url = reverse("imports:detail", kwargs={"import_id": batch.pk})
-    assert 'aria-current="step">Choose the columns' in client.get(url).content.decode()
+    assert 'aria-current="step">选择对应列' in client.get(url).content.decode()
     run(batch, "check", world.grid_worker_a)
-    assert 'aria-current="step">Import into the register' in client.get(url).content.decode()
+    assert 'aria-current="step">导入一社一户一册' in client.get(url).content.decode()

@@ -69,7 +69,7 @@ def test_a_breached_order_is_escalated_one_level_on_the_next_sweep(people, world
         1,
     )
     entry = TimelineEntry.objects.filter(order=order, action=Action.ESCALATE).get()
-    assert entry.actor is None and "SLA" in entry.note
+    assert entry.actor is None and "办理时限" in entry.note
     # The community gets a fresh response window, not an immediate second escalation.
     assert order.due_at > due + dt.timedelta(minutes=1)
 
