@@ -197,7 +197,9 @@ class Engine:
         """Compare checked rows with the register; write them when committing."""
         self.counts.total += len(plans)
         for plan in plans:
-            if plan.problems or not plan.id_index:
+            # Rows with other problems count too: their ID number is in the file, so a
+            # later row repeating it is a duplicate now, not on the next upload.
+            if not plan.id_index:
                 continue
             key = int(plan.id_index[:16], 16)
             first = self.seen.get(key)

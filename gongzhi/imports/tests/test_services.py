@@ -180,6 +180,15 @@ def test_the_check_lists_every_rows_problems_and_writes_nothing(world, row_for):
     assert "row 6" in got[7][3][0][2]
 
 
+def test_a_repeated_id_number_is_found_even_when_its_first_row_has_another_problem(world, row_for):
+    twice = make_id_number()
+    rows = [row_for("周十", twice, "12345"), row_for("周十", twice, room="302")]
+    batch = run(upload(world.grid_worker_a, xlsx(rows)), "check", world.grid_worker_a)
+    got = outcomes(batch)
+    assert [p[1] for p in got[2][3]] == ["invalid"]
+    assert [p[1] for p in got[3][3]] == ["duplicate_in_file"]
+
+
 def test_ids_with_lower_case_x_full_width_digits_and_dates_as_text_are_read(world):
     base = make_id_number(male=True)
     while base[-1] != "X":
