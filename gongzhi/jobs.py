@@ -31,6 +31,12 @@ PERIODIC_JOBS = [
         description="Delete used and expired SMS sign-in codes.",
     ),
     PeriodicJob(
+        name="imports.prune_files",
+        task="gongzhi.imports.tasks.prune_files",
+        every=timedelta(days=1),
+        description="Remove uploaded register spreadsheets past their keeping period.",
+    ),
+    PeriodicJob(
         name="reports.fill_due",
         task="gongzhi.reports.tasks.fill_due_reports",
         every=timedelta(minutes=15),

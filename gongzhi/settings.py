@@ -235,6 +235,9 @@ GONGZHI_RESIDENT_SELF_SIGNUP = env_bool("GONGZHI_RESIDENT_SELF_SIGNUP", True)
 # --- Imports (docs/imports.md) ----------------------------------------------------------------
 # The largest register spreadsheet accepted, refused while it arrives.
 GONGZHI_IMPORT_MAX_BYTES = env_int("GONGZHI_IMPORT_MAX_BYTES", 100 * 1024 * 1024)
+# Days an uploaded spreadsheet is kept after its import (it holds personal data in the
+# clear; the register and each row's outcome stay).
+GONGZHI_IMPORT_KEEP_DAYS = env_int("GONGZHI_IMPORT_KEEP_DAYS", 7)
 # Forked reader processes for big files (0: decided from the number of cores).
 GONGZHI_IMPORT_PROCESSES = env_int("GONGZHI_IMPORT_PROCESSES", 0) or None
 

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -351,8 +352,9 @@ def processes_for(batch: ImportBatch) -> int:
     only (forking costs ~0.1 s)."""
     configured = getattr(settings, "GONGZHI_IMPORT_PROCESSES", None)
     if configured is None:
-        # On two cores the forked readers compete with the writer (measured slower:
-        # docs/_bench_imports.md); from four cores on, three readers keep one writer fed.
+        # On two cores the forked readers compete with the writer (measured slower when
+        # this was written; not re-measured in docs/benchmarks.md, section 3); from four
+        # cores on, three readers keep one writer fed.
         cores = os.cpu_count() or 1
         configured = 1 if cores <= 2 else min(cores - 1, 4)
     return int(configured) if batch.size >= PARALLEL_FROM_BYTES else 1
@@ -513,6 +515,14 @@ def import_error_report(batch: ImportBatch) -> tuple[list[str], Iterator[list[An
     problems = import_outcomes(batch, only="error")
     mapping = batch.mapping
     masks = {mapping.get("id_number"): mask_id_number, mapping.get("phone"): mask_phone}
+    if not stored_path(batch).exists():
+        # The upload is removed after the keeping period (import_files_prune); the
+        # outcomes stay, so the report still lists each problem row and its problems.
+        def outcomes_only() -> Iterator[list[Any]]:
+            for outcome in problems:
+                yield [outcome[0], _problems_text(outcome[3])]
+
+        return [_("Row"), _("Problems")], outcomes_only()
     header = [_("Row"), *batch.header, _("Problems")]
 
     def rows() -> Iterator[list[Any]]:
@@ -531,16 +541,53 @@ def import_error_report(batch: ImportBatch) -> tuple[list[str], Iterator[list[An
                 for index, value in enumerate(values):
                     mask = masks.get(index)
                     cells.append(mask(str(value)) if mask and value is not None else value)
-                text = "；".join(
-                    f"{fields.BY_NAME[f].label if f in fields.BY_NAME else f}: {m}"
-                    for f, _code, m in wanted[3]
-                )
-                yield [number, *cells, text]
+                yield [number, *cells, _problems_text(wanted[3])]
 
     return header, rows()
+
+
+def _problems_text(problems: list[Any]) -> str:
+    return "；".join(
+        f"{fields.BY_NAME[f].label if f in fields.BY_NAME else f}: {m}" for f, _code, m in problems
+    )
 
 
 def import_delete_file(batch: ImportBatch) -> None:
     """Remove the stored upload and its progress file (the batch record stays)."""
     for path in (stored_path(batch), _progress_path(batch), _staged_path(batch)):
         path.unlink(missing_ok=True)
+
+
+def import_files_prune(*, keep_days: int | None = None) -> int:
+    """Remove uploaded spreadsheets (and their staged and progress files) `keep_days`
+    after they were imported, failed, or were left without being imported: the files
+    hold ID numbers and phones in the clear, and the register and each row's outcome are
+    what is kept. A batch left unimported is marked failed, saying why. Returns the count."""
+    days = settings.GONGZHI_IMPORT_KEEP_DAYS if keep_days is None else keep_days
+    cutoff = clock.now() - dt.timedelta(days=days)
+    idle = (ImportStatus.UPLOADED, ImportStatus.CHECKED, ImportStatus.FAILED)
+    done = ImportBatch.objects.filter(status=ImportStatus.COMMITTED, committed_at__lt=cutoff)
+    left = ImportBatch.objects.filter(status__in=idle, updated_at__lt=cutoff)
+    pruned = 0
+    for batch in [*done, *left]:
+        if not stored_path(batch).exists():
+            continue
+        import_delete_file(batch)
+        pruned += 1
+        if batch.status != ImportStatus.COMMITTED:
+            batch.status = ImportStatus.FAILED
+            batch.error = _(
+                "The file was removed %(days)d days after its upload without being imported; "
+                "upload it again."
+            ) % {"days": days}
+            batch.save(update_fields=["status", "error", "updated_at"])
+    if pruned:
+        audit_record(
+            actor=None,
+            action="import.files_prune",
+            obj=None,
+            area_path="",
+            fields=["file"],
+            purpose=f"{pruned} uploaded files older than {days} days removed",
+        )
+    return pruned

@@ -1,6 +1,7 @@
 """Import services: upload and mapping, the check's problems, commit, idempotency,
 corrected files, scope, failure, and the error report (opened and read cell by cell)."""
 
+import datetime as dt
 import io
 import os
 import stat
@@ -445,3 +446,44 @@ def test_a_commit_without_the_staged_rows_reads_the_file_again(world, row_for):
         o[1] for o in outcomes(staged_batch).values()
     ]
     assert Person.objects.filter(name="孙八").get().phone.reveal() == "13800000002"
+
+
+# --- keeping uploaded files --------------------------------------------------------------------
+
+
+def _aged(batch: ImportBatch, days: int) -> None:
+    past = batch.created_at - dt.timedelta(days=days)
+    ImportBatch.objects.filter(pk=batch.pk).update(updated_at=past, committed_at=past)
+
+
+def test_imported_files_are_removed_after_the_keeping_period_and_the_report_still_lists_problems(
+    world, row_for, settings
+):
+    settings.GONGZHI_IMPORT_KEEP_DAYS = 7
+    rows = [row_for("赵六", make_id_number()), row_for("钱七", make_id_number(), "12345")]
+    old = check_and_commit(upload(world.grid_worker_a, xlsx(rows)), world.grid_worker_a)
+    recent = upload(world.grid_worker_a, xlsx([row_for("孙八", make_id_number())]))
+    _aged(old, days=8)
+
+    assert services.import_files_prune() == 1
+
+    assert not services.stored_path(old).exists()
+    assert services.stored_path(recent).exists()
+    old.refresh_from_db()
+    assert old.status == ImportStatus.COMMITTED
+    header, report = services.import_error_report(old)
+    assert len(header) == 2 and [r[0] for r in report] == [3]  # the problem row, by number
+    assert AuditEntry.objects.filter(action="import.files_prune").count() == 1
+    assert services.import_files_prune() == 0  # nothing left to remove
+
+
+def test_a_file_left_unimported_is_removed_and_its_batch_says_why(world, row_for, settings):
+    settings.GONGZHI_IMPORT_KEEP_DAYS = 7
+    batch = upload(world.grid_worker_a, xlsx([row_for("赵六", make_id_number())]))
+    _aged(batch, days=8)
+
+    assert services.import_files_prune() == 1
+
+    batch.refresh_from_db()
+    assert batch.status == ImportStatus.FAILED
+    assert "7" in batch.error
