@@ -90,6 +90,7 @@ def main() -> None:
                     f"{result['seconds']:.1f} | {result['rows'] / result['seconds']:,.0f} | {rss:.0f} |"
                 )
             path.unlink()
+    work.rmdir()
     print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

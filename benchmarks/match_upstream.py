@@ -109,6 +109,7 @@ class Phase:
         self.thread = threading.Thread(target=self._sample, daemon=True)
         self.thread.start()
         self.started = time.perf_counter()
+        self.cpu = time.process_time()
         return self
 
     def _sample(self) -> None:
@@ -118,16 +119,19 @@ class Phase:
 
     def __exit__(self, *exc: object) -> None:
         seconds = time.perf_counter() - self.started
+        cpu = time.process_time() - self.cpu
         self.running = False
         self.thread.join()
         self.peak = max(self.peak, rss_mb())
         self.results[self.name] = {
             "seconds": round(seconds, 2),
+            "cpu_seconds": round(cpu, 2),
             "peak_mb_above_start": round(self.peak - self.start_rss),
             "rss_mb_after": round(rss_mb()),
         }
         print(
-            f"  {self.name:<14} {seconds:8.2f} s   peak +{self.peak - self.start_rss:6.0f} MB",
+            f"  {self.name:<14} {seconds:8.2f} s   peak +{self.peak - self.start_rss:6.0f} MB"
+            f"   (CPU time {cpu:.2f} s, all threads)",
             flush=True,
         )
 

@@ -53,9 +53,9 @@ DEFAULT_MAX_BYTES = 100 * MiB
 MAX_UNCOMPRESSED_BYTES = 1024 * MiB
 MAX_COMPRESSION_RATIO = 200
 # python-calamine (Rust) reads ~50,000 rows/s but holds the whole sheet in memory (about 17
-# times the file's size); above this size the sheet is streamed (`_SheetScanner`, ~11,000
+# times the file's size); above this size the sheet is streamed (`_SheetScanner`, ~16,000
 # rows/s; openpyxl's own read-only parser, without lxml, ~3,000–6,000) in flat memory.
-# Measured in docs/_bench_imports.md.
+# Measured with benchmarks/import_read.py: docs/benchmarks.md, section 3.
 CALAMINE_MAX_BYTES = 8 * MiB
 HEADER_SCAN_ROWS = 30  # the header must be among the first rows that are not blank
 CHUNK = MiB
