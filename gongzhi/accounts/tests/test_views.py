@@ -132,3 +132,8 @@ def test_grid_worker_who_enrolled_a_device_is_asked_for_a_code_at_login(client, 
 def test_grid_worker_without_a_device_is_not_asked_for_a_code(client, world):
     client.force_login(world.grid_worker_a)
     assert client.get(reverse("web:home")).status_code == 200
+
+
+def test_the_workbench_login_points_residents_to_their_phone_pages(client, db):
+    body = client.get(reverse("accounts:login")).content.decode()
+    assert f'href="{reverse("portal:login")}" id="resident-login"' in body
