@@ -43,3 +43,22 @@ def merge_errors(errors: Errors, exc: ValidationError) -> None:
             errors.setdefault(field, []).extend(found)
     else:
         errors.setdefault("__all__", []).extend(exc.error_list)
+
+
+def errors_to_form(form: Any, error: ValidationError, label: Any = None) -> None:
+    """Put a service's field errors on a Django form: on the field when the form has it,
+    otherwise above the form, named by `label(name)` (the field's own name by default)."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error.messages)
+        return
+    for name, messages in error.message_dict.items():
+        if name in form.fields:
+            form.add_error(name, messages)
+        elif name == "__all__":
+            form.add_error(None, messages)
+        else:
+            shown = label(name) if label else name
+            form.add_error(
+                None,
+                [_("%(field)s: %(message)s") % {"field": shown, "message": m} for m in messages],
+            )

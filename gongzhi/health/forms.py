@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from gongzhi.core.validation import errors_to_form
 from gongzhi.health.states import (
     CLOSING_OUTCOMES,
     EntryStatus,
@@ -40,20 +41,7 @@ FIELD_LABELS = {
 
 def apply_errors(form: forms.Form, error: ValidationError) -> None:
     """Put a service's field errors on the form; errors on other fields name the field."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error.messages)
-        return
-    for name, messages in error.message_dict.items():
-        if name in form.fields:
-            form.add_error(name, messages)
-        elif name == "__all__":
-            form.add_error(None, messages)
-        else:
-            label = FIELD_LABELS.get(name, name)
-            form.add_error(
-                None,
-                [_("%(field)s: %(message)s") % {"field": label, "message": m} for m in messages],
-            )
+    errors_to_form(form, error, lambda name: FIELD_LABELS.get(name, name))
 
 
 class DateInput(forms.DateInput):

@@ -13,6 +13,7 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from gongzhi.core.validation import errors_to_form
 from gongzhi.registry.choices import ETHNICITIES
 from gongzhi.registry.models import Household, HouseholdStatus, Person, Relation, Residency
 
@@ -89,20 +90,7 @@ def field_label(name: str) -> str:
 
 def apply_errors(form: forms.Form, error: ValidationError) -> None:
     """Put a service's field errors on the form; errors on other fields name the field."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error.messages)
-        return
-    for name, messages in error.message_dict.items():
-        if name in form.fields:
-            form.add_error(name, messages)
-        elif name == "__all__":
-            form.add_error(None, messages)
-        else:
-            label = field_label(name)
-            form.add_error(
-                None,
-                [_("%(field)s: %(message)s") % {"field": label, "message": m} for m in messages],
-            )
+    errors_to_form(form, error, field_label)
 
 
 # --- filters ---------------------------------------------------------------------------------
