@@ -147,9 +147,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         # queue instead of failing on lock upgrade ("database is locked").
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
+        # cache_size: up to 64 MiB of pages per connection (the default is 2 MiB), taken
+        # only as pages are read. Writing a million persons into the register's indexes
+        # went from 15,600 to 26,000 rows/s with it (docs/benchmarks.md, section 3).
         "init_command": (
             "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;"
-            "PRAGMA foreign_keys=ON;PRAGMA busy_timeout=20000;"
+            "PRAGMA foreign_keys=ON;PRAGMA busy_timeout=20000;PRAGMA cache_size=-65536;"
         ),
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

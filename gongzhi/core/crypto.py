@@ -66,6 +66,7 @@ class Keyring:
     index_key: bytes
     index_hash: str = "sha256"  # or "sm3"
     _aes: dict[str, AESGCM] = field(default_factory=dict, repr=False)
+    _macs: dict[str, hmac.HMAC] = field(default_factory=dict, repr=False)
 
     # --- construction -----------------------------------------------------------------
     @classmethod
@@ -147,9 +148,16 @@ class Keyring:
         return token.partition(":")[0]
 
     def blind_index(self, value: str, purpose: str) -> str:
-        digest = hashes.SM3() if self.index_hash == "sm3" else hashes.SHA256()
-        mac = hmac.HMAC(self.index_key, digest)
-        mac.update(purpose.encode("ascii") + b"\x00" + value.encode("utf-8"))
+        # HMAC(key, purpose ‖ 0 ‖ value): the state after the purpose is computed once per
+        # purpose and copied for each value (half the cost for an import's many rows).
+        started = self._macs.get(purpose)
+        if started is None:
+            digest = hashes.SM3() if self.index_hash == "sm3" else hashes.SHA256()
+            started = hmac.HMAC(self.index_key, digest)
+            started.update(purpose.encode("ascii") + b"\x00")
+            self._macs[purpose] = started
+        mac = started.copy()
+        mac.update(value.encode("utf-8"))
         return mac.finalize().hex()[:INDEX_HEX_CHARS]
 
     def _seal(self, key: Key, nonce: bytes, data: bytes, aad: bytes) -> bytes:

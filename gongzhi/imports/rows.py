@@ -392,7 +392,7 @@ def parse_row(
     else:
         text = text_of(raw_id).lstrip("'`‘’")
         try:
-            rid = identity.parse_resident_id(text)
+            rid = identity.parse_resident_id(text, today=today)
         except ValidationError as exc:
             plan.problem("id_number", *_messages(exc))
         else:

@@ -1,7 +1,7 @@
 """What the check learnt about each row, kept for the commit so it need not read and check
 the file again (that was a third of the commit's time).
 
-One JSON line per row in `<upload>.staged` beside the upload (mode 0600): a row that
+One JSON line per chunk of rows in `<upload>.staged` beside the upload (mode 0600): a row that
 passed the cell checks as the values the register stores — the ID number and phone as
 their ciphertexts (encrypted with their purposes, as the model field would) and blind
 indexes, never the plaintext — or a row's problems. The first line names the file's hash
@@ -26,7 +26,7 @@ from gongzhi.core import crypto, scope
 from gongzhi.core.fields import Sealed
 from gongzhi.imports.rows import ID_PURPOSE, PHONE_PURPOSE, Buildings, RowPlan
 
-FORMAT = 1
+FORMAT = 2  # 2: a line per chunk, not per row
 
 
 class StageWriter:
@@ -38,41 +38,38 @@ class StageWriter:
         self.handle.write(json.dumps({"format": FORMAT, **header}) + "\n")
 
     def write(self, plans: list[RowPlan]) -> None:
-        lines = []
+        records: list[list[Any]] = []
         for plan in plans:
             if plan.problems:
-                lines.append(json.dumps([plan.row, 0, [list(p) for p in plan.problems]]))
+                records.append([plan.row, 0, [list(p) for p in plan.problems]])
                 continue
-            lines.append(
-                json.dumps(
-                    [
-                        plan.row,
-                        1,
-                        plan.name,
-                        plan.name_pinyin,
-                        plan.name_initials,
-                        crypto.encrypt(plan.id_number, ID_PURPOSE),
-                        plan.id_index,
-                        plan.id_masked,
-                        plan.birth_date.isoformat() if plan.birth_date else None,
-                        plan.gender,
-                        crypto.encrypt(plan.phone, PHONE_PURPOSE) if plan.phone else None,
-                        plan.phone_index,
-                        plan.phone_masked,
-                        plan.building.pk if plan.building else None,
-                        plan.unit,
-                        plan.room,
-                        plan.relation,
-                        plan.residency,
-                        plan.ethnicity,
-                        sorted(plan.tags) if plan.tags is not None else None,
-                        plan.moved_in_on.isoformat() if plan.moved_in_on else None,
-                        plan.notes,
-                    ],
-                    ensure_ascii=False,
-                )
+            records.append(
+                [
+                    plan.row,
+                    1,
+                    plan.name,
+                    plan.name_pinyin,
+                    plan.name_initials,
+                    crypto.encrypt(plan.id_number, ID_PURPOSE),
+                    plan.id_index,
+                    plan.id_masked,
+                    plan.birth_date.isoformat() if plan.birth_date else None,
+                    plan.gender,
+                    crypto.encrypt(plan.phone, PHONE_PURPOSE) if plan.phone else None,
+                    plan.phone_index,
+                    plan.phone_masked,
+                    plan.building.pk if plan.building else None,
+                    plan.unit,
+                    plan.room,
+                    plan.relation,
+                    plan.residency,
+                    plan.ethnicity,
+                    sorted(plan.tags) if plan.tags is not None else None,
+                    plan.moved_in_on.isoformat() if plan.moved_in_on else None,
+                    plan.notes,
+                ]
             )
-        self.handle.write("\n".join(lines) + "\n")
+        self.handle.write(json.dumps(records, ensure_ascii=False) + "\n")
 
     def close(self, *, keep: bool) -> None:
         self.handle.close()
@@ -100,7 +97,7 @@ def staged_rows(path: Path, header: dict[str, Any]) -> Iterator[list[Any]] | Non
     def rows() -> Iterator[list[Any]]:
         with handle:
             for line in handle:
-                yield json.loads(line)
+                yield from json.loads(line)
 
     return rows()
 

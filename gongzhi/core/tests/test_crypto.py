@@ -81,6 +81,21 @@ def test_blind_index_is_equal_for_equal_values_and_keyed(ring):
     assert len(a) == crypto.INDEX_HEX_CHARS
 
 
+def test_blind_index_is_the_hmac_of_purpose_and_value(ring):
+    # The per-purpose state reused for speed must give the plain HMAC every time, in any
+    # order of purposes (a reused state that was finalised, or mixed up, would not).
+    import hashlib
+    import hmac as stdlib_hmac
+
+    name = "sm3" if ring.index_hash == "sm3" else "sha256"
+    for value, purpose in [("a", "p"), ("b", "q"), ("a", "p"), ("", "p"), ("张三", "q")]:
+        expected = stdlib_hmac.new(
+            ring.index_key, purpose.encode() + b"\x00" + value.encode(), name
+        ).hexdigest()[: crypto.INDEX_HEX_CHARS]
+        assert name in hashlib.algorithms_available
+        assert ring.blind_index(value, purpose) == expected
+
+
 def test_sm4_keyring_uses_hmac_sm3_for_indexes():
     ring = Keyring.generate(SM4_GCM)
     assert ring.index_hash == "sm3"

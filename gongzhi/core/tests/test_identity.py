@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gongzhi.core import clock
+from gongzhi.core import clock, identity
 from gongzhi.core.identity import (
     FEMALE,
     MALE,
@@ -84,6 +84,14 @@ def test_impossible_birth_date_is_named():
 def test_future_birth_date_is_refused():
     future = clock.today() + dt.timedelta(days=30)
     assert _code(build("421087", future, 1)) == "birth_date"
+
+
+def test_birth_date_is_checked_against_the_given_day():
+    number = build("421087", dt.date(2020, 5, 17), 1)
+    assert identity.parse_resident_id(number, today=dt.date(2020, 5, 17)).gender == "male"
+    with pytest.raises(ValidationError) as caught:
+        identity.parse_resident_id(number, today=dt.date(2020, 5, 16))
+    assert caught.value.code == "birth_date"
 
 
 def test_unknown_division_code_is_named():
