@@ -9,6 +9,7 @@ columns go as they are. Columns left out get the field's default, or now() when 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -34,6 +35,7 @@ class Inserter:
         given = [by_attname[c] for c in columns]
         fixed = [f for f in fields if f.attname not in set(columns)]
         self._convert = [None if f.attname in prepared else self._converter(f) for f in given]
+        self._converting = [(i, c) for i, c in enumerate(self._convert) if c is not None]
         now = clock.now()
         self._fixed = tuple(
             f.get_db_prep_save(
@@ -57,6 +59,10 @@ class Inserter:
         if isinstance(field, EncryptedTextField):
             return field.get_prep_value
         if isinstance(field, models.JSONField):
+            if connection.vendor == "sqlite":
+                # What adapt_json_value does (json.dumps with the field's encoder), with one
+                # encoder made once instead of one per value.
+                return (field.encoder or json.JSONEncoder)().encode
             return lambda value: ops.adapt_json_value(value, field.encoder)
         if isinstance(field, models.DateTimeField):
             return ops.adapt_datetimefield_value
@@ -65,11 +71,14 @@ class Inserter:
         return None
 
     def row(self, values: Sequence[Any]) -> tuple[Any, ...]:
-        out = [
-            value if convert is None or value is None else convert(value)
-            for value, convert in zip(values, self._convert, strict=True)
-        ]
-        return (*out, *self._fixed)
+        if len(values) != len(self._convert):
+            raise ValueError(f"{len(values)} values for {len(self._convert)} columns")
+        out = [*values, *self._fixed]
+        for i, convert in self._converting:
+            value = out[i]
+            if value is not None:
+                out[i] = convert(value)
+        return tuple(out)
 
     def insert(self, rows: Iterable[Sequence[Any]]) -> int:
         """Insert rows made by `row`: COPY on PostgreSQL (psycopg's executemany binds each

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
+import sqlite3
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -24,9 +25,17 @@ from django.utils.translation import gettext as _
 
 from gongzhi.core import clock, scope
 from gongzhi.core.crypto import decrypt
+from gongzhi.core.fields import Sealed
 from gongzhi.core.masking import mask_phone
 from gongzhi.imports.bulk import Inserter
-from gongzhi.imports.rows import PHONE_PURPOSE, Buildings, RowPlan, Vocabulary, parse_row
+from gongzhi.imports.rows import (
+    ID_PURPOSE,
+    PHONE_PURPOSE,
+    Buildings,
+    RowPlan,
+    Vocabulary,
+    parse_row,
+)
 from gongzhi.imports.staging import StageWriter, plan_of
 from gongzhi.registry.models import (
     Area,
@@ -139,7 +148,7 @@ class Engine:
         self.buildings = Buildings(community, scope_paths)
         self.vocabulary = Vocabulary()
         self.tag_ids = {code: pk for pk, code in _tag_rows()}
-        self.seen: dict[int, int] = {}  # ID number key -> first row with it
+        self.seen: SeenIds | None = SeenIds()
         self.dwellings: OrderedDict[int, dict[tuple[str, str], Dwelling]] = OrderedDict()
         self.counts = Counts()
         self._fake_household = 0
@@ -164,22 +173,27 @@ class Engine:
         blind indexes: the CPU-bound part) in that many forked processes, a few chunks
         ahead, while this process compares with the register and writes.
         """
-        if self.processes <= 1:
-            for chunk in _chunks(rows, CHUNK_ROWS):
-                on_chunk(self.chunk(chunk), self.counts)
-            return self.counts
-        _FORKED.update(engine=self)
-        context = multiprocessing.get_context("fork")
-        with context.Pool(self.processes) as pool:
-            pending: deque[Any] = deque()
-            for chunk in _chunks(rows, CHUNK_ROWS):
-                pending.append(pool.apply_async(_parse_forked, (chunk,)))
-                if len(pending) > self.processes * 2:
+        try:
+            if self.processes <= 1:
+                for chunk in _chunks(rows, CHUNK_ROWS):
+                    on_chunk(self.chunk(chunk), self.counts)
+                return self.counts
+            _FORKED.update(engine=self)
+            context = multiprocessing.get_context("fork")
+            with context.Pool(self.processes) as pool:
+                pending: deque[Any] = deque()
+                for chunk in _chunks(rows, CHUNK_ROWS):
+                    pending.append(pool.apply_async(_parse_forked, (chunk,)))
+                    if len(pending) > self.processes * 2:
+                        plans = self._unpack(pending.popleft().get())
+                        on_chunk(self.settle(plans), self.counts)
+                while pending:
                     on_chunk(self.settle(self._unpack(pending.popleft().get())), self.counts)
-            while pending:
-                on_chunk(self.settle(self._unpack(pending.popleft().get())), self.counts)
-        _FORKED.clear()
-        return self.counts
+            _FORKED.clear()
+            return self.counts
+        finally:
+            if self.seen is not None:
+                self.seen.close()
 
     def run_staged(
         self,
@@ -188,15 +202,27 @@ class Engine:
     ) -> Counts:
         """Process the rows as the check staged them (see `staging`): no file to read,
         no cells to check again; the register is compared and written as in `run`."""
+        # The check staged a row repeating an earlier ID number as a row with a problem:
+        # the staged rows' ID numbers are unique, no need to look for repeats again.
+        self.seen = None
         for chunk in _chunks(records, CHUNK_ROWS):
             on_chunk(self.settle([plan_of(r, self.buildings) for r in chunk]), self.counts)
         return self.counts
 
     def parse(self, rows: list[tuple[int, list[Any]]]) -> list[RowPlan]:
-        return [
+        plans = [
             parse_row(n, v, self.mapping, self.buildings, self.vocabulary, self.today)
             for n, v in rows
         ]
+        if self.stage is not None:
+            # The staged rows carry ciphertexts: encrypt here, where (with `processes` >
+            # 1) the forked readers do it, not the process that writes.
+            for plan in plans:
+                if not plan.problems:
+                    plan.id_number = Sealed.seal(plan.id_number, ID_PURPOSE, "id_number")
+                    if plan.phone:
+                        plan.phone = Sealed.seal(plan.phone, PHONE_PURPOSE, "phone")
+        return plans
 
     def _unpack(self, plans: list[RowPlan]) -> list[RowPlan]:
         """Plans from a forked process carry building ids: the buildings again."""
@@ -212,16 +238,16 @@ class Engine:
     def settle(self, plans: list[RowPlan]) -> list[Outcome]:
         """Compare checked rows with the register; write them when committing."""
         self.counts.total += len(plans)
+        # Rows with other problems count too: their ID number is in the file, so a later
+        # row repeating it is a duplicate now, not on the next upload.
+        repeats = (
+            self.seen.repeats([(p.id_index, p.row) for p in plans if p.id_index])
+            if self.seen is not None
+            else {}
+        )
         for plan in plans:
-            # Rows with other problems count too: their ID number is in the file, so a
-            # later row repeating it is a duplicate now, not on the next upload.
-            if not plan.id_index:
-                continue
-            key = int(plan.id_index[:16], 16)
-            first = self.seen.get(key)
-            if first is None:
-                self.seen[key] = plan.row
-            else:
+            first = repeats.get(plan.row)
+            if first is not None:
                 plan.problem(
                     "id_number",
                     "duplicate_in_file",
@@ -555,6 +581,54 @@ class Engine:
                 f"WHERE id IN ({marks}) AND head_id IS NULL",
                 params,
             )
+
+
+class SeenIds:
+    """The ID numbers (blind indexes) met so far in a file, with the first row of each, for
+    the in-file duplicate check. Kept in a private temporary SQLite database (on disk
+    beyond a small page cache, deleted when closed), not in a dict, so that the import's
+    memory stays flat however many rows the file has."""
+
+    def __init__(self) -> None:
+        self._db: sqlite3.Connection | None = None
+
+    def repeats(self, pairs: list[tuple[str, int]]) -> dict[int, int]:
+        """`{row: first row with the same ID}` for the rows of `pairs` (in file order)
+        whose ID number came before, in an earlier chunk or in this one."""
+        if not pairs:
+            return {}
+        if self._db is None:
+            self._db = sqlite3.connect("", isolation_level=None)  # "": temporary, on disk
+            self._db.execute("PRAGMA cache_size = -8192")  # 8 MiB, then pages go to disk
+            self._db.execute("PRAGMA journal_mode = OFF")
+            self._db.execute("PRAGMA synchronous = OFF")
+            self._db.execute("BEGIN")  # one transaction, never committed: no page writes
+            self._db.execute(
+                "CREATE TABLE seen (id_index TEXT PRIMARY KEY, row INTEGER) WITHOUT ROWID"
+            )
+        marks = ", ".join("?" * len(pairs))
+        first = dict(
+            self._db.execute(
+                f"SELECT id_index, row FROM seen WHERE id_index IN ({marks})",  # noqa: S608
+                [key for key, _row in pairs],
+            )
+        )
+        repeats: dict[int, int] = {}
+        new: list[tuple[str, int]] = []
+        for key, row in pairs:
+            earlier = first.get(key)
+            if earlier is None:
+                first[key] = row
+                new.append((key, row))
+            else:
+                repeats[row] = earlier
+        self._db.executemany("INSERT INTO seen VALUES (?, ?)", new)
+        return repeats
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
 
 @dataclass

@@ -50,12 +50,12 @@ class StageWriter:
                     plan.name,
                     plan.name_pinyin,
                     plan.name_initials,
-                    crypto.encrypt(plan.id_number, ID_PURPOSE),
+                    _token(plan.id_number, ID_PURPOSE),
                     plan.id_index,
                     plan.id_masked,
                     plan.birth_date.isoformat() if plan.birth_date else None,
                     plan.gender,
-                    crypto.encrypt(plan.phone, PHONE_PURPOSE) if plan.phone else None,
+                    _token(plan.phone, PHONE_PURPOSE) if plan.phone else None,
                     plan.phone_index,
                     plan.phone_masked,
                     plan.building.pk if plan.building else None,
@@ -77,6 +77,11 @@ class StageWriter:
             os.replace(self.tmp, self.path)
         else:
             self.tmp.unlink(missing_ok=True)
+
+
+def _token(value: Any, purpose: str) -> str:
+    """The ciphertext of a value the engine sealed already, or of a plain one."""
+    return value.token if isinstance(value, Sealed) else crypto.encrypt(value, purpose)
 
 
 def staged_rows(path: Path, header: dict[str, Any]) -> Iterator[list[Any]] | None:
