@@ -7,7 +7,6 @@ user's language; callers attach it to the field.
 from __future__ import annotations
 
 import datetime as dt
-import operator
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -44,11 +43,18 @@ def division_code_known(code: str) -> bool:
     return any("county" in props for _part, props in info[1:]) if len(info) > 1 else False
 
 
+# For each of the 17 positions: digit character -> digit × the position's weight.
+_ID_TERMS = [{str(d): d * w for d in range(10)} for w in _ID_WEIGHTS]
+
+
 def id_check_digit(first17: str) -> str:
-    """The GB 11643 check character for the first 17 digits."""
+    """The GB 11643 check character for the first 17 (ASCII) digits."""
     if len(first17) != 17:
         raise ValueError("an ID number's check digit is made from 17 digits")
-    total = sum(map(operator.mul, map(int, first17), _ID_WEIGHTS))
+    try:
+        total = sum(map(dict.__getitem__, _ID_TERMS, first17))
+    except KeyError:
+        raise ValueError("an ID number's first 17 characters are ASCII digits") from None
     return _ID_CHECK[total % 11]
 
 
@@ -76,7 +82,11 @@ def parse_resident_id(
             code="length",
             params={"count": len(number)},
         )
-    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+    if (
+        not number.isascii()
+        or not number[:17].isdigit()
+        or not (number[17].isdigit() or number[17] == "X")
+    ):
         raise ValidationError(
             _("A resident ID number is 17 digits followed by a digit or X."), code="format"
         )

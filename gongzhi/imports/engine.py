@@ -160,6 +160,8 @@ class Engine:
             self.changes = Inserter(RegisterChange, CHANGE_COLUMNS, prepared=("at",))
             self.now_db = connection.ops.adapt_datetimefield_value(self.now)
             self.person_tags = Inserter(PersonTag, TAG_COLUMNS)
+            self._inserted = 0
+            self._analyze_at = 10 * CHUNK_ROWS
 
     # --- driving ---------------------------------------------------------------------------
     def run(
@@ -516,6 +518,23 @@ class Engine:
         for plan, person, home, values, changes, moved in work.updates:
             self._update(plan, person, home, values, changes, moved, history)
         self.changes.insert(history)
+        self._analyze(len(work.created))
+
+    def _analyze(self, inserted: int) -> None:
+        """On PostgreSQL, refresh the planner's statistics of the tables the next chunks
+        look up, each time this import has doubled the rows it added. Autovacuum cannot
+        see rows of a transaction not yet committed: a register loaded from empty was
+        planned as the empty table it was, and each chunk's lookups then read the whole
+        table. ANALYZE within the transaction counts its own rows."""
+        if connection.vendor != "postgresql" or not inserted:
+            return
+        self._inserted += inserted
+        if self._inserted < self._analyze_at:
+            return
+        self._analyze_at = self._inserted * 2
+        with connection.cursor() as cursor:
+            for table in (_PERSON, _HOUSEHOLD, _PERSON_TAG):
+                cursor.execute(f"ANALYZE {table}")
 
     def _update(
         self,

@@ -86,6 +86,15 @@ def test_future_birth_date_is_refused():
     assert _code(build("421087", future, 1)) == "birth_date"
 
 
+def test_digits_of_other_scripts_are_refused():
+    # NFKC keeps Arabic-Indic digits as they are, and str.isdigit() accepts them.
+    number = build("421087", dt.date(1980, 5, 17), 1)
+    other = number[:6] + "".join(chr(0x0660 + int(c)) for c in number[6:14]) + number[14:]
+    assert _code(other) == "format"
+    with pytest.raises(ValueError):
+        id_check_digit(other[:17])
+
+
 def test_birth_date_is_checked_against_the_given_day():
     number = build("421087", dt.date(2020, 5, 17), 1)
     assert identity.parse_resident_id(number, today=dt.date(2020, 5, 17)).gender == "male"

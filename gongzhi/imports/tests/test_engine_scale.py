@@ -1,0 +1,57 @@
+"""What keeps a big import fast and flat: the duplicate check on disk, fresh statistics."""
+
+import pytest
+
+from gongzhi.imports.engine import SeenIds
+
+
+def test_repeats_name_the_first_row_across_chunks_and_within_one():
+    seen = SeenIds()
+    try:
+        assert seen.repeats([("a", 2), ("b", 3)]) == {}
+        # A later chunk: "a" again (first on row 2), "c" twice within the chunk.
+        assert seen.repeats([("c", 4), ("a", 5), ("c", 6), ("d", 7)]) == {5: 2, 6: 4}
+        # Every repeat names the first row, not the previous repeat.
+        assert seen.repeats([("a", 8), ("c", 9)]) == {8: 2, 9: 4}
+        assert seen.repeats([]) == {}
+    finally:
+        seen.close()
+
+
+def test_many_chunks_find_every_repeat():
+    seen = SeenIds()
+    try:
+        found = {}
+        for start in range(0, 10_000, 2000):
+            found.update(seen.repeats([(f"id{n % 7000}", n) for n in range(start, start + 2000)]))
+        assert found == {n: n - 7000 for n in range(7000, 10_000)}
+    finally:
+        seen.close()
+
+
+def test_postgresql_statistics_follow_the_rows_the_commit_adds(world, row_for, monkeypatch):
+    """On PostgreSQL the commit analyses the tables it fills as it goes (autovacuum cannot
+    see its uncommitted rows); the planner's row count then includes them."""
+    from django.db import connection
+
+    from gongzhi.imports import engine
+    from gongzhi.imports.tests.conftest import check_and_commit, upload, xlsx
+    from gongzhi.registry.models import Person
+    from gongzhi.testing import make_id_number
+
+    if connection.vendor != "postgresql":
+        pytest.skip("ANALYZE is for PostgreSQL's planner")
+    monkeypatch.setattr(engine, "CHUNK_ROWS", 2)  # an ANALYZE after 20 rows, then 40 ...
+    names = "甲乙丙丁戊己庚辛壬癸"
+    rows = [
+        row_for(f"王{names[n // 10]}{names[n % 10]}", make_id_number(), room=str(100 + n))
+        for n in range(25)
+    ]
+    batch = check_and_commit(upload(world.secretary, xlsx(rows)), world.secretary)
+    assert (batch.status, batch.error, batch.rows_failed) == ("committed", "", 0)
+    assert batch.rows_created == 25
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'registry_person'")
+        (counted,) = cursor.fetchone()
+    # Analysed when the import had added 20 persons: those and the register before them.
+    assert Person.objects.count() - 5 <= counted <= Person.objects.count()
