@@ -19,6 +19,31 @@ from gongzhi.core import clock
 from gongzhi.core.fields import EncryptedTextField
 
 
+class Keys:
+    """Primary keys for rows about to be inserted into `model`'s table, on SQLite, chosen
+    as SQLite would (after the largest key and AUTOINCREMENT's counter), so that the
+    caller need not read its rows back to learn them. Only while holding the database's
+    write lock: the import's commit takes it at BEGIN (IMMEDIATE), so nobody else inserts
+    until it commits."""
+
+    def __init__(self, model: type[models.Model]):
+        if connection.vendor != "sqlite" or not connection.in_atomic_block:
+            raise RuntimeError("Keys are chosen on SQLite, in the transaction that inserts.")
+        table = model._meta.db_table
+        quote = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT max({quote(model._meta.pk.column)}) FROM {quote(table)}")  # noqa: S608
+            (largest,) = cursor.fetchone()
+            cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+            counted = cursor.fetchone()
+        self.next = max(largest or 0, counted[0] if counted else 0) + 1
+
+    def take(self) -> int:
+        key = self.next
+        self.next += 1
+        return key
+
+
 class Inserter:
     def __init__(
         self, model: type[models.Model], columns: Sequence[str], prepared: Sequence[str] = ()
@@ -26,14 +51,15 @@ class Inserter:
         """`prepared`: columns whose values the caller gives already as the database
         takes them (a constant adapted once)."""
         opts = model._meta
-        fields = [f for f in opts.concrete_fields if not f.primary_key]
+        fields = list(opts.concrete_fields)
         by_attname = {f.attname: f for f in fields}
         unknown = set(columns) - set(by_attname)
         if unknown:
             raise ValueError(f"{model.__name__} has no columns {sorted(unknown)}")
         self.columns = list(columns)
         given = [by_attname[c] for c in columns]
-        fixed = [f for f in fields if f.attname not in set(columns)]
+        # Not given: the primary key (the database's), the rest their defaults.
+        fixed = [f for f in fields if not f.primary_key and f.attname not in set(columns)]
         self._convert = [None if f.attname in prepared else self._converter(f) for f in given]
         self._converting = [(i, c) for i, c in enumerate(self._convert) if c is not None]
         now = clock.now()

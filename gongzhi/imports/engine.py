@@ -27,7 +27,7 @@ from gongzhi.core import clock, scope
 from gongzhi.core.crypto import decrypt
 from gongzhi.core.fields import Sealed
 from gongzhi.core.masking import mask_phone
-from gongzhi.imports.bulk import Inserter
+from gongzhi.imports.bulk import Inserter, Keys
 from gongzhi.imports.rows import (
     ID_PURPOSE,
     PHONE_PURPOSE,
@@ -153,9 +153,15 @@ class Engine:
         self.counts = Counts()
         self._fake_household = 0
         self._building_by_id: dict[int, Area] = {}
+        # On SQLite the commit chooses the new rows' keys itself (see `bulk.Keys`) instead
+        # of reading the rows back after inserting them.
+        self.keys = write and connection.vendor == "sqlite"
+        if self.keys:
+            self.person_keys, self.household_keys = Keys(Person), Keys(Household)
         if write:
-            self.persons = Inserter(Person, PERSON_COLUMNS)
-            self.households = Inserter(Household, HOUSEHOLD_COLUMNS)
+            pk = ("id",) if self.keys else ()
+            self.persons = Inserter(Person, pk + PERSON_COLUMNS)
+            self.households = Inserter(Household, pk + HOUSEHOLD_COLUMNS)
             # `at` is the same for every history row: adapted once, given as is.
             self.changes = Inserter(RegisterChange, CHANGE_COLUMNS, prepared=("at",))
             self.now_db = connection.ops.adapt_datetimefield_value(self.now)
@@ -443,20 +449,29 @@ class Engine:
     def _apply(self, work: _Work) -> None:
         history: list[tuple[Any, ...]] = []
         if work.new_households:
-            self.households.insert(
-                self.households.row((self.community.pk, b.pk, unit, room, b.path, home.address))
+            values = [
+                (self.community.pk, b.pk, unit, room, b.path, home.address)
                 for b, unit, room, home in work.new_households
-            )
-            ids = {
-                (b, u, r): pk
-                for pk, b, u, r in Household.objects.filter(
-                    building_id__in={b.pk for b, *_ in work.new_households}
-                )
-                .exclude(status=HouseholdStatus.CLOSED)
-                .values_list("pk", "building_id", "unit", "room")
-            }
-            for building, unit, room, home in work.new_households:
-                home.household_id = ids[(building.pk, unit, room)]
+            ]
+            if self.keys:
+                rows = []
+                for (_b, _u, _r, home), row in zip(work.new_households, values, strict=True):
+                    home.household_id = self.household_keys.take()
+                    rows.append(self.households.row((home.household_id, *row)))
+                self.households.insert(rows)
+            else:
+                self.households.insert(self.households.row(row) for row in values)
+                ids = {
+                    (b, u, r): pk
+                    for pk, b, u, r in Household.objects.filter(
+                        building_id__in={b.pk for b, *_ in work.new_households}
+                    )
+                    .exclude(status=HouseholdStatus.CLOSED)
+                    .values_list("pk", "building_id", "unit", "room")
+                }
+                for building, unit, room, home in work.new_households:
+                    home.household_id = ids[(building.pk, unit, room)]
+            for _building, _unit, _room, home in work.new_households:
                 home.new = False
                 history.append(
                     self.changes.row(
@@ -471,9 +486,12 @@ class Engine:
         if work.created:
             rows = []
             for (plan, _pk), home in zip(work.created, work.create_homes, strict=True):
+                if self.keys:
+                    work.new_ids[plan.id_index] = self.person_keys.take()
                 rows.append(
                     self.persons.row(
                         (
+                            *((work.new_ids[plan.id_index],) if self.keys else ()),
                             home.household_id, home.area_path, plan.name, plan.name_pinyin,
                             plan.name_initials, plan.gender, plan.birth_date, plan.id_number,
                             plan.id_index, plan.phone or "", plan.phone_index or "",
@@ -484,7 +502,8 @@ class Engine:
                     )
                 )  # fmt: skip
             self.persons.insert(rows)
-            work.new_ids = _ids_by_index([p.id_index for p, _pk in work.created])
+            if not self.keys:
+                work.new_ids = _ids_by_index([p.id_index for p, _pk in work.created])
             tags = []
             heads = []
             for (plan, _pk), home in zip(work.created, work.create_homes, strict=True):

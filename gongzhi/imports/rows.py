@@ -278,6 +278,14 @@ class Buildings:
             self.by_name.setdefault(key, []).append(building)
         self.compounds = {k[0] for k in self.by_compound}
         self._cache: dict[tuple[str, str], tuple[Area | None, list[Problem]]] = {}
+        self._allowed: dict[int, bool] = {}
+
+    def allows(self, building: Area) -> bool:
+        """Is the building in the importer's area? (Asked once per building.)"""
+        allowed = self._allowed.get(building.pk)
+        if allowed is None:
+            allowed = self._allowed[building.pk] = scope.within(building.path, self.scope_paths)
+        return allowed
 
     def resolve(self, plan: RowPlan, compound: Any, building: Any) -> Area | None:
         """The row's building, or its problems; remembered per (compound, building) text."""

@@ -22,7 +22,7 @@ from typing import IO, Any
 
 from django.utils.translation import gettext as _
 
-from gongzhi.core import crypto, scope
+from gongzhi.core import crypto
 from gongzhi.core.fields import Sealed
 from gongzhi.imports.rows import ID_PURPOSE, PHONE_PURPOSE, Buildings, RowPlan
 
@@ -143,7 +143,7 @@ def plan_of(record: list[Any], buildings: Buildings) -> RowPlan:
         plan.problem(
             "building", "unknown_building", _("This building is no longer in the register.")
         )
-    elif not scope.within(building.path, buildings.scope_paths):
+    elif not buildings.allows(building):
         plan.problem(
             "building",
             "out_of_scope",

@@ -55,3 +55,46 @@ def test_postgresql_statistics_follow_the_rows_the_commit_adds(world, row_for, m
         (counted,) = cursor.fetchone()
     # Analysed when the import had added 20 persons: those and the register before them.
     assert Person.objects.count() - 5 <= counted <= Person.objects.count()
+
+
+def test_keys_chosen_by_the_commit_follow_the_database_and_never_reuse_one(world, row_for):
+    """On SQLite the commit picks the new persons' and households' keys itself: after the
+    largest, and after one deleted (AUTOINCREMENT never reuses a key); the register's own
+    services go on after them."""
+    from django.db import connection
+
+    from gongzhi.imports.tests.conftest import check_and_commit, upload, xlsx
+    from gongzhi.registry import services
+    from gongzhi.registry.models import Household, Person
+    from gongzhi.testing import make_id_number
+
+    household = services.household_create(
+        actor=world.secretary, building=world.building_a1, unit="9", room="909"
+    )
+    gone = services.person_create(
+        actor=world.secretary,
+        household=household,
+        data={"name": "赵临时", "id_number": make_id_number(), "relation": "head"},
+    )
+    top_person, top_household = gone.pk, household.pk
+    Person.objects.filter(pk=gone.pk).delete()
+    Household.objects.filter(pk=household.pk).delete()
+
+    rows = [
+        row_for(name, make_id_number(), room=room)
+        for name, room in [("钱一", "701"), ("孙二", "702")]
+    ]
+    batch = check_and_commit(upload(world.secretary, xlsx(rows)), world.secretary)
+    assert (batch.status, batch.rows_created, batch.households_created) == ("committed", 2, 2)
+    imported = Person.objects.filter(name__in=["钱一", "孙二"])
+    if connection.vendor == "sqlite":
+        assert sorted(p.pk for p in imported) == [top_person + 1, top_person + 2]
+        assert sorted(p.household_id for p in imported) == [top_household + 1, top_household + 2]
+    assert all(p.household.head_id == p.pk for p in imported)
+
+    after = services.person_create(
+        actor=world.secretary,
+        household=imported[0].household,
+        data={"name": "李三", "id_number": make_id_number(), "relation": "spouse"},
+    )
+    assert after.pk > max(p.pk for p in imported)
