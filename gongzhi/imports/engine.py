@@ -449,18 +449,24 @@ class Engine:
     def _apply(self, work: _Work) -> None:
         history: list[tuple[Any, ...]] = []
         if work.new_households:
-            values = [
-                (self.community.pk, b.pk, unit, room, b.path, home.address)
-                for b, unit, room, home in work.new_households
-            ]
             if self.keys:
-                rows = []
-                for (_b, _u, _r, home), row in zip(work.new_households, values, strict=True):
+                for *_where, home in work.new_households:
                     home.household_id = self.household_keys.take()
-                    rows.append(self.households.row((home.household_id, *row)))
-                self.households.insert(rows)
-            else:
-                self.households.insert(self.households.row(row) for row in values)
+            self.households.insert(
+                self.households.row(
+                    (
+                        *((home.household_id,) if self.keys else ()),
+                        self.community.pk,
+                        b.pk,
+                        unit,
+                        room,
+                        b.path,
+                        home.address,
+                    )
+                )
+                for b, unit, room, home in work.new_households
+            )
+            if not self.keys:
                 ids = {
                     (b, u, r): pk
                     for pk, b, u, r in Household.objects.filter(

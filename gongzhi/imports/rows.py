@@ -346,7 +346,7 @@ class Buildings:
                 )
                 return None
             found = candidates[0]
-        if not scope.within(found.path, self.scope_paths):
+        if not self.allows(found):
             plan.problem(
                 "building",
                 "out_of_scope",
