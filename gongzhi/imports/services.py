@@ -37,7 +37,7 @@ from django.utils.translation import gettext as _
 from gongzhi.accounts import access
 from gongzhi.accounts.policy import Perm
 from gongzhi.audit.services import audit_record
-from gongzhi.core import clock, scope, tabular
+from gongzhi.core import clock, collector, scope, tabular
 from gongzhi.core.errors import Forbidden
 from gongzhi.core.masking import mask_id_number, mask_phone
 from gongzhi.imports import mapping as fields
@@ -338,7 +338,8 @@ def import_run(*, batch_id: int, phase: str, attempt: int, language: str = "") -
         _write_progress(batch, phase, 0, batch.checked_rows)
         try:
             run = _run_check if phase == ImportPhase.CHECK else _run_commit
-            counts = run(batch)
+            with collector.bulk_job():
+                counts = run(batch)
         except Exception as exc:
             _fail(batch, exc)
             if isinstance(exc, ValidationError):

@@ -98,3 +98,41 @@ def test_keys_chosen_by_the_commit_follow_the_database_and_never_reuse_one(world
         data={"name": "李三", "id_number": make_id_number(), "relation": "spouse"},
     )
     assert after.pk > max(p.pk for p in imported)
+
+
+def test_the_import_runs_with_fewer_collections(world, row_for, monkeypatch):
+    """Both phases run inside `collector.bulk_job()`: a collection during either sees the
+    raised threshold; afterwards the process's own is back."""
+    import gc
+
+    from gongzhi.core import collector
+    from gongzhi.imports import engine
+    from gongzhi.imports.tests.conftest import check_and_commit, upload, xlsx
+    from gongzhi.testing import make_id_number
+
+    seen: list[int] = []
+
+    def record(phase, info):
+        if phase == "start":
+            seen.append(gc.get_threshold()[0])
+
+    settle = engine.Engine.settle
+
+    def settle_after_a_collection(self, plans):
+        gc.collect()  # one collection inside each phase, whatever it allocates
+        return settle(self, plans)
+
+    monkeypatch.setattr(engine.Engine, "settle", settle_after_a_collection)
+    before = gc.get_threshold()
+    rows = [row_for(f"李{n}", make_id_number(), room=str(100 + i)) for i, n in enumerate("甲乙丙")]
+    batch = upload(world.secretary, xlsx(rows))
+    gc.callbacks.append(record)
+    try:
+        batch = check_and_commit(batch, world.secretary)
+    finally:
+        gc.callbacks.remove(record)
+    assert (batch.status, batch.rows_created) == ("committed", 3)
+    assert len(seen) >= 2
+    assert set(seen) == {collector.YOUNG_THRESHOLD}
+    assert before[0] != collector.YOUNG_THRESHOLD
+    assert gc.get_threshold() == before
