@@ -27,6 +27,9 @@ Measured in this process, each phase timed with its peak resident memory (sample
 6. **write** — `plan_entries` + `bulk_create` of --write-rows watch entries (each ID number
    and phone encrypted), in a transaction rolled back afterwards.
 
+4–6 run inside `collector.bulk_job()`, as `upstream_list_match` runs them; 4 and 5 run
+a second time with Python's default collector settings, for comparison.
+
 The upstream rows are drawn from the register itself: 70 % by ID index, 10 % by name and
 phone (with an ID that is not registered), 5 % by name and birth date, 15 % nobody (random
 keys, an address of one of the demo's compounds or none).
@@ -43,6 +46,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 from _common import child_env, machine, reset_postgres, run_gongzhi
@@ -200,6 +204,7 @@ def synthetic_csv(path: Path, n: int, rng: random.Random) -> None:
 def measure(args: argparse.Namespace) -> dict:
     from django.db import transaction
 
+    from gongzhi.core import collector
     from gongzhi.core.tabular import read_table
     from gongzhi.health import matching, parsing, services
     from gongzhi.health.models import UpstreamList
@@ -225,20 +230,30 @@ def measure(args: argparse.Namespace) -> dict:
     print(f"  tiers: {results['tiers']}", flush=True)
     del register, result, joined
 
-    with Phase("place", results):
+    # As the service runs them: inside collector.bulk_job(). Then again with Python's
+    # default collector settings, for comparison (second, so any warm-up favours it).
+    with Phase("place", results), collector.bulk_job():
         placement = services.place_rows(area_path=root.path, rows=rows)
     results["placed in a grid"] = placement.frame.get_column("grid_id").is_not_null().sum()
+    del placement
+    with Phase("place, default collector", results):
+        placement = services.place_rows(area_path=root.path, rows=rows)
     del placement
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "list.csv"
         synthetic_csv(path, args.rows, rng)
         results["csv_mb"] = round(path.stat().st_size / 1024 / 1024, 1)
-        with Phase("parse", results), read_table(path, max_bytes=10**10) as table:
-            columns = parsing.map_columns(table.header)
-            parsed = parsing.parse_rows(table.rows(), columns)
-        results["parse problems"] = sum(1 for r in parsed if r.problems)
-        del parsed
+        for phase, job in (("parse", collector.bulk_job), ("parse, default collector", None)):
+            with (
+                Phase(phase, results),
+                job() if job else nullcontext(),
+                read_table(path, max_bytes=10**10) as table,
+            ):
+                columns = parsing.map_columns(table.header)
+                parsed = parsing.parse_rows(table.rows(), columns)
+            results["parse problems"] = sum(1 for r in parsed if r.problems)
+            del parsed
 
     write_rows = rows[: args.write_rows]
     with transaction.atomic():
@@ -246,7 +261,7 @@ def measure(args: argparse.Namespace) -> dict:
             area=root, area_path=root.path, name="benchmark", kind="arrivals",
             filename="bench.csv", file_sha256="-",
         )  # fmt: skip
-        with Phase("write", results):
+        with Phase("write", results), collector.bulk_job():
             services.match_rows(upstream_list=upstream_list, rows=write_rows)
         transaction.set_rollback(True)
     results["write rows"] = len(write_rows)
