@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
+import re
 import sqlite3
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
@@ -699,12 +700,25 @@ def _ids_by_index(indexes: list[str]) -> dict[str, int]:
     )
 
 
+_HEX = re.compile(r"[0-9a-f]+")
+
+
 def _select_in(sql: str, column: str, values: list[Any], suffix: str = "") -> list[tuple]:
     """Rows of `sql` (ending in WHERE) whose `column` is one of `values`, in one plain
     query: an array parameter on PostgreSQL (one value to bind and plan, where 2,000
-    placeholders were most of the server's time), placeholders on SQLite."""
+    placeholders were most of the server's time), placeholders on SQLite.
+
+    On PostgreSQL, keys (whole numbers, or blind indexes: hex digits) go as one text
+    that the server splits: psycopg quotes a list parameter element by element in
+    Python, which was 7 % of a check's time."""
     if connection.vendor == "postgresql":
-        where, params = f"{column} = ANY(%s)", [list(values)]
+        if all(type(v) is int for v in values):
+            where = f"{column} = ANY(string_to_array(%s, ',')::bigint[])"
+            params: list[Any] = [",".join(map(str, values))]
+        elif all(type(v) is str and _HEX.fullmatch(v) for v in values):
+            where, params = f"{column} = ANY(string_to_array(%s, ','))", [",".join(values)]
+        else:
+            where, params = f"{column} = ANY(%s)", [list(values)]
     else:
         where, params = f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
     with connection.cursor() as cursor:

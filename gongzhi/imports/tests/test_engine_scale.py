@@ -136,3 +136,24 @@ def test_the_import_runs_with_fewer_collections(world, row_for, monkeypatch):
     assert set(seen) == {collector.YOUNG_THRESHOLD}
     assert before[0] != collector.YOUNG_THRESHOLD
     assert gc.get_threshold() == before
+
+
+@pytest.mark.django_db
+def test_register_lookups_find_the_same_rows_whatever_the_keys_look_like(world):
+    """`_select_in` sends whole numbers and hex keys to PostgreSQL as one text it splits,
+    anything else as a list: each form finds exactly the rows asked for."""
+    from gongzhi.imports.engine import _select_in
+    from gongzhi.registry.models import Person
+
+    people = list(Person.objects.order_by("pk")[:3])
+    assert len(people) == 3
+    sql = "SELECT id, id_number_index, name FROM registry_person WHERE"
+    by_id = _select_in(sql, "id", [people[0].pk, people[2].pk, 10**9])
+    assert sorted(r[0] for r in by_id) == [people[0].pk, people[2].pk]
+    wanted = [people[1].id_number_index, "0" * 32]
+    by_index = _select_in(sql, "id_number_index", wanted)
+    assert [r[0] for r in by_index] == [people[1].pk]
+    # Not hex (a name, with a comma and a quote): still one exact match per value.
+    names = [people[0].name, "甲,乙", "O'Brien"]
+    by_name = _select_in(sql, "name", names)
+    assert {r[0] for r in by_name} == {p.pk for p in Person.objects.filter(name=people[0].name)}
