@@ -1,6 +1,6 @@
 """Python's cyclic garbage collector during a long bulk job.
 
-A bulk job (the register import, the demo's load) makes millions of short-lived lists,
+A bulk job (the register import) makes millions of short-lived lists,
 dicts and row objects. CPython's collector then runs a young collection every 700 net
 new container objects, and every hundredth time a full collection that walks every
 container in the process: Django's, the job's caches, and all made since. In a

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from gongzhi.accounts import access
 from gongzhi.accounts.policy import Perm
 from gongzhi.audit.services import audit_record
-from gongzhi.core import clock, collector, scope
+from gongzhi.core import clock, scope
 from gongzhi.core.errors import Forbidden, field_errors
 from gongzhi.core.tabular import MiB, TableFileError, read_table
 from gongzhi.core.validation import merge_errors, raise_errors
@@ -225,7 +225,7 @@ def upstream_list_match(*, upstream_list_id: int) -> UpstreamList:
     if upstream_list is None:
         return UpstreamList.objects.get(pk=upstream_list_id)
     try:
-        with collector.bulk_job(), transaction.atomic():
+        with transaction.atomic():
             rows = _read_rows(upstream_list)
             match_rows(upstream_list=upstream_list, rows=rows)
     except ValidationError as exc:

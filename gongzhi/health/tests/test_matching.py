@@ -190,39 +190,6 @@ def test_matching_never_decrypts_the_register(world, monkeypatch):
     assert matched.counts["id_number"] == 1
 
 
-def test_matching_runs_with_fewer_collections(world, monkeypatch):
-    """Reading and matching a list run inside `collector.bulk_job()`: a collection during
-    them sees the raised threshold; afterwards the process's own is back."""
-    import gc
-
-    from gongzhi.core import collector
-    from gongzhi.health import services
-
-    upstream_list = f.upload(world.community_a, [f.person_row(world.person_a1)])
-    seen: list[int] = []
-
-    def record(phase, info):
-        if phase == "start":
-            seen.append(gc.get_threshold()[0])
-
-    place_rows = services.place_rows
-
-    def place_after_a_collection(**kwargs):
-        gc.collect()  # one collection inside, whatever the match allocates
-        return place_rows(**kwargs)
-
-    monkeypatch.setattr(services, "place_rows", place_after_a_collection)
-    before = gc.get_threshold()
-    gc.callbacks.append(record)
-    try:
-        matched = services.upstream_list_match(upstream_list_id=upstream_list.pk)
-    finally:
-        gc.callbacks.remove(record)
-    assert matched.status == "matched", matched.errors
-    assert seen and set(seen) == {collector.YOUNG_THRESHOLD}
-    assert gc.get_threshold() == before
-
-
 def test_the_lists_id_numbers_and_phones_are_stored_encrypted(world):
     upstream_list = f.matched(world.community_a, [f.person_row(world.person_a1)])
     raw = WatchEntry.objects.filter(upstream_list=upstream_list).values_list("id_number", "phone")
