@@ -111,6 +111,15 @@ def machine() -> dict[str, str]:
     }
 
 
+def print_machine() -> dict[str, str]:
+    """Print `machine()` at the top of a benchmark's output; return it for its JSON."""
+    info = machine()
+    print("Machine:")
+    for key, value in info.items():
+        print(f"  {key}: {value}")
+    return info
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     if not ordered:

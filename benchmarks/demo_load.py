@@ -19,7 +19,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from _common import child_env, machine, median, reset_postgres, run_gongzhi
+from _common import child_env, median, print_machine, reset_postgres, run_gongzhi
 
 TARGET_SECONDS = 60.0
 
@@ -34,9 +34,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
 
-    print("Machine:")
-    for key, value in machine().items():
-        print(f"  {key}: {value}")
+    info = print_machine()
     backend = "postgresql" if args.database_url else "sqlite"
     loads, last = [], None
     for attempt in range(1, args.repeat + 1):
@@ -83,7 +81,7 @@ def main() -> None:
         "second_run_seconds": round(again.seconds, 2),
         "reset_seconds": round(reset.seconds, 2),
         "target_seconds": TARGET_SECONDS,
-        "machine": machine(),
+        "machine": info,
     }
     verdict = "meets" if result["median_seconds"] < TARGET_SECONDS else "MISSES"
     print(

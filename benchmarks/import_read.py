@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _common import ROOT, machine
+from _common import ROOT, print_machine
 
 
 def child(argv: list[str]) -> None:
@@ -73,9 +73,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[20_000, 100_000])
     args = parser.parse_args()
-    print("Machine:")
-    for key, value in machine().items():
-        print(f"  {key}: {value}")
+    print_machine()
     work = Path(tempfile.mkdtemp(prefix="gongzhi-bench-read-"))
     print("| rows | format | reader | file MB | seconds | rows/s | peak RSS MB |")
     print("| ---: | --- | --- | ---: | ---: | ---: | ---: |")

@@ -42,7 +42,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _common import ROOT, child_env, machine, reset_postgres, run_gongzhi
+from _common import ROOT, child_env, print_machine, reset_postgres, run_gongzhi
 
 HEADER = ["姓名", "身份证号", "联系电话", "小区", "楼栋", "单元", "房号", "与户主关系", "标签"]
 PER_BUILDING = 100
@@ -351,9 +351,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the data directory")
     args = parser.parse_args()
 
-    print("Machine:")
-    for key, value in machine().items():
-        print(f"  {key}: {value}")
+    print_machine()
     data = Path(tempfile.mkdtemp(prefix="gongzhi-bench-import-"))
     try:
         measure(args, data)

@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _common import machine
+from _common import print_machine
 
 SQL = "SELECT id_number_index, id FROM registry_person WHERE"
 
@@ -46,9 +46,7 @@ def main() -> None:
 
     from gongzhi.imports import engine
 
-    print("Machine:")
-    for key, value in machine().items():
-        print(f"  {key}: {value}")
+    print_machine()
     keys = [secrets.token_hex(16) for _ in range(args.keys)]
 
     def as_list() -> None:

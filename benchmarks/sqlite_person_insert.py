@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import child_env, machine, run_gongzhi
+from _common import child_env, print_machine, run_gongzhi
 
 VARIANTS = [
     ("default cache (2 MiB)", 0, False),
@@ -104,9 +104,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     args = parser.parse_args()
-    print("Machine:")
-    for key, value in machine().items():
-        print(f"  {key}: {value}")
+    print_machine()
     data = Path(tempfile.mkdtemp(prefix="gongzhi-bench-insert-"))
     try:
         template = data / "template.sqlite3"

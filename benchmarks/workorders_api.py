@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from _common import ROOT, child_env, machine, percentile, run_gongzhi
+from _common import ROOT, child_env, percentile, print_machine, run_gongzhi
 
 DEFAULT_URL = "postgres://gongzhi:gongzhi@127.0.0.1:5432/gongzhi_bench_wo"
 PORT = 8791
@@ -225,10 +225,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
 
-    info = machine()
-    print("Machine:")
-    for key, value in info.items():
-        print(f"  {key}: {value}")
+    info = print_machine()
     data = Path(tempfile.mkdtemp(prefix="gongzhi-bench-wo-"))
     ensure_database(args.database_url)
     print("Setting up: migrate, demo --scale 0.1, API keys …", flush=True)

@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import child_env, machine, reset_postgres, run_gongzhi
+from _common import child_env, print_machine, reset_postgres, run_gongzhi
 
 
 def setup_django(data: Path, url: str) -> None:
@@ -158,10 +158,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
 
-    info = machine()
-    print("Machine:")
-    for key, value in info.items():
-        print(f"  {key}: {value}")
+    info = print_machine()
     data = Path(tempfile.mkdtemp(prefix="gongzhi-bench-sla-"))
     if args.database_url:
         ensure_database(args.database_url)
