@@ -16,6 +16,15 @@ def _fast_password_hashing():
         yield
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Rate-limit windows live in the cache; each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def world(db) -> World:
     """Two communities under one street; community A has grids A1 and A2."""

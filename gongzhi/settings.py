@@ -293,3 +293,25 @@ SILENCED_SYSTEM_CHECKS = [
     # Adding the IP address would let a guesser who rotates addresses go on guessing.
     "axes.W006",
 ]
+
+# Rate limits live in Django's cache, which every process of the install must share: files
+# under the data directory by default (one machine, no extra service; created 0700/0600),
+# Redis when the install spans machines (GONGZHI_REDIS_URL, needs the `redis` package).
+if env("GONGZHI_REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env("GONGZHI_REDIS_URL"),
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+        }
+    }
+
+# Searching the register by a full ID number or phone: per user and per API key
+# (registry.exact); a burst past it is refused and flagged in the audit log.
+GONGZHI_EXACT_SEARCH_RATE = env("GONGZHI_EXACT_SEARCH_RATE", "30/h")

@@ -58,6 +58,11 @@ def bind_api_membership(user: Any, membership: Membership) -> None:
         delattr(user, _CACHE_ATTR)
 
 
+def api_membership(user: Any) -> Membership | None:
+    """The API key's membership this request is limited to, or None (a session)."""
+    return getattr(user, _API_ATTR, None)
+
+
 def forget(user: Any) -> None:
     """Drop the cached grants (after memberships change within a request)."""
     if hasattr(user, _CACHE_ATTR):

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from gongzhi.audit.models import AuditEntry, AuditHead, AuditVerification
 from gongzhi.core import clock, context, crypto
+from gongzhi.core.masking import mask_in_text
 
 GENESIS = "genesis"
 
@@ -51,11 +52,18 @@ def audit_record(
     fields: Iterable[str] = (),
     purpose: str = "",
 ) -> AuditEntry:
-    """Append one entry. Call inside the transaction of the change it records."""
+    """Append one entry. Call inside the transaction of the change it records.
+
+    The log is append-only and chained: what goes in cannot be erased. So no personal value
+    goes in. Callers record kinds (`fields`, a filter's kind), never values; as a last
+    line, any ID number or mobile number in the purpose or label (a purpose typed by a
+    user may quote one) is masked here, and an object is labelled by its `audit_label`
+    (a person's masked name) where it has one."""
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or obj.pk
-        object_label = object_label or str(obj)
+        object_label = object_label or getattr(obj, "audit_label", None) or str(obj)
+    purpose, object_label = mask_in_text(purpose), mask_in_text(object_label)
     ctx = context.current()
     with transaction.atomic():
         head = AuditHead.objects.select_for_update().filter(pk=1).first()

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 
 def mask_id_number(value: str) -> str:
-    """`420102199001011234` -> `420102********1234`: region kept, birth date hidden."""
+    """`420102199001011234` -> `420102***********4`: region and check digit kept.
+
+    The birth date *and* the sequence number are hidden. Hiding the birth date alone
+    (`420102********1234`) is no mask wherever the birth date is shown beside it: the
+    roles that see a birth date see it here, and the check digit then narrows the three
+    hidden sequence digits to about 45 candidates, which only an audited, throttled exact
+    search could confirm (docs/security.md, "Masks").
+    """
     if len(value) <= 10:
         return "*" * len(value)
-    return value[:6] + "*" * (len(value) - 10) + value[-4:]
+    return value[:6] + "*" * (len(value) - 7) + value[-1:]
 
 
 def mask_phone(value: str) -> str:
@@ -30,6 +38,23 @@ def mask_name(value: str) -> str:
 
 def mask_all(value: str) -> str:
     return "*" * min(len(value), 8)
+
+
+# What a resident ID number or a mainland mobile number looks like inside free text
+# (an audit purpose, a note, a spreadsheet cell of any column): digits not part of a
+# longer run, with the separators people type.
+_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(\d{6})[ -]?(\d{8})[ -]?(\d{3}[\dXx])(?![0-9A-Za-z])")
+_OLD_ID_IN_TEXT = re.compile(r"(?<!\d)\d{15}(?!\d)")
+_MOBILE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?86[ -]?)?(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})(?!\d)")
+
+
+def mask_in_text(text: str) -> str:
+    """`text` with every ID number and mobile number in it masked, whatever surrounds it."""
+    if not text or not any(ch.isdigit() for ch in text):
+        return text
+    text = _ID_IN_TEXT.sub(lambda m: mask_id_number("".join(m.groups()).upper()), text)
+    text = _OLD_ID_IN_TEXT.sub(lambda m: mask_id_number(m.group(0)), text)
+    return _MOBILE_IN_TEXT.sub(lambda m: mask_phone("".join(m.groups())), text)
 
 
 MASKERS: dict[str, Callable[[str], str]] = {

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
+from gongzhi.core import clock, identity
 from gongzhi.core.api_schemas import (
     ERRORS,
     ID_MAX,
@@ -27,7 +28,7 @@ from gongzhi.core.api_schemas import (
 )
 from gongzhi.core.errors import NotFound
 from gongzhi.core.identity import NAME_MAX
-from gongzhi.registry import selectors, services
+from gongzhi.registry import policy, selectors, services
 from gongzhi.registry.models import (
     AreaKind,
     Gender,
@@ -123,7 +124,11 @@ class PersonOut(Schema):
     address: str
     name: str
     gender: str
-    birth_date: dt.date
+    birth_date: dt.date | None = Field(
+        description="only for roles with register.reveal on the person; null for others"
+    )
+    birth_year: int
+    age: int
     id_number: str = Field(description="always masked")
     phone: str = Field(description="always masked")
     ethnicity: str
@@ -138,6 +143,19 @@ class PersonOut(Schema):
     @staticmethod
     def resolve_address(obj: Person) -> str:
         return obj.household.address
+
+    @staticmethod
+    def resolve_birth_date(obj: Person, context: Any) -> dt.date | None:
+        shown = policy.birth_shown(context["request"].user, obj)
+        return shown if isinstance(shown, dt.date) else None
+
+    @staticmethod
+    def resolve_birth_year(obj: Person) -> int:
+        return obj.birth_date.year
+
+    @staticmethod
+    def resolve_age(obj: Person) -> int:
+        return identity.age_on(obj.birth_date, clock.today())
 
     @staticmethod
     def resolve_id_number(obj: Person) -> str:

@@ -17,6 +17,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.core.fields import EncryptedTextField
+from gongzhi.core.masking import mask_name
 from gongzhi.core.models import BaseModel
 
 
@@ -122,6 +123,11 @@ class Household(BaseModel):
     def __str__(self) -> str:
         return self.address
 
+    @property
+    def audit_label(self) -> str:
+        """How the audit log names a household: by number, not by its address."""
+        return f"#{self.pk}"
+
 
 class Gender(models.TextChoices):
     MALE = "male", _("Male")
@@ -209,6 +215,11 @@ class Person(BaseModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def audit_label(self) -> str:
+        """How the audit log names a person: masked (the log cannot be erased)."""
+        return mask_name(self.name)
 
 
 class PersonTag(models.Model):

@@ -20,6 +20,7 @@ from gongzhi.core import identity, scope
 from gongzhi.core.crypto import blind_index
 from gongzhi.core.errors import NotFound
 from gongzhi.core.text import normalize_query, pinyin_keys
+from gongzhi.registry import exact
 from gongzhi.registry.models import (
     PRESENT_RESIDENCY,
     Area,
@@ -220,13 +221,19 @@ def person_search_for(*, user: Any, q: str) -> QuerySet[Person]:
         return people.none()
     digits = identity.normalize_digits(q)
     if len(digits) == 18 and re.fullmatch(r"\d{17}[\dX]", digits):
-        return people.filter(id_number_index=blind_index(digits, "person.id_number"))
+        exact.exact_search_check(user=user, kind=exact.ID_NUMBER, value=digits)
+        # Only where the user may reveal: an exact match is as good as the full value.
+        revealable = access.restrict(Person.objects.all(), user, Perm.REGISTER_REVEAL, "area_path")
+        return revealable.filter(id_number_index=blind_index(digits, "person.id_number"))
     if re.fullmatch(r"\+?\d{7,14}", digits):
         try:
             phone = identity.normalize_phone(digits)
         except ValidationError:  # not a phone number: no match, not an error
             return people.none()
-        return people.filter(phone_index=blind_index(phone, "person.phone"))
+        exact.exact_search_check(user=user, kind=exact.PHONE, value=phone)
+        # Only where the user may reveal: an exact match is as good as the full value.
+        revealable = access.restrict(Person.objects.all(), user, Perm.REGISTER_REVEAL, "area_path")
+        return revealable.filter(phone_index=blind_index(phone, "person.phone"))
     if _CJK.search(text):
         full, _initials = pinyin_keys(text)
         probes = [(Q(name__startswith=text) & _letters_prefix("name_pinyin", full), "name_pinyin")]

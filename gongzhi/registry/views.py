@@ -27,9 +27,9 @@ from django.views.decorators.http import require_http_methods
 from gongzhi.accounts import access
 from gongzhi.accounts.policy import Perm
 from gongzhi.core import clock, identity
-from gongzhi.core.errors import Conflict, DuplicatePerson, Forbidden, NotFound
+from gongzhi.core.errors import Conflict, DomainError, DuplicatePerson, Forbidden, NotFound
 from gongzhi.core.tabular import export_format, export_response
-from gongzhi.registry import selectors, services
+from gongzhi.registry import policy, selectors, services
 from gongzhi.registry.choices import ETHNICITIES
 from gongzhi.registry.forms import (
     HouseholdEditForm,
@@ -137,8 +137,11 @@ def _shown(field: str, value: Any, tags: dict[str, str]) -> str:
     return str(value)
 
 
-def _history_rows(changes: list[Any], *, with_person: bool = False) -> list[dict[str, Any]]:
-    """Register history prepared for the template: labels instead of codes. `with_person`
+def _history_rows(
+    changes: list[Any], *, birth_date_shown: bool, with_person: bool = False
+) -> list[dict[str, Any]]:
+    """Register history prepared for the template: labels instead of codes; a birth date
+    only as its year unless the viewer may see birth dates (`registry.policy`). `with_person`
     only where the selector loaded the person (household history)."""
     tags = {code: label for code, label in _tag_choices()}
     rows = []
@@ -147,6 +150,8 @@ def _history_rows(changes: list[Any], *, with_person: bool = False) -> list[dict
         for field, pair in (change.changes or {}).items():
             old, new = pair if isinstance(pair, list | tuple) and len(pair) == 2 else (None, pair)
             label = field_label(field)
+            if field == "birth_date" and not birth_date_shown:
+                old, new = (str(v)[:4] if v else v for v in (old, new))
             items.append(
                 {"label": label, "old": _shown(field, old, tags), "new": _shown(field, new, tags)}
             )
@@ -164,9 +169,12 @@ def _history_rows(changes: list[Any], *, with_person: bool = False) -> list[dict
     return rows
 
 
-def _person_facts(person: Person) -> dict[str, Any]:
+def _person_facts(user: Any, person: Person) -> dict[str, Any]:
+    shown = policy.birth_shown(user, person)
     return {
         "age": identity.age_on(person.birth_date, clock.today()),
+        # Only the year for roles that may not reveal: see registry.policy.
+        "birth_year": shown if isinstance(shown, int) else None,
         "ethnicity": _ETHNICITY.get(person.ethnicity, person.ethnicity),
         "present": person.residency in PRESENT_RESIDENCY,
     }
@@ -234,7 +242,11 @@ def household_list(request: HttpRequest) -> HttpResponse:
             tag=data["tag"] or "",
             status=data["status"] or "",
         )
-    households = selectors.household_list_for(user=user, filters=filters)
+    try:
+        households = selectors.household_list_for(user=user, filters=filters)
+    except DomainError as exc:  # an exact search this role may not run, or one too many
+        form.add_error("q", exc.message)
+        households = Household.objects.none()
     if request.GET.get("export"):
         if request.GET.get("rows") == "persons":
             return _person_export(request, households, filters)
@@ -374,7 +386,11 @@ def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
         "grid": household.building.parent,
         "present": present,
         "past": past,
-        "history": _history_rows(selectors.household_history(household), with_person=True),
+        "history": _history_rows(
+            selectors.household_history(household),
+            birth_date_shown=policy.sees_birth_date(user, household.area_path),
+            with_person=True,
+        ),
         "can_edit": access.can(user, Perm.REGISTER_EDIT, household.area_path),
         "can_reveal": access.can(user, Perm.REGISTER_REVEAL, household.area_path),
     }
@@ -519,9 +535,12 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
     context = {
         "person": person,
         "household": person.household,
-        "facts": _person_facts(person),
+        "facts": _person_facts(request.user, person),
         "tags": [_tag_label(t) for t in person.tags.all()],
-        "history": _history_rows(selectors.person_history(person)),
+        "history": _history_rows(
+            selectors.person_history(person),
+            birth_date_shown=policy.sees_birth_date(user, person.area_path),
+        ),
         "can_edit": can_edit,
         "can_reveal": access.can(user, Perm.REGISTER_REVEAL, person.area_path),
     }
@@ -682,7 +701,10 @@ def person_tags(request: HttpRequest, person_id: int) -> HttpResponse:
                     "tags": [_tag_label(t) for t in person.tags.all()],
                     "can_edit": True,
                     "saved": True,
-                    "history": _history_rows(selectors.person_history(person)),
+                    "history": _history_rows(
+                        selectors.person_history(person),
+                        birth_date_shown=policy.sees_birth_date(user, person.area_path),
+                    ),
                 }
                 return render(request, "registry/_person_tags.html", context)
             messages.success(request, _("Tags saved."))

@@ -51,6 +51,7 @@ REPORT_FOLDER = "reports"
 FILE_PURPOSE = "report.file"
 NAME_MAX = 100
 PERSON_NAME_FIELDS = {"name", "household_head", "grid_worker"}
+BIRTH_DATE_FIELDS = {"birth_date"}
 STALE_FILLING = dt.timedelta(minutes=30)
 
 
@@ -620,6 +621,9 @@ def _cell(
     if kind == catalogue.DATE:
         if transform == catalogue.AGE:
             return filling.Cell(age_on(value, as_of))
+        if code in BIRTH_DATE_FIELDS and not may_reveal:
+            # Beside a masked ID number a birth date is a reveal: the year only (registry.policy).
+            return filling.Cell(value.year)
         if transform == catalogue.DATE_FORMAT:
             pattern = catalogue.DATE_FORMATS[arg]
             if "{" in pattern:

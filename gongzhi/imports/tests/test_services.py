@@ -68,7 +68,7 @@ def test_upload_stores_the_file_privately_and_maps_chinese_headers(world, row_fo
 def test_the_preview_sample_is_masked(world, row_for):
     number = make_id_number()
     batch = upload(world.grid_worker_a, xlsx([row_for("赵六", number, "13800000001")]))
-    assert batch.sample[0][1] == number[:6] + "********" + number[-4:]
+    assert batch.sample[0][1] == number[:6] + "*" * 11 + number[-1:]
     assert batch.sample[0][2] == "138****0001"
 
 
@@ -396,7 +396,7 @@ def test_the_error_report_lists_problem_rows_with_an_error_column(world, row_for
     values = [[c.value for c in row] for row in sheet.iter_rows()]
     assert values[0] == ["Row", *HEADER, "Problems"]
     assert [r[0] for r in values[1:]] == [3, 4]
-    assert values[1][2] == bad[:6] + "********" + bad[-4:]  # masked, as everywhere
+    assert values[1][2] == bad[:6] + "*" * 11 + bad[-1:]  # masked, as everywhere
     assert values[1][3] == phone[:3] + "****" + phone[-4:]
     assert "check digit" in values[1][-1]
     assert values[2][-1].startswith("Building:")
