@@ -160,6 +160,8 @@ UI_ROUTES: dict[str, Route] = {
         "public", methods=("GET", "POST"), kwargs={"fmt": "json"}, post_need="an API key"
     ),
     "open311:request": Route("public", obj="workorder", kwargs={"fmt": "json"}),
+    # A photo's signed media_url: the signature is the permission; a forged one is 404.
+    "open311:media": Route("a signed link", kwargs={"token": "1:1vRY7U:forged"}),
     "notifications:inbox": Route("login"),
     "notifications:mark_read": Route("login", methods=("POST",)),
     "notifications:open": Route("login"),  # no ?n=: back to the inbox
@@ -368,6 +370,7 @@ WO_HANDLER = "handles it"  # offered to them, or accepted by them; 403 for other
 WO_REQUESTER = "asked for it, may act"  # rate, reopen: 403 for others who see it
 WO_CANCELS = "asked for it, or decides"
 API_KEY = "an API key"
+SIGNED_LINK = "a signed link"
 
 
 def _wo_file(world, side, **extra) -> Any:
@@ -557,6 +560,8 @@ def _client(world, principal: str) -> Client:
 def _expected(need: str, obj: str | None, principal: str, scope: str) -> str:
     if need == API_KEY:
         return FORBID  # Open311: no key, 403 as the spec says, signed in or not
+    if need == SIGNED_LINK:
+        return DENY  # the matrix signs nothing: its link is forged for everyone
     if need == "public":
         return ALLOW
     if need == "signs out":
