@@ -45,6 +45,13 @@ class Conflict(DomainError):
     default_message = _("The object was changed by someone else; reload and try again.")
 
 
+class IllegalTransition(Conflict):
+    """A state machine's move that does not exist from the object's current status."""
+
+    code = "illegal_transition"
+    default_message = _("This step is not possible for the object as it is now.")
+
+
 class DuplicatePerson(ValidationError):
     """The resident ID number is already in the register; carries the existing person."""
 

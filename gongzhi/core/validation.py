@@ -14,10 +14,19 @@ Errors = dict[str, list[Any]]
 
 
 def text_field(
-    errors: Errors, field: str, value: Any, max_len: int, *, required: bool = False
+    errors: Errors,
+    field: str,
+    value: Any,
+    max_len: int,
+    *,
+    required: bool = False,
+    one_line: bool = False,
 ) -> str:
-    """`value` as stripped text, with its problems added to `errors` under `field`."""
+    """`value` as stripped text, with its problems added to `errors` under `field`;
+    `one_line` also folds every run of whitespace into one space (names, titles)."""
     text = ("" if value is None else str(value)).strip()
+    if one_line:  # only spaces and line breaks fold: control characters are refused below
+        text = " ".join(t for t in re.split(r"[ \t\r\n\u3000]+", text) if t)
     if CONTROL.search(text):
         errors.setdefault(field, []).append(_("Control characters (such as NUL) are not allowed."))
         text = CONTROL.sub("", text)

@@ -25,7 +25,7 @@ from gongzhi.accounts import access
 from gongzhi.accounts.policy import Perm
 from gongzhi.audit.services import audit_record
 from gongzhi.core import clock, scope
-from gongzhi.core.errors import Forbidden, field_errors
+from gongzhi.core.errors import Forbidden, IllegalTransition, field_errors
 from gongzhi.core.tabular import MiB, TableFileError, read_table
 from gongzhi.core.validation import merge_errors, raise_errors
 from gongzhi.health import matching, parsing, selectors, uploads
@@ -492,19 +492,10 @@ def watch_entry_transition(
         raise ValidationError({"action": [ValidationError(_("Unknown action."), code="unknown")]})
     sources, target = ALLOWED_TRANSITIONS[action]
     if entry.status not in sources:
-        raise ValidationError(
-            {
-                "action": [
-                    ValidationError(
-                        _("“%(action)s” is not possible for an entry that is “%(status)s”.")
-                        % {
-                            "action": Action(action).label,
-                            "status": EntryStatus(entry.status).label,
-                        },
-                        code="transition",
-                    )
-                ]
-            }
+        # Like a work order's: the entry moved on meanwhile (409), not a field's problem.
+        raise IllegalTransition(
+            _("“%(action)s” is not possible for an entry that is “%(status)s”.")
+            % {"action": Action(action).label, "status": EntryStatus(entry.status).label}
         )
     errors: dict[str, list[str]] = {}
     now = clock.now()

@@ -21,9 +21,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from gongzhi.accounts import access
+from gongzhi.accounts.decorators import requires
 from gongzhi.accounts.policy import Perm
 from gongzhi.core import scope
-from gongzhi.core.errors import Forbidden, NotFound
+from gongzhi.core.errors import Forbidden, IllegalTransition, NotFound
 from gongzhi.core.tabular import export_response
 from gongzhi.health import selectors, services
 from gongzhi.health.forms import (
@@ -39,15 +40,11 @@ from gongzhi.health.forms import (
 )
 from gongzhi.health.models import WatchEntry
 from gongzhi.health.states import Action, ListStatus, Tier, actions_from
+from gongzhi.registry import selectors as registry_selectors
 from gongzhi.registry.models import Area, AreaKind
 
 PAGE_SIZE = 50
 EXPORT_FORMATS = ("xlsx", "csv", "csv-gbk")
-
-
-def _need(user: Any, perm: Perm) -> None:
-    if not access.can(user, perm):
-        raise NotFound()
 
 
 def _export_format(request: HttpRequest) -> str | None:
@@ -227,6 +224,9 @@ def entry_transition(request: HttpRequest, entry_id: int) -> HttpResponse:
             services.watch_entry_transition(
                 actor=user, entry=entry, action=action, data=form.cleaned_data
             )
+        except IllegalTransition as exc:  # the entry moved on since the page was drawn
+            messages.error(request, exc.message)
+            return redirect("health:entry_detail", entry_id=entry.pk)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -248,7 +248,10 @@ def entry_assign(request: HttpRequest, entry_id: int) -> HttpResponse:
         data = form.cleaned_data
         grid = None
         if data.get("grid"):
-            grid = Area.objects.filter(pk=data["grid"], kind=AreaKind.GRID).first()
+            grid = registry_selectors.area_get_for(
+                user=user, area_id=data["grid"], perm=Perm.WATCHLIST_UPLOAD
+            )
+            grid = grid if grid.kind == AreaKind.GRID else None
         assignee = None
         if data.get("assignee"):
             assignee = get_user_model().objects.filter(pk=data["assignee"]).first()
@@ -265,10 +268,9 @@ def entry_assign(request: HttpRequest, entry_id: int) -> HttpResponse:
 # --- upstream lists ----------------------------------------------------------------------------
 
 
-@login_required
+@requires(Perm.WATCHLIST_UPLOAD)
 def upstream_list_index(request: HttpRequest) -> HttpResponse:
     user = request.user
-    _need(user, Perm.WATCHLIST_UPLOAD)
     lists = selectors.upstream_list_list_for(user=user)
     fmt = _export_format(request)
     if fmt:
@@ -294,16 +296,21 @@ def upstream_list_index(request: HttpRequest) -> HttpResponse:
     return render(request, "health/upstream_list_index.html", {"page_obj": page})
 
 
-@login_required
+@requires(Perm.WATCHLIST_UPLOAD)
 @require_http_methods(["GET", "POST"])
 def upstream_list_upload(request: HttpRequest) -> HttpResponse:
     user = request.user
-    _need(user, Perm.WATCHLIST_UPLOAD)
     areas = [(a.pk, a.name) for a in selectors.upload_area_choices_for(user=user)]
     form = UploadForm(request.POST or None, request.FILES or None, areas=areas)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        area = Area.objects.filter(pk=data["area"]).first() if data["area"] else None
+        area = (
+            registry_selectors.area_get_for(
+                user=user, area_id=data["area"], perm=Perm.WATCHLIST_UPLOAD
+            )
+            if data["area"]
+            else None
+        )
         if area is None:
             form.add_error("area", _("Choose the area the list is for."))
         else:

@@ -19,9 +19,10 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from gongzhi.accounts import access
+from gongzhi.accounts.decorators import requires
 from gongzhi.accounts.policy import Perm
 from gongzhi.core import tabular
-from gongzhi.core.errors import NotFound, field_errors
+from gongzhi.core.errors import field_errors
 from gongzhi.imports import selectors, services
 from gongzhi.imports.forms import MappingForm, MergeForm, OutcomeFilterForm, UploadForm
 from gongzhi.imports.mapping import BY_NAME
@@ -39,11 +40,6 @@ OUTCOME_BADGES = {
 }
 
 
-def _need(user: Any, perm: Perm) -> None:
-    if not access.can(user, perm):
-        raise NotFound()
-
-
 def _apply_errors(form: Any, exc: ValidationError) -> None:
     for name, problems in field_errors(exc).items():
         target = name if name in form.fields else None
@@ -54,9 +50,8 @@ def _apply_errors(form: Any, exc: ValidationError) -> None:
 # --- list ------------------------------------------------------------------------------------
 
 
-@login_required
+@requires(Perm.IMPORT_RUN)
 def batch_list(request: HttpRequest) -> HttpResponse:
-    _need(request.user, Perm.IMPORT_RUN)
     batches = selectors.import_list_for(user=request.user)
     if request.GET.get("export"):
         return tabular.export_response(
@@ -127,10 +122,9 @@ class _SizeLimit(FileUploadHandler):
 
 
 @csrf_exempt  # the upload handler must be set before CSRF reads the body: checked below
-@login_required
+@requires(Perm.IMPORT_RUN)
 @require_http_methods(["GET", "POST"])
 def upload(request: HttpRequest) -> HttpResponse:
-    _need(request.user, Perm.IMPORT_RUN)
     limit = _SizeLimit(request, services.max_bytes())
     request.upload_handlers.insert(0, limit)
     return _upload(request, limit)
@@ -371,17 +365,15 @@ def report(request: HttpRequest, import_id: int) -> HttpResponse:
 # --- duplicates ---------------------------------------------------------------------------------
 
 
-@login_required
+@requires(Perm.REGISTER_EDIT)
 def duplicates(request: HttpRequest) -> HttpResponse:
-    _need(request.user, Perm.REGISTER_EDIT)
     groups = registry_selectors.person_duplicates_for(user=request.user)
     return render(request, "imports/duplicates.html", {"groups": groups})
 
 
-@login_required
+@requires(Perm.REGISTER_EDIT)
 @require_POST
 def merge(request: HttpRequest) -> HttpResponse:
-    _need(request.user, Perm.REGISTER_EDIT)
     form = MergeForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose the record to keep and the one to merge into it."))

@@ -25,6 +25,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from gongzhi.accounts import access
+from gongzhi.accounts.decorators import requires
 from gongzhi.accounts.policy import Perm
 from gongzhi.core import clock, identity
 from gongzhi.core.errors import Conflict, DomainError, DuplicatePerson, Forbidden, NotFound
@@ -63,12 +64,6 @@ _ETHNICITY = dict(ETHNICITIES)
 
 
 # --- helpers -----------------------------------------------------------------------------------
-
-
-def _need(user: Any, perm: Perm) -> None:
-    """Pages without an object: a user who holds `perm` nowhere gets 404."""
-    if not access.can(user, perm):
-        raise NotFound()
 
 
 def _allowed(user: Any, perm: Perm, path: str) -> None:
@@ -183,10 +178,9 @@ def _person_facts(user: Any, person: Person) -> dict[str, Any]:
 # --- areas ---------------------------------------------------------------------------------------
 
 
-@login_required
+@requires(Perm.AREA_VIEW)
 def area_tree(request: HttpRequest) -> HttpResponse:
     """The user's area: their top nodes, each opened one level."""
-    _need(request.user, Perm.AREA_VIEW)
     roots = selectors.area_roots_for(user=request.user)
     nodes = [
         {"area": root, "children": selectors.area_children_for(user=request.user, area=root)}
@@ -219,10 +213,9 @@ def area_children(request: HttpRequest, area_id: int) -> HttpResponse:
 # --- households ----------------------------------------------------------------------------------
 
 
-@login_required
+@requires(Perm.REGISTER_VIEW)
 def household_list(request: HttpRequest) -> HttpResponse:
     user = request.user
-    _need(user, Perm.REGISTER_VIEW)
     grids = selectors.grid_options_for(user=user)
     form = HouseholdFilterForm(request.GET or None, grids=grids, tags=_tag_choices())
     area: Area | None = None
@@ -397,11 +390,10 @@ def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
     return render(request, "registry/household_detail.html", context)
 
 
-@login_required
+@requires(Perm.REGISTER_EDIT)
 @require_http_methods(["GET", "POST"])
 def household_create(request: HttpRequest) -> HttpResponse:
     user = request.user
-    _need(user, Perm.REGISTER_EDIT)
     buildings = _building_choices(selectors.building_choices_for(user=user))
     initial = {}
     if request.GET.get("building"):

@@ -31,7 +31,7 @@ from gongzhi.core.fields import Sealed
 from gongzhi.core.identity import age_on
 from gongzhi.core.masking import mask_all, mask_name
 from gongzhi.core.tabular import MiB, TableFileError, read_table
-from gongzhi.core.validation import merge_errors, raise_errors
+from gongzhi.core.validation import merge_errors, raise_errors, text_field
 from gongzhi.health import uploads
 from gongzhi.health.states import EntryStatus, Tier
 from gongzhi.registry.choices import ETHNICITIES
@@ -58,15 +58,7 @@ STALE_FILLING = dt.timedelta(minutes=30)
 def _text(
     errors: dict[str, list[str]], field: str, value: Any, limit: int, required: bool = False
 ) -> str:
-    text = " ".join(str(value or "").split())
-    if required and not text:
-        errors.setdefault(field, []).append(_("This field is required."))
-    if len(text) > limit:
-        errors.setdefault(field, []).append(
-            _("At most %(max)d characters; this has %(count)d.")
-            % {"max": limit, "count": len(text)}
-        )
-    return text[:limit]
+    return text_field(errors, field, value, limit, required=required, one_line=True)
 
 
 def _read_upload(file: Any) -> bytes:

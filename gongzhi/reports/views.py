@@ -21,10 +21,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from gongzhi.accounts import access
+from gongzhi.accounts.decorators import requires
 from gongzhi.accounts.policy import Perm
 from gongzhi.core import scope
-from gongzhi.core.errors import Forbidden, NotFound
+from gongzhi.core.errors import Forbidden
 from gongzhi.core.tabular import export_response
+from gongzhi.registry import selectors as registry_selectors
 from gongzhi.registry.models import Area, AreaKind, Tag
 from gongzhi.reports import catalogue, selectors, services
 from gongzhi.reports.forms import (
@@ -42,11 +44,6 @@ EXPORT_FORMATS = ("xlsx", "csv", "csv-gbk")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _need(user: Any, perm: Perm) -> None:
-    if not access.can(user, perm):
-        raise NotFound()
-
-
 def _manage(user: Any, template: ReportTemplate) -> None:
     if not access.can(user, Perm.REPORT_MANAGE, template.area_path):
         raise Forbidden()
@@ -61,10 +58,9 @@ def _manage_areas(user: Any) -> list[tuple[int, str]]:
     ]
 
 
-@login_required
+@requires(Perm.REPORT_VIEW)
 def index(request: HttpRequest) -> HttpResponse:
     user = request.user
-    _need(user, Perm.REPORT_VIEW)
     can_manage = access.can(user, Perm.REPORT_MANAGE)
     templates = selectors.template_list_for(user=user)
     fmt = _export_format(request)
@@ -103,15 +99,20 @@ def _export_templates(templates: Any, fmt: str) -> HttpResponse:
     return export_response(filename=_("Report templates"), header=header, rows=rows(), fmt=fmt)
 
 
-@login_required
+@requires(Perm.REPORT_MANAGE)
 @require_http_methods(["GET", "POST"])
 def template_upload(request: HttpRequest) -> HttpResponse:
     user = request.user
-    _need(user, Perm.REPORT_MANAGE)
     form = UploadForm(request.POST or None, request.FILES or None, areas=_manage_areas(user))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        area = Area.objects.filter(pk=data["area"]).first() if data["area"] else None
+        area = (
+            registry_selectors.area_get_for(
+                user=user, area_id=data["area"], perm=Perm.REPORT_MANAGE
+            )
+            if data["area"]
+            else None
+        )
         if area is None:
             form.add_error("area", _("Choose the area the template is for."))
         else:
@@ -135,14 +136,15 @@ def template_upload(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/template_upload.html", {"form": form})
 
 
-@login_required
+@requires(Perm.REPORT_MANAGE)
 @require_POST
 def template_install(request: HttpRequest) -> HttpResponse:
     user = request.user
-    _need(user, Perm.REPORT_MANAGE)
     form = InstallForm(request.POST, areas=_manage_areas(user))
     if form.is_valid() and form.cleaned_data["area"]:
-        area = Area.objects.get(pk=form.cleaned_data["area"])
+        area = registry_selectors.area_get_for(
+            user=user, area_id=form.cleaned_data["area"], perm=Perm.REPORT_MANAGE
+        )
         try:
             template = services.report_template_install(
                 actor=user, area=area, code=form.cleaned_data["code"]
@@ -294,7 +296,9 @@ def template_fill(request: HttpRequest, template_id: int) -> HttpResponse:
     form = FillForm(request.POST, areas=_fill_areas(user, template))
     area = None
     if form.is_valid() and form.cleaned_data["area"]:
-        area = Area.objects.filter(pk=form.cleaned_data["area"]).first()
+        area = registry_selectors.area_get_for(
+            user=user, area_id=form.cleaned_data["area"], perm=Perm.REPORT_VIEW
+        )
     try:
         services.report_request(actor=user, template=template, area=area)
     except ValidationError as exc:
@@ -305,10 +309,9 @@ def template_fill(request: HttpRequest, template_id: int) -> HttpResponse:
     return redirect("reports:template_detail", template_id=template.pk)
 
 
-@login_required
+@requires(Perm.REPORT_VIEW)
 def report_history(request: HttpRequest) -> HttpResponse:
     user = request.user
-    _need(user, Perm.REPORT_VIEW)
     reports = selectors.report_list_for(user=user)
     fmt = _export_format(request)
     if fmt:

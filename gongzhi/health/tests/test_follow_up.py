@@ -9,7 +9,7 @@ from gongzhi.accounts.models import Role
 from gongzhi.accounts.services import membership_grant
 from gongzhi.audit.models import AuditEntry
 from gongzhi.core import clock
-from gongzhi.core.errors import Forbidden
+from gongzhi.core.errors import Forbidden, IllegalTransition
 from gongzhi.health import selectors, services
 from gongzhi.health.states import ALLOWED_TRANSITIONS, EntryStatus, actions_from
 from gongzhi.health.tests import factories as f
@@ -76,9 +76,9 @@ def test_every_allowed_transition(world, entry, action, source, target):
 )
 def test_every_refused_transition(world, entry, action, source):
     entry = bring_to(entry, source, world.secretary)
-    with pytest.raises(ValidationError) as info:
+    with pytest.raises(IllegalTransition) as info:
         act(entry, action, world.secretary)
-    assert info.value.error_dict["action"][0].code == "transition"
+    assert info.value.status == 409
     entry.refresh_from_db()
     assert entry.status == source
 

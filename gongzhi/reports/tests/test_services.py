@@ -420,3 +420,17 @@ def test_schedule_values_are_checked(world):
             actor=world.secretary, template=template, schedule="hourly", hour=25, day=31
         )
     assert set(info.value.error_dict) == {"schedule", "hour", "day"}
+
+
+def test_a_nul_in_a_template_name_is_refused_naming_the_field(world):
+    with pytest.raises(ValidationError) as info:
+        services.report_template_upload(
+            actor=world.secretary,
+            area=world.community_a,
+            file=department_workbook(),
+            filename="名册.xlsx",
+            dataset="persons",
+            name="高龄\x00老人",
+            department="区民政局\x07",
+        )
+    assert set(info.value.error_dict) == {"name", "department"}
