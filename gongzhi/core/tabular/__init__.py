@@ -23,22 +23,18 @@ memory), `writing`, `common`.
 """
 
 from gongzhi.core.tabular.common import CHUNK, Cell, MiB, TableFileError, column_letter
-from gongzhi.core.tabular.download import EXPORT_FORMATS, export_format, export_response
 from gongzhi.core.tabular.reading import DEFAULT_MAX_BYTES, Table, read_table
 from gongzhi.core.tabular.writing import csv_chunks, safe_cell, write_csv, write_xlsx
 
 __all__ = [
     "CHUNK",
     "DEFAULT_MAX_BYTES",
-    "EXPORT_FORMATS",
     "Cell",
     "MiB",
     "Table",
     "TableFileError",
     "column_letter",
     "csv_chunks",
-    "export_format",
-    "export_response",
     "read_table",
     "safe_cell",
     "write_csv",
