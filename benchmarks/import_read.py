@@ -1,6 +1,8 @@
 """Reading spreadsheets with `core.tabular`: rows/s and peak memory by format and reader,
-to choose when python-calamine (fast, holds the sheet in memory) gives way to openpyxl's
-streaming parser (slower, flat memory).
+to choose when python-calamine (fast, holds the sheet in memory) gives way to a streaming
+reader (flat memory), and to compare the two streaming readers in the same run:
+`core.tabular.xlsx_stream` ("stream") and openpyxl's public read-only reader ("openpyxl",
+`load_workbook(read_only=True)`, each cell cleaned as `read_table` cleans it).
 
     .venv/bin/python benchmarks/import_read.py --rows 20000 100000 400000
 
@@ -31,6 +33,7 @@ def child(argv: list[str]) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gongzhi.settings")
     django.setup()
     from gongzhi.core import tabular
+    from gongzhi.core.tabular import xlsx_reader
 
     step, path = argv[0], Path(argv[1])
     if step == "generate":
@@ -41,10 +44,26 @@ def child(argv: list[str]) -> None:
         writer(path, HEADER, rows(int(argv[2])))
         print("RESULT " + json.dumps({"bytes": path.stat().st_size}))
         return
+    if step == "openpyxl":
+        import openpyxl
+
+        from gongzhi.core.tabular.common import _clean_value
+
+        started = time.perf_counter()
+        count = 0
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        rows = book.worksheets[0].iter_rows(values_only=True)
+        next(rows)  # the header
+        for values in rows:
+            if any(v is not None for v in (_clean_value(v) for v in values)):
+                count += 1
+        book.close()
+        print("RESULT " + json.dumps({"rows": count, "seconds": time.perf_counter() - started}))
+        return
     if step == "stream":
-        tabular.CALAMINE_MAX_BYTES = 0
+        xlsx_reader.CALAMINE_MAX_BYTES = 0
     elif step == "calamine":
-        tabular.CALAMINE_MAX_BYTES = 1 << 40
+        xlsx_reader.CALAMINE_MAX_BYTES = 1 << 40
     started = time.perf_counter()
     count = 0
     with tabular.read_table(path, max_bytes=1 << 40) as table:
@@ -78,7 +97,7 @@ def main() -> None:
     print("| rows | format | reader | file MB | seconds | rows/s | peak RSS MB |")
     print("| ---: | --- | --- | ---: | ---: | ---: | ---: |")
     for n in args.rows:
-        for fmt, readers in (("csv", ["csv"]), ("xlsx", ["calamine", "stream"])):
+        for fmt, readers in (("csv", ["csv"]), ("xlsx", ["calamine", "stream", "openpyxl"])):
             path = work / f"r{n}.{fmt}"
             made, _ = run("generate", str(path), str(n))
             for reader in readers:

@@ -14,10 +14,10 @@ from django.views.decorators.http import require_POST
 
 from gongzhi.accounts import access
 from gongzhi.accounts.policy import Perm
+from gongzhi.audit import exports
 from gongzhi.audit.selectors import audit_entries_within, audit_latest_verification
 from gongzhi.audit.services import audit_verify
 from gongzhi.core.errors import NotFound
-from gongzhi.core.tabular import export_response
 
 PAGE_SIZE = 50
 KNOWN_ACTIONS = [
@@ -37,6 +37,7 @@ KNOWN_ACTIONS = [
     "membership.",
     "apikey.",
     "user.",
+    "export",
 ]
 
 
@@ -74,41 +75,7 @@ def log(request: HttpRequest) -> HttpResponse:
         }
     entries = audit_entries_within(paths, **filters)
     if request.GET.get("export"):
-        return export_response(
-            filename=_("audit log"),
-            header=[
-                "#",
-                _("Time"),
-                _("User"),
-                _("Action"),
-                _("Object"),
-                _("Object id"),
-                _("Label"),
-                _("Fields"),
-                _("Purpose"),
-                _("From"),
-                _("Via"),
-                _("Hash"),
-            ],
-            rows=(
-                [
-                    e.seq,
-                    e.at,
-                    e.actor_name,
-                    e.action,
-                    e.object_type,
-                    e.object_id,
-                    e.object_label,
-                    ", ".join(e.fields),
-                    e.purpose,
-                    e.ip,
-                    e.via,
-                    e.hash,
-                ]
-                for e in entries.iterator(chunk_size=2000)
-            ),
-            fmt=request.GET["export"],
-        )
+        return exports.export_response(request, exports.AUDIT_LOG, entries, filters=filters)
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "form": form,

@@ -25,8 +25,7 @@ from gongzhi.accounts.decorators import requires
 from gongzhi.accounts.policy import Perm
 from gongzhi.core import scope
 from gongzhi.core.errors import Forbidden, IllegalTransition, NotFound
-from gongzhi.core.tabular import export_response
-from gongzhi.health import selectors, services
+from gongzhi.health import exports, selectors, services
 from gongzhi.health.forms import (
     AssignForm,
     CloseForm,
@@ -44,17 +43,6 @@ from gongzhi.registry import selectors as registry_selectors
 from gongzhi.registry.models import Area, AreaKind
 
 PAGE_SIZE = 50
-EXPORT_FORMATS = ("xlsx", "csv", "csv-gbk")
-
-
-def _export_format(request: HttpRequest) -> str | None:
-    """`?export=` as on every list (the shared export control); `?format=` still works."""
-    fmt = request.GET.get("export") or request.GET.get("format", "")
-    return fmt if fmt in EXPORT_FORMATS else None
-
-
-def _date(value: Any) -> str:
-    return value.isoformat() if value else ""
 
 
 # --- the watch list ----------------------------------------------------------------------------
@@ -90,9 +78,8 @@ def watchlist(request: HttpRequest) -> HttpResponse:
             q=data["q"] or "",
         )
     entries = selectors.watch_entry_list_for(user=user, filters=filters)
-    fmt = _export_format(request)
-    if fmt:
-        return _export_entries(entries, fmt)
+    if exports.requested_format(request):
+        return exports.export_response(request, exports.WATCH_LIST, entries, filters=filters)
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "form": form,
@@ -103,39 +90,6 @@ def watchlist(request: HttpRequest) -> HttpResponse:
     if request.htmx and request.htmx.target == "results":
         return render(request, "health/_entry_results.html", context)
     return render(request, "health/watchlist.html", context)
-
-
-def _export_entries(entries: Any, fmt: str) -> HttpResponse:
-    header = [
-        _("List"), _("Row"), _("Name"), _("Resident ID number"), _("Phone"), _("Origin"),
-        _("Arrival date"), _("Stated address"), _("Match"), _("Registered address"), _("Grid"),
-        _("Follower"), _("Status"), _("Online review"), _("Verification"), _("Verified on"),
-        _("Outcome"),
-    ]  # fmt: skip
-
-    def rows() -> Any:
-        for e in entries.iterator(chunk_size=2000):
-            yield [
-                e.upstream_list.name,
-                e.row_number,
-                e.name,
-                str(e.id_number),  # masked: a Sealed value's text is its mask
-                str(e.phone),
-                e.origin,
-                _date(e.arrival_date),
-                e.address,
-                e.get_tier_display(),
-                e.person.household.address if e.person_id else "",
-                e.grid.name if e.grid_id else "",
-                str(e.assignee) if e.assignee_id else "",
-                e.get_status_display(),
-                e.review_note,
-                e.verification_note,
-                _date(e.verified_on),
-                e.get_outcome_display() if e.outcome else "",
-            ]
-
-    return export_response(filename=_("Watch list"), header=header, rows=rows(), fmt=fmt)
 
 
 # --- one entry ---------------------------------------------------------------------------------
@@ -272,26 +226,8 @@ def entry_assign(request: HttpRequest, entry_id: int) -> HttpResponse:
 def upstream_list_index(request: HttpRequest) -> HttpResponse:
     user = request.user
     lists = selectors.upstream_list_list_for(user=user)
-    fmt = _export_format(request)
-    if fmt:
-        header = [
-            _("Name"), _("Kind"), _("Source"), _("Area"), _("File"), _("Status"), _("Rows"),
-            _("ID number"), _("Name and phone"), _("Name and birth date"),
-            _("Several persons match"), _("Not in the register"), _("Uploaded by"),
-            _("Uploaded at"),
-        ]  # fmt: skip
-
-        def rows() -> Any:
-            for u in lists.iterator(chunk_size=500):
-                c = u.counts or {}
-                yield [
-                    u.name, u.get_kind_display(), u.source, u.area.name, u.filename,
-                    u.get_status_display(), c.get("rows", 0), c.get("id_number", 0),
-                    c.get("name_phone", 0), c.get("name_birth", 0), c.get("ambiguous", 0),
-                    c.get("none", 0), str(u.uploaded_by or ""), u.created_at,
-                ]  # fmt: skip
-
-        return export_response(filename=_("Upstream lists"), header=header, rows=rows(), fmt=fmt)
+    if exports.requested_format(request):
+        return exports.export_response(request, exports.UPSTREAM_LISTS, lists)
     page = Paginator(lists, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "health/upstream_list_index.html", {"page_obj": page})
 

@@ -10,10 +10,9 @@ from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
-from gongzhi.core import tabular
 from gongzhi.core.api_schemas import ERRORS, Page
 from gongzhi.core.errors import NotFound
-from gongzhi.imports import selectors, services
+from gongzhi.imports import exports, selectors, services
 from gongzhi.imports.models import ImportBatch
 
 router = Router(tags=["imports"])
@@ -246,6 +245,12 @@ def import_report(
     batch = selectors.import_get_for(user=request.user, batch_id=import_id)
     header, rows = services.import_error_report(batch)
     stem = batch.filename.rsplit(".", 1)[0]
-    return tabular.export_response(
-        filename=f"{stem}-problems", header=header, rows=rows, fmt=format
+    return exports.export_response(
+        request,
+        exports.IMPORT_PROBLEMS,
+        rows,
+        header=header,
+        fmt=format,
+        filename=f"{stem}-problems",
+        object_id=batch.pk,
     )

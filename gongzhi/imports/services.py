@@ -512,7 +512,7 @@ def import_outcomes(
 
 def import_error_report(batch: ImportBatch) -> tuple[list[str], Iterator[list[Any]]]:
     """The rows with problems, as in the file (ID numbers and phones masked), with the
-    row number first and the problems last: header and rows for `tabular.export_response`."""
+    row number first and the problems last: header and rows for `exports.IMPORT_PROBLEMS`."""
     problems = import_outcomes(batch, only="error")
     mapping = batch.mapping
     masks = {mapping.get("id_number"): mask_id_number, mapping.get("phone"): mask_phone}

@@ -23,7 +23,7 @@ from gongzhi.accounts.decorators import requires
 from gongzhi.accounts.policy import Perm
 from gongzhi.core import tabular
 from gongzhi.core.errors import field_errors
-from gongzhi.imports import selectors, services
+from gongzhi.imports import exports, selectors, services
 from gongzhi.imports.forms import MappingForm, MergeForm, OutcomeFilterForm, UploadForm
 from gongzhi.imports.mapping import BY_NAME
 from gongzhi.imports.models import ImportBatch, ImportOutcome, ImportStatus
@@ -54,41 +54,7 @@ def _apply_errors(form: Any, exc: ValidationError) -> None:
 def batch_list(request: HttpRequest) -> HttpResponse:
     batches = selectors.import_list_for(user=request.user)
     if request.GET.get("export"):
-        return tabular.export_response(
-            filename=_("imports"),
-            header=[
-                "#",
-                _("File"),
-                _("Community"),
-                _("Status"),
-                _("Uploaded by"),
-                _("Uploaded at"),
-                _("Rows"),
-                _("New"),
-                _("Updated"),
-                _("Unchanged"),
-                _("Problems"),
-                "SHA-256",
-            ],
-            rows=(
-                [
-                    b.pk,
-                    b.filename,
-                    b.community.name,
-                    b.get_status_display(),
-                    str(b.created_by),
-                    b.created_at,
-                    b.rows_total,
-                    b.rows_created,
-                    b.rows_updated,
-                    b.rows_unchanged,
-                    b.rows_failed,
-                    b.sha256,
-                ]
-                for b in batches.iterator(chunk_size=500)
-            ),
-            fmt=request.GET["export"],
-        )
+        return exports.export_response(request, exports.IMPORTS, batches)
     page = Paginator(batches, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -256,7 +222,7 @@ def _context(request: HttpRequest, batch: ImportBatch, form: Any = None) -> dict
         "same_file": registry_same_file(batch),
         "can_commit": batch.status == ImportStatus.CHECKED and batch.rows_total > batch.rows_failed,
         "can_retry": progress["stalled"] or batch.status == ImportStatus.FAILED,
-        "export_formats": tabular.EXPORT_FORMATS,
+        "export_formats": exports.EXPORT_FORMATS,
         "step": _step(batch),
     }
 
@@ -324,26 +290,14 @@ def _export_outcomes(request: HttpRequest, batch: ImportBatch) -> HttpResponse:
     filters = OutcomeFilterForm(request.GET)
     only = filters.cleaned_data["only"] if filters.is_valid() else ""
     has_rows = batch.status in (ImportStatus.CHECKED, ImportStatus.COMMITTED)
-
-    def rows() -> Iterator[list[Any]]:
-        if not has_rows:
-            return
-        for r in _iter_rows(batch, only):
-            yield [
-                r["row"],
-                str(r["label"]),
-                "、".join(r["changed"]),
-                "\n".join(f"{p['field']}: {p['message']}" for p in r["problems"]),
-                "\n".join(str(n["message"]) for n in r["notes"]),
-                r["person_id"] or "",
-            ]
-
     stem = batch.filename.rsplit(".", 1)[0]
-    return tabular.export_response(
+    return exports.export_response(
+        request,
+        exports.IMPORT_ROWS,
+        _iter_rows(batch, only) if has_rows else [],
+        filters={"only": only},
         filename=_("%(file)s - rows") % {"file": stem},
-        header=[_("Row"), _("Outcome"), _("Changes"), _("Problems"), _("Notes"), _("Person")],
-        rows=rows(),
-        fmt=request.GET["export"],
+        object_id=batch.pk,
     )
 
 
@@ -354,11 +308,14 @@ def report(request: HttpRequest, import_id: int) -> HttpResponse:
     batch = selectors.import_get_for(user=request.user, batch_id=import_id)
     header, rows = services.import_error_report(batch)
     stem = batch.filename.rsplit(".", 1)[0]
-    return tabular.export_response(
-        filename=_("%(file)s - problems") % {"file": stem},
+    return exports.export_response(
+        request,
+        exports.IMPORT_PROBLEMS,
+        rows,
         header=header,
-        rows=rows,
-        fmt=request.GET.get("format", "xlsx"),
+        fmt=exports.requested_format(request) or "xlsx",
+        filename=_("%(file)s - problems") % {"file": stem},
+        object_id=batch.pk,
     )
 
 

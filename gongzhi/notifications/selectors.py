@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.db.models import QuerySet
-from django.utils.translation import gettext as _
 
 from gongzhi.accounts import access
 from gongzhi.accounts.policy import Perm
@@ -55,23 +53,3 @@ def outbox_for(*, user: Any, status: str = "") -> QuerySet[SmsMessage]:
     if status:
         messages = messages.filter(status=status)
     return messages.order_by("-created_at", "-id")
-
-
-def inbox_table(
-    notes: QuerySet[Notification], *, absolute: Callable[[str], str] = str
-) -> tuple[list[str], Iterator[list[Any]]]:
-    """A user's messages as a table for a download: (header, rows), rows read in batches."""
-    header = [_("Time"), _("Title"), _("Message"), _("From"), _("Read"), _("Link")]
-
-    def rows() -> Iterator[list[Any]]:
-        for note in notes.select_related("actor").iterator(chunk_size=1000):
-            yield [
-                note.created_at,
-                note.title,
-                note.body,
-                str(note.actor) if note.actor_id else "",
-                note.read_at,
-                absolute(note.url) if note.url else "",
-            ]
-
-    return header, rows()

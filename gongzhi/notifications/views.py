@@ -3,7 +3,6 @@ administrators: `notifications.outbox`). Residents have the same inbox at /m/inb
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -11,18 +10,14 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from gongzhi.audit.services import audit_record
-from gongzhi.core.tabular import export_format, export_response
-from gongzhi.notifications import gateways, selectors, services
+from gongzhi.notifications import exports, gateways, selectors, services
 from gongzhi.notifications.models import SmsStatus
 
 PAGE_SIZE = 30
 OUTBOX_PAGE_SIZE = 50
-EXPORT_BATCH = 1000
 
 
 def _safe(request: HttpRequest, url: str) -> bool:
@@ -44,9 +39,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 def _inbox_export(request: HttpRequest, notes: Any) -> HttpResponse:
     """One's own messages as listed (every page), as XLSX or CSV (`?export=`)."""
-    fmt = export_format(request.GET.get("export"))
-    header, rows = selectors.inbox_table(notes, absolute=request.build_absolute_uri)
-    return export_response(filename=_("messages"), header=header, rows=rows, fmt=fmt)
+    return exports.export_response(request, exports.INBOX, notes)
 
 
 @login_required
@@ -88,7 +81,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
         return _outbox_export(request, messages, status)
     page = Paginator(messages, OUTBOX_PAGE_SIZE).get_page(request.GET.get("page"))
     for message in page:
-        message.shown_text = _shown_text(message)
+        message.shown_text = exports.shown_text(message)
     context = {
         "page": page,
         "status": status,
@@ -99,52 +92,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
     return render(request, "notifications/outbox.html", context)
 
 
-def _shown_text(message: Any) -> str:
-    """Sign-in codes are readable only in the local gateway's outbox."""
-    if message.gateway == "local" or not message.sensitive:
-        return message.text
-    return services.redacted(message.text)
-
-
 def _outbox_export(request: HttpRequest, messages: Any, status: str) -> HttpResponse:
     """The outbox as shown (numbers masked, codes of a real provider blanked), every page;
     the download is audited."""
-    fmt = export_format(request.GET.get("export"))
-    audit_record(
-        actor=request.user,
-        action="notifications.outbox.export",
-        object_type="notifications.smsmessage",
-        fields=["outbox"],
-        purpose=f"outbox as {fmt}" + (f" (status={status})" if status else ""),
-    )
-
-    def rows() -> Iterator[list[Any]]:
-        for message in messages.iterator(chunk_size=EXPORT_BATCH):
-            yield [
-                message.created_at,
-                message.to_masked,
-                _shown_text(message),
-                message.kind,
-                message.gateway,
-                message.get_status_display(),
-                message.provider_id,
-                message.error,
-                message.attempts,
-            ]
-
-    return export_response(
-        filename=_("SMS outbox"),
-        header=[
-            _("Time"),
-            _("To"),
-            _("Text"),
-            _("Kind"),
-            _("Gateway"),
-            _("Status"),
-            _("Provider id"),
-            _("Error"),
-            _("Attempts"),
-        ],
-        rows=rows(),
-        fmt=fmt,
-    )
+    return exports.export_response(request, exports.OUTBOX, messages, filters={"status": status})

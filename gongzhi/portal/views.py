@@ -25,9 +25,9 @@ from gongzhi.accounts.services import normalize_mobile, sign_in_recorded
 from gongzhi.core.errors import NotFound
 from gongzhi.core.masking import mask_phone
 from gongzhi.core.middleware import client_ip
-from gongzhi.core.tabular import export_format, export_response
 from gongzhi.notifications import gateways
-from gongzhi.notifications.selectors import inbox_for, inbox_table
+from gongzhi.notifications.exports import INBOX, export_response
+from gongzhi.notifications.selectors import inbox_for
 from gongzhi.portal import selectors, services, state
 from gongzhi.portal.forms import CodeForm, PasswordForm, PhoneForm
 
@@ -178,9 +178,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def inbox(request: HttpRequest) -> HttpResponse:
     notes = inbox_for(user=request.user)
     if request.GET.get("export"):
-        fmt = export_format(request.GET.get("export"))
-        header, rows = inbox_table(notes, absolute=request.build_absolute_uri)
-        return export_response(filename=_("messages"), header=header, rows=rows, fmt=fmt)
+        return export_response(request, INBOX, notes)
     page = Paginator(notes, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "portal/inbox.html", {"page": page})
 

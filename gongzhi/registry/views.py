@@ -8,7 +8,6 @@ Forbidden -> 403; invisible is 404.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from django.contrib import messages
@@ -29,8 +28,7 @@ from gongzhi.accounts.decorators import requires
 from gongzhi.accounts.policy import Perm
 from gongzhi.core import clock, identity
 from gongzhi.core.errors import Conflict, DomainError, DuplicatePerson, Forbidden, NotFound
-from gongzhi.core.tabular import export_format, export_response
-from gongzhi.registry import policy, selectors, services
+from gongzhi.registry import exports, policy, selectors, services
 from gongzhi.registry.choices import ETHNICITIES
 from gongzhi.registry.forms import (
     HouseholdEditForm,
@@ -257,101 +255,21 @@ def household_list(request: HttpRequest) -> HttpResponse:
     return render(request, "registry/household_list.html", context)
 
 
-EXPORT_BATCH = 1000
-
-
 def _household_export(request: HttpRequest, households: Any, filters: Any) -> HttpResponse:
-    """The list as shown (same filters, same scope), every page, as XLSX or CSV; recorded
-    in the audit log like any bulk read of the register."""
-    fmt = export_format(request.GET.get("export"))
-    services.register_export_record(
-        actor=request.user, what="households", fmt=fmt, filters=filters.__dict__
-    )
-
-    def rows() -> Iterator[list[Any]]:
-        batch: list[Household] = []
-        for household in households.iterator(chunk_size=EXPORT_BATCH):
-            batch.append(household)
-            if len(batch) >= EXPORT_BATCH:
-                yield from _household_rows(batch)
-                batch = []
-        yield from _household_rows(batch)
-
-    return export_response(
-        filename=_("households"),
-        header=[
-            _("Address"),
-            _("Grid"),
-            _("Head of household"),
-            _("People"),
-            _("Status"),
-            _("Notes"),
-        ],
-        rows=rows(),
-        fmt=fmt,
-    )
-
-
-def _household_rows(batch: list[Household]) -> Iterator[list[Any]]:
-    for h in selectors.with_member_counts(batch):
-        yield [
-            h.address,
-            h.building.parent.name if h.building.parent_id else "",
-            h.head.name if h.head_id else "",
-            h.member_count,
-            h.get_status_display(),
-            h.notes,
-        ]
+    """The list as shown (same filters, same scope), every page, as XLSX or CSV; audited."""
+    return exports.export_response(request, exports.HOUSEHOLDS, households, filters=filters)
 
 
 def _person_export(request: HttpRequest, households: Any, filters: Any) -> HttpResponse:
     """The persons of the listed households (same filters, same scope), one row each, with
-    ID numbers and phones masked as on the household page; audited like the list."""
-    fmt = export_format(request.GET.get("export"))
-    services.register_export_record(
-        actor=request.user, what="persons", fmt=fmt, filters=filters.__dict__
-    )
+    ID numbers and phones masked as on the household page; audited."""
     people = (
         selectors.person_list_for(user=request.user)
         .filter(household_id__in=households.order_by().values("pk"))
         .select_related("household__building__parent")
         .order_by("area_path", "household__unit", "household__room", "household_id", "pk")
     )
-    today = clock.today()
-
-    def rows() -> Iterator[list[Any]]:
-        for p in people.iterator(chunk_size=EXPORT_BATCH):
-            building = p.household.building
-            yield [
-                p.household.address,
-                building.parent.name if building.parent_id else "",
-                p.name,
-                p.get_relation_display(),
-                p.get_gender_display(),
-                identity.age_on(p.birth_date, today),
-                str(p.id_number) if p.id_number else "",  # a Sealed value prints its mask
-                str(p.phone) if p.phone else "",
-                "、".join(_tag_label(t) for t in p.tags.all()),
-                p.get_residency_display(),
-            ]
-
-    return export_response(
-        filename=_("persons"),
-        header=[
-            _("Address"),
-            _("Grid"),
-            _("Name"),
-            _("Relation"),
-            _("Gender"),
-            _("Age"),
-            _("Resident ID number"),
-            _("Phone"),
-            _("Tags"),
-            _("Residency"),
-        ],
-        rows=rows(),
-        fmt=fmt,
-    )
+    return exports.export_response(request, exports.PERSONS, people, filters=filters)
 
 
 def _flatten(choices: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:

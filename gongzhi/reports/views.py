@@ -25,10 +25,9 @@ from gongzhi.accounts.decorators import requires
 from gongzhi.accounts.policy import Perm
 from gongzhi.core import scope
 from gongzhi.core.errors import Forbidden
-from gongzhi.core.tabular import export_response
 from gongzhi.registry import selectors as registry_selectors
 from gongzhi.registry.models import Area, AreaKind, Tag
-from gongzhi.reports import catalogue, selectors, services
+from gongzhi.reports import catalogue, exports, selectors, services
 from gongzhi.reports.forms import (
     FillForm,
     InstallForm,
@@ -40,7 +39,6 @@ from gongzhi.reports.forms import (
 from gongzhi.reports.models import ReportStatus, ReportTemplate
 
 PAGE_SIZE = 50
-EXPORT_FORMATS = ("xlsx", "csv", "csv-gbk")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -63,9 +61,8 @@ def index(request: HttpRequest) -> HttpResponse:
     user = request.user
     can_manage = access.can(user, Perm.REPORT_MANAGE)
     templates = selectors.template_list_for(user=user)
-    fmt = _export_format(request)
-    if fmt:
-        return _export_templates(templates, fmt)
+    if exports.requested_format(request):
+        return exports.export_response(request, exports.TEMPLATES, templates)
     context = {
         "templates": templates,
         "recent": selectors.report_list_for(user=user)[:10],
@@ -73,30 +70,6 @@ def index(request: HttpRequest) -> HttpResponse:
         "install_form": InstallForm(areas=_manage_areas(user)) if can_manage else None,
     }
     return render(request, "reports/index.html", context)
-
-
-def _export_format(request: HttpRequest) -> str:
-    """`?export=` as on every list (the shared export control); `?format=` still works."""
-    fmt = request.GET.get("export") or request.GET.get("format", "")
-    return fmt if fmt in EXPORT_FORMATS else ""
-
-
-def _export_templates(templates: Any, fmt: str) -> HttpResponse:
-    header = [
-        _("Template"), _("Department"), _("Area"), _("Filled from"), _("Schedule"),
-        _("Next filling"), _("File"), _("Ready-made"), _("Version"),
-    ]  # fmt: skip
-    datasets = dict(catalogue.DATASET_CHOICES)
-
-    def rows() -> Any:
-        for t in templates.iterator(chunk_size=500):
-            yield [
-                t.name, t.department, t.area.name, str(datasets.get(t.dataset, t.dataset)),
-                t.get_schedule_display(), t.next_run_at, t.filename,
-                _("yes") if t.builtin else "", t.version,
-            ]  # fmt: skip
-
-    return export_response(filename=_("Report templates"), header=header, rows=rows(), fmt=fmt)
 
 
 @requires(Perm.REPORT_MANAGE)
@@ -313,22 +286,8 @@ def template_fill(request: HttpRequest, template_id: int) -> HttpResponse:
 def report_history(request: HttpRequest) -> HttpResponse:
     user = request.user
     reports = selectors.report_list_for(user=user)
-    fmt = _export_format(request)
-    if fmt:
-        header = [
-            _("Report"), _("Department"), _("Area"), _("As of"), _("Status"), _("Trigger"),
-            _("Rows"), _("Requested by"), _("Filled at"),
-        ]  # fmt: skip
-
-        def rows() -> Any:
-            for r in reports.iterator(chunk_size=500):
-                yield [
-                    r.template.name, r.template.department, r.area.name, r.as_of,
-                    r.get_status_display(), r.get_trigger_display(), r.rows,
-                    str(r.requested_by or ""), r.filled_at,
-                ]  # fmt: skip
-
-        return export_response(filename=_("Reports"), header=header, rows=rows(), fmt=fmt)
+    if exports.requested_format(request):
+        return exports.export_response(request, exports.REPORTS, reports)
     page = Paginator(reports, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "reports/history.html", {"page_obj": page})
 

@@ -26,9 +26,8 @@ from gongzhi.accounts import access, acting
 from gongzhi.accounts.policy import Perm
 from gongzhi.accounts.services import user_set_elder_mode
 from gongzhi.core.errors import Conflict, NotFound
-from gongzhi.core.tabular import export_format, export_response
 from gongzhi.registry.models import Area, Person
-from gongzhi.workorders import selectors, services, uploads, views
+from gongzhi.workorders import exports, selectors, services, uploads, views
 from gongzhi.workorders.forms import NoteForm, RateForm, ResidentRequestForm, apply_errors
 from gongzhi.workorders.models import Kind, WorkOrder
 from gongzhi.workorders.states import Action, Status
@@ -88,36 +87,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
 
 def _export(request: HttpRequest, orders: Any) -> HttpResponse:
     """A resident's own requests (and those for whom they act), all of them, as XLSX or CSV."""
-    fmt = export_format(request.GET.get("export"))
-    own_person = getattr(request.user, "person_id", None)
-    rows = [
-        [
-            order.number,
-            views.category_label(order.category),
-            order.get_status_display(),
-            order.description,
-            order.person.name if order.person_id and order.person_id != own_person else "",
-            order.address,
-            order.submitted_at,
-            str(order.assignee) if order.assignee_id and order.status != Status.NEW else "",
-            order.resolution,
-            order.rating,
-        ]
-        for order in orders.iterator(chunk_size=500)
-    ]
-    header = [
-        _("Number"),
-        _("Category"),
-        _("Status"),
-        _("Request"),
-        _("For"),
-        _("Where"),
-        _("Filed"),
-        _("Who helps"),
-        _("Resolution"),
-        _("Your rating"),
-    ]
-    return export_response(filename=_("my requests"), header=header, rows=rows, fmt=fmt)
+    return exports.export_response(request, exports.MY_REQUESTS, orders)
 
 
 @resident_login_required

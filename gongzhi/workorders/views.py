@@ -8,7 +8,7 @@ order allows now (a 409 becomes a message on the order's page).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -28,9 +28,8 @@ from gongzhi.accounts import access
 from gongzhi.accounts.policy import Perm
 from gongzhi.core import clock
 from gongzhi.core.errors import Conflict, NotFound
-from gongzhi.core.tabular import export_format, export_response
 from gongzhi.registry import selectors as registry_selectors
-from gongzhi.workorders import selectors, services, uploads
+from gongzhi.workorders import exports, selectors, services, uploads
 from gongzhi.workorders.forms import (
     BulkForm,
     DispatchForm,
@@ -42,7 +41,6 @@ from gongzhi.workorders.forms import (
 )
 from gongzhi.workorders.models import Category, Priority, WorkOrder
 from gongzhi.workorders.states import ACTIONS, Action, Status
-from gongzhi.workorders.templatetags.workorders import requester_label
 
 PAGE_SIZE = 50
 HANDLER_CHOICES_MAX = 300
@@ -131,11 +129,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     orders = selectors.workorder_list_for(user=user, filters=filters)
     if request.GET.get("export"):
         return _orders_export(
-            request,
-            orders,
-            what="inbox",
-            filename=_("work orders"),
-            filters={"tab": tab, "area": area_id, "category": category},
+            request, orders, filters={"tab": tab, "area": area_id, "category": category}
         )
     page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
     now = clock.now()
@@ -154,78 +148,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
     return _render(request, "workorders/inbox.html", context)
 
 
-EXPORT_BATCH = 500
-
-
-def _order_header() -> list[str]:
-    return [
-        _("Number"),
-        _("Category"),
-        _("Priority"),
-        _("Status"),
-        _("Request"),
-        _("Asked by"),
-        _("Phone"),
-        _("Channel"),
-        _("Where"),
-        _("Grid"),
-        _("Handled at"),
-        _("Filed"),
-        _("Due"),
-        _("Overdue"),
-        _("Handler"),
-        _("Rating"),
-    ]
-
-
-def _order_row(order: WorkOrder, user: Any, now: Any, *, extra: Iterable[Any] = ()) -> list[Any]:
-    """One order as the viewer sees it on screen: who asked, their phone (masked) and the
-    address only when the viewer may know them (an anonymous complaint hides them from
-    the handler)."""
-    shows = selectors.sees_requester(user, order)
-    order.shows_requester = shows  # type: ignore[attr-defined]
-    phone = order.contact_phone if shows and order.contact_phone else ""
-    return [
-        *extra,
-        order.number,
-        category_label(order.category),
-        order.get_priority_display(),
-        order.get_status_display(),
-        order.description,
-        requester_label(order),
-        str(phone),  # Sealed prints masked
-        order.get_channel_display() if shows else "",
-        order.address if shows else order.place.name,
-        order.grid.name if order.grid_id else "",
-        order.level.name,
-        order.submitted_at,
-        order.due_at,
-        _("yes") if order.due_at and order.due_at < now else "",
-        str(order.assignee) if order.assignee_id else "",
-        order.rating,
-    ]
-
-
-def _orders_export(
-    request: HttpRequest,
-    orders: Any,
-    *,
-    what: str,
-    filename: str,
-    filters: dict[str, Any] | None = None,
-) -> HttpResponse:
+def _orders_export(request: HttpRequest, orders: Any, *, filters: dict[str, Any]) -> HttpResponse:
     """The list as shown (same scope, tab and filters), every page, as XLSX or CSV, with
-    the viewer's masking; recorded in the audit log like any bulk read."""
-    user = request.user
-    fmt = export_format(request.GET.get("export"))
-    services.workorder_export_record(actor=user, what=what, fmt=fmt, filters=filters)
-    now = clock.now()
-
-    def rows() -> Iterator[list[Any]]:
-        for order in orders.iterator(chunk_size=EXPORT_BATCH):
-            yield _order_row(order, user, now)
-
-    return export_response(filename=filename, header=_order_header(), rows=rows(), fmt=fmt)
+    the viewer's masking; audited."""
+    return exports.export_response(request, exports.ORDERS, orders, filters=filters)
 
 
 def _tabs() -> list[tuple[str, str]]:
@@ -328,36 +254,9 @@ def board(request: HttpRequest) -> HttpResponse:
 
 def _board_export(request: HttpRequest, tops: list[Any], area: Any) -> HttpResponse:
     """Open orders by grid, one row per grid (sub-grids under their parent, indented)."""
-    fmt = export_format(request.GET.get("export"))
-    services.workorder_export_record(
-        actor=request.user, what="board", fmt=fmt, filters={"area": area.pk if area else None}
-    )
-
-    def walk(nodes: list[Any], depth: int) -> Iterator[list[Any]]:
-        for node in nodes:
-            yield [
-                "\u3000" * depth + node.area.name,
-                node.area.code,
-                node.waiting,
-                node.assigned,
-                node.overdue,
-                node.resolved,
-            ]
-            yield from walk(node.children, depth + 1)
-
-    return export_response(
-        filename=_("open orders by grid"),
-        header=[
-            _("Grid"),
-            _("Code"),
-            _("Waiting for dispatch"),
-            _("In hand"),
-            _("Overdue"),
-            _("Waiting for rating"),
-        ],
-        rows=list(walk(tops, 0)),
-        fmt=fmt,
-    )
+    rows = list(exports.board_rows(tops))
+    filters = {"area": area.pk if area else None}
+    return exports.export_response(request, exports.BOARD, rows, filters=filters)
 
 
 @login_required
@@ -376,21 +275,13 @@ def tasks(request: HttpRequest) -> HttpResponse:
 
 def _tasks_export(request: HttpRequest, found: selectors.Tasks) -> HttpResponse:
     """The volunteer's list as shown: offered to me, in hand, recently done."""
-    user = request.user
-    fmt = export_format(request.GET.get("export"))
-    services.workorder_export_record(actor=user, what="tasks", fmt=fmt)
-    now = clock.now()
     groups = (
         (_("Offered to me"), found.offered),
         (_("In hand"), found.working),
         (_("Recently done"), found.done),
     )
-    rows = [
-        _order_row(order, user, now, extra=[label]) for label, orders in groups for order in orders
-    ]
-    return export_response(
-        filename=_("my tasks"), header=[_("List"), *_order_header()], rows=rows, fmt=fmt
-    )
+    rows = [(label, order) for label, orders in groups for order in orders]
+    return exports.export_response(request, exports.TASKS, rows)
 
 
 # --- filing on a resident's behalf ----------------------------------------------------------
