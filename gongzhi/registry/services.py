@@ -30,7 +30,6 @@ from gongzhi.registry.codes import ALLOWED_PARENTS, check_code
 from gongzhi.registry.models import (
     Area,
     AreaKind,
-    Gender,
     Household,
     HouseholdStatus,
     Person,
@@ -412,16 +411,12 @@ def _clean_person(data: Mapping[str, Any], *, person: Person | None, actor: Any)
         given_gender = data.get("gender") or ""
         if given_gender and given_gender != rid.gender:
             errors.setdefault("gender", []).append(
-                _(
-                    "The resident ID number is a %(gender)s's (17th digit); the gender does not match."
-                )
-                % {"gender": Gender(rid.gender).label}
+                _("The gender does not match the resident ID number (its 17th digit).")
             )
         given_birth = data.get("birth_date")
         if given_birth and given_birth != rid.birth_date:
             errors.setdefault("birth_date", []).append(
-                _("The resident ID number gives the birth date %(date)s.")
-                % {"date": rid.birth_date.isoformat()}
+                _("The birth date does not match the resident ID number (its digits 7–14).")
             )
     if "phone" in data:
         phone = (data.get("phone") or "").strip()

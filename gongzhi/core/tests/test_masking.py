@@ -1,7 +1,15 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gongzhi.core.masking import mask_id_number, mask_name, mask_phone
+from gongzhi.core.masking import (
+    looks_like_id_number,
+    looks_like_phone,
+    mask_id_number,
+    mask_name,
+    mask_phone,
+    mask_text,
+    mask_value,
+)
 
 digits = st.text(alphabet="0123456789", min_size=11, max_size=11)
 id_numbers = st.from_regex(r"\A[1-8]\d{16}[\dX]\Z", fullmatch=True)
@@ -40,3 +48,67 @@ def test_short_values_are_never_shown_whole(value):
     masked = mask_phone(value)
     if len(value) > 1:
         assert masked != value or set(value[1:]) == {"*"}
+
+
+# --- values that look like ID numbers or mobile numbers, in any text -----------------------
+
+
+def test_an_id_number_anywhere_in_a_text_is_masked():
+    text = "户主身份证号：420102199001011234，备注"
+    assert mask_text(text) == "户主身份证号：420102********1234，备注"
+
+
+def test_an_id_number_ending_in_x_and_an_old_15_digit_one_are_masked():
+    assert mask_text("42010219900101123X") == "420102********123X"
+    assert mask_text("42010219900101123x") == "420102********123x"
+    assert mask_text("old 420102900101123 id") == "old 420102*****1123 id"
+
+
+def test_mobile_numbers_are_masked_with_prefix_or_separators():
+    assert mask_text("紧急联系人 13812345678") == "紧急联系人 138****5678"
+    assert mask_text("+8613812345678") == "+86138****5678"
+    assert mask_text("86 13812345678") == "86 138****5678"
+    assert mask_text("138-1234-5678") == "138****5678"
+    assert mask_text("tel 138 1234 5678.") == "tel 138****5678."
+    assert mask_text("+86 138-1234-5678") == "+86 138****5678"
+
+
+def test_full_width_digits_are_masked_too():
+    assert "12345678" not in mask_text("１３８１２３４５６７８").translate(
+        str.maketrans("０１２３４５６７８９", "0123456789")
+    )
+    assert mask_text("１３８１２３４５６７８") == "138****5678"
+
+
+def test_other_numbers_and_text_stay_as_they_are():
+    for text in ("3栋 2单元 301室", "2024-03-01", "12345678901", "1381234567", "订单 123456", ""):
+        assert mask_text(text) == text
+    # A longer run of digits is not a phone inside it.
+    assert mask_text("138123456789") == "138123456789"
+
+
+def test_looks_like_detectors_judge_the_whole_value():
+    assert looks_like_id_number(" 420102199001011234 ")
+    assert looks_like_id_number("420102900101123")
+    assert not looks_like_id_number("ID 420102199001011234")
+    assert looks_like_phone("13812345678") and looks_like_phone("+86 138-1234-5678")
+    assert not looks_like_phone("12812345678") and not looks_like_phone("0716-1234567")
+
+
+def test_mask_value_masks_numbers_stored_as_numbers():
+    assert mask_value(13812345678) == "138****5678"
+    assert mask_value(13812345678.0) == "138****5678"
+    # Excel keeps 15 digits of a number: what is left of the ID number is still masked.
+    assert mask_value(4.20102199001011e17) == "420102********1008"
+    assert mask_value(301) == 301 and mask_value(None) is None and mask_value(True) is True
+    assert mask_value("赵六") == "赵六"
+
+
+@given(st.from_regex(r"\A[1-8][0-9]{16}[0-9X]\Z", fullmatch=True))
+def test_no_id_number_survives_mask_text(number):
+    assert mask_text(f"a{number}b") == f"a{mask_id_number(number)}b"
+
+
+@given(st.from_regex(r"\A1[3-9][0-9]{9}\Z", fullmatch=True), st.sampled_from(["", "+86", "86 "]))
+def test_no_mobile_number_survives_mask_text(phone, prefix):
+    assert mask_text(f"电话{prefix}{phone}。") == f"电话{prefix}{mask_phone(phone)}。"
