@@ -8,13 +8,15 @@ keeps the register's history and appends to the audit log in one transaction.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+import functools
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from gongzhi.accounts import access
 from gongzhi.accounts.policy import Perm
@@ -370,6 +372,15 @@ def _existing_with_id(index: str, exclude: int | None = None) -> Person | None:
     return found.first()
 
 
+# Where a person is registered outside the asker's area is not theirs to know: the
+# answer names no community, and says what to do (the import's row problem says the same).
+REGISTERED_ELSEWHERE = gettext_lazy(
+    "This ID number is already registered outside your area (another community or grid). "
+    "If the person now lives here, send a transfer request: the area that holds the "
+    "person decides on it."
+)
+
+
 def _duplicate(actor: Any, existing: Person) -> DuplicatePerson:
     if actor is None or access.can(actor, Perm.REGISTER_VIEW, existing.area_path):
         message = _("This ID number is already registered: %(name)s, %(address)s.") % {
@@ -377,11 +388,34 @@ def _duplicate(actor: Any, existing: Person) -> DuplicatePerson:
             "address": existing.household.address,
         }
     else:
-        message = _(
-            "This ID number is already registered in %(community)s, outside your area; "
-            "ask that community to move the person out first."
-        ) % {"community": existing.household.community.name}
+        message = str(REGISTERED_ELSEWHERE)
     return DuplicatePerson(message, existing)
+
+
+def _audits_duplicate_check(service: Callable[..., Person]) -> Callable[..., Person]:
+    """Audit a write refused because the ID number is registered already: who asked
+    about whom (the person's id; never the number, nor a digest of it). Recorded after
+    the refused write's transaction rolled back, so the entry stays."""
+
+    @functools.wraps(service)
+    def audited(*args: Any, **kwargs: Any) -> Person:
+        try:
+            return service(*args, **kwargs)
+        except DuplicatePerson as exc:
+            existing = exc.existing
+            audit_record(
+                actor=kwargs.get("actor"),
+                action="person.duplicate_check",
+                object_type=Person._meta.label_lower,
+                object_id=existing.pk,
+                object_label=f"#{existing.pk}",
+                area_path=existing.area_path,
+                fields=["id_number"],
+                purpose="the ID number is registered already; nothing was saved",
+            )
+            raise
+
+    return audited
 
 
 def _clean_person(data: Mapping[str, Any], *, person: Person | None, actor: Any) -> dict[str, Any]:
@@ -463,6 +497,7 @@ def _clean_person(data: Mapping[str, Any], *, person: Person | None, actor: Any)
     return out
 
 
+@_audits_duplicate_check
 @transaction.atomic
 def person_create(
     *,
@@ -513,6 +548,7 @@ def person_create(
     return person
 
 
+@_audits_duplicate_check
 @transaction.atomic
 def person_update(
     *,

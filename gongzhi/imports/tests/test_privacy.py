@@ -17,7 +17,8 @@ from django.utils import translation
 from gongzhi.core.identity import id_check_digit
 from gongzhi.imports import services
 from gongzhi.imports.models import ImportBatch, ImportChunk
-from gongzhi.imports.tests.conftest import HEADER, run, upload, xlsx
+from gongzhi.imports.tests.conftest import HEADER, outcomes, run, upload, xlsx
+from gongzhi.registry.services import REGISTERED_ELSEWHERE
 from gongzhi.testing import make_id_number, make_phone
 
 EXTRA = ["户主身份证号", "紧急联系人电话", "说明二"]
@@ -189,3 +190,13 @@ def test_the_data_migration_masks_what_earlier_versions_stored(world, row_for):
     chunk = ImportChunk.objects.get(batch=batch)
     assert chunk.rows[2] == [4, "created", 7, []]
     assert chunk.rows[1][3][1][2] == "The gender does not match the ID number's 17th digit."
+
+
+def test_an_import_row_registered_elsewhere_names_no_community(world, row_for):
+    other = world.person_b1
+    batch = upload(world.grid_worker_a, xlsx([row_for(other.name, other.id_number.reveal())]))
+    batch = run(batch, "check", world.grid_worker_a)
+    ((field, code, message),) = outcomes(batch)[2][3]
+    assert (field, code) == ("id_number", "registered_elsewhere")
+    assert message == str(REGISTERED_ELSEWHERE)
+    assert world.community_b.name not in message and other.household.address not in message
