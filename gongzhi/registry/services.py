@@ -649,6 +649,29 @@ def person_move_in(
     if person.household_id != household.pk:
         # Taking someone out of a household is an edit of where they were too.
         access.require(actor, Perm.REGISTER_EDIT, person.area_path)
+    return person_move_in_allowed(
+        actor=actor,
+        person=person,
+        household=household,
+        relation=relation,
+        residency=residency,
+        on_date=on_date,
+    )
+
+
+def person_move_in_allowed(
+    *,
+    actor: Any,
+    person: Person,
+    household: Household,
+    relation: str = Relation.OTHER,
+    residency: str = Residency.LIVING,
+    on_date: dt.date | None = None,
+    note: str = "",
+) -> Person:
+    """`person_move_in` once both ends are settled: rows locked by the caller, and the
+    permission to take the person out and to put them in decided by it (a transfer
+    request: asked by the household's area, approved by the person's)."""
     errors: dict[str, list[str]] = {}
     on_date = on_date or clock.today()
     if household.status == HouseholdStatus.CLOSED:
@@ -681,7 +704,7 @@ def person_move_in(
     if relation == Relation.HEAD and household.head_id is None:
         household.head = person
         household.save(update_fields=["head", "updated_at"])
-    _record(actor=actor, action="person.move_in", person=person, changes=changes)
+    _record(actor=actor, action="person.move_in", person=person, changes=changes, note=note)
     return person
 
 
