@@ -96,6 +96,14 @@ UI_ROUTES: dict[str, Route] = {
     "registry:person_reveal": Route(
         REVEAL, obj="person", methods=("GET", "POST"), kwargs={"field": "phone"}
     ),
+    # Transfer requests: seen by register editors of either end (the person's area decides,
+    # the household's area asked); a POST without a body is a form error, still allowed.
+    "registry:transfer_list": Route(EDIT),
+    "registry:transfer_create": Route(EDIT, obj="household", methods=("GET", "POST")),
+    "registry:transfer_detail": Route(EDIT, obj="transfer"),
+    "registry:transfer_approve": Route(EDIT, obj="transfer", methods=("POST",)),
+    "registry:transfer_decline": Route(EDIT, obj="transfer", methods=("POST",)),
+    "registry:transfer_cancel": Route(EDIT, obj="outgoing_transfer", methods=("POST",)),
     "audit:log": Route(AUDIT),
     "audit:verify": Route(AUDIT, methods=("POST",)),
     # --- issue 3: imports, exports, upstream lists and watch lists, reports -------------
@@ -205,6 +213,13 @@ API_OPERATIONS: dict[str, Operation] = {
     "person_tags_set": Operation(EDIT, obj="person", kind="write", body="tags"),
     "person_reveal": Operation(REVEAL, obj="person", kind="write", body="reveal"),
     "tag_list": Operation("login", kind="list"),
+    # Transfer requests (the list: those the caller's area decides, by default).
+    "transfer_list": Operation(EDIT, kind="list", lists="transfer", masked=True),
+    "transfer_create": Operation(EDIT, kind="create", body="transfer_create"),
+    "transfer_get": Operation(EDIT, obj="transfer", masked=True),
+    "transfer_approve": Operation(EDIT, obj="transfer", kind="write"),
+    "transfer_decline": Operation(EDIT, obj="transfer", kind="write", body="transfer_decline"),
+    "transfer_cancel": Operation(EDIT, obj="outgoing_transfer", kind="write"),
     # --- issue 3: imports, watch lists, reports -------------------------------------------
     # Imports: no batch or upload body is built here, so a request without one must be
     # refused (404/422); gongzhi/imports/tests/test_api.py runs every role on real batches.
@@ -309,11 +324,65 @@ def _build_report(world, side) -> Any:
     return report_fill(report_id=report.pk)
 
 
+# Transfer requests. "In": `transfer` asks for the role's person (person_a1) to move into
+# the third community (the in-area decides), `outgoing_transfer` asks for the third
+# community's person to move into household_a1 (the in-area asked). "Out": one request
+# between two places of the third community, which no role but the root ones reaches.
+
+
+def _out_place() -> tuple[Any, Any]:
+    from gongzhi.registry.models import Household
+
+    household = Household.objects.get(building__code="421087002001C001B01", room="101")
+    return household, household.persons.order_by("pk").first()  # 孙海燕, the first
+
+
+def _out_keeper() -> Any:
+    from gongzhi.accounts.models import User
+    from gongzhi.testing import _user
+
+    found = User.objects.filter(username="matrix_keeper_out").first()
+    if found is not None:
+        return found
+    household, _person = _out_place()
+    return _user("matrix_keeper_out", household.community, Role.SECRETARY)
+
+
+def _build_transfer(world, side) -> Any:
+    from gongzhi.registry import transfers
+    from gongzhi.registry.models import TransferRequest
+
+    household, person = _out_place()
+    if side.person.pk == person.pk:  # the out side: between two places nobody reaches
+        return TransferRequest.objects.create(
+            person=person, from_area_path=person.area_path, to_household=household,
+            to_area_path=household.area_path, reason="矩阵", requested_by=_out_keeper(),
+        )  # fmt: skip
+    return transfers.transfer_request_create(
+        actor=_out_keeper(), household=household, id_number=side.person.id_number.reveal(),
+        reason="矩阵检查",
+    )  # fmt: skip
+
+
+def _build_outgoing_transfer(world, side) -> Any:
+    from gongzhi.registry import transfers
+
+    _household, person = _out_place()
+    if side.person.pk == person.pk:
+        return side.objects["transfer"]
+    return transfers.transfer_request_create(
+        actor=world.grid_worker_a, household=side.household,
+        id_number=person.id_number.reveal(), reason="矩阵检查",
+    )  # fmt: skip
+
+
 OBJECTS: dict[str, tuple[set[str], Any]] = {
     "entry": ({WATCH_FOLLOW, WATCH_UPLOAD}, _build_entry),
     "upstream_list": ({WATCH_UPLOAD}, _build_upstream_list),
     "template": ({REPORT, REPORT_MANAGE}, _build_template),
     "report": ({REPORT}, _build_report),
+    "transfer": ({EDIT}, _build_transfer),
+    "outgoing_transfer": ({EDIT}, _build_outgoing_transfer),
 }
 
 
@@ -651,6 +720,8 @@ def _ui_url(name: str, route: Route, side: Side) -> str:
     elif route.obj == "photo":
         kwargs["workorder_id"] = side.objects["workorder"].pk
         kwargs["photo_id"] = side.objects["photo"].pk
+    elif route.obj == "outgoing_transfer":
+        kwargs["transfer_id"] = side.objects[route.obj].pk
     elif route.obj in OBJECTS:
         kwargs[f"{route.obj}_id"] = side.objects[route.obj].pk
     return reverse(name, kwargs=kwargs)
@@ -722,10 +793,24 @@ def _body(kind: str, side: Side, world) -> dict[str, Any]:
         "move_in": lambda: {"household": side.household.pk, "relation": "other"},
         "tags": lambda: {"tags": ["disabled"]},
         "reveal": lambda: {"field": "phone", "purpose": "权限矩阵检查"},
+        "transfer_create": lambda: {
+            "household": side.household.pk,
+            "id_number": _fresh_out_person().id_number.reveal(),
+            "reason": "矩阵检查",
+        },
+        "transfer_decline": lambda: {"reason": "矩阵检查"},
         **_issue3_bodies(side, world),
         **_issue4_bodies(side, world),
     }
     return builders[kind]()
+
+
+def _fresh_out_person() -> Any:
+    """A person registered in the third community, asked for by no request yet."""
+    household, _person = _out_place()
+    return services.person_create(
+        actor=None, household=household, data={"name": "矩阵", "id_number": make_id_number()}
+    )
 
 
 def _api_path(path: str, operation: Operation, side: Side) -> str:
@@ -733,6 +818,8 @@ def _api_path(path: str, operation: Operation, side: Side) -> str:
     ids.update({kind: obj.pk for kind, obj in side.objects.items()})
     if operation.obj in WO_ORDERS:  # every order kind is `{workorder_id}` in the path
         ids["workorder"] = side.objects[operation.obj].pk
+    if operation.obj == "outgoing_transfer":  # `{transfer_id}` in the path too
+        ids["transfer"] = side.objects[operation.obj].pk
     for name, value in ids.items():
         path = path.replace("{" + name + "_id}", str(value))
     return path

@@ -11,7 +11,7 @@ from django.db import transaction
 
 from gongzhi.audit.models import AuditEntry, AuditHead, AuditVerification
 from gongzhi.core import clock, context, crypto
-from gongzhi.core.masking import mask_in_text
+from gongzhi.core.masking import mask_text
 
 GENESIS = "genesis"
 
@@ -63,7 +63,7 @@ def audit_record(
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or obj.pk
         object_label = object_label or getattr(obj, "audit_label", None) or str(obj)
-    purpose, object_label = mask_in_text(purpose), mask_in_text(object_label)
+    purpose, object_label = mask_text(purpose), mask_text(object_label)
     ctx = context.current()
     with transaction.atomic():
         head = AuditHead.objects.select_for_update().filter(pk=1).first()

@@ -99,21 +99,21 @@ def parse_resident_id(
         birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         raise ValidationError(
-            _("Digits 7–14 of a resident ID number are the birth date; %(text)s is not a date."),
+            _("Digits 7–14 of a resident ID number are the birth date; here they are not a date."),
             code="birth_date",
-            params={"text": number[6:14]},
         ) from None
     if birth > (today or clock.today()) or birth.year < 1880:
         raise ValidationError(
-            _("The birth date in this resident ID number (%(date)s) is impossible."),
+            _(
+                "The birth date in this resident ID number is impossible (in the future or "
+                "before 1880)."
+            ),
             code="birth_date",
-            params={"date": birth.isoformat()},
         )
     if check_division and not division_code_known(number[:6]):
         raise ValidationError(
-            _("The first 6 digits (%(code)s) are not a GB/T 2260 division code."),
+            _("The first 6 digits are not a GB/T 2260 division code."),
             code="division",
-            params={"code": number[:6]},
         )
     gender = MALE if int(number[16]) % 2 == 1 else FEMALE
     return ResidentId(number=number, birth_date=birth, gender=gender, division_code=number[:6])

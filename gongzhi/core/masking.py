@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 
 def mask_id_number(value: str) -> str:
@@ -40,26 +41,65 @@ def mask_all(value: str) -> str:
     return "*" * min(len(value), 8)
 
 
-# What a resident ID number or a mainland mobile number looks like inside free text
-# (an audit purpose, a note, a spreadsheet cell of any column): digits not part of a
-# longer run, with the separators people type.
-_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(\d{6})[ -]?(\d{8})[ -]?(\d{3}[\dXx])(?![0-9A-Za-z])")
-_OLD_ID_IN_TEXT = re.compile(r"(?<!\d)\d{15}(?!\d)")
-_MOBILE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?86[ -]?)?(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})(?!\d)")
-
-
-def mask_in_text(text: str) -> str:
-    """`text` with every ID number and mobile number in it masked, whatever surrounds it."""
-    if not text or not any(ch.isdigit() for ch in text):
-        return text
-    text = _ID_IN_TEXT.sub(lambda m: mask_id_number("".join(m.groups()).upper()), text)
-    text = _OLD_ID_IN_TEXT.sub(lambda m: mask_id_number(m.group(0)), text)
-    return _MOBILE_IN_TEXT.sub(lambda m: mask_phone("".join(m.groups())), text)
-
-
 MASKERS: dict[str, Callable[[str], str]] = {
     "id_number": mask_id_number,
     "phone": mask_phone,
     "name": mask_name,
     "all": mask_all,
 }
+
+
+# --- values that look like an ID number or a mobile number, wherever they are ----------------
+# For text whose column says nothing (户主身份证号, 紧急联系人电话, a remark): what a
+# preview, a problem report or a stored sample shows of it. Deliberately broad: a 15-digit
+# order number is masked too, a resident ID number never passes.
+
+_WIDE = str.maketrans("０１２３４５６７８９＋Ｘｘ－\u3000", "0123456789+Xx- ")
+_ID_NUMBER = re.compile(r"(?<![0-9])(?:[0-9]{17}[0-9Xx]|[0-9]{15})(?![0-9])")
+# The same inside free text, where people type spaces or dashes between its parts
+# (`420102 19900101 1234`, an audit purpose quoting the number).
+_ID_IN_TEXT = re.compile(r"(?<![0-9])([0-9]{6})[ -]?([0-9]{8})[ -]?([0-9]{3}[0-9Xx])(?![0-9])")
+_PHONE = re.compile(r"(?<![0-9+])((?:\+|00)?86[ -]?)?(1[3-9][0-9](?:[ -]?[0-9]){8})(?![0-9])")
+_DIGITS = re.compile(r"[０-９]")
+
+
+def looks_like_id_number(value: str) -> bool:
+    """18 characters (17 digits and a digit or X) or an old 15-digit number, alone."""
+    return bool(_ID_NUMBER.fullmatch(value.translate(_WIDE).strip()))
+
+
+def looks_like_phone(value: str) -> bool:
+    """A mainland mobile number alone: 1[3-9] and 9 digits, maybe +86 and separators."""
+    return bool(_PHONE.fullmatch(value.translate(_WIDE).strip()))
+
+
+def _masked_phone(match: re.Match[str]) -> str:
+    digits = match.group(2).replace(" ", "").replace("-", "")
+    return (match.group(1) or "") + mask_phone(digits)
+
+
+def mask_text(value: str) -> str:
+    """Any text with each ID number and mobile number in it masked, the rest as it is."""
+    if not value or not any(c.isdigit() for c in value):
+        return value
+    if _DIGITS.search(value):
+        value = value.translate(_WIDE)
+    value = _ID_IN_TEXT.sub(lambda m: mask_id_number("".join(m.groups())), value)
+    value = _ID_NUMBER.sub(lambda m: mask_id_number(m.group(0)), value)
+    return _PHONE.sub(_masked_phone, value)
+
+
+def mask_value(value: Any) -> Any:
+    """A spreadsheet cell with `mask_text` applied: text, or a number that holds an ID
+    number or a phone (then returned as masked text); other values unchanged."""
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    if isinstance(value, float):
+        if not value.is_integer():
+            return value
+        value = int(value)
+    text = str(value)
+    masked = mask_text(text)
+    return value if masked == text else masked

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from gongzhi.core import clock, identity
 from gongzhi.core.crypto import blind_index
+from gongzhi.core.masking import mask_text
 
 ID_PURPOSE = "person.id_number"  # the register's purposes (registry.models.Person)
 PHONE_PURPOSE = "person.phone"
@@ -140,7 +141,7 @@ class Row:
     problems: dict[str, list[str]] = field(default_factory=dict)
 
     def problem(self, name: str, message: str) -> None:
-        self.problems.setdefault(name, []).append(message)
+        self.problems.setdefault(name, []).append(mask_text(str(message)))
 
 
 def _text(value: Any) -> str:
@@ -264,7 +265,9 @@ def parse_row(row_number: int, values: Sequence[Any], columns: ColumnMap) -> Row
                 _("At most %(max)d characters; the rest was cut off.") % {"max": limit},
             )
             text = text[:limit]
-        setattr(row, name, text)
+        # Free text (a stated address, a remark as origin) may carry someone's ID number
+        # or phone: stored and shown masked, like every personal value outside its field.
+        setattr(row, name, mask_text(text))
     if not (row.id_index or row.phone_index or row.name):
         row.problem("__all__", _("The row has no usable ID number, phone or name."))
     return row

@@ -49,7 +49,7 @@ from gongzhi.registry.models import (
     Residency,
     Tag,
 )
-from gongzhi.registry.services import address_of
+from gongzhi.registry.services import REGISTERED_ELSEWHERE, address_of
 
 _PERSON = connection.ops.quote_name(Person._meta.db_table)
 _HOUSEHOLD = connection.ops.quote_name(Household._meta.db_table)
@@ -387,14 +387,8 @@ class Engine:
     # --- deciding ---------------------------------------------------------------------------
     def _plan_row(self, plan: RowPlan, person: Existing | None, work: _Work) -> None:
         if person is not None and not scope.within(person.area_path, self.scope_paths):
-            plan.problem(
-                "id_number",
-                "registered_elsewhere",
-                _(
-                    "This ID number is already registered outside your area; ask that "
-                    "community to move the person out first."
-                ),
-            )
+            # Names no community, as the register's own answer (registry.services).
+            plan.problem("id_number", "registered_elsewhere", REGISTERED_ELSEWHERE)
             return
         if person is not None and person.residency == Residency.DECEASED:
             plan.problem(

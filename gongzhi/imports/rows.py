@@ -22,7 +22,7 @@ from phonenumbers.phonemetadata import PhoneMetadata
 
 from gongzhi.core import clock, identity, scope
 from gongzhi.core.crypto import blind_index
-from gongzhi.core.masking import mask_id_number, mask_phone
+from gongzhi.core.masking import mask_id_number, mask_phone, mask_text
 from gongzhi.core.text import pinyin_keys
 from gongzhi.registry.choices import ETHNICITIES
 from gongzhi.registry.models import Area, AreaKind, Relation, Residency, Tag
@@ -68,7 +68,9 @@ class RowPlan:
     problems: list[Problem] = field(default_factory=list)
 
     def problem(self, field_name: str, code: str, message: Any) -> None:
-        self.problems.append((field_name, code, str(message)))
+        # Messages quote cells ("“…” is not one of the choices"); a cell may hold an ID
+        # number or a phone (a column mapped wrongly): masked, as everywhere it is shown.
+        self.problems.append((field_name, code, mask_text(str(message))))
 
 
 # --- value readers ---------------------------------------------------------------------------
@@ -416,8 +418,7 @@ def parse_row(
                     plan.problem(
                         "gender",
                         "gender_mismatch",
-                        _("The gender (%(given)s) does not match the ID number's 17th digit.")
-                        % {"given": text_of(cell("gender"))},
+                        _("The gender does not match the resident ID number (its 17th digit)."),
                     )
             raw_birth = cell("birth_date")
             if raw_birth not in (None, ""):
@@ -430,8 +431,10 @@ def parse_row(
                         plan.problem(
                             "birth_date",
                             "birth_date_mismatch",
-                            _("The resident ID number gives the birth date %(date)s.")
-                            % {"date": rid.birth_date.isoformat()},
+                            _(
+                                "The birth date does not match the resident ID number "
+                                "(its digits 7–14)."
+                            ),
                         )
 
     # Phone (optional): an empty cell keeps the register's phone.
@@ -474,10 +477,12 @@ def parse_row(
             else:
                 codes.add(code)
         if unknown:
+            # Not quoted: a tag word may say something about the person's health.
             plan.problem(
                 "tags",
                 "unknown_tag",
-                _("Unknown tag: %(codes)s.") % {"codes": "、".join(unknown)},
+                _("%(count)d of the tags are not in the tag list; write them as it names them.")
+                % {"count": len(unknown)},
             )
         plan.tags = frozenset(codes)
 
@@ -511,7 +516,9 @@ def parse_row(
 
 
 def _bad_date(value: Any) -> str:
-    return _("“%(value)s” is not a date; write it as 2024-03-01.") % {"value": text_of(value)}
+    # The cell is not quoted (nor in the next message): the problem report shows the row
+    # as it is, and a stored message outlives the file.
+    return _("This is not a date; write it as 2024-03-01.")
 
 
 def _choice(plan: RowPlan, name: str, value: Any, words: dict[str, str]) -> str | None:
@@ -523,7 +530,7 @@ def _choice(plan: RowPlan, name: str, value: Any, words: dict[str, str]) -> str 
         plan.problem(
             name,
             "choice",
-            _("“%(value)s” is not one of the choices for this column.") % {"value": text_of(value)},
+            _("This is not one of the choices for this column."),
         )
     return code
 

@@ -39,11 +39,12 @@ from gongzhi.accounts.policy import Perm
 from gongzhi.audit.services import audit_record
 from gongzhi.core import clock, collector, scope, tabular
 from gongzhi.core.errors import Forbidden
-from gongzhi.core.masking import mask_id_number, mask_phone
+from gongzhi.core.masking import mask_id_number, mask_phone, mask_text, mask_value
 from gongzhi.imports import mapping as fields
 from gongzhi.imports import staging
 from gongzhi.imports.engine import Counts, Engine, Outcome
 from gongzhi.imports.models import ImportBatch, ImportChunk, ImportPhase, ImportStatus
+from gongzhi.imports.rows import text_of
 from gongzhi.registry.models import Area, AreaKind
 
 logger = logging.getLogger("gongzhi.imports")
@@ -209,15 +210,24 @@ def _read_chunks(file: Any) -> Iterator[bytes]:
         yield chunk
 
 
-def _masked_sample(values: list[Any], mapping: dict[str, int]) -> list[str]:
-    """A preview row as text, the ID number and phone columns masked."""
+def masked_cells(values: list[Any], mapping: dict[str, Any]) -> list[Any]:
+    """A row as the preview and the problem report show it: the ID number and phone
+    columns masked whatever they hold, and in every other column (户主身份证号,
+    紧急联系人电话, a remark) whatever looks like an ID number or a mobile number."""
     masks = {mapping.get("id_number"): mask_id_number, mapping.get("phone"): mask_phone}
     out = []
     for index, value in enumerate(values):
-        text = "" if value is None else str(value)
         mask = masks.get(index)
-        out.append(mask(text) if mask and text else text)
+        if mask is not None and value not in (None, ""):
+            out.append(mask(text_of(value)))
+        else:
+            out.append(mask_value(value))
     return out
+
+
+def _masked_sample(values: list[Any], mapping: dict[str, int]) -> list[str]:
+    """A preview row as text, masked as `masked_cells`."""
+    return [text_of(value) for value in masked_cells(values, mapping)]
 
 
 # --- mapping and phases ----------------------------------------------------------------------
@@ -515,7 +525,6 @@ def import_error_report(batch: ImportBatch) -> tuple[list[str], Iterator[list[An
     row number first and the problems last: header and rows for `exports.IMPORT_PROBLEMS`."""
     problems = import_outcomes(batch, only="error")
     mapping = batch.mapping
-    masks = {mapping.get("id_number"): mask_id_number, mapping.get("phone"): mask_phone}
     if not stored_path(batch).exists():
         # The upload is removed after the keeping period (import_files_prune); the
         # outcomes stay, so the report still lists each problem row and its problems.
@@ -538,18 +547,17 @@ def import_error_report(batch: ImportBatch) -> tuple[list[str], Iterator[list[An
                     break
                 if wanted[0] != number:
                     continue
-                cells = []
-                for index, value in enumerate(values):
-                    mask = masks.get(index)
-                    cells.append(mask(str(value)) if mask and value is not None else value)
-                yield [number, *cells, _problems_text(wanted[3])]
+                yield [number, *masked_cells(values, mapping), _problems_text(wanted[3])]
 
     return header, rows()
 
 
 def _problems_text(problems: list[Any]) -> str:
-    return "；".join(
-        f"{fields.BY_NAME[f].label if f in fields.BY_NAME else f}: {m}" for f, _code, m in problems
+    return mask_text(
+        "；".join(
+            f"{fields.BY_NAME[f].label if f in fields.BY_NAME else f}: {m}"
+            for f, _code, m in problems
+        )
     )
 
 

@@ -37,6 +37,7 @@ from gongzhi.registry.models import (
     Relation,
     Residency,
 )
+from gongzhi.registry.transfer_api import router as transfer_router
 
 router = Router(tags=["register"])
 
@@ -547,3 +548,8 @@ def person_reveal(request: HttpRequest, person_id: int, payload: RevealIn) -> An
 def tag_list(request: HttpRequest) -> Any:
     """The tag codes the register uses (独居老人, 残疾 …)."""
     return selectors.tag_list()
+
+
+# --- transfer requests (迁入申请): registry/transfer_api.py ---------------------------------
+
+router.add_router("/transfers", transfer_router)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gongzhi.core.fields import EncryptedTextField
 from gongzhi.core.masking import mask_name
@@ -264,3 +265,53 @@ class RegisterChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} @ {self.at:%Y-%m-%d %H:%M}"
+
+
+class TransferStatus(models.TextChoices):
+    REQUESTED = "requested", pgettext_lazy("transfer request", "Requested")
+    APPROVED = "approved", pgettext_lazy("transfer request", "Approved")
+    DECLINED = "declined", pgettext_lazy("transfer request", "Declined")
+    CANCELLED = "cancelled", pgettext_lazy("transfer request", "Cancelled")
+
+
+class TransferRequest(BaseModel):
+    """迁入申请: an area asks the area that holds a person's record to let the person move
+    into one of its households. The holders (register.edit where the person is) decide;
+    the requesters see nothing of the person until it is approved."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    # Where the person was registered when asked (their building): who decides.
+    from_area_path = models.CharField(max_length=255, db_index=True)
+    to_household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="+")
+    # The household's building: who asked, and may follow or cancel the request.
+    to_area_path = models.CharField(max_length=255, db_index=True)
+    relation = models.CharField(
+        _("relation to head"), max_length=16, choices=Relation.choices, default=Relation.OTHER
+    )
+    reason = models.CharField(_("reason"), max_length=500)
+    status = models.CharField(
+        _("status"), max_length=16, choices=TransferStatus.choices, default=TransferStatus.REQUESTED
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decline_reason = models.CharField(_("reason for declining"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("transfer request")
+        verbose_name_plural = _("transfer requests")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "to_household"],
+                condition=models.Q(status="requested"),
+                name="registry_transfer_one_open_per_home",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk}"  # never the person's name: the requesters may not see it

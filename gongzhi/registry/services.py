@@ -8,13 +8,15 @@ keeps the register's history and appends to the audit log in one transaction.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+import functools
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from gongzhi.accounts import access
 from gongzhi.accounts.policy import Perm
@@ -30,7 +32,6 @@ from gongzhi.registry.codes import ALLOWED_PARENTS, check_code
 from gongzhi.registry.models import (
     Area,
     AreaKind,
-    Gender,
     Household,
     HouseholdStatus,
     Person,
@@ -371,6 +372,15 @@ def _existing_with_id(index: str, exclude: int | None = None) -> Person | None:
     return found.first()
 
 
+# Where a person is registered outside the asker's area is not theirs to know: the
+# answer names no community, and says what to do (the import's row problem says the same).
+REGISTERED_ELSEWHERE = gettext_lazy(
+    "This ID number is already registered outside your area (another community or grid). "
+    "If the person now lives here, send a transfer request: the area that holds the "
+    "person decides on it."
+)
+
+
 def _duplicate(actor: Any, existing: Person) -> DuplicatePerson:
     if actor is None or access.can(actor, Perm.REGISTER_VIEW, existing.area_path):
         message = _("This ID number is already registered: %(name)s, %(address)s.") % {
@@ -378,11 +388,34 @@ def _duplicate(actor: Any, existing: Person) -> DuplicatePerson:
             "address": existing.household.address,
         }
     else:
-        message = _(
-            "This ID number is already registered in %(community)s, outside your area; "
-            "ask that community to move the person out first."
-        ) % {"community": existing.household.community.name}
+        message = str(REGISTERED_ELSEWHERE)
     return DuplicatePerson(message, existing)
+
+
+def _audits_duplicate_check(service: Callable[..., Person]) -> Callable[..., Person]:
+    """Audit a write refused because the ID number is registered already: who asked
+    about whom (the person's id; never the number, nor a digest of it). Recorded after
+    the refused write's transaction rolled back, so the entry stays."""
+
+    @functools.wraps(service)
+    def audited(*args: Any, **kwargs: Any) -> Person:
+        try:
+            return service(*args, **kwargs)
+        except DuplicatePerson as exc:
+            existing = exc.existing
+            audit_record(
+                actor=kwargs.get("actor"),
+                action="person.duplicate_check",
+                object_type=Person._meta.label_lower,
+                object_id=existing.pk,
+                object_label=f"#{existing.pk}",
+                area_path=existing.area_path,
+                fields=["id_number"],
+                purpose="the ID number is registered already; nothing was saved",
+            )
+            raise
+
+    return audited
 
 
 def _clean_person(data: Mapping[str, Any], *, person: Person | None, actor: Any) -> dict[str, Any]:
@@ -412,16 +445,12 @@ def _clean_person(data: Mapping[str, Any], *, person: Person | None, actor: Any)
         given_gender = data.get("gender") or ""
         if given_gender and given_gender != rid.gender:
             errors.setdefault("gender", []).append(
-                _(
-                    "The resident ID number is a %(gender)s's (17th digit); the gender does not match."
-                )
-                % {"gender": Gender(rid.gender).label}
+                _("The gender does not match the resident ID number (its 17th digit).")
             )
         given_birth = data.get("birth_date")
         if given_birth and given_birth != rid.birth_date:
             errors.setdefault("birth_date", []).append(
-                _("The resident ID number gives the birth date %(date)s.")
-                % {"date": rid.birth_date.isoformat()}
+                _("The birth date does not match the resident ID number (its digits 7–14).")
             )
     if "phone" in data:
         phone = (data.get("phone") or "").strip()
@@ -468,6 +497,7 @@ def _clean_person(data: Mapping[str, Any], *, person: Person | None, actor: Any)
     return out
 
 
+@_audits_duplicate_check
 @transaction.atomic
 def person_create(
     *,
@@ -518,6 +548,7 @@ def person_create(
     return person
 
 
+@_audits_duplicate_check
 @transaction.atomic
 def person_update(
     *,
@@ -618,6 +649,29 @@ def person_move_in(
     if person.household_id != household.pk:
         # Taking someone out of a household is an edit of where they were too.
         access.require(actor, Perm.REGISTER_EDIT, person.area_path)
+    return person_move_in_allowed(
+        actor=actor,
+        person=person,
+        household=household,
+        relation=relation,
+        residency=residency,
+        on_date=on_date,
+    )
+
+
+def person_move_in_allowed(
+    *,
+    actor: Any,
+    person: Person,
+    household: Household,
+    relation: str = Relation.OTHER,
+    residency: str = Residency.LIVING,
+    on_date: dt.date | None = None,
+    note: str = "",
+) -> Person:
+    """`person_move_in` once both ends are settled: rows locked by the caller, and the
+    permission to take the person out and to put them in decided by it (a transfer
+    request: asked by the household's area, approved by the person's)."""
     errors: dict[str, list[str]] = {}
     on_date = on_date or clock.today()
     if household.status == HouseholdStatus.CLOSED:
@@ -650,7 +704,7 @@ def person_move_in(
     if relation == Relation.HEAD and household.head_id is None:
         household.head = person
         household.save(update_fields=["head", "updated_at"])
-    _record(actor=actor, action="person.move_in", person=person, changes=changes)
+    _record(actor=actor, action="person.move_in", person=person, changes=changes, note=note)
     return person
 
 

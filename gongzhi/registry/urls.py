@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from gongzhi.registry import views
+from gongzhi.registry import transfer_views, views
 
 app_name = "registry"
 urlpatterns = [
@@ -27,5 +27,28 @@ urlpatterns = [
         "persons/<int:person_id>/reveal/<str:field>/",
         views.person_reveal,
         name="person_reveal",
+    ),
+    # Transfer requests (迁入申请): registering a person another area holds.
+    path("transfers/", transfer_views.transfer_list, name="transfer_list"),
+    path(
+        "households/<int:household_id>/transfer/",
+        transfer_views.transfer_create,
+        name="transfer_create",
+    ),
+    path("transfers/<int:transfer_id>/", transfer_views.transfer_detail, name="transfer_detail"),
+    path(
+        "transfers/<int:transfer_id>/approve/",
+        transfer_views.transfer_approve,
+        name="transfer_approve",
+    ),
+    path(
+        "transfers/<int:transfer_id>/decline/",
+        transfer_views.transfer_decline,
+        name="transfer_decline",
+    ),
+    path(
+        "transfers/<int:transfer_id>/cancel/",
+        transfer_views.transfer_cancel,
+        name="transfer_cancel",
     ),
 ]

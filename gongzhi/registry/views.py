@@ -55,6 +55,7 @@ from gongzhi.registry.models import (
     Residency,
     Tag,
 )
+from gongzhi.registry.transfer_views import transfer_offer
 
 PAGE_SIZE = 50
 PICK_LIMIT = 20
@@ -96,6 +97,8 @@ def _save_failed(form: Any, exc: ValidationError, context: dict[str, Any], user:
         existing = exc.existing
         if access.can(user, Perm.REGISTER_VIEW, existing.area_path):
             context["duplicate"] = existing
+        elif "household" in context:  # a new person: offer to ask for a transfer instead
+            transfer_offer(context, form, context["household"])
 
 
 _ACTIONS = {

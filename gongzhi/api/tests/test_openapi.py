@@ -71,6 +71,13 @@ OPERATIONS = {
     ("get", "/api/v1/reports"): "report_list",
     ("get", "/api/v1/reports/{report_id}"): "report_get",
     ("get", "/api/v1/reports/{report_id}/download"): "report_download",
+    # Transfer requests (issue 10).
+    ("get", "/api/v1/transfers"): "transfer_list",
+    ("post", "/api/v1/transfers"): "transfer_create",
+    ("get", "/api/v1/transfers/{transfer_id}"): "transfer_get",
+    ("post", "/api/v1/transfers/{transfer_id}/approve"): "transfer_approve",
+    ("post", "/api/v1/transfers/{transfer_id}/decline"): "transfer_decline",
+    ("post", "/api/v1/transfers/{transfer_id}/cancel"): "transfer_cancel",
 }
 
 

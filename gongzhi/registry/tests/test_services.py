@@ -2,6 +2,7 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from gongzhi.accounts.models import Role
 from gongzhi.audit.models import AuditEntry
@@ -208,19 +209,29 @@ def test_duplicate_id_number_names_the_existing_person(world):
         )
     assert info.value.existing == existing
     assert existing.name in errors_of(info)["id_number"][0]
+    assert AuditEntry.objects.filter(action="person.duplicate_check").count() == 1
 
 
-def test_duplicate_outside_the_users_area_is_reported_without_the_name(world):
+def test_duplicate_outside_the_users_area_names_neither_the_person_nor_where(world):
     other = world.person_b1
-    with pytest.raises(DuplicatePerson) as info:
+    number = other.id_number.reveal()
+    with pytest.raises(DuplicatePerson) as info, translation.override("en"):
         services.person_create(
             actor=world.grid_worker_a,
             household=world.household_a1,
-            data=new_person_data(id_number=other.id_number.reveal()),
+            data=new_person_data(id_number=number),
         )
     message = errors_of(info)["id_number"][0]
-    assert other.name not in message
-    assert world.community_b.name in message
+    for secret in (other.name, world.community_b.name, world.grid_b1.name, "江边"):
+        assert secret not in message
+    assert "transfer request" in message
+    # The check is audited (it survives the refused write's rollback), with no number.
+    entry = AuditEntry.objects.get(action="person.duplicate_check")
+    assert entry.actor_id == world.grid_worker_a.pk
+    assert (entry.object_type, entry.object_id) == ("registry.person", str(other.pk))
+    assert entry.area_path == other.area_path
+    stored = " ".join([entry.purpose, entry.object_label, *entry.fields])
+    assert number not in stored and other.name not in stored and other.id_number_index not in stored
 
 
 def test_lower_case_x_id_number_is_the_same_person(world):
