@@ -99,6 +99,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "gongzhi.core.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before CSRF, whose check reads the body: refuses oversized uploads unread.
+    "gongzhi.web.middleware.UploadLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -275,6 +277,12 @@ WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = DATA_DIR / "media"
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# The largest request body, and the largest file in it, that any view accepts (views that
+# take photos accept less: `core.uploads.upload_limit`). Refused by Content-Length before
+# it is read, and while it arrives. Default: the largest register import plus the form.
+GONGZHI_REQUEST_MAX_BYTES = env_int(
+    "GONGZHI_REQUEST_MAX_BYTES", GONGZHI_IMPORT_MAX_BYTES + 1024 * 1024
+)
 
 LOGGING = {
     "version": 1,

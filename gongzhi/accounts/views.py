@@ -10,10 +10,10 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView, LogoutView
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render, resolve_url
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -27,12 +27,16 @@ from gongzhi.accounts.services import (
     sign_in_recorded,
     sign_out_recorded,
 )
+from gongzhi.core.redirects import safe_next
 
 
 class SignInView(LoginView):
     template_name = "accounts/login.html"
     form_class = SignInForm
     redirect_authenticated_user = True
+
+    def get_redirect_url(self) -> str:
+        return safe_next(self.request, None)
 
     def form_valid(self, form: SignInForm) -> HttpResponse:
         response = super().form_valid(form)
@@ -53,12 +57,7 @@ class SignOutView(LogoutView):
 
 
 def _next_url(request: HttpRequest) -> str:
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return resolve_url(settings.LOGIN_REDIRECT_URL)
+    return safe_next(request, settings.LOGIN_REDIRECT_URL)
 
 
 def _pending_device(user) -> TOTPDevice:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, RawPostDataException
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -154,6 +154,13 @@ def install(api: NinjaAPI) -> None:
         response = _respond(api, request, 401, error_body("unauthenticated", message))
         response["WWW-Authenticate"] = 'ApiKey header="X-API-Key"'
         return response
+
+    @api.exception_handler(RawPostDataException)
+    def body_already_read(request: HttpRequest, exc: RawPostDataException) -> HttpResponse:
+        # A form (multipart) sent to an operation that takes JSON: the session's CSRF check
+        # parsed it as a form, so there is no JSON left to read. Same answer as with a key.
+        message = _("The request body could not be read; send a JSON object.")
+        return _respond(api, request, 400, error_body("bad_request", message))
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:

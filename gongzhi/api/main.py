@@ -24,12 +24,17 @@ from ninja import NinjaAPI, Router
 
 from gongzhi.api import errors
 from gongzhi.api.auth import api_key_auth, session_auth
+from gongzhi.core import uploads
 from gongzhi.core.errors import NotFound
 from gongzhi.health.api import router as health_router
 from gongzhi.imports.api import router as imports_router
 from gongzhi.registry.api import router as registry_router
 from gongzhi.reports.api import router as reports_router
 from gongzhi.workorders.api import router as workorders_router
+from gongzhi.workorders.uploads import PHOTOS_LIMIT
+
+# Operations that take photos accept less than the default request limit (core.uploads).
+UPLOAD_LIMITS = {"workorder_evidence": PHOTOS_LIMIT}
 
 DESCRIPTION = """\
 The register of Gongzhi (共治): areas, households and persons, scoped to the caller's
@@ -68,6 +73,8 @@ class GongzhiAPI(NinjaAPI):
                 continue  # ninja's root raises Http404 (an HTML page); a JSON index instead
             if isinstance(url, URLPattern):
                 url.callback = self._json_not_allowed(url.callback)
+                if url.name in UPLOAD_LIMITS:
+                    setattr(url.callback, uploads.ATTRIBUTE, UPLOAD_LIMITS[url.name])
             urls.append(url)
         return [*urls, path("", self._index, name="api-root")]
 

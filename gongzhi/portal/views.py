@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -25,6 +25,7 @@ from gongzhi.accounts.services import normalize_mobile, sign_in_recorded
 from gongzhi.core.errors import NotFound
 from gongzhi.core.masking import mask_phone
 from gongzhi.core.middleware import client_ip
+from gongzhi.core.redirects import safe_next
 from gongzhi.core.tabular import export_format, export_response
 from gongzhi.notifications import gateways
 from gongzhi.notifications.selectors import inbox_for, inbox_table
@@ -38,12 +39,7 @@ PAGE_SIZE = 20
 
 
 def _next_url(request: HttpRequest, default: str = "portal:home") -> str:
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return resolve_url(default)
+    return safe_next(request, default)
 
 
 def _apply(form: Any, exc: ValidationError) -> None:
@@ -143,10 +139,8 @@ def login_code(request: HttpRequest) -> HttpResponse:
         % {"minutes": services.code_minutes()},
     )
     target = resolve_url("portal:login")
-    next_url = request.POST.get("next", "")
-    if next_url and url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
+    next_url = safe_next(request, None)
+    if next_url:
         target += "?" + urlencode({"next": next_url})
     return redirect(target)
 

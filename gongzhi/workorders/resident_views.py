@@ -120,6 +120,7 @@ def _export(request: HttpRequest, orders: Any) -> HttpResponse:
     return export_response(filename=_("my requests"), header=header, rows=rows, fmt=fmt)
 
 
+@uploads.photos_upload_limit
 @resident_login_required
 @require_http_methods(["GET", "POST"])
 def order_new(request: HttpRequest) -> HttpResponse:

@@ -1,0 +1,32 @@
+"""Outside review, items 10 and 11, on the workbench's sign-in."""
+
+from django.test import Client
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from gongzhi.testing import PASSWORD
+
+LOGIN = "/login/"
+
+
+def _code(device):
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+
+
+def test_a_second_factor_with_next_abc_lands_on_the_workbench(world):
+    client = Client(raise_request_exception=False)
+    client.force_login(world.by_role["auditor"])
+    client.get("/account/2fa/?next=abc")
+    device = TOTPDevice.objects.get(user=world.by_role["auditor"])
+    response = client.post("/account/2fa/?next=abc", {"token": _code(device), "next": "abc"})
+    assert response.status_code == 302
+    assert response.url == "/"
+
+
+def test_a_password_sign_in_with_next_abc_lands_on_the_workbench(world):
+    client = Client(raise_request_exception=False)
+    response = client.post(
+        f"{LOGIN}?next=abc", {"username": "grid_worker_a", "password": PASSWORD, "next": "abc"}
+    )
+    assert response.status_code == 302
+    assert response.url == "/"
