@@ -246,6 +246,24 @@ GONGZHI_IMPORT_KEEP_DAYS = env_int("GONGZHI_IMPORT_KEEP_DAYS", 7)
 # Forked reader processes for big files (0: decided from the number of cores).
 GONGZHI_IMPORT_PROCESSES = env_int("GONGZHI_IMPORT_PROCESSES", 0) or None
 
+# --- Rate limits (django-ninja's throttles; docs/deployment.md) -----------------------------
+# "N/period" with period s, min, h or day (or e.g. "30/10min"); empty turns a limit off.
+# Counted in the default cache: shared by the processes of one machine with the file cache.
+GONGZHI_RATE_API_USER = env("GONGZHI_RATE_API_USER", "600/min")
+GONGZHI_RATE_API_KEY = env("GONGZHI_RATE_API_KEY", "600/min")
+GONGZHI_RATE_API_ANON = env("GONGZHI_RATE_API_ANON", "60/min")
+# POSTs to the sign-in pages (workbench, /m/, SMS codes, password reset) from one address.
+GONGZHI_RATE_SIGN_IN = env("GONGZHI_RATE_SIGN_IN", "60/10min")
+CACHES = {
+    "default": {
+        "BACKEND": env(
+            "GONGZHI_CACHE_BACKEND", "django.core.cache.backends.filebased.FileBasedCache"
+        ),
+        "LOCATION": env("GONGZHI_CACHE_LOCATION", str(DATA_DIR / "cache")),
+        "OPTIONS": {"MAX_ENTRIES": env_int("GONGZHI_CACHE_MAX_ENTRIES", 20000)},
+    }
+}
+
 # --- Background work --------------------------------------------------------------------
 TASKS = {
     "default": {

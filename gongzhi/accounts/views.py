@@ -28,6 +28,7 @@ from gongzhi.accounts.services import (
     sign_out_recorded,
 )
 from gongzhi.core.redirects import safe_next
+from gongzhi.core.throttling import rate_limited
 
 
 class SignInView(LoginView):
@@ -135,5 +136,5 @@ def second_factor(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/second_factor.html", context)
 
 
-sign_in = method_decorator(never_cache, name="dispatch")(SignInView).as_view()
+sign_in = rate_limited()(method_decorator(never_cache, name="dispatch")(SignInView).as_view())
 sign_out = SignOutView.as_view()

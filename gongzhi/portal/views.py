@@ -27,6 +27,7 @@ from gongzhi.core.masking import mask_phone
 from gongzhi.core.middleware import client_ip
 from gongzhi.core.redirects import safe_next
 from gongzhi.core.tabular import export_format, export_response
+from gongzhi.core.throttling import rate_limited
 from gongzhi.notifications import gateways
 from gongzhi.notifications.selectors import inbox_for, inbox_table
 from gongzhi.portal import selectors, services, state
@@ -77,6 +78,7 @@ def _signed_in(request: HttpRequest, user: Any) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@rate_limited()
 def login(request: HttpRequest) -> HttpResponse:
     """Sign in with phone + SMS code (first), or with user name and password."""
     state.remember_elder_choice(request)
@@ -112,6 +114,7 @@ def login(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_POST
+@rate_limited()
 def login_code(request: HttpRequest) -> HttpResponse:
     """Text a sign-in code. The answer is the same whether or not the number is known."""
     data = request.POST.copy()

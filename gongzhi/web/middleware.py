@@ -7,12 +7,12 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.handlers.exception import response_for_exception
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
 from gongzhi.core import uploads
 from gongzhi.core.errors import Forbidden, NotFound
+from gongzhi.core.refusals import refusal
 
 
 class DomainErrorMiddleware:
@@ -31,18 +31,6 @@ class DomainErrorMiddleware:
         if isinstance(exception, Forbidden):
             return response_for_exception(request, PermissionDenied(str(exception.message)))
         return None
-
-
-def refusal(
-    request: HttpRequest, *, status: int, code: str, title: Any, message: Any
-) -> HttpResponse:
-    """A refusal before the view runs: the API's error shape under /api/, a page elsewhere."""
-    if request.path.startswith("/api/"):
-        body = {"code": code, "message": str(message), "fields": {}}
-        return JsonResponse(body, status=status, headers={"Cache-Control": "no-store"})
-    back = "/m/" if request.path.startswith("/m/") else "/"
-    context = {"title": title, "message": message, "back_url": back}
-    return render(request, "web/refused.html", context, status=status)
 
 
 class UploadLimitMiddleware:
