@@ -8,7 +8,6 @@ Every secret may be given as NAME or as NAME_FILE (a path whose content is the v
 
 import os
 import secrets
-from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -74,7 +73,6 @@ INSTALLED_APPS = [
     "ninja",
     "django_otp",
     "django_otp.plugins.otp_totp",
-    "axes",
     "django_tasks",
     "django_tasks_db",
     "gongzhi.core",
@@ -103,6 +101,7 @@ MIDDLEWARE = [
     "gongzhi.web.middleware.UploadLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "gongzhi.accounts.middleware.SessionLifetimeMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "gongzhi.accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -110,8 +109,6 @@ MIDDLEWARE = [
     "gongzhi.web.middleware.DomainErrorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    # Last, as django-axes asks.
-    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "gongzhi.urls"
@@ -161,10 +158,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -190,18 +184,16 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 
-# django-axes: lock an account out after 5 failed logins.
-AXES_FAILURE_LIMIT = env_int("GONGZHI_LOGIN_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = timedelta(minutes=env_int("GONGZHI_LOCKOUT_MINUTES", 30))
-AXES_LOCKOUT_PARAMETERS = ["username"]
-AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
-AXES_VERBOSE = False
-AXES_ENABLE_ACCESS_FAILURE_LOG = False
-AXES_IPWARE_PROXY_COUNT = 1 if GONGZHI_TRUST_X_FORWARDED_FOR else 0
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if GONGZHI_TRUST_X_FORWARDED_FOR else ["REMOTE_ADDR"]
-)
+# Wrong passwords (and SMS codes) count per account name and client address: after the free
+# ones, that address waits DELAY seconds, doubling with each further failure up to
+# MAX_DELAY; a success or FORGET seconds without a failure clear the count. A stranger
+# elsewhere cannot lock an account out (accounts.services.sign_in_failure).
+GONGZHI_SIGN_IN_FREE_FAILURES = env_int("GONGZHI_SIGN_IN_FREE_FAILURES", 5)
+GONGZHI_SIGN_IN_DELAY_SECONDS = env_int("GONGZHI_SIGN_IN_DELAY_SECONDS", 60)
+GONGZHI_SIGN_IN_MAX_DELAY_SECONDS = env_int("GONGZHI_SIGN_IN_MAX_DELAY_SECONDS", 3600)
+GONGZHI_SIGN_IN_FORGET_SECONDS = env_int("GONGZHI_SIGN_IN_FORGET_SECONDS", 24 * 3600)
+# Absolute lifetime: a session ends this long after sign-in, however busy.
+GONGZHI_SESSION_MAX_AGE_SECONDS = env_int("GONGZHI_SESSION_MAX_AGE_SECONDS", 12 * 3600)
 
 OTP_TOTP_ISSUER = "共治 Gongzhi"
 
@@ -310,12 +302,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
-        "axes": {"level": "WARNING"},
     },
 }
 
-SILENCED_SYSTEM_CHECKS = [
-    # Lock-out is per account, as required: five failures from anywhere lock the account.
-    # Adding the IP address would let a guesser who rotates addresses go on guessing.
-    "axes.W006",
-]
+SILENCED_SYSTEM_CHECKS: list[str] = []

@@ -6,8 +6,12 @@ import base64
 
 import segno
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import LoginView, LogoutView
+from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.views import LoginView, LogoutView, PasswordChangeView
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -26,6 +30,7 @@ from gongzhi.accounts.services import (
     requires_second_factor,
     sign_in_recorded,
     sign_out_recorded,
+    user_set_password,
 )
 from gongzhi.core.redirects import safe_next
 from gongzhi.core.throttling import rate_limited
@@ -39,6 +44,11 @@ class SignInView(LoginView):
     def get_redirect_url(self) -> str:
         return safe_next(self.request, None)
 
+    def form_invalid(self, form: SignInForm) -> HttpResponse:
+        if form.wait:
+            return wrong_passwords_wait(self.request, form.wait)
+        return super().form_invalid(form)
+
     def form_valid(self, form: SignInForm) -> HttpResponse:
         response = super().form_valid(form)
         user = form.get_user()
@@ -48,6 +58,41 @@ class SignInView(LoginView):
             query = urlencode({"next": self.get_success_url()})
             return redirect(f"{reverse('accounts:second_factor')}?{query}")
         return response
+
+
+def wrong_passwords_wait(request: HttpRequest, wait: int) -> HttpResponse:
+    """429: this address must wait before trying this account name again."""
+    minutes = max(1, -(-wait // 60))
+    response = render(request, "web/locked_out.html", {"minutes": minutes}, status=429)
+    response["Retry-After"] = str(wait)
+    return response
+
+
+class PasswordChange(PasswordChangeView):
+    """The signed-in user's new password, with the old one as proof."""
+
+    template_name = "accounts/password_change.html"
+
+    def get_success_url(self) -> str:
+        return safe_next(self.request, settings.LOGIN_REDIRECT_URL)
+
+    def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
+        user = self.request.user
+        try:
+            user_set_password(
+                user=user,
+                password=form.cleaned_data["new_password1"],
+                actor=user,
+                action="auth.password_change",
+            )
+        except ValidationError as exc:
+            form.add_error("new_password2", exc.error_dict["new_password1"])
+            return self.form_invalid(form)
+        update_session_auth_hash(self.request, user)
+        messages.success(
+            self.request, _("Your password was changed; your other devices were signed out.")
+        )
+        return redirect(self.get_success_url())
 
 
 class SignOutView(LogoutView):
@@ -138,3 +183,4 @@ def second_factor(request: HttpRequest) -> HttpResponse:
 
 sign_in = rate_limited()(method_decorator(never_cache, name="dispatch")(SignInView).as_view())
 sign_out = SignOutView.as_view()
+password_change = method_decorator(never_cache, name="dispatch")(PasswordChange).as_view()
