@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -41,7 +42,10 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DATA_DIR = Path(env("GONGZHI_DATA_DIR", str(BASE_DIR / "var"))).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# The database, keyring, secret key and uploads: for the service's user only.
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+if DATA_DIR.stat().st_mode & 0o777 != 0o700:
+    DATA_DIR.chmod(0o700)
 
 
 def _local_secret_key() -> str:
@@ -73,6 +77,7 @@ INSTALLED_APPS = [
     "ninja",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "csp",
     "django_tasks",
     "django_tasks_db",
     "gongzhi.core",
@@ -92,7 +97,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise (static files keep their caching): everything else is no-store.
+    "gongzhi.web.middleware.NoStoreMiddleware",
     "gongzhi.core.middleware.RequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "gongzhi.core.middleware.LanguageMiddleware",
@@ -140,6 +148,11 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's backend, creating the database and its WAL files 0600 (core/sqlite).
+    DATABASES["default"]["ENGINE"] = "gongzhi.core.sqlite"
+    # Tests on SQLite use a database in memory, as with Django's own backend name (which
+    # pytest-django's per-worker naming recognises; it would name a file otherwise).
+    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         # IMMEDIATE: a writing transaction takes the write lock at BEGIN, so two writers
@@ -178,11 +191,47 @@ SESSION_COOKIE_AGE = env_int("GONGZHI_IDLE_TIMEOUT_SECONDS", 30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+
+# --- HTTPS (docs/deployment.md) ------------------------------------------------------------
+# GONGZHI_HTTPS=true: the site is served over HTTPS only (production). It turns on HSTS,
+# the redirect to HTTPS and Secure cookies; each can be set on its own. Behind a proxy that
+# terminates TLS, GONGZHI_PROXY_SSL_HEADER names the header by which it says "https"
+# (e.g. X-Forwarded-Proto; the proxy must overwrite it on every request).
+GONGZHI_HTTPS = env_bool("GONGZHI_HTTPS", False)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", GONGZHI_HTTPS)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # probes inside the network speak plain HTTP
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if GONGZHI_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", GONGZHI_HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", GONGZHI_HTTPS)
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", GONGZHI_HTTPS)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+_proxy_ssl_header = env("GONGZHI_PROXY_SSL_HEADER", "")
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https") if _proxy_ssl_header else None
+)
+
+# Content-Security-Policy (django-csp): scripts and styles only from our own static files
+# (htmx and Tabler are vendored; no template has inline script or style), images also as
+# data: URIs (Tabler's icons in CSS). The API's interactive docs (ninja's Swagger UI, no
+# personal data) are left out: its bundle inserts styles.
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/api/v1/docs"],
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 # Wrong passwords (and SMS codes) count per account name and client address: after the free
 # ones, that address waits DELAY seconds, doubling with each further failure up to

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.handlers.exception import response_for_exception
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
 from gongzhi.core import uploads
@@ -71,3 +72,21 @@ class UploadLimitMiddleware:
             title=_("Upload too large"),
             message=exc.message,
         )
+
+
+class NoStoreMiddleware:
+    """No browser or proxy keeps a copy of anything but static files (which WhiteNoise
+    answers before this runs): pages, API answers, photos and exports may all carry
+    personal data. A response that sets its own Cache-Control keeps it, with no-store
+    added for a signed-in user."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not response.has_header("Cache-Control"):
+            response["Cache-Control"] = "no-store"
+        elif getattr(getattr(request, "user", None), "is_authenticated", False):
+            patch_cache_control(response, no_store=True, private=True)
+        return response
