@@ -28,7 +28,7 @@ PERIODIC_JOBS = [
         name="accounts.prune_sms_codes",
         task="gongzhi.accounts.tasks.prune_sms_codes",
         every=timedelta(days=1),
-        description="Delete used and expired SMS sign-in codes.",
+        description="Delete used and expired SMS sign-in codes, and old failed sign-ins.",
     ),
     PeriodicJob(
         name="imports.prune_files",

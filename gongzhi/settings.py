@@ -8,10 +8,10 @@ Every secret may be given as NAME or as NAME_FILE (a path whose content is the v
 
 import os
 import secrets
-from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -42,7 +42,10 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DATA_DIR = Path(env("GONGZHI_DATA_DIR", str(BASE_DIR / "var"))).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# The database, keyring, secret key and uploads: for the service's user only.
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+if DATA_DIR.stat().st_mode & 0o777 != 0o700:
+    DATA_DIR.chmod(0o700)
 
 
 def _local_secret_key() -> str:
@@ -74,7 +77,7 @@ INSTALLED_APPS = [
     "ninja",
     "django_otp",
     "django_otp.plugins.otp_totp",
-    "axes",
+    "csp",
     "django_tasks",
     "django_tasks_db",
     "gongzhi.core",
@@ -94,13 +97,19 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise (static files keep their caching): everything else is no-store.
+    "gongzhi.web.middleware.NoStoreMiddleware",
     "gongzhi.core.middleware.RequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "gongzhi.core.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before CSRF, whose check reads the body: refuses oversized uploads unread.
+    "gongzhi.web.middleware.UploadLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "gongzhi.accounts.middleware.SessionLifetimeMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "gongzhi.accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -108,8 +117,6 @@ MIDDLEWARE = [
     "gongzhi.web.middleware.DomainErrorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    # Last, as django-axes asks.
-    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "gongzhi.urls"
@@ -141,6 +148,11 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's backend, creating the database and its WAL files 0600 (core/sqlite).
+    DATABASES["default"]["ENGINE"] = "gongzhi.core.sqlite"
+    # Tests on SQLite use a database in memory, as with Django's own backend name (which
+    # pytest-django's per-worker naming recognises; it would name a file otherwise).
+    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         # IMMEDIATE: a writing transaction takes the write lock at BEGIN, so two writers
@@ -159,10 +171,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -182,24 +191,58 @@ SESSION_COOKIE_AGE = env_int("GONGZHI_IDLE_TIMEOUT_SECONDS", 30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 
-# django-axes: lock an account out after 5 failed logins.
-AXES_FAILURE_LIMIT = env_int("GONGZHI_LOGIN_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = timedelta(minutes=env_int("GONGZHI_LOCKOUT_MINUTES", 30))
-AXES_LOCKOUT_PARAMETERS = ["username"]
-AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
-AXES_VERBOSE = False
-AXES_ENABLE_ACCESS_FAILURE_LOG = False
-AXES_IPWARE_PROXY_COUNT = 1 if GONGZHI_TRUST_X_FORWARDED_FOR else 0
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if GONGZHI_TRUST_X_FORWARDED_FOR else ["REMOTE_ADDR"]
+# --- HTTPS (docs/deployment.md) ------------------------------------------------------------
+# GONGZHI_HTTPS=true: the site is served over HTTPS only (production). It turns on HSTS,
+# the redirect to HTTPS and Secure cookies; each can be set on its own. Behind a proxy that
+# terminates TLS, GONGZHI_PROXY_SSL_HEADER names the header by which it says "https"
+# (e.g. X-Forwarded-Proto; the proxy must overwrite it on every request).
+GONGZHI_HTTPS = env_bool("GONGZHI_HTTPS", False)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", GONGZHI_HTTPS)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # probes inside the network speak plain HTTP
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if GONGZHI_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", GONGZHI_HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", GONGZHI_HTTPS)
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", GONGZHI_HTTPS)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+_proxy_ssl_header = env("GONGZHI_PROXY_SSL_HEADER", "")
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https") if _proxy_ssl_header else None
 )
+
+# Content-Security-Policy (django-csp): scripts and styles only from our own static files
+# (htmx and Tabler are vendored; no template has inline script or style), images also as
+# data: URIs (Tabler's icons in CSS). The API's interactive docs (ninja's Swagger UI, no
+# personal data) are left out: its bundle inserts styles.
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/api/v1/docs"],
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
+# Wrong passwords (and SMS codes) count per account name and client address: after the free
+# ones, that address waits DELAY seconds, doubling with each further failure up to
+# MAX_DELAY; a success or FORGET seconds without a failure clear the count. A stranger
+# elsewhere cannot lock an account out (accounts.services.sign_in_failure).
+GONGZHI_SIGN_IN_FREE_FAILURES = env_int("GONGZHI_SIGN_IN_FREE_FAILURES", 5)
+GONGZHI_SIGN_IN_DELAY_SECONDS = env_int("GONGZHI_SIGN_IN_DELAY_SECONDS", 60)
+GONGZHI_SIGN_IN_MAX_DELAY_SECONDS = env_int("GONGZHI_SIGN_IN_MAX_DELAY_SECONDS", 3600)
+GONGZHI_SIGN_IN_FORGET_SECONDS = env_int("GONGZHI_SIGN_IN_FORGET_SECONDS", 24 * 3600)
+# Absolute lifetime: a session ends this long after sign-in, however busy.
+GONGZHI_SESSION_MAX_AGE_SECONDS = env_int("GONGZHI_SESSION_MAX_AGE_SECONDS", 12 * 3600)
 
 OTP_TOTP_ISSUER = "共治 Gongzhi"
 
@@ -244,6 +287,24 @@ GONGZHI_IMPORT_KEEP_DAYS = env_int("GONGZHI_IMPORT_KEEP_DAYS", 7)
 # Forked reader processes for big files (0: decided from the number of cores).
 GONGZHI_IMPORT_PROCESSES = env_int("GONGZHI_IMPORT_PROCESSES", 0) or None
 
+# --- Rate limits (django-ninja's throttles; docs/deployment.md) -----------------------------
+# "N/period" with period s, min, h or day (or e.g. "30/10min"); empty turns a limit off.
+# Counted in the default cache: shared by the processes of one machine with the file cache.
+GONGZHI_RATE_API_USER = env("GONGZHI_RATE_API_USER", "600/min")
+GONGZHI_RATE_API_KEY = env("GONGZHI_RATE_API_KEY", "600/min")
+GONGZHI_RATE_API_ANON = env("GONGZHI_RATE_API_ANON", "60/min")
+# POSTs to the sign-in pages (workbench, /m/, SMS codes, password reset) from one address.
+GONGZHI_RATE_SIGN_IN = env("GONGZHI_RATE_SIGN_IN", "60/10min")
+CACHES = {
+    "default": {
+        "BACKEND": env(
+            "GONGZHI_CACHE_BACKEND", "django.core.cache.backends.filebased.FileBasedCache"
+        ),
+        "LOCATION": env("GONGZHI_CACHE_LOCATION", str(DATA_DIR / "cache")),
+        "OPTIONS": {"MAX_ENTRIES": env_int("GONGZHI_CACHE_MAX_ENTRIES", 20000)},
+    }
+}
+
 # --- Background work --------------------------------------------------------------------
 TASKS = {
     "default": {
@@ -275,6 +336,12 @@ WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = DATA_DIR / "media"
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# The largest request body, and the largest file in it, that any view accepts (views that
+# take photos accept less: `core.uploads.upload_limit`). Refused by Content-Length before
+# it is read, and while it arrives. Default: the largest register import plus the form.
+GONGZHI_REQUEST_MAX_BYTES = env_int(
+    "GONGZHI_REQUEST_MAX_BYTES", GONGZHI_IMPORT_MAX_BYTES + 1024 * 1024
+)
 
 LOGGING = {
     "version": 1,
@@ -284,34 +351,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
-        "axes": {"level": "WARNING"},
     },
 }
 
-SILENCED_SYSTEM_CHECKS = [
-    # Lock-out is per account, as required: five failures from anywhere lock the account.
-    # Adding the IP address would let a guesser who rotates addresses go on guessing.
-    "axes.W006",
-]
+SILENCED_SYSTEM_CHECKS: list[str] = []
 
-# Rate limits live in Django's cache, which every process of the install must share: files
-# under the data directory by default (one machine, no extra service; created 0700/0600),
-# Redis when the install spans machines (GONGZHI_REDIS_URL, needs the `redis` package).
-if env("GONGZHI_REDIS_URL"):
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": env("GONGZHI_REDIS_URL"),
-        }
-    }
-else:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": str(DATA_DIR / "cache"),
-        }
-    }
-
-# Searching the register by a full ID number or phone: per user and per API key
-# (registry.exact); a burst past it is refused and flagged in the audit log.
+# Searching the register by a full ID number or phone: per user and per API key, in the
+# shared cache (registry.exact); a burst past it is refused and flagged in the audit log.
 GONGZHI_EXACT_SEARCH_RATE = env("GONGZHI_EXACT_SEARCH_RATE", "30/h")

@@ -78,6 +78,7 @@ UI_ROUTES: dict[str, Route] = {
     "accounts:login": Route("public"),
     "accounts:logout": Route("signs out", methods=("POST",)),
     "accounts:second_factor": Route("login"),
+    "accounts:password_change": Route("login"),
     "web:home": Route("login"),
     "registry:index": Route("public"),  # a redirect to the household list, for anyone
     "registry:area_tree": Route(AREA),
@@ -177,6 +178,7 @@ UI_ROUTES: dict[str, Route] = {
     "portal:home": Route("login"),
     "portal:login": Route("public", methods=("GET", "POST")),
     "portal:login_code": Route("public", methods=("POST",)),
+    "portal:password_reset": Route("public", methods=("GET", "POST")),
     "portal:inbox": Route("login"),
     "portal:account": Route("login"),
     "portal:elder": Route("login", methods=("POST",)),

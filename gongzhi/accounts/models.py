@@ -184,6 +184,8 @@ class SmsCode(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     used_at = models.DateTimeField(null=True, blank=True)
     ip = models.CharField(max_length=45, blank=True)
+    # What the code is good for: signing in, or setting a new password.
+    purpose = models.CharField(max_length=16, default="login")
 
     class Meta:
         indexes = [
@@ -193,3 +195,17 @@ class SmsCode(models.Model):
 
     def __str__(self) -> str:
         return f"sms code {self.pk} @ {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class SignInFailures(models.Model):
+    """Wrong passwords (or SMS codes) for one account name (or number) from one client
+    address, for growing delays: a stranger elsewhere cannot lock the account. Keyed by a
+    keyed digest, so neither the name nor the address is kept here."""
+
+    key = models.CharField(max_length=64, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    last_failure_at = models.DateTimeField(db_index=True)
+    blocked_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.failures} failed sign-ins until {self.blocked_until}"

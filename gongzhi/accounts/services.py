@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import math
 import secrets
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -21,6 +23,7 @@ from gongzhi.accounts.models import (
     Membership,
     ProxyLink,
     ProxyRelation,
+    SignInFailures,
     SmsCode,
     User,
 )
@@ -198,6 +201,113 @@ def sign_in_recorded(*, user: User, second_factor: bool = False) -> None:
 @transaction.atomic
 def sign_out_recorded(*, user: User) -> None:
     audit_record(actor=user, action="auth.logout", obj=user)
+
+
+# --- failed sign-ins: growing delays per account name (or number) and client address -----------
+#
+# Five free failures (GONGZHI_SIGN_IN_FREE_FAILURES), then each one closes that name to
+# that address for GONGZHI_SIGN_IN_DELAY_SECONDS, doubling up to
+# GONGZHI_SIGN_IN_MAX_DELAY_SECONDS; forgotten after GONGZHI_SIGN_IN_FORGET_SECONDS
+# without a failure, or at the next success. Other addresses are not affected, so no
+# stranger can lock an auditor out; the pages' per-address rate (core.throttling) bounds
+# how many names one address may try.
+
+
+def _keyed(text: str) -> str:
+    return hmac.new(settings.SECRET_KEY.encode(), text.encode(), hashlib.sha256).hexdigest()
+
+
+def _failures_key(kind: str, ident: str, ip: str) -> str:
+    return _keyed(f"sign-in|{kind}|{ident.strip().lower()}|{ip}")
+
+
+def sign_in_wait(*, kind: str, ident: str, ip: str) -> int:
+    """Seconds before `ident` may be tried again from `ip` (0: now)."""
+    blocked_until = (
+        SignInFailures.objects.filter(key=_failures_key(kind, ident, ip))
+        .values_list("blocked_until", flat=True)
+        .first()
+    )
+    if blocked_until is None:
+        return 0
+    return max(0, math.ceil((blocked_until - clock.now()).total_seconds()))
+
+
+@transaction.atomic
+def sign_in_failure(*, kind: str, ident: str, ip: str, free: int | None = None) -> tuple[int, int]:
+    """Count a failure of `ident` from `ip`: (failures so far, the delay it now imposes in
+    seconds, 0 for none)."""
+    now = clock.now()
+    free = free if free is not None else _setting("GONGZHI_SIGN_IN_FREE_FAILURES", 5)
+    forget = dt.timedelta(seconds=_setting("GONGZHI_SIGN_IN_FORGET_SECONDS", 86400))
+    row, _created = SignInFailures.objects.select_for_update().get_or_create(
+        key=_failures_key(kind, ident, ip), defaults={"last_failure_at": now}
+    )
+    if now - row.last_failure_at > forget:
+        row.failures = 0
+    row.failures += 1
+    row.last_failure_at = now
+    delay = 0
+    if row.failures >= free:
+        base = _setting("GONGZHI_SIGN_IN_DELAY_SECONDS", 60)
+        ceiling = _setting("GONGZHI_SIGN_IN_MAX_DELAY_SECONDS", 3600)
+        delay = min(base * 2 ** min(row.failures - free, 30), ceiling)
+        row.blocked_until = now + dt.timedelta(seconds=delay)
+    row.save()
+    return row.failures, delay
+
+
+def sign_in_forgiven(*, kind: str, ident: str, ip: str) -> None:
+    """A success: earlier failures of `ident` from `ip` no longer count."""
+    SignInFailures.objects.filter(key=_failures_key(kind, ident, ip)).delete()
+
+
+def username_digest(username: str) -> str:
+    """What the audit log keeps of a name that is no account: a keyed digest."""
+    return _keyed(f"username|{username.strip().lower()}")[:32]
+
+
+@transaction.atomic
+def password_sign_in_failed(*, username: str, ip: str) -> int:
+    """A wrong password (or unknown name): audited by account id, or by a digest of a name
+    that is no account (never the name or the password); the delay now imposed."""
+    user = User.objects.filter(username__iexact=username.strip()).only("pk").first()
+    if user is not None:
+        audit_record(
+            actor=None, action="auth.login.failed", object_type="accounts.user", object_id=user.pk
+        )
+    else:
+        audit_record(
+            actor=None,
+            action="auth.login.failed",
+            object_type="accounts.username",
+            object_id=username_digest(username),
+        )
+    return sign_in_failure(kind="password", ident=username, ip=ip)[1]
+
+
+def prune_sign_in_failures() -> int:
+    """Forget failures older than GONGZHI_SIGN_IN_FORGET_SECONDS whose delay has passed."""
+    now = clock.now()
+    cutoff = now - dt.timedelta(seconds=_setting("GONGZHI_SIGN_IN_FORGET_SECONDS", 86400))
+    old = SignInFailures.objects.filter(last_failure_at__lt=cutoff)
+    deleted, _ = old.exclude(blocked_until__gt=now).delete()
+    return deleted
+
+
+@transaction.atomic
+def user_set_password(*, user: User, password: str, actor: Any, action: str) -> User:
+    """A new password for `user`, checked by AUTH_PASSWORD_VALIDATORS; the caller has
+    proven the right to set it (the old password, or a code sent to the user's phone).
+    Every other session of the user ends (Django's session hash changes)."""
+    try:
+        validate_password(password, user=user)
+    except ValidationError as exc:
+        raise ValidationError({"new_password1": exc.error_list}) from None
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    audit_record(actor=actor, action=action, obj=user, fields=["password"])
+    return user
 
 
 # --- residents: phone, register person, elder mode, proxies ----------------------------------
@@ -382,7 +492,7 @@ def _rate_limited() -> ValidationError:
 
 
 @transaction.atomic
-def sms_code_issue(*, phone: str, ip: str = "") -> tuple[SmsCode, str, str]:
+def sms_code_issue(*, phone: str, ip: str = "", purpose: str = "login") -> tuple[SmsCode, str, str]:
     """A new sign-in code for `phone`: (the row, the code to text, the normalised phone).
 
     Rate limits per number (GONGZHI_SMS_CODE_PER_PHONE_MINUTE, …_PER_PHONE_HOUR) and per
@@ -413,6 +523,7 @@ def sms_code_issue(*, phone: str, ip: str = "") -> tuple[SmsCode, str, str]:
         created_at=now,
         expires_at=now + dt.timedelta(seconds=_setting("GONGZHI_SMS_CODE_TTL_SECONDS", 300)),
         ip=ip[:45],
+        purpose=purpose,
     )
     return row, code, normalized
 
@@ -421,30 +532,39 @@ def _code_error(message: Any, code: str) -> ValidationError:
     return ValidationError({"code": [ValidationError(message, code=code)]})
 
 
-def sms_code_check(*, phone: str, code: str) -> str:
-    """Spend a sign-in code: the normalised phone when `code` is the number's latest code,
-    unexpired, unused, and tried fewer than GONGZHI_SMS_CODE_MAX_ATTEMPTS times.
-    A wrong code counts as an attempt (committed even though this raises)."""
+def sms_code_check(*, phone: str, code: str, ip: str = "", purpose: str = "login") -> str:
+    """Spend a code: the normalised phone when `code` is the number's latest code for
+    `purpose`, unexpired and unused.
+
+    Wrong codes count per number *and client address*: after GONGZHI_SMS_CODE_MAX_ATTEMPTS
+    of them that address meets growing delays for that number (as wrong passwords do),
+    while the code stays good for its owner elsewhere, so a stranger's guesses cannot burn
+    a resident's code. Counts are committed even though this raises."""
     normalized = normalize_mobile(phone)
     index = phone_index(normalized)
     code = "".join((code or "").split())
     now = clock.now()
     max_attempts = _setting("GONGZHI_SMS_CODE_MAX_ATTEMPTS", 5)
     with transaction.atomic():
+        wait = sign_in_wait(kind="sms", ident=index, ip=ip)
         row = (
             SmsCode.objects.select_for_update()
-            .filter(phone_index=index)
+            .filter(phone_index=index, purpose=purpose)
             .order_by("-created_at", "-pk")
             .first()
         )
-        if row is None:
+        if wait:
+            error = _code_error(
+                _("Too many wrong codes; try again in %(minutes)d minutes.")
+                % {"minutes": max(1, math.ceil(wait / 60))},
+                "too_many_attempts",
+            )
+        elif row is None:
             error = _code_error(_("Ask for a code first."), "no_code")
         elif row.used_at is not None:
             error = _code_error(_("This code was already used; ask for a new one."), "used")
         elif row.expires_at <= now:
             error = _code_error(_("This code has expired; ask for a new one."), "expired")
-        elif row.attempts >= max_attempts:
-            error = _code_error(_("Too many wrong codes; ask for a new one."), "too_many_attempts")
         elif not (
             code.isdigit()
             and len(code) == CODE_DIGITS
@@ -452,7 +572,9 @@ def sms_code_check(*, phone: str, code: str) -> str:
         ):
             row.attempts += 1
             row.save(update_fields=["attempts"])
-            if row.attempts >= max_attempts:
+            failures, _delay = sign_in_failure(kind="sms", ident=index, ip=ip, free=max_attempts)
+            if failures == max_attempts:
+                # This address may no longer try codes for this number for a while.
                 audit_record(
                     actor=None,
                     action="auth.sms_code.exhausted",
@@ -464,6 +586,7 @@ def sms_code_check(*, phone: str, code: str) -> str:
         else:
             row.used_at = now
             row.save(update_fields=["used_at"])
+            sign_in_forgiven(kind="sms", ident=index, ip=ip)
             return normalized
     raise error
 

@@ -6,14 +6,18 @@ import base64
 
 import segno
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import LoginView, LogoutView
+from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.views import LoginView, LogoutView, PasswordChangeView
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render, resolve_url
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -26,13 +30,24 @@ from gongzhi.accounts.services import (
     requires_second_factor,
     sign_in_recorded,
     sign_out_recorded,
+    user_set_password,
 )
+from gongzhi.core.redirects import safe_next
+from gongzhi.core.throttling import rate_limited
 
 
 class SignInView(LoginView):
     template_name = "accounts/login.html"
     form_class = SignInForm
     redirect_authenticated_user = True
+
+    def get_redirect_url(self) -> str:
+        return safe_next(self.request, None)
+
+    def form_invalid(self, form: SignInForm) -> HttpResponse:
+        if form.wait:
+            return wrong_passwords_wait(self.request, form.wait)
+        return super().form_invalid(form)
 
     def form_valid(self, form: SignInForm) -> HttpResponse:
         response = super().form_valid(form)
@@ -45,6 +60,41 @@ class SignInView(LoginView):
         return response
 
 
+def wrong_passwords_wait(request: HttpRequest, wait: int) -> HttpResponse:
+    """429: this address must wait before trying this account name again."""
+    minutes = max(1, -(-wait // 60))
+    response = render(request, "web/locked_out.html", {"minutes": minutes}, status=429)
+    response["Retry-After"] = str(wait)
+    return response
+
+
+class PasswordChange(PasswordChangeView):
+    """The signed-in user's new password, with the old one as proof."""
+
+    template_name = "accounts/password_change.html"
+
+    def get_success_url(self) -> str:
+        return safe_next(self.request, settings.LOGIN_REDIRECT_URL)
+
+    def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
+        user = self.request.user
+        try:
+            user_set_password(
+                user=user,
+                password=form.cleaned_data["new_password1"],
+                actor=user,
+                action="auth.password_change",
+            )
+        except ValidationError as exc:
+            form.add_error("new_password2", exc.error_dict["new_password1"])
+            return self.form_invalid(form)
+        update_session_auth_hash(self.request, user)
+        messages.success(
+            self.request, _("Your password was changed; your other devices were signed out.")
+        )
+        return redirect(self.get_success_url())
+
+
 class SignOutView(LogoutView):
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if request.user.is_authenticated:
@@ -53,12 +103,7 @@ class SignOutView(LogoutView):
 
 
 def _next_url(request: HttpRequest) -> str:
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return resolve_url(settings.LOGIN_REDIRECT_URL)
+    return safe_next(request, settings.LOGIN_REDIRECT_URL)
 
 
 def _pending_device(user) -> TOTPDevice:
@@ -136,5 +181,6 @@ def second_factor(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/second_factor.html", context)
 
 
-sign_in = method_decorator(never_cache, name="dispatch")(SignInView).as_view()
+sign_in = rate_limited()(method_decorator(never_cache, name="dispatch")(SignInView).as_view())
 sign_out = SignOutView.as_view()
+password_change = method_decorator(never_cache, name="dispatch")(PasswordChange).as_view()

@@ -19,6 +19,7 @@ from ninja.utils import check_csrf
 from gongzhi.accounts import access
 from gongzhi.accounts.models import Membership
 from gongzhi.accounts.services import api_key_authenticate
+from gongzhi.api.throttling import KEY_ATTRIBUTE
 from gongzhi.core.errors import DomainError
 
 API_KEY_HEADER = "X-API-Key"
@@ -46,6 +47,8 @@ class ApiKeyAuth(APIKeyHeader):
         membership = api_key_authenticate(key) if key.isascii() else None
         if membership is None:
             raise InvalidApiKey()
+        # The key's public prefix (gz_<prefix>_…): its own rate limit (api.throttling).
+        setattr(request, KEY_ATTRIBUTE, key.split("_", 2)[1])
         request.user = membership.user
         access.bind_api_membership(request.user, membership)
         return membership

@@ -8,16 +8,18 @@ person. Missing and out-of-scope objects give the same 404 body.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, RawPostDataException
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from gongzhi.api.throttling import AnonymousThrottle
 from gongzhi.core.errors import DomainError, DuplicatePerson, NotFound, field_errors
 from gongzhi.registry.selectors import person_get_for
 
@@ -150,10 +152,21 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        # Refused callers never reach the operation's throttles: count them here.
+        throttle = AnonymousThrottle()
+        if not throttle.allow_request(request):
+            return too_many(request, throttle.wait())
         message = _("Sign in, or send a valid API key in the X-API-Key header.")
         response = _respond(api, request, 401, error_body("unauthenticated", message))
         response["WWW-Authenticate"] = 'ApiKey header="X-API-Key"'
         return response
+
+    @api.exception_handler(RawPostDataException)
+    def body_already_read(request: HttpRequest, exc: RawPostDataException) -> HttpResponse:
+        # A form (multipart) sent to an operation that takes JSON: the session's CSRF check
+        # parsed it as a form, so there is no JSON left to read. Same answer as with a key.
+        message = _("The request body could not be read; send a JSON object.")
+        return _respond(api, request, 400, error_body("bad_request", message))
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
@@ -166,3 +179,9 @@ def install(api: NinjaAPI) -> None:
         }
         message = messages.get(exc.status_code, _("The request could not be completed."))
         return _respond(api, request, exc.status_code, error_body(code, message))
+
+    def too_many(request: HttpRequest, wait: float | None) -> HttpResponse:
+        message = _("Too many requests; wait a moment and try again.")
+        response = _respond(api, request, 429, error_body("throttled", message))
+        response["Retry-After"] = str(max(1, math.ceil(wait or 60)))
+        return response

@@ -24,12 +24,18 @@ from ninja import NinjaAPI, Router
 
 from gongzhi.api import errors
 from gongzhi.api.auth import api_key_auth, session_auth
+from gongzhi.api.throttling import throttles
+from gongzhi.core import uploads
 from gongzhi.core.errors import NotFound
 from gongzhi.health.api import router as health_router
 from gongzhi.imports.api import router as imports_router
 from gongzhi.registry.api import router as registry_router
 from gongzhi.reports.api import router as reports_router
 from gongzhi.workorders.api import router as workorders_router
+from gongzhi.workorders.uploads import PHOTOS_LIMIT
+
+# Operations that take photos accept less than the default request limit (core.uploads).
+UPLOAD_LIMITS = {"workorder_evidence": PHOTOS_LIMIT}
 
 DESCRIPTION = """\
 The register of Gongzhi (共治): areas, households and persons, scoped to the caller's
@@ -39,6 +45,10 @@ comes only from `POST /persons/{id}/reveal`, with a purpose, and is audited.
 **Authentication**: an integration sends `X-API-Key: gz_<prefix>_<secret>` (issued with
 `gongzhi apikey issue`); the key acts only as its one membership (a role on one node). The
 workbench uses its signed-in session, with the CSRF token (`X-CSRFToken`) on writes.
+
+**Rate limits**: calls are counted per user, per API key, and per address for callers
+without valid credentials; past the limit the answer is 429 (`code` "throttled") with a
+`Retry-After` header in seconds.
 
 **Errors** always have the body `{"code": str, "message": str, "fields": {field: [str]}}`;
 `message` is in the user's language (Chinese by default).
@@ -68,6 +78,8 @@ class GongzhiAPI(NinjaAPI):
                 continue  # ninja's root raises Http404 (an HTML page); a JSON index instead
             if isinstance(url, URLPattern):
                 url.callback = self._json_not_allowed(url.callback)
+                if url.name in UPLOAD_LIMITS:
+                    setattr(url.callback, uploads.ATTRIBUTE, UPLOAD_LIMITS[url.name])
             urls.append(url)
         return [*urls, path("", self._index, name="api-root")]
 
@@ -106,6 +118,8 @@ api = GongzhiAPI(
     description=DESCRIPTION,
     urls_namespace="api",
     auth=[api_key_auth, session_auth],
+    # Per user, per key, per address when not signed in; rates from settings.
+    throttle=throttles(),
 )
 errors.install(api)
 

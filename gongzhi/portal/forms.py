@@ -35,4 +35,4 @@ class CodeForm(forms.Form):
 
 
 class PasswordForm(SignInForm):
-    """User name and password; django-axes locks the account after repeated failures."""
+    """User name and password, with growing delays for wrong ones (`SignInForm`)."""

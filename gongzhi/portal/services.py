@@ -23,6 +23,7 @@ from gongzhi.accounts.services import (
     user_create,
     user_for_phone,
     user_link_person,
+    user_set_password,
     user_set_phone,
 )
 from gongzhi.audit.services import audit_record
@@ -108,10 +109,11 @@ def resident_account_provision(*, person: Person, phone: str) -> User:
     return user
 
 
-def sign_in_by_code(*, phone: str, code: str) -> User:
+def sign_in_by_code(*, phone: str, code: str, ip: str = "") -> User:
     """The account that `code` signs in (made from the register on first sign-in), with
-    the sign-in audited. A wrong, expired, used or exhausted code raises ValidationError."""
-    normalized = sms_code_check(phone=phone, code=code)
+    the sign-in audited. A wrong, expired or used code raises ValidationError; so does one
+    from an address that guessed wrong too often (`sms_code_check`)."""
+    normalized = sms_code_check(phone=phone, code=code, ip=ip)
     with transaction.atomic():
         user = user_for_phone(normalized)
         if user is None and self_signup_enabled():
@@ -125,3 +127,47 @@ def sign_in_by_code(*, phone: str, code: str) -> User:
             )
         sign_in_recorded_by_code(user=user)
     return user
+
+
+# --- a forgotten password: a code by SMS to the account's own number ----------------------------
+#
+# Any account with a mobile number (residents, grid workers, staff) sets a new password with
+# a code sent to that number, through the same gateway, rate limits and neutral answers as
+# sign-in codes; a code for one purpose never serves the other. Without a number (or an SMS
+# gateway), a system administrator sets one with `gongzhi changepassword USERNAME`.
+
+RESET_PURPOSE = "reset"
+
+
+def reset_code_text(code: str) -> str:
+    signature = getattr(settings, "GONGZHI_SMS_SIGNATURE", "【共治】")
+    return signature + _(
+        "Your code to set a new password is %(code)s, valid for %(minutes)d minutes. "
+        "If you did not ask for it, ignore this message."
+    ) % {"code": code, "minutes": code_minutes()}
+
+
+@transaction.atomic
+def password_reset_code_request(*, phone: str, ip: str = "") -> None:
+    """Issue a reset code for `phone` and text it if an account has that number; the same
+    answer either way (ValidationError only for a malformed number or a rate limit)."""
+    _row, code, normalized = sms_code_issue(phone=phone, ip=ip, purpose=RESET_PURPOSE)
+    user = user_for_phone(normalized)
+    if user is not None:
+        sms_send(
+            phone=normalized,
+            text=reset_code_text(code),
+            kind="auth.password_reset",
+            recipient=user,
+            sensitive=True,
+        )
+
+
+def password_reset_by_code(*, phone: str, code: str, password: str, ip: str = "") -> User:
+    """Spend a reset code and set the account's new password (audited); the account is not
+    signed in. A wrong code or a password that breaks a rule raises ValidationError."""
+    normalized = sms_code_check(phone=phone, code=code, ip=ip, purpose=RESET_PURPOSE)
+    user = user_for_phone(normalized)
+    if user is None:
+        raise ValidationError({"code": [ValidationError(_("This code is wrong."), code="wrong")]})
+    return user_set_password(user=user, password=password, actor=None, action="auth.password_reset")

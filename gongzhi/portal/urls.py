@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.login, name="login"),
     path("login/code/", views.login_code, name="login_code"),
+    path("password/reset/", views.password_reset, name="password_reset"),
     path("inbox/", views.inbox, name="inbox"),
     path("account/", views.account, name="account"),
     path("elder/", views.elder, name="elder"),

@@ -14,17 +14,20 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from gongzhi.accounts import acting
+from gongzhi.accounts.forms import PasswordResetForm
 from gongzhi.accounts.selectors import proxy_link_for
 from gongzhi.accounts.services import normalize_mobile, sign_in_recorded
 from gongzhi.core.errors import NotFound
 from gongzhi.core.masking import mask_phone
 from gongzhi.core.middleware import client_ip
+from gongzhi.core.redirects import safe_next
+from gongzhi.core.throttling import rate_limited
 from gongzhi.notifications import gateways
 from gongzhi.notifications.exports import INBOX, export_response
 from gongzhi.notifications.selectors import inbox_for
@@ -38,12 +41,7 @@ PAGE_SIZE = 20
 
 
 def _next_url(request: HttpRequest, default: str = "portal:home") -> str:
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return resolve_url(default)
+    return safe_next(request, default)
 
 
 def _apply(form: Any, exc: ValidationError) -> None:
@@ -81,6 +79,7 @@ def _signed_in(request: HttpRequest, user: Any) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@rate_limited()
 def login(request: HttpRequest) -> HttpResponse:
     """Sign in with phone + SMS code (first), or with user name and password."""
     state.remember_elder_choice(request)
@@ -93,6 +92,8 @@ def login(request: HttpRequest) -> HttpResponse:
     if request.POST.get("method") == "password":
         form = PasswordForm(request, data=request.POST)
         if not form.is_valid():
+            if form.wait:
+                return _wrong_passwords_wait(request, form.wait)
             return _login_page(request, password_form=form)
         user = form.get_user()
         auth_login(request, user)
@@ -106,7 +107,9 @@ def login(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _login_page(request, code_form=form)
     try:
-        user = services.sign_in_by_code(phone=phone, code=form.cleaned_data["code"])
+        user = services.sign_in_by_code(
+            phone=phone, code=form.cleaned_data["code"], ip=client_ip(request)
+        )
     except ValidationError as exc:
         _apply(form, exc)
         return _login_page(request, code_form=form)
@@ -116,6 +119,7 @@ def login(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_POST
+@rate_limited()
 def login_code(request: HttpRequest) -> HttpResponse:
     """Text a sign-in code. The answer is the same whether or not the number is known."""
     data = request.POST.copy()
@@ -143,12 +147,77 @@ def login_code(request: HttpRequest) -> HttpResponse:
         % {"minutes": services.code_minutes()},
     )
     target = resolve_url("portal:login")
-    next_url = request.POST.get("next", "")
-    if next_url and url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
+    next_url = safe_next(request, None)
+    if next_url:
         target += "?" + urlencode({"next": next_url})
     return redirect(target)
+
+
+def _wrong_passwords_wait(request: HttpRequest, wait: int) -> HttpResponse:
+    """429: this address must wait before trying this account name again."""
+    minutes = max(1, -(-wait // 60))
+    response = render(request, "web/locked_out.html", {"minutes": minutes}, status=429)
+    response["Retry-After"] = str(wait)
+    return response
+
+
+RESET_PHONE_KEY = "gongzhi.portal.reset_phone"
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@rate_limited()
+def password_reset(request: HttpRequest) -> HttpResponse:
+    """A forgotten password: a code by SMS to the account's number, then a new password."""
+    phone = request.session.get(RESET_PHONE_KEY, "")
+    if request.GET.get("phone") == "change":
+        request.session.pop(RESET_PHONE_KEY, None)
+        phone = ""
+    phone_form, form = PhoneForm(), PasswordResetForm()
+    if request.method == "POST" and "phone" in request.POST:
+        phone_form = PhoneForm(request.POST)
+        if phone_form.is_valid():
+            try:
+                services.password_reset_code_request(
+                    phone=phone_form.cleaned_data["phone"], ip=client_ip(request)
+                )
+            except ValidationError as exc:
+                _apply(phone_form, exc)
+            else:
+                with contextlib.suppress(ValidationError):
+                    request.session[RESET_PHONE_KEY] = normalize_mobile(
+                        phone_form.cleaned_data["phone"]
+                    )
+                messages.info(
+                    request,
+                    _("If an account has this number, a code is on its way by SMS."),
+                )
+                return redirect("portal:password_reset")
+    elif request.method == "POST" and phone:
+        form = PasswordResetForm(request.POST)
+        if form.is_valid():
+            try:
+                services.password_reset_by_code(
+                    phone=phone,
+                    code=form.cleaned_data["code"],
+                    password=form.cleaned_data["new_password1"],
+                    ip=client_ip(request),
+                )
+            except ValidationError as exc:
+                if "new_password1" in getattr(exc, "error_dict", {}):
+                    exc = ValidationError({"new_password2": exc.error_dict["new_password1"]})
+                _apply(form, exc)
+            else:
+                request.session.pop(RESET_PHONE_KEY, None)
+                messages.success(request, _("Your new password is set; sign in with it."))
+                return redirect(f"{resolve_url('portal:login')}?with=password")
+    context = {
+        "phone_masked": mask_phone(phone) if phone else "",
+        "phone_form": phone_form,
+        "form": form,
+        "sms_outbox_hint": gateways.is_local(),
+    }
+    return render(request, "portal/password_reset.html", context)
 
 
 def _remember_phone(request: HttpRequest, phone: str) -> None:

@@ -90,6 +90,7 @@ def _export(request: HttpRequest, orders: Any) -> HttpResponse:
     return exports.export_response(request, exports.MY_REQUESTS, orders)
 
 
+@uploads.photos_upload_limit
 @resident_login_required
 @require_http_methods(["GET", "POST"])
 def order_new(request: HttpRequest) -> HttpResponse:

@@ -28,10 +28,15 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from gongzhi.core import clock
+from gongzhi.core.uploads import UploadLimit, upload_limit
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_PER_UPLOAD = 6
 MAX_PER_ORDER = 12
+# Views that take photos: a request over this is refused before it is read, a photo over
+# MAX_BYTES as soon as it passes it (core.uploads; the 413 names the limit).
+PHOTOS_LIMIT = UploadLimit(total=MAX_PER_UPLOAD * MAX_BYTES + 1024 * 1024, per_file=MAX_BYTES)
+photos_upload_limit = upload_limit(total=PHOTOS_LIMIT.total, per_file=PHOTOS_LIMIT.per_file)
 MAX_PIXELS = 40_000_000  # a 40-megapixel photo; beyond that Pillow would be a memory bomb
 MAX_SIDE = 2048  # stored photos are scaled down to this (plenty for evidence, small on disk)
 ACCEPTED_FORMATS = {"JPEG", "MPO", "PNG", "WEBP", "GIF"}  # MPO: JPEG with a preview (phones)

@@ -287,6 +287,7 @@ def _tasks_export(request: HttpRequest, found: selectors.Tasks) -> HttpResponse:
 # --- filing on a resident's behalf ----------------------------------------------------------
 
 
+@uploads.photos_upload_limit
 @login_required
 @require_http_methods(["GET", "POST"])
 def create(request: HttpRequest) -> HttpResponse:
@@ -436,8 +437,8 @@ dispatch = _step(Action.DISPATCH)
 accept = _step(Action.ACCEPT)
 decline = _step(Action.DECLINE)
 start = _step(Action.START)
-evidence = _step(Action.EVIDENCE, photos=True)
-resolve = _step(Action.RESOLVE, photos=True)
+evidence = uploads.photos_upload_limit(_step(Action.EVIDENCE, photos=True))
+resolve = uploads.photos_upload_limit(_step(Action.RESOLVE, photos=True))
 solve = _step(Action.SOLVE)
 escalate = _step(Action.ESCALATE)
 cancel = _step(Action.CANCEL)

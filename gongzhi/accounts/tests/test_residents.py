@@ -186,7 +186,7 @@ def test_a_code_expires_after_five_minutes(db):
     assert _codes(caught.value, "code") == {"expired"}
 
 
-def test_five_wrong_codes_kill_the_code_even_for_the_right_one(db):
+def test_five_wrong_codes_from_one_address_refuse_even_the_right_one_there(db):
     with _at():
         _, code, _ = sms_code_issue(phone=PHONE)
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"

@@ -7,9 +7,15 @@ def test_passwords_are_hashed_with_argon2():
     assert production.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
 
 
-def test_accounts_lock_after_five_failed_logins():
-    assert production.AXES_FAILURE_LIMIT == 5
-    assert production.AXES_LOCKOUT_PARAMETERS == ["username"]
+def test_wrong_passwords_meet_growing_delays_after_five():
+    assert production.GONGZHI_SIGN_IN_FREE_FAILURES == 5
+    assert production.GONGZHI_SIGN_IN_DELAY_SECONDS == 60
+    assert production.GONGZHI_SIGN_IN_MAX_DELAY_SECONDS == 3600
+
+
+def test_sessions_end_twelve_hours_after_sign_in():
+    assert production.GONGZHI_SESSION_MAX_AGE_SECONDS == 12 * 3600
+    assert "gongzhi.accounts.middleware.SessionLifetimeMiddleware" in production.MIDDLEWARE
 
 
 def test_sessions_expire_after_thirty_idle_minutes():

@@ -38,7 +38,7 @@ def test_login_page_follows_next_after_sign_in(client, world):
     assert response.url == "/register/households/"
 
 
-def test_five_wrong_passwords_lock_the_account_even_for_the_right_one(client, world):
+def test_five_wrong_passwords_make_this_address_wait_even_for_the_right_one(client, world):
     for _ in range(5):
         _sign_in(client, "grid_worker_a", "wrong-password")
     response = _sign_in(client, "grid_worker_a")
@@ -47,10 +47,10 @@ def test_five_wrong_passwords_lock_the_account_even_for_the_right_one(client, wo
     assert "_auth_user_id" not in client.session
 
 
-def test_locked_out_page_is_in_chinese_by_default(client, world):
+def test_the_wait_page_is_in_chinese_by_default(client, world):
     for _ in range(6):
         response = _sign_in(client, "grid_worker_a", "wrong-password")
-    assert "账户已被暂时锁定" in response.content.decode()
+    assert "密码错误次数过多" in response.content.decode()
 
 
 def test_logout_is_a_post_and_is_audited(client, world):
