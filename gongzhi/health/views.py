@@ -22,7 +22,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from gongzhi.accounts import access
 from gongzhi.accounts.policy import Perm
-from gongzhi.core import scope
 from gongzhi.core.errors import Forbidden, NotFound
 from gongzhi.core.tabular import export_response
 from gongzhi.health import selectors, services
@@ -64,10 +63,7 @@ def _date(value: Any) -> str:
 
 
 def _grid_choices(user: Any) -> list[tuple[int, str]]:
-    paths = selectors.watch_paths(user)
-    if not paths:
-        return []
-    grids = Area.objects.filter(kind=AreaKind.GRID).filter(scope.q_within("path", paths))
+    grids = selectors.watch_grid_list_for(user=user)
     return [(g.pk, "\u3000" * ((g.grid_level or 1) - 1) + g.name) for g in grids.order_by("path")]
 
 

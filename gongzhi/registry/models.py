@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from gongzhi.accounts.access import RestrictedManager
 from gongzhi.core.fields import EncryptedTextField
 from gongzhi.core.models import BaseModel
 
@@ -51,6 +52,9 @@ class Area(BaseModel):
         related_name="buildings",
         limit_choices_to={"kind": AreaKind.COMPOUND},
     )
+
+    scope_field = "path"
+    objects = RestrictedManager()
 
     class Meta:
         ordering = ["path"]
@@ -106,6 +110,9 @@ class Household(BaseModel):
         _("status"), max_length=16, choices=HouseholdStatus.choices, default=HouseholdStatus.ACTIVE
     )
     notes = models.TextField(_("notes"), blank=True, max_length=2000)
+
+    scope_field = "area_path"
+    objects = RestrictedManager()
 
     class Meta:
         ordering = ["area_path", "unit", "room"]
@@ -184,6 +191,9 @@ class Person(BaseModel):
     tags = models.ManyToManyField(Tag, through="PersonTag", related_name="persons", blank=True)
     notes = models.TextField(_("notes"), blank=True, max_length=2000)
     version = models.PositiveIntegerField(default=1)
+
+    scope_field = "area_path"
+    objects = RestrictedManager()
 
     class Meta:
         ordering = ["household_id", "birth_date"]
