@@ -1,21 +1,26 @@
-"""The one place that decides what a user may see and do.
+"""The one place that decides what a user may see and do, and who may act where.
 
 A user holds roles on nodes of the area tree (memberships); a role's permissions
-(`policy.ROLE_PERMS`) reach the node's whole subtree. Every selector that lists or fetches
-scoped rows filters with `restrict` or checks with `can`; nothing else re-implements this.
+(`policy.ROLE_PERMS`) reach the node's whole subtree. A scoped model names its path field
+once (`scope_field = "area_path"`) and takes `objects = RestrictedManager()`; then a list is
+`Model.objects.restrict(user, perm)`, a chosen node's rows `Model.objects.within(path)`, and
+one object is checked with `can`. "Who may act here" is `holders`. Only this module builds
+scope filters (`core.scope_queries`; the import-linter contract "Scope queries" keeps it so).
 A request made with an API key carries only the key's one membership.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import models
 from django.db.models import QuerySet
 
 from gongzhi.accounts.models import Membership
-from gongzhi.accounts.policy import ROLE_PERMS, Perm
-from gongzhi.core import scope
+from gongzhi.accounts.policy import ROLE_PERMS, Perm, roles_with
+from gongzhi.core import scope, scope_queries
 from gongzhi.core.errors import Forbidden
 
 _CACHE_ATTR = "_gongzhi_grants"
@@ -73,9 +78,15 @@ def roles(user: Any) -> set[str]:
     return {g.role for g in grants(user)}
 
 
-def paths(user: Any, perm: Perm) -> list[str]:
-    """The roots of the subtrees where the user has `perm`."""
-    return scope.minimal(g.path for g in grants(user) if perm in ROLE_PERMS.get(g.role, ()))
+# --- where a user may act ----------------------------------------------------------------------
+
+
+def paths(user: Any, *perms: Perm) -> list[str]:
+    """The roots of the subtrees where the user holds any of `perms`."""
+    wanted = set(perms)
+    return scope.minimal(
+        g.path for g in grants(user) if not wanted.isdisjoint(ROLE_PERMS.get(g.role, ()))
+    )
 
 
 def can(user: Any, perm: Perm, path: str | None = None) -> bool:
@@ -93,6 +104,101 @@ def require(actor: Any, perm: Perm, path: str) -> None:
         raise Forbidden()
 
 
-def restrict(qs: QuerySet, user: Any, perm: Perm, field: str) -> QuerySet:
-    """Only the rows whose materialised path `field` lies where the user has `perm`."""
-    return scope.restrict(qs, field, paths(user, perm))
+def paths_within(user: Any, perm: Perm, node: str) -> list[str]:
+    """Where the user may `perm` inside the node at `node`: the node itself when they hold
+    `perm` there or above, else their own nodes inside it (a grid worker in a community)."""
+    held = paths(user, perm)
+    if scope.within(node, held):
+        return [node]
+    return [p for p in held if scope.within(p, [node])]
+
+
+def overlaps(user: Any, perm: Perm, path: str) -> bool:
+    """Does the user hold `perm` on the node at `path`, above it or somewhere inside it?"""
+    return scope.overlaps(path, paths(user, perm))
+
+
+# --- scoped lists --------------------------------------------------------------------------------
+
+
+def _in_paths(qs: QuerySet, field: str, held: Iterable[str], overlapping: bool) -> QuerySet:
+    if overlapping:
+        return qs.filter(scope_queries.q_overlapping(field, held))
+    return qs.filter(scope_queries.q_within(field, held))
+
+
+def restrict(qs: QuerySet, user: Any, perm: Perm, field: str | None = None) -> QuerySet:
+    """Only the rows whose path (`field`, by default the model's `scope_field`) lies where the
+    user holds `perm`; for a model without `RestrictedManager` (the audit log)."""
+    return _in_paths(qs, field or qs.model.scope_field, paths(user, perm), overlapping=False)
+
+
+class RestrictedQuerySet(QuerySet):
+    """Rows of a model placed on the area tree; the model names its path field `scope_field`."""
+
+    def restrict(self, user: Any, *perms: Perm, overlapping: bool = False) -> QuerySet:
+        """The rows where the user holds any of `perms`. With `overlapping`, also the rows on
+        the nodes above those (a community's report template for its grid worker)."""
+        return _in_paths(self, self.model.scope_field, paths(user, *perms), overlapping)
+
+    def within(self, *nodes: str) -> QuerySet:
+        """The rows in the subtrees of the nodes at `nodes`: a filter the viewer chose, or
+        the worker's own area. It narrows; it never stands in for `restrict`."""
+        return _in_paths(self, self.model.scope_field, nodes, overlapping=False)
+
+    def overlapping(self, *nodes: str) -> QuerySet:
+        """The rows in the subtrees of `nodes` or on the nodes above them."""
+        return _in_paths(self, self.model.scope_field, nodes, overlapping=True)
+
+
+class RestrictedManager(models.Manager.from_queryset(RestrictedQuerySet)):
+    pass
+
+
+# --- who may act where -------------------------------------------------------------------------
+
+
+def holders_at(
+    perm: Perm, nodes: Iterable[str], *, nearest: bool = True, roles: Iterable[str] | None = None
+) -> dict[str, list[Membership]]:
+    """For each node's path: the active memberships (of active users) whose role grants `perm` there,
+    that is on the node or above it; nearest node first, then the oldest membership. With
+    `nearest`, only those on the nearest node that has any. `roles` narrows to some of the
+    roles that grant `perm` (the grid worker among the watch list's followers). One query."""
+    granting = roles_with(perm)
+    if roles is not None:
+        narrowed = list(roles)
+        if not set(narrowed) <= set(granting):
+            others = ", ".join(sorted(str(r) for r in set(narrowed) - set(granting)))
+            raise ValueError(f"{perm} is not granted by: {others}")
+        granting = [r for r in granting if r in narrowed]
+    chains = {path: scope.ancestors(path, inclusive=True) for path in set(nodes)}
+    memberships = (
+        Membership.objects.filter(
+            is_active=True,
+            user__is_active=True,
+            role__in=granting,
+            area__path__in=sorted({node for chain in chains.values() for node in chain}),
+        )
+        .select_related("user", "area")
+        .order_by("pk")
+    )
+    on_node: dict[str, list[Membership]] = {}
+    for membership in memberships:
+        on_node.setdefault(membership.area.path, []).append(membership)
+    out: dict[str, list[Membership]] = {}
+    for path, chain in chains.items():
+        found: list[Membership] = []
+        for node in reversed(chain):
+            found += on_node.get(node, [])
+            if nearest and found:
+                break
+        out[path] = found
+    return out
+
+
+def holders(
+    perm: Perm, path: str, *, nearest: bool = True, roles: Iterable[str] | None = None
+) -> list[Membership]:
+    """Who may act at `path`: see `holders_at`."""
+    return holders_at(perm, [path], nearest=nearest, roles=roles)[path]

@@ -82,3 +82,8 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
         {Perm.AREA_VIEW, Perm.AREA_MANAGE, Perm.ACCOUNTS_MANAGE, Perm.NOTIFICATION_OUTBOX}
     ),
 }
+
+
+def roles_with(perm: Perm) -> list[str]:
+    """The roles whose permissions include `perm` (the table read the other way)."""
+    return [role for role, perms in ROLE_PERMS.items() if perm in perms]

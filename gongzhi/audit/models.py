@@ -35,6 +35,10 @@ class AuditEntry(models.Model):
     prev_hash = models.CharField(max_length=80)
     hash = models.CharField(max_length=80, unique=True)
 
+    # Scoped through `accounts.access.restrict` (the audit layer sits below accounts, so no
+    # RestrictedManager here); entries with no area are for whole-tree auditors only.
+    scope_field = "area_path"
+
     class Meta:
         ordering = ["-seq"]
         verbose_name = _("audit entry")

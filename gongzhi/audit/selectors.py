@@ -1,30 +1,31 @@
-"""Reads of the audit log. The caller passes the area paths the viewer may audit
-(`accounts.access.paths(user, Perm.AUDIT_VIEW)`); entries with no area (logins, system
-events) are shown only to those who may audit the whole tree."""
+"""Reads of the audit log, within the viewer's area (`accounts.access`, reached up to from
+this lower layer on purpose: reads are scoped in selectors, like every other app's).
+Entries with no area (logins, system events) are shown only to those who may audit the
+whole tree."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
+from gongzhi.accounts import access
+from gongzhi.accounts.policy import Perm
 from gongzhi.audit.models import AuditEntry, AuditVerification
 from gongzhi.core import scope
 
 
-def audit_entries_within(
-    paths: Iterable[str],
+def audit_entries_for(
     *,
+    user: Any,
     action: str = "",
     actor_name: str = "",
     object_type: str = "",
     object_id: str = "",
 ) -> QuerySet[AuditEntry]:
-    paths = scope.minimal(paths)
-    query = scope.q_within("area_path", paths)
-    if scope.ROOT_PATH in paths:
-        query |= Q(area_path="")
-    entries = AuditEntry.objects.filter(query)
+    entries = access.restrict(AuditEntry.objects.all(), user, Perm.AUDIT_VIEW)
+    if access.can(user, Perm.AUDIT_VIEW, scope.ROOT_PATH):
+        entries |= AuditEntry.objects.filter(area_path="")
     if action:
         entries = entries.filter(action__startswith=action)
     if actor_name:

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from gongzhi.accounts import access
 from gongzhi.accounts.policy import Perm
 from gongzhi.audit import exports
-from gongzhi.audit.selectors import audit_entries_within, audit_latest_verification
+from gongzhi.audit.selectors import audit_entries_for, audit_latest_verification
 from gongzhi.audit.services import audit_verify
 from gongzhi.core.errors import NotFound
 
@@ -53,16 +53,14 @@ class AuditFilterForm(forms.Form):
     object_id = forms.CharField(label=gettext_lazy("Object id"), required=False, max_length=64)
 
 
-def _audit_paths(user) -> list[str]:
-    paths = access.paths(user, Perm.AUDIT_VIEW)
-    if not paths:
+def _need_audit(user) -> None:
+    if not access.can(user, Perm.AUDIT_VIEW):
         raise NotFound()
-    return paths
 
 
 @login_required
 def log(request: HttpRequest) -> HttpResponse:
-    paths = _audit_paths(request.user)
+    _need_audit(request.user)
     form = AuditFilterForm(request.GET or None)
     filters = {}
     if form.is_valid():
@@ -73,7 +71,7 @@ def log(request: HttpRequest) -> HttpResponse:
             "object_type": data["object_type"].strip(),
             "object_id": data["object_id"].strip(),
         }
-    entries = audit_entries_within(paths, **filters)
+    entries = audit_entries_for(user=request.user, **filters)
     if request.GET.get("export"):
         return exports.export_response(request, exports.AUDIT_LOG, entries, filters=filters)
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -90,7 +88,7 @@ def log(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def verify(request: HttpRequest) -> HttpResponse:
-    _audit_paths(request.user)
+    _need_audit(request.user)
     result = audit_verify(actor=request.user)
     if result.ok:
         messages.success(

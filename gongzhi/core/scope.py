@@ -1,11 +1,15 @@
-"""Path arithmetic for the area tree. Which paths a user holds is decided in
-`accounts.access`; this module only turns a set of paths into a filter."""
+"""Arithmetic on the area tree's materialised paths: no database, no users.
+
+Which paths a user holds is decided in `accounts.access`; the filters built from paths live
+in `core.scope_queries`, which only `accounts.access` may import (an import-linter contract):
+apps scope a list with `Model.objects.restrict(user, perm)` and narrow it to a node with
+`Model.objects.within(path)`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-
-from django.db.models import Q, QuerySet
+from typing import Any
 
 STEP = 4  # decimal digits of the materialised path per tree level: 9,999 children a node
 ROOT_PATH = "0001"
@@ -26,6 +30,12 @@ def successor(path: str) -> str:
     return str(int(path) + 1).zfill(len(path))
 
 
+def ancestors(path: str, *, inclusive: bool = False) -> list[str]:
+    """The paths of the nodes above `path`, root first; with `inclusive`, `path` last."""
+    end = len(path) + 1 if inclusive else len(path)
+    return [path[:i] for i in range(STEP, end, STEP)]
+
+
 def minimal(paths: Iterable[str]) -> list[str]:
     """Drop every path that lies under another one in the set."""
     kept: list[str] = []
@@ -36,16 +46,21 @@ def minimal(paths: Iterable[str]) -> list[str]:
 
 
 def within(path: str, paths: Iterable[str]) -> bool:
+    """Does `path` lie in the subtree of any of `paths` (itself included)?"""
     return any(path.startswith(p) for p in paths)
 
 
-def q_within(field: str, paths: Iterable[str]) -> Q:
-    """Rows whose `field` (a materialised path) lies in any of `paths`' subtrees."""
-    query = Q(pk__in=[])
-    for path in minimal(paths):
-        query |= Q(**{f"{field}__gte": path, f"{field}__lt": successor(path)})
-    return query
+def overlaps(path: str, paths: Iterable[str]) -> bool:
+    """Does `path` lie in the subtree of any of `paths`, or above one of them?"""
+    return any(path.startswith(p) or p.startswith(path) for p in paths)
 
 
-def restrict(qs: QuerySet, field: str, paths: Iterable[str]) -> QuerySet:
-    return qs.filter(q_within(field, paths))
+def __getattr__(name: str) -> Any:
+    # Transitional: gongzhi/workorders still calls `scope.q_within`; once its models declare
+    # `scope_field` and use `access.RestrictedManager`, delete this and the matching
+    # `ignore_imports` line of the "Scope queries" contract in pyproject.toml.
+    if name == "q_within":
+        from gongzhi.core import scope_queries
+
+        return scope_queries.q_within
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -27,11 +27,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
 
 from gongzhi.accounts.models import User
 from gongzhi.audit.services import audit_record
-from gongzhi.core import scope
 from gongzhi.core.crypto import blind_index
 from gongzhi.core.identity import id_check_digit
 from gongzhi.demo.bulk import Inserter
@@ -75,10 +73,11 @@ def _vaccinate(community: LoadedCommunity, *, seed: int) -> int:
     rng = _rng(seed, community, "vaccinations")
     site = f"{community.community.name}卫生服务站"
     inserter = Inserter(Vaccination, ("person_id", "dose", "vaccine", "vaccinated_on", "site"))
-    people = Person.objects.filter(
-        scope.q_within("area_path", [community.community.path]),
-        residency__in=PRESENT_RESIDENCY,
-    ).values_list("pk", "birth_date")
+    people = (
+        Person.objects.within(community.community.path)
+        .filter(residency__in=PRESENT_RESIDENCY)
+        .values_list("pk", "birth_date")
+    )
     rows = []
     for person_id, birth in people.order_by("pk"):
         age = AS_OF.year - birth.year - ((AS_OF.month, AS_OF.day) < (birth.month, birth.day))
@@ -125,9 +124,8 @@ def _list_rows(community: LoadedCommunity, *, seed: int) -> list[list[Any]]:
     rng = _rng(seed, community, "upstream")
     area = community.community
     candidates = list(
-        Person.objects.filter(
-            scope.q_within("area_path", [area.path]), residency__in=PRESENT_RESIDENCY
-        )
+        Person.objects.within(area.path)
+        .filter(residency__in=PRESENT_RESIDENCY)
         .exclude(phone="")
         .order_by("pk")
         .values_list("pk", "area_path")
@@ -248,9 +246,8 @@ def _duplicate(community: LoadedCommunity, *, seed: int) -> str:
     if worker is None or not worker_grid:
         return ""
     people = list(
-        Person.objects.filter(
-            scope.q_within("area_path", [worker_grid]), residency__in=PRESENT_RESIDENCY
-        )
+        Person.objects.within(worker_grid)
+        .filter(residency__in=PRESENT_RESIDENCY)
         .exclude(phone="")
         .select_related("household")
         .order_by("pk")[:200]
@@ -329,21 +326,20 @@ def unload(*, say: Say) -> None:
     paths = _demo_community_paths()
     if not paths:
         return
-    in_area = scope.q_within("area_path", paths)
-    reports_here = Report.objects.filter(
-        in_area | Q(template__in=ReportTemplate.objects.filter(in_area))
-    )
+    templates = ReportTemplate.objects.within(*paths)
+    reports_here = Report.objects.within(*paths) | Report.objects.filter(template__in=templates)
     files = list(reports_here.values_list("file_path", flat=True))
     reports_here.delete()
-    templates = ReportTemplate.objects.filter(in_area)
     files += list(templates.values_list("file_path", flat=True))
     templates.delete()
-    lists = UpstreamList.objects.filter(in_area)
+    lists = UpstreamList.objects.within(*paths)
     files += list(lists.values_list("file_path", flat=True))
     WatchEvent.objects.filter(entry__upstream_list__in=lists).delete()
-    WatchEntry.objects.filter(Q(upstream_list__in=lists) | in_area).delete()
+    (
+        WatchEntry.objects.within(*paths) | WatchEntry.objects.filter(upstream_list__in=lists)
+    ).delete()
     lists.delete()
-    Vaccination.objects.filter(person__in=Person.objects.filter(in_area)).delete()
+    Vaccination.objects.filter(person__in=Person.objects.within(*paths)).delete()
     # Files go once the removal commits: a --reset that fails rolls back to a working demo.
     transaction.on_commit(lambda: [remove(path) for path in files if path])
     say("Removed the demo's upstream lists, watch lists, vaccinations and reports.")

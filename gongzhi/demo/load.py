@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import OuterRef, ProtectedError, Q, Subquery
 
 from gongzhi.audit.services import audit_record
-from gongzhi.core import clock, scope
+from gongzhi.core import clock
 from gongzhi.core.crypto import blind_index
 from gongzhi.core.identity import age_on
 from gongzhi.core.text import pinyin_keys
@@ -334,9 +334,8 @@ def unload(*, say: Say = lambda _: None) -> None:
     from gongzhi.accounts.models import Membership, User
 
     paths = _demo_community_paths()
-    in_register = scope.q_within("area_path", paths)
-    households = Household.objects.filter(in_register)
-    persons = Person.objects.filter(in_register)
+    households = Household.objects.within(*paths)
+    persons = Person.objects.within(*paths)
     household_count = households.count()
     try:
         households.update(head=None)
@@ -347,7 +346,7 @@ def unload(*, say: Say = lambda _: None) -> None:
         demo_users = User.objects.filter(is_demo=True)
         Membership.objects.filter(user__in=demo_users).delete()
         TOTPDevice.objects.filter(user__in=demo_users).delete()
-        areas = Area.objects.filter(scope.q_within("path", paths))
+        areas = Area.objects.within(*paths)
         depths = sorted(set(areas.values_list("depth", flat=True)), reverse=True)
         for depth in depths:  # leaves first: parents and compounds are protected
             areas.filter(depth=depth).delete()

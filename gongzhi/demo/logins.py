@@ -179,15 +179,11 @@ class LoginRow:
 
 def _labels(areas: list[Area]) -> dict[int, str]:
     """`玉岭社区 › 第一网格 › 第1党小组` for each area: its names from the district down."""
-    prefixes = {a.path[:i] for a in areas for i in range(scope.STEP, len(a.path) + 1, scope.STEP)}
-    by_path = {a.path: a for a in Area.objects.filter(path__in=prefixes).select_related("compound")}
+    above = {p for a in areas for p in scope.ancestors(a.path, inclusive=True)}
+    by_path = {a.path: a for a in Area.objects.filter(path__in=above).select_related("compound")}
     labels = {}
     for area in areas:
-        chain = [
-            by_path[area.path[:i]]
-            for i in range(scope.STEP, len(area.path) + 1, scope.STEP)
-            if area.path[:i] in by_path
-        ]
+        chain = [by_path[p] for p in scope.ancestors(area.path, inclusive=True) if p in by_path]
         if area.kind in (AreaKind.ROOT, AreaKind.PROVINCE, AreaKind.CITY):
             names = [area.name]
         elif area.kind in (AreaKind.DISTRICT, AreaKind.STREET):

@@ -210,9 +210,9 @@ class _Maker:
         # Residents of the first lowest grid: in the grid worker's grid, and served by the
         # demo party member (whose membership is on that lowest grid).
         self.persons = list(
-            Person.objects.filter(
-                scope.q_within("area_path", [loaded.leaves[0].path]), residency="living"
-            ).order_by("pk")[:200]
+            Person.objects.within(loaded.leaves[0].path)
+            .filter(residency="living")
+            .order_by("pk")[:200]
         )
         self.made: list[tuple[WorkOrder, float]] = []  # (order, days ago)
 

@@ -24,7 +24,6 @@ from django.db import connection
 from django.db.models import TextField, Value
 from django.db.models.functions import Cast, Concat
 
-from gongzhi.core import scope
 from gongzhi.registry.models import PRESENT_RESIDENCY, Person
 
 UPSTREAM_SCHEMA = {
@@ -86,9 +85,8 @@ def register_frame(area_path: str) -> pl.DataFrame:
         "id_number_index", sep, "phone_index", sep, "name", output_field=TextField(),
     )  # fmt: skip
     people = (
-        Person.objects.filter(
-            scope.q_within("area_path", [area_path]), residency__in=PRESENT_RESIDENCY
-        )
+        Person.objects.within(area_path)
+        .filter(residency__in=PRESENT_RESIDENCY)
         .order_by()
         .annotate(register_key=key)
         .values_list("register_key")

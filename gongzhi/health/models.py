@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from gongzhi.accounts.access import RestrictedManager
 from gongzhi.core.fields import EncryptedTextField
 from gongzhi.core.models import BaseModel
 from gongzhi.health.states import (
@@ -51,6 +52,9 @@ class UpstreamList(BaseModel):
     )
     match_started_at = models.DateTimeField(null=True, blank=True)
     matched_at = models.DateTimeField(null=True, blank=True)
+
+    scope_field = "area_path"
+    objects = RestrictedManager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -122,6 +126,9 @@ class WatchEntry(BaseModel):
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
     outcome_note = models.CharField(_("outcome note"), max_length=500, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+
+    scope_field = "area_path"
+    objects = RestrictedManager()
 
     class Meta:
         ordering = ["upstream_list_id", "row_number"]

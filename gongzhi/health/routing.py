@@ -58,14 +58,12 @@ class AddressRouter:
     def __init__(self, area_path: str):
         buildings = (
             Area.objects.filter(kind=AreaKind.BUILDING)
-            .filter(scope.q_within("path", [area_path]))
+            .within(area_path)
             .select_related("compound")
             .order_by("path")
         )
         grids = dict(
-            Area.objects.filter(kind=AreaKind.GRID)
-            .filter(scope.q_within("path", [area_path]))
-            .values_list("path", "pk")
+            Area.objects.filter(kind=AreaKind.GRID).within(area_path).values_list("path", "pk")
         )
         self._grids = grids
         self._by_compound: dict[str, dict[int, Destination]] = {}

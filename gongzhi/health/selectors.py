@@ -18,9 +18,8 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Substr
 
 from gongzhi.accounts import access
-from gongzhi.accounts.models import Membership, Role
+from gongzhi.accounts.models import Role
 from gongzhi.accounts.policy import Perm
-from gongzhi.core import scope
 from gongzhi.core.errors import NotFound
 from gongzhi.health.models import UpstreamList, Vaccination, WatchEntry, WatchEvent
 from gongzhi.health.states import OPEN_STATUSES
@@ -28,51 +27,31 @@ from gongzhi.registry.models import PRESENT_RESIDENCY, Area, AreaKind, Person
 
 # --- scope -----------------------------------------------------------------------------------
 
-
-def watch_paths(user: Any) -> list[str]:
-    """Where the user sees watch-list entries: follow-up or upload holders' areas."""
-    return scope.minimal(
-        [
-            *access.paths(user, Perm.WATCHLIST_FOLLOW_UP),
-            *access.paths(user, Perm.WATCHLIST_UPLOAD),
-        ]
-    )
+# Who sees watch-list entries: those who follow them up and those who upload the lists.
+WATCH_PERMS = (Perm.WATCHLIST_FOLLOW_UP, Perm.WATCHLIST_UPLOAD)
 
 
 def can_see_watch_list(user: Any) -> bool:
-    return bool(watch_paths(user))
+    return bool(access.paths(user, *WATCH_PERMS))
+
+
+def _may_watch(user: Any, path: str) -> bool:
+    return any(access.can(user, perm, path) for perm in WATCH_PERMS)
 
 
 # --- the responsible grid worker -----------------------------------------------------------
 
 
-def _prefixes(path: str) -> list[str]:
-    return [path[:i] for i in range(scope.STEP, len(path) + 1, scope.STEP)]
-
-
 def responsible_grid_workers(paths: Iterable[str]) -> dict[str, Any]:
     """For each path (a grid's or a building's): the grid worker of its grid or of the
     nearest ancestor grid that has one (the earliest such membership), or None."""
-    wanted = set(paths)
-    prefixes = {p for path in wanted for p in _prefixes(path)}
-    memberships = (
-        Membership.objects.filter(
-            role=Role.GRID_WORKER,
-            is_active=True,
-            user__is_active=True,
-            area__kind=AreaKind.GRID,
-            area__path__in=prefixes,
-        )
-        .select_related("user", "area")
-        .order_by("pk")
+    found = access.holders_at(
+        Perm.WATCHLIST_FOLLOW_UP, paths, nearest=False, roles=[Role.GRID_WORKER]
     )
-    first: dict[str, Any] = {}
-    for membership in memberships:
-        first.setdefault(membership.area.path, membership.user)
-    out: dict[str, Any] = {}
-    for path in wanted:
-        out[path] = next((first[p] for p in reversed(_prefixes(path)) if p in first), None)
-    return out
+    return {
+        path: next((m.user for m in memberships if m.area.kind == AreaKind.GRID), None)
+        for path, memberships in found.items()
+    }
 
 
 def responsible_grid_worker(area: Area) -> Any:
@@ -84,7 +63,7 @@ def responsible_grid_worker(area: Area) -> Any:
 
 
 def upstream_list_list_for(*, user: Any) -> QuerySet[UpstreamList]:
-    lists = access.restrict(UpstreamList.objects.all(), user, Perm.WATCHLIST_UPLOAD, "area_path")
+    lists = UpstreamList.objects.restrict(user, Perm.WATCHLIST_UPLOAD)
     return lists.select_related("area", "uploaded_by").order_by("-created_at", "-pk")
 
 
@@ -118,7 +97,7 @@ class EntryFilters:
 
 def watch_entry_list_for(*, user: Any, filters: EntryFilters | None = None) -> QuerySet[WatchEntry]:
     filters = filters or EntryFilters()
-    entries = scope.restrict(WatchEntry.objects.all(), "area_path", watch_paths(user))
+    entries = WatchEntry.objects.restrict(user, *WATCH_PERMS)
     if filters.upstream_list_id is not None:
         entries = entries.filter(upstream_list_id=filters.upstream_list_id)
     if filters.status == "open":
@@ -129,10 +108,10 @@ def watch_entry_list_for(*, user: Any, filters: EntryFilters | None = None) -> Q
         entries = entries.filter(tier=filters.tier)
     if filters.area_id is not None:
         area = Area.objects.filter(pk=filters.area_id).first()
-        if area is None or not scope.within(area.path, watch_paths(user)):
+        if area is None or not _may_watch(user, area.path):
             # A node the viewer cannot see filters to nothing rather than erroring.
             return entries.none()
-        entries = entries.filter(scope.q_within("area_path", [area.path]))
+        entries = entries.within(area.path)
     if filters.mine:
         entries = entries.filter(assignee=user)
     if filters.q:
@@ -149,7 +128,7 @@ def watch_entry_get_for(*, user: Any, entry_id: Any) -> WatchEntry:
         ).get(pk=int(entry_id))
     except (WatchEntry.DoesNotExist, TypeError, ValueError, OverflowError):
         raise NotFound() from None
-    if not scope.within(entry.area_path, watch_paths(user)):
+    if not _may_watch(user, entry.area_path):
         raise NotFound()
     return entry
 
@@ -162,35 +141,37 @@ def entry_candidates_for(*, user: Any, entry: WatchEntry) -> list[Person]:
     """The persons an ambiguous entry may be, as far as the viewer may see them."""
     if not entry.candidates:
         return []
-    people = access.restrict(
-        Person.objects.filter(pk__in=entry.candidates), user, Perm.REGISTER_VIEW, "area_path"
-    )
+    people = Person.objects.filter(pk__in=entry.candidates).restrict(user, Perm.REGISTER_VIEW)
     return list(people.select_related("household").order_by("pk"))
 
 
 def assignee_choices_for(*, entry: WatchEntry) -> list[Any]:
-    """Users who may follow the entry up: grid workers and leaders over its area."""
-    prefixes = _prefixes(entry.area_path)
-    memberships = (
-        Membership.objects.filter(
-            role__in=[Role.GRID_WORKER, Role.GRID_LEADER, Role.COMMUNITY_STAFF],
-            is_active=True,
-            area__path__in=prefixes,
-        )
-        .select_related("user")
-        .order_by("area__path", "pk")
+    """Users who may follow the entry up: grid workers and leaders over its area, and the
+    community's staff; from the top of the tree down."""
+    memberships = access.holders(
+        Perm.WATCHLIST_FOLLOW_UP,
+        entry.area_path,
+        nearest=False,
+        roles=[Role.GRID_WORKER, Role.GRID_LEADER, Role.COMMUNITY_STAFF],
     )
     seen: dict[int, Any] = {}
-    for membership in memberships:
+    for membership in sorted(memberships, key=lambda m: (m.area.path, m.pk)):
         seen.setdefault(membership.user_id, membership.user)
     return list(seen.values())
 
 
+def watch_grid_list_for(*, user: Any) -> QuerySet[Area]:
+    """The grids whose watch list the user sees (the list's grid filter)."""
+    return Area.objects.filter(kind=AreaKind.GRID).restrict(user, *WATCH_PERMS)
+
+
 def grid_choices_for_entry(*, user: Any, entry: WatchEntry) -> list[Area]:
     """Grids of the entry's list area that the viewer may route to."""
-    grids = access.restrict(
-        Area.objects.filter(kind=AreaKind.GRID), user, Perm.WATCHLIST_UPLOAD, "path"
-    ).filter(scope.q_within("path", [entry.upstream_list.area_path]))
+    grids = (
+        Area.objects.filter(kind=AreaKind.GRID)
+        .restrict(user, Perm.WATCHLIST_UPLOAD)
+        .within(entry.upstream_list.area_path)
+    )
     return list(grids.order_by("path"))
 
 
@@ -203,7 +184,7 @@ class WatchSummary:
 
 
 def watch_summary_for(*, user: Any) -> WatchSummary:
-    entries = scope.restrict(WatchEntry.objects.all(), "area_path", watch_paths(user))
+    entries = WatchEntry.objects.restrict(user, *WATCH_PERMS)
     counts = entries.aggregate(
         total=Count("pk"),
         open=Count("pk", filter=Q(status__in=OPEN_STATUSES)),
@@ -241,7 +222,7 @@ def years_before(day: dt.date, years: int) -> dt.date:
 
 def _grid_level_under(area: Area) -> int:
     """The grid level to count by: the first level with more than one grid under `area`."""
-    grids = Area.objects.filter(kind=AreaKind.GRID).filter(scope.q_within("path", [area.path]))
+    grids = Area.objects.filter(kind=AreaKind.GRID).within(area.path)
     levels = dict(grids.values_list("grid_level").annotate(n=Count("pk")))
     for level in sorted(levels):
         if levels[level] > 1 or level == max(levels):
@@ -256,9 +237,7 @@ def grid_vaccination_summary(
     least 1, 2 and 3 doses. Two grouped queries, whatever the size of the area."""
     level = grid_level or _grid_level_under(area)
     grids = list(
-        Area.objects.filter(kind=AreaKind.GRID, grid_level=level)
-        .filter(scope.q_within("path", [area.path]))
-        .order_by("path")
+        Area.objects.filter(kind=AreaKind.GRID, grid_level=level).within(area.path).order_by("path")
     )
     if area.kind == AreaKind.GRID and not grids:
         grids = [area]
@@ -274,9 +253,8 @@ def grid_vaccination_summary(
         .values("n")
     )
     people = (
-        Person.objects.filter(
-            scope.q_within("area_path", [area.path]), residency__in=PRESENT_RESIDENCY
-        )
+        Person.objects.within(area.path)
+        .filter(residency__in=PRESENT_RESIDENCY)
         .annotate(grid_path=Substr("area_path", 1, width), doses=Coalesce(Subquery(doses), 0))
         .values_list("grid_path")
         .annotate(

@@ -357,9 +357,7 @@ def place_rows(*, area_path: str, rows: Sequence[parsing.Row]) -> Placement:
         {"i": indexes, "routed": routed}, schema={"i": pl.UInt32, "routed": pl.String}
     )
     grids = dict(
-        Area.objects.filter(kind=AreaKind.GRID)
-        .filter(scope.q_within("path", [area_path]))
-        .values_list("path", "pk")
+        Area.objects.filter(kind=AreaKind.GRID).within(area_path).values_list("path", "pk")
     )
     workers = selectors.responsible_grid_workers(grids)
     lookup = pl.DataFrame(

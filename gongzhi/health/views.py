@@ -23,7 +23,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from gongzhi.accounts import access
 from gongzhi.accounts.decorators import requires
 from gongzhi.accounts.policy import Perm
-from gongzhi.core import scope
 from gongzhi.core.errors import Forbidden, IllegalTransition, NotFound
 from gongzhi.health import exports, selectors, services
 from gongzhi.health.forms import (
@@ -40,7 +39,7 @@ from gongzhi.health.forms import (
 from gongzhi.health.models import WatchEntry
 from gongzhi.health.states import Action, ListStatus, Tier, actions_from
 from gongzhi.registry import selectors as registry_selectors
-from gongzhi.registry.models import Area, AreaKind
+from gongzhi.registry.models import AreaKind
 
 PAGE_SIZE = 50
 
@@ -49,10 +48,7 @@ PAGE_SIZE = 50
 
 
 def _grid_choices(user: Any) -> list[tuple[int, str]]:
-    paths = selectors.watch_paths(user)
-    if not paths:
-        return []
-    grids = Area.objects.filter(kind=AreaKind.GRID).filter(scope.q_within("path", paths))
+    grids = selectors.watch_grid_list_for(user=user)
     return [(g.pk, "\u3000" * ((g.grid_level or 1) - 1) + g.name) for g in grids.order_by("path")]
 
 

@@ -266,9 +266,9 @@ class Buildings:
     def __init__(self, community: Area, scope_paths: list[str]):
         self.scope_paths = scope_paths
         buildings = list(
-            Area.objects.filter(
-                scope.q_within("path", [community.path]), kind=AreaKind.BUILDING
-            ).select_related("compound")
+            Area.objects.within(community.path)
+            .filter(kind=AreaKind.BUILDING)
+            .select_related("compound")
         )
         self.by_id = {b.pk: b for b in buildings}
         self.by_compound: dict[tuple[str, str], Area] = {}

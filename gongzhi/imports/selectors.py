@@ -14,7 +14,7 @@ from gongzhi.imports.models import ImportBatch
 
 
 def import_list_for(*, user: Any, status: str = "") -> QuerySet[ImportBatch]:
-    batches = access.restrict(ImportBatch.objects.all(), user, Perm.IMPORT_RUN, "area_path")
+    batches = ImportBatch.objects.restrict(user, Perm.IMPORT_RUN)
     if status:
         batches = batches.filter(status=status)
     return batches.select_related("created_by", "committed_by", "community").order_by(

@@ -78,23 +78,13 @@ def _progress_path(batch: ImportBatch) -> Path:
 
 def import_communities_for(user: Any) -> list[Area]:
     """The communities the user may import into: those holding a node where they may."""
-    paths = access.paths(user, Perm.IMPORT_RUN)
-    if not paths:
-        return []
-    prefixes = {p[:i] for p in paths for i in range(scope.STEP, len(p) + 1, scope.STEP)}
     communities = Area.objects.filter(kind=AreaKind.COMMUNITY)
-    above = communities.filter(path__in=prefixes)
-    below = communities.filter(scope.q_within("path", paths))
-    return list((above | below).distinct().order_by("path"))
+    return list(communities.restrict(user, Perm.IMPORT_RUN, overlapping=True).order_by("path"))
 
 
 def _scope_in(user: Any, community: Area) -> list[str]:
     """The user's import paths inside the community (the community itself if above it)."""
-    paths = access.paths(user, Perm.IMPORT_RUN)
-    inside = [p for p in paths if p.startswith(community.path)]
-    if any(community.path.startswith(p) for p in paths):
-        inside = [community.path]
-    return scope.minimal(inside)
+    return access.paths_within(user, Perm.IMPORT_RUN, community.path)
 
 
 def _common_path(paths: list[str]) -> str:

@@ -17,6 +17,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from gongzhi.accounts.access import RestrictedManager
 from gongzhi.core.fields import EncryptedTextField
 from gongzhi.core.masking import mask_name
 from gongzhi.core.models import BaseModel
@@ -53,6 +54,9 @@ class Area(BaseModel):
         related_name="buildings",
         limit_choices_to={"kind": AreaKind.COMPOUND},
     )
+
+    scope_field = "path"
+    objects = RestrictedManager()
 
     class Meta:
         ordering = ["path"]
@@ -108,6 +112,9 @@ class Household(BaseModel):
         _("status"), max_length=16, choices=HouseholdStatus.choices, default=HouseholdStatus.ACTIVE
     )
     notes = models.TextField(_("notes"), blank=True, max_length=2000)
+
+    scope_field = "area_path"
+    objects = RestrictedManager()
 
     class Meta:
         ordering = ["area_path", "unit", "room"]
@@ -191,6 +198,9 @@ class Person(BaseModel):
     tags = models.ManyToManyField(Tag, through="PersonTag", related_name="persons", blank=True)
     notes = models.TextField(_("notes"), blank=True, max_length=2000)
     version = models.PositiveIntegerField(default=1)
+
+    scope_field = "area_path"
+    objects = RestrictedManager()
 
     class Meta:
         ordering = ["household_id", "birth_date"]

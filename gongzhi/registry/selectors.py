@@ -53,7 +53,7 @@ def _letters_prefix(field: str, prefix: str) -> Q:
 
 
 def area_list_for(*, user: Any, kind: str = "", parent_id: int | None = None) -> QuerySet[Area]:
-    areas = access.restrict(Area.objects.all(), user, Perm.AREA_VIEW, "path")
+    areas = Area.objects.restrict(user, Perm.AREA_VIEW)
     if kind:
         areas = areas.filter(kind=kind)
     if parent_id is not None:
@@ -77,8 +77,7 @@ def area_roots_for(*, user: Any) -> list[Area]:
 
 
 def area_ancestors(area: Area) -> list[Area]:
-    prefixes = [area.path[:i] for i in range(scope.STEP, len(area.path), scope.STEP)]
-    return list(Area.objects.filter(path__in=prefixes).order_by("path"))
+    return list(Area.objects.filter(path__in=scope.ancestors(area.path)).order_by("path"))
 
 
 def area_children_for(*, user: Any, area: Area) -> list[Area]:
@@ -88,9 +87,7 @@ def area_children_for(*, user: Any, area: Area) -> list[Area]:
         return children
     for child in children:
         child.household_count = (
-            Household.objects.filter(scope.q_within("area_path", [child.path]))
-            .exclude(status="closed")
-            .count()
+            Household.objects.within(child.path).exclude(status="closed").count()
         )
     return children
 
@@ -100,11 +97,13 @@ def grid_choices_for(*, user: Any) -> list[Area]:
 
 
 def building_choices_for(*, user: Any, community: Area | None = None) -> QuerySet[Area]:
-    buildings = access.restrict(
-        Area.objects.filter(kind=AreaKind.BUILDING), user, Perm.REGISTER_EDIT, "path"
-    ).select_related("compound", "parent")
+    buildings = (
+        Area.objects.filter(kind=AreaKind.BUILDING)
+        .restrict(user, Perm.REGISTER_EDIT)
+        .select_related("compound", "parent")
+    )
     if community is not None:
-        buildings = buildings.filter(scope.q_within("path", [community.path]))
+        buildings = buildings.within(community.path)
     return buildings.order_by("compound__name", "name")
 
 
@@ -123,10 +122,10 @@ def household_list_for(
     *, user: Any, filters: HouseholdFilters | None = None
 ) -> QuerySet[Household]:
     filters = filters or HouseholdFilters()
-    households = access.restrict(Household.objects.all(), user, Perm.REGISTER_VIEW, "area_path")
+    households = Household.objects.restrict(user, Perm.REGISTER_VIEW)
     if filters.area_id:
         area = area_get_for(user=user, area_id=filters.area_id, perm=Perm.REGISTER_VIEW)
-        households = households.filter(scope.q_within("area_path", [area.path]))
+        households = households.within(area.path)
     if filters.status:
         households = households.filter(status=filters.status)
     if filters.tag:
@@ -215,7 +214,7 @@ def person_search_for(*, user: Any, q: str) -> QuerySet[Person]:
     every match of a common surname. The probes run when this is called; the result is a
     queryset of the matched ids. See docs/benchmarks.md.
     """
-    people = access.restrict(Person.objects.all(), user, Perm.REGISTER_VIEW, "area_path")
+    people = Person.objects.restrict(user, Perm.REGISTER_VIEW)
     text = normalize_query(q)
     if not text:
         return people.none()
@@ -289,18 +288,13 @@ class ScopeSummary:
 
 def scope_summary_for(*, user: Any, area: Area | None = None) -> ScopeSummary:
     """Counts for the home page: households, present persons, elderly living alone."""
-    households = access.restrict(
-        Household.objects.exclude(status="closed"), user, Perm.REGISTER_VIEW, "area_path"
-    )
-    persons = access.restrict(
-        Person.objects.filter(residency__in=PRESENT_RESIDENCY),
-        user,
-        Perm.REGISTER_VIEW,
-        "area_path",
+    households = Household.objects.exclude(status="closed").restrict(user, Perm.REGISTER_VIEW)
+    persons = Person.objects.filter(residency__in=PRESENT_RESIDENCY).restrict(
+        user, Perm.REGISTER_VIEW
     )
     if area is not None:
-        households = households.filter(scope.q_within("area_path", [area.path]))
-        persons = persons.filter(scope.q_within("area_path", [area.path]))
+        households = households.within(area.path)
+        persons = persons.within(area.path)
     return ScopeSummary(
         households=households.count(),
         persons=persons.count(),
@@ -322,7 +316,7 @@ def person_list_for(*, user: Any, filters: PersonFilters | None = None) -> Query
     if filters.q:
         people = person_search_for(user=user, q=filters.q)
     else:
-        people = access.restrict(Person.objects.all(), user, Perm.REGISTER_VIEW, "area_path")
+        people = Person.objects.restrict(user, Perm.REGISTER_VIEW)
     if filters.household_id is not None:
         household = household_get_for(user=user, household_id=filters.household_id)
         people = people.filter(household=household)
@@ -375,9 +369,7 @@ def person_duplicates_for(*, user: Any, limit: int = 50) -> list[list[Person]]:
     """Groups of records in the user's area that look like one person: the same name,
     birth date and phone (same ID number cannot happen: the register refuses it). Each
     group is a merge proposal; at most `limit` groups."""
-    people = access.restrict(
-        Person.objects.exclude(phone_index=""), user, Perm.REGISTER_EDIT, "area_path"
-    )
+    people = Person.objects.exclude(phone_index="").restrict(user, Perm.REGISTER_EDIT)
     keys = list(
         people.values("name", "birth_date", "phone_index")
         .annotate(n=Count("pk"))

@@ -97,8 +97,8 @@ def _shown(value: Any) -> Any:
 
 def community_of(area: Area) -> Area | None:
     """The community the node lies in (None above the community level)."""
-    prefixes = [area.path[:i] for i in range(scope.STEP, len(area.path) + 1, scope.STEP)]
-    return Area.objects.filter(kind=AreaKind.COMMUNITY, path__in=prefixes).first()
+    above = scope.ancestors(area.path, inclusive=True)
+    return Area.objects.filter(kind=AreaKind.COMMUNITY, path__in=above).first()
 
 
 def address_of(building: Area, unit: str, room: str) -> str:

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from django.db.models import Count, Max, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Max, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 
 from gongzhi.core import scope
@@ -26,18 +26,12 @@ TOTAL_LABEL = "合计"  # the total row of a per-grid table (data, as the depart
 
 def _grids_under(area: Area) -> dict[str, Area]:
     """Grids at or around `area`: its own grid ancestors and every grid under it."""
-    prefixes = [area.path[:i] for i in range(scope.STEP, len(area.path) + 1, scope.STEP)]
-    grids = Area.objects.filter(kind=AreaKind.GRID).filter(
-        scope.q_within("path", [area.path]) | Q(path__in=prefixes)
-    )
+    grids = Area.objects.filter(kind=AreaKind.GRID).overlapping(area.path)
     return {g.path: g for g in grids}
 
 
 def _communities(area: Area) -> dict[str, str]:
-    prefixes = [area.path[:i] for i in range(scope.STEP, len(area.path) + 1, scope.STEP)]
-    communities = Area.objects.filter(kind=AreaKind.COMMUNITY).filter(
-        scope.q_within("path", [area.path]) | Q(path__in=prefixes)
-    )
+    communities = Area.objects.filter(kind=AreaKind.COMMUNITY).overlapping(area.path)
     return dict(communities.values_list("path", "name"))
 
 
@@ -72,7 +66,7 @@ def years_before(day: dt.date, years: int) -> dt.date:
 
 
 def person_rows(*, area: Area, filters: dict[str, Any], as_of: dt.date) -> Iterator[Row]:
-    people = Person.objects.filter(scope.q_within("area_path", [area.path]))
+    people = Person.objects.within(area.path)
     people = people.filter(residency__in=filters.get("residency") or PRESENT_RESIDENCY)
     tags = filters.get("tags") or []
     if tags:
@@ -96,15 +90,15 @@ def person_rows(*, area: Area, filters: dict[str, Any], as_of: dt.date) -> Itera
     grids = _grids_under(area)
     workers = health.responsible_grid_workers(grids)
     sizes = dict(
-        Person.objects.filter(
-            scope.q_within("area_path", [area.path]), residency__in=PRESENT_RESIDENCY
-        )
+        Person.objects.within(area.path)
+        .filter(residency__in=PRESENT_RESIDENCY)
         .values_list("household_id")
         .annotate(n=Count("pk"))
         .order_by()
     )
     heads = dict(
-        Person.objects.filter(scope.q_within("area_path", [area.path]), relation="head")
+        Person.objects.within(area.path)
+        .filter(relation="head")
         .exclude(residency__in=["moved_out", "deceased"])
         .values_list("household_id", "name")
     )
@@ -145,7 +139,7 @@ def person_rows(*, area: Area, filters: dict[str, Any], as_of: dt.date) -> Itera
 
 
 def watch_rows(*, area: Area, filters: dict[str, Any], as_of: dt.date) -> Iterator[Row]:
-    entries = WatchEntry.objects.filter(scope.q_within("area_path", [area.path]))
+    entries = WatchEntry.objects.within(area.path)
     status = filters.get("status") or ""
     if status == "open":
         entries = entries.filter(status__in=OPEN_STATUSES)

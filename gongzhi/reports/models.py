@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from gongzhi.accounts.access import RestrictedManager
 from gongzhi.core.models import BaseModel
 from gongzhi.reports.catalogue import DATASET_CHOICES
 
@@ -69,6 +70,9 @@ class ReportTemplate(BaseModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
+    scope_field = "area_path"
+    objects = RestrictedManager()
+
     class Meta:
         ordering = ["area_path", "name", "pk"]
         verbose_name = _("report template")
@@ -111,6 +115,9 @@ class Report(BaseModel):
     notes = models.JSONField(default=list, blank=True)  # warnings while filling
     errors = models.JSONField(default=dict, blank=True)
     filled_at = models.DateTimeField(null=True, blank=True)
+
+    scope_field = "area_path"
+    objects = RestrictedManager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]

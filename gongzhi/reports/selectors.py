@@ -10,31 +10,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from gongzhi.accounts import access
 from gongzhi.accounts.policy import Perm
-from gongzhi.core import scope
 from gongzhi.core.errors import NotFound
 from gongzhi.registry.models import Area
 from gongzhi.reports.models import Report, ReportTemplate
 
 
-def _prefixes(path: str) -> list[str]:
-    return [path[:i] for i in range(scope.STEP, len(path) + 1, scope.STEP)]
-
-
-def _overlapping(paths: list[str]) -> Q:
-    above = {p for path in paths for p in _prefixes(path)}
-    return scope.q_within("area_path", paths) | Q(area_path__in=above)
-
-
 def template_list_for(*, user: Any) -> QuerySet[ReportTemplate]:
-    paths = access.paths(user, Perm.REPORT_VIEW)
-    if not paths:
-        return ReportTemplate.objects.none()
     return (
-        ReportTemplate.objects.filter(_overlapping(paths), is_active=True)
+        ReportTemplate.objects.restrict(user, Perm.REPORT_VIEW, overlapping=True)
+        .filter(is_active=True)
         .select_related("area")
         .order_by("area_path", "name", "pk")
     )
@@ -47,11 +35,7 @@ def template_get_for(*, user: Any, template_id: Any) -> ReportTemplate:
         )
     except (ReportTemplate.DoesNotExist, TypeError, ValueError, OverflowError):
         raise NotFound() from None
-    paths = access.paths(user, Perm.REPORT_VIEW)
-    visible = any(
-        p.startswith(template.area_path) or template.area_path.startswith(p) for p in paths
-    )
-    if not visible:
+    if not access.overlaps(user, Perm.REPORT_VIEW, template.area_path):
         raise NotFound()
     return template
 
@@ -59,16 +43,12 @@ def template_get_for(*, user: Any, template_id: Any) -> ReportTemplate:
 def fill_area_choices_for(*, user: Any, template: ReportTemplate) -> list[Area]:
     """The areas the user may fill this template for: the template's area when they hold
     report.view there, else their own areas inside it."""
-    paths = access.paths(user, Perm.REPORT_VIEW)
-    if scope.within(template.area_path, paths):
-        wanted = [template.area_path]
-    else:
-        wanted = [p for p in paths if p.startswith(template.area_path)]
+    wanted = access.paths_within(user, Perm.REPORT_VIEW, template.area_path)
     return list(Area.objects.filter(path__in=wanted).order_by("path"))
 
 
 def report_list_for(*, user: Any, template: ReportTemplate | None = None) -> QuerySet[Report]:
-    reports = access.restrict(Report.objects.all(), user, Perm.REPORT_VIEW, "area_path")
+    reports = Report.objects.restrict(user, Perm.REPORT_VIEW)
     if template is not None:
         reports = reports.filter(template=template)
     return reports.select_related("template", "area", "requested_by").order_by("-created_at", "-pk")

@@ -481,10 +481,7 @@ def report_template_schedule(
 
 
 def _fill_areas(actor: Any, template: ReportTemplate) -> list[str]:
-    paths = access.paths(actor, Perm.REPORT_VIEW)
-    if scope.within(template.area_path, paths):
-        return [template.area_path]
-    return [p for p in paths if p.startswith(template.area_path)]
+    return access.paths_within(actor, Perm.REPORT_VIEW, template.area_path)
 
 
 @transaction.atomic

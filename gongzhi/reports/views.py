@@ -23,7 +23,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from gongzhi.accounts import access
 from gongzhi.accounts.decorators import requires
 from gongzhi.accounts.policy import Perm
-from gongzhi.core import scope
 from gongzhi.core.errors import Forbidden
 from gongzhi.registry import selectors as registry_selectors
 from gongzhi.registry.models import Area, AreaKind, Tag
@@ -185,9 +184,7 @@ def template_detail(request: HttpRequest, template_id: int) -> HttpResponse:
 
 def _mapping_form(request: HttpRequest, template: ReportTemplate) -> MappingForm:
     dataset = catalogue.DATASETS[template.dataset]
-    grids = Area.objects.filter(kind=AreaKind.GRID).filter(
-        scope.q_within("path", [template.area_path])
-    )
+    grids = Area.objects.filter(kind=AreaKind.GRID).within(template.area_path)
     grid_choices = [(g.pk, "\u3000" * ((g.grid_level or 1) - 1) + g.name) for g in grids]
     tags = [(t.code, t.name) for t in Tag.objects.order_by("sort", "code")]
     initial: dict[str, Any] = {"name": template.name, "department": template.department}

@@ -264,3 +264,24 @@ def test_a_new_grid_worker_is_responsible_from_then_on(world):
     newcomer = User.objects.create_user(username="newcomer", password=PASSWORD)
     membership_grant(user=newcomer, area=world.grid_b1, role=Role.GRID_WORKER)
     assert selectors.responsible_grid_worker(world.grid_b1) == newcomer
+
+
+def test_assignee_choices_are_the_followers_above_the_entry_top_first(world, entry):
+    names = [u.username for u in selectors.assignee_choices_for(entry=entry)]
+    assert names == ["staff", "grid_worker_a", "grid_leader"]
+
+
+def test_assignee_choices_leave_out_deactivated_users(world, entry):
+    # The assignment refuses them (they hold nothing), so the form does not offer them.
+    leader = world.by_role[Role.GRID_LEADER]
+    leader.is_active = False
+    leader.save()
+    names = [u.username for u in selectors.assignee_choices_for(entry=entry)]
+    assert names == ["staff", "grid_worker_a"]
+
+
+def test_a_grid_worker_above_the_grids_is_not_the_responsible_one(world):
+    from gongzhi.testing import _user
+
+    _user("community_grid_worker", world.community_b, Role.GRID_WORKER)
+    assert selectors.responsible_grid_worker(world.grid_b1) is None
