@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 from ninja.throttling import SimpleRateThrottle
 
@@ -21,6 +22,7 @@ from gongzhi.accounts.policy import Perm
 from gongzhi.audit.services import audit_record
 from gongzhi.core import crypto
 from gongzhi.core.errors import DomainError, Forbidden
+from gongzhi.notifications.services import notify
 
 ID_NUMBER, PHONE = "id_number", "phone"
 AUDIT_DIGEST_PURPOSE = "audit.exact_search"  # its own key: the digest joins no register column
@@ -54,6 +56,29 @@ def _searchers(user: Any) -> list[str]:
     return idents
 
 
+def _tell_auditors(user: Any) -> None:
+    """The nearest auditors above the searcher's areas hear of the burst (once a window:
+    the inbox is not a second log)."""
+    flag = f"gongzhi_exact_search_flagged_{user.pk}"
+    if not cache.add(flag, True, timeout=_SearcherThrottle(f"user:{user.pk}").duration):
+        return
+    auditors = {
+        m.user
+        for path in access.paths(user, Perm.REGISTER_REVEAL)
+        for m in access.holders(Perm.AUDIT_VIEW, path)
+    }
+    notify(
+        recipients=list(auditors),
+        kind="audit.exact_search_burst",
+        title=_("Many searches by full ID number or phone"),
+        body=_(
+            "Account %(username)s went past the limit for exact searches and was refused. "
+            "The audit log has each attempt (action register.exact_search_refused)."
+        )
+        % {"username": user.username},
+    )
+
+
 def exact_search_check(*, user: Any, kind: str, value: str) -> None:
     """Before an exact search: the role, the quota, the audit entry. The caller then looks
     only where the user may reveal."""
@@ -74,6 +99,7 @@ def exact_search_check(*, user: Any, kind: str, value: str) -> None:
             fields=[kind],
             purpose=f"throttled {kind} lookup; digest {digest[:16]}",
         )
+        _tell_auditors(user)
         raise TooManyExactSearches()
     audit_record(
         actor=user,

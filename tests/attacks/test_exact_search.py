@@ -89,3 +89,15 @@ def test_exact_search_finds_only_where_the_role_may_reveal(client, world, role):
     response = client.get("/api/v1/persons", {"q": phone_b})
     assert response.status_code == 200
     assert response.json()["items"] == []
+
+
+@override_settings(GONGZHI_EXACT_SEARCH_RATE="2/h")
+def test_the_auditor_over_the_area_hears_of_a_burst_once(client, world):
+    from gongzhi.notifications.models import Notification
+
+    client.force_login(world.grid_worker_a)
+    for candidate in _candidates(_phone(world), 5):
+        client.get("/api/v1/persons", {"q": candidate})
+    told = Notification.objects.filter(kind="audit.exact_search_burst")
+    assert [n.recipient for n in told] == [world.by_role[Role.AUDITOR]]
+    assert _phone(world)[-4:] not in told.get().body
