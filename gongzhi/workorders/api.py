@@ -115,6 +115,9 @@ class WorkOrderOut(Schema):
     resolution: str
     rating: int | None
     rating_comment: str
+    rating_by_callback: bool = Field(
+        description="the resident gave the rating on the phone; staff recorded it (回访)"
+    )
     reopen_count: int
     photos: list[PhotoOut]
 
@@ -269,6 +272,7 @@ def _out(order: WorkOrder, user: Any) -> dict[str, Any]:
         "resolution": order.resolution,
         "rating": order.rating,
         "rating_comment": order.rating_comment,
+        "rating_by_callback": order.rating_by_callback,
         "reopen_count": order.reopen_count,
         "photos": photos,
     }
@@ -578,6 +582,19 @@ def workorder_rate(request: HttpRequest, workorder_id: int, payload: RateIn) -> 
         rating=payload.rating,
         note=payload.comment,
         acting_for=acting_for,
+    )
+
+
+@router.post(
+    "/workorders/{workorder_id}/callback",
+    response={200: WorkOrderOut, **WRITE_ERRORS},
+    operation_id="workorder_callback",
+)
+def workorder_callback(request: HttpRequest, workorder_id: int, payload: RateIn) -> Any:
+    """回访: the rating a resident gave on the phone, for an order filed on their behalf;
+    recorded by staff of the area who did not handle the order (403 for whoever did)."""
+    return _step(
+        request, workorder_id, Action.CALLBACK, rating=payload.rating, note=payload.comment
     )
 
 

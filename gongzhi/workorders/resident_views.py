@@ -187,7 +187,9 @@ def order_detail(request: HttpRequest, workorder_id: int) -> HttpResponse:
             (4, _("Good")),
             (5, _("Very good")),
         ],
-        "can_rate": order.status == Status.RESOLVED,
+        # Rating and reopening are the served resident's (or their proxy's), not the
+        # staff member's who filed the order for them.
+        "can_rate": order.status == Status.RESOLVED and selectors.is_served(request.user, order),
         "can_cancel": order.status in (Status.NEW, Status.ESCALATED, Status.DISPATCHED),
         "handler": order.assignee if order.status != Status.NEW else None,
     }

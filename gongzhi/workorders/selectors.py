@@ -33,6 +33,7 @@ from gongzhi.workorders import states
 from gongzhi.workorders.models import (
     Attachment,
     Category,
+    Channel,
     HandlerProfile,
     Offer,
     Pairing,
@@ -83,6 +84,28 @@ def is_requester(user: Any, order: WorkOrder) -> bool:
     if order.requester_id == user.pk:
         return True
     return order.person_id is not None and order.person_id in acting_person_ids(user)
+
+
+def is_served(user: Any, order: WorkOrder) -> bool:
+    """The resident the order is for, or someone who may act for them (a confirmed proxy):
+    who rates and reopens it. Staff who filed it on the resident's behalf are not."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if order.person_id is not None:
+        return order.person_id in acting_person_ids(user)
+    return order.requester_id == user.pk and order.channel in (Channel.SELF, Channel.PROXY)
+
+
+def may_call_back(user: Any, order: WorkOrder) -> bool:
+    """Staff who decide in the order's area (workorder.dispatch at its place): they may
+    record the rating a resident gave on the phone (the step checks they did not handle it)."""
+    return access.can(user, Perm.WORKORDER_DISPATCH, order.area_path)
+
+
+def handled(user: Any, order: WorkOrder) -> bool:
+    """Did the user do the order's work or resolve it (so may not rate it on a callback)?"""
+    user_id = getattr(user, "pk", None)
+    return user_id is not None and user_id in (order.assignee_id, order.resolved_by_id)
 
 
 def is_handler(user: Any, order: WorkOrder) -> bool:

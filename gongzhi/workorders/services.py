@@ -430,6 +430,10 @@ def _who(actor: Any, order: WorkOrder, allowed: frozenset[str]) -> str | None:
         return Who.ASSIGNEE
     if Who.REQUESTER in allowed and selectors.is_requester(actor, order):
         return Who.REQUESTER
+    if Who.SERVED in allowed and selectors.is_served(actor, order):
+        return Who.SERVED
+    if Who.CALLER in allowed and selectors.may_call_back(actor, order):
+        return Who.CALLER
     return None
 
 
@@ -503,14 +507,18 @@ def workorder_transition(
             order=order,
             at=now,
             actor=actor,
-            on_behalf_of=acting_for if who == Who.REQUESTER else None,
+            on_behalf_of=order.person
+            if who == Who.CALLER
+            else acting_for
+            if who in (Who.REQUESTER, Who.SERVED)
+            else None,
             action=action,
             from_status=before,
             to_status=order.status,
             note=note,
             assignee=step.entry_assignee,
             level=step.entry_level,
-            rating=rating if action == Action.RATE else None,
+            rating=rating if action in (Action.RATE, Action.CALLBACK) else None,
         )
         with _StoredFiles() as files:
             _attach(
@@ -527,8 +535,10 @@ def workorder_transition(
                 obj=order,
                 area_path=order.area_path,
                 fields=sorted(step.fields | ({"status"} if order.status != before else set())),
-                purpose=f"proxy for person {acting_for.pk}"
-                if acting_for is not None and who == Who.REQUESTER
+                purpose=_proxy_purpose(Channel.STAFF, order.person)
+                if who == Who.CALLER
+                else f"proxy for person {acting_for.pk}"
+                if acting_for is not None and who in (Who.REQUESTER, Who.SERVED)
                 else "",
             )
         transaction.on_commit(lambda: _after(order.pk, entry.pk, step.told), robust=True)
@@ -572,6 +582,7 @@ def _refusal(actor: Any, order: WorkOrder, action: str) -> Exception:
         return AlreadyTaken()
     messages = {
         Action.RATE: _("Only a resolved order can be rated, and only once."),
+        Action.CALLBACK: _("Only a resolved order can be rated, and only once."),
         Action.REOPEN: _("Only a resolved order can be reopened."),
         Action.ACCEPT: _(
             "This order is not waiting for you to accept it (it may have been escalated or withdrawn)."
@@ -730,6 +741,21 @@ def _rate(step: _Step, *, errors: dict, rating: int | None, **_kw: Any) -> None:
     step.fields = {"rating", "rating_comment"}
 
 
+def _callback(step: _Step, *, errors: dict, rating: int | None, **kw: Any) -> None:
+    """回访: the rating a resident gave on the phone, recorded by staff who did not handle
+    the order, for an order filed on the resident's behalf."""
+    order = step.order
+    if selectors.handled(step.actor, order):
+        raise Forbidden(_("You handled this order: a colleague calls the resident back."))
+    if order.channel != Channel.STAFF:
+        raise IllegalTransition(
+            _("A callback is only for an order filed on a resident's behalf; they rate it.")
+        )
+    _rate(step, errors=errors, rating=rating, **kw)
+    order.rating_by_callback = True
+    step.fields |= {"rating_by_callback"}
+
+
 def _reopen(step: _Step, **_kw: Any) -> None:
     order = step.order
     order.reopen_count += 1
@@ -764,6 +790,7 @@ _HANDLERS = {
     Action.SOLVE: _solve,
     Action.ESCALATE: _escalate,
     Action.RATE: _rate,
+    Action.CALLBACK: _callback,
     Action.REOPEN: _reopen,
     Action.CANCEL: _cancel,
     Action.REMIND: _remind,
@@ -791,6 +818,9 @@ _TITLES = {
     Action.REMIND: gettext_lazy("Order %(number)s is close to its deadline"),
     Action.BREACH: gettext_lazy("Order %(number)s missed its deadline at the street"),
     Action.RATE: gettext_lazy("Order %(number)s was rated %(rating)s stars"),
+    Action.CALLBACK: gettext_lazy(
+        "Order %(number)s was rated %(rating)s stars by the resident on a callback"
+    ),
     Action.REOPEN: gettext_lazy("Order %(number)s was reopened by the resident"),
     Action.CANCEL: gettext_lazy("Order %(number)s was cancelled"),
 }
@@ -879,7 +909,7 @@ def _tell(order: WorkOrder, entry: TimelineEntry, told: Iterable[int]) -> None:
             send(dispatchers, kind, title, staff_url)
         else:
             send(dispatchers, kind, title, staff_url)
-    elif action == Action.RATE:
+    elif action in (Action.RATE, Action.CALLBACK):
         send([order.assignee_id or order.resolved_by_id], kind, title, staff_url)
     elif action == Action.CANCEL:
         send(told, "workorder.withdrawn", _withdrawn(order), staff_url)

@@ -37,10 +37,11 @@ from gongzhi.workorders.forms import (
     InboxFilterForm,
     NoteForm,
     NotePhotosForm,
+    RateForm,
     StaffRequestForm,
     apply_errors,
 )
-from gongzhi.workorders.models import Category, Priority, WorkOrder
+from gongzhi.workorders.models import Category, Channel, Priority, WorkOrder
 from gongzhi.workorders.states import ACTIONS, Action, Status
 from gongzhi.workorders.templatetags.workorders import requester_label
 
@@ -87,6 +88,12 @@ def _rights(user: Any, order: WorkOrder) -> dict[str, bool]:
         "escalate": may(Action.ESCALATE, dispatcher)
         and services.level_above(order.level) is not None,
         "cancel": may(Action.CANCEL, dispatcher),
+        "callback": may(
+            Action.CALLBACK,
+            order.channel == Channel.STAFF
+            and selectors.may_call_back(user, order)
+            and not selectors.handled(user, order),
+        ),
         "accept": may(Action.ACCEPT, offered),
         "decline": may(Action.DECLINE, offered),
         "start": may(Action.START, own),
@@ -479,7 +486,9 @@ def detail(request: HttpRequest, workorder_id: int) -> HttpResponse:
     return _render(request, "workorders/detail.html", context)
 
 
-def _step(action: str, *, photos: bool = False) -> Callable[..., HttpResponse]:
+def _step(
+    action: str, *, photos: bool = False, rating: bool = False
+) -> Callable[..., HttpResponse]:
     """A POST that makes one step on one order, then back to the order's page."""
 
     @login_required
@@ -498,6 +507,10 @@ def _step(action: str, *, photos: bool = False) -> Callable[..., HttpResponse]:
         kwargs: dict[str, Any] = {"note": data.get("note", "")}
         if photos:
             kwargs["photos"] = data.get("photos") or []
+        if rating:
+            rate = RateForm(request.POST)
+            rate.is_valid()
+            kwargs["rating"] = rate.cleaned_data.get("rating")
         if action == Action.DISPATCH:
             dispatch = DispatchForm(request.POST)
             dispatch.is_valid()
@@ -539,6 +552,7 @@ _DONE = {
     Action.SOLVE: gettext_lazy("Marked as solved."),
     Action.ESCALATE: gettext_lazy("Escalated."),
     Action.CANCEL: gettext_lazy("Cancelled."),
+    Action.CALLBACK: gettext_lazy("The resident's rating from the callback is recorded."),
 }
 
 dispatch = _step(Action.DISPATCH)
@@ -550,6 +564,7 @@ resolve = _step(Action.RESOLVE, photos=True)
 solve = _step(Action.SOLVE)
 escalate = _step(Action.ESCALATE)
 cancel = _step(Action.CANCEL)
+callback = _step(Action.CALLBACK, rating=True)
 
 
 @never_cache
