@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpRequest
 from django.urls import reverse
@@ -386,7 +385,10 @@ def workorder_bulk(request: HttpRequest, payload: BulkIn) -> Any:
     lists); when none could be done, 400 `invalid` with the reasons under `orders`."""
     if not access.can(request.user, Perm.WORKORDER_DISPATCH):
         raise NotFound()
-    handlers = list(get_user_model().objects.filter(pk__in=payload.handlers))
+    handlers = [
+        selectors.handler_get_for_dispatcher(user=request.user, user_id=i)
+        for i in dict.fromkeys(payload.handlers)
+    ]
     result = services.workorder_bulk(
         actor=request.user,
         order_ids=payload.orders,
@@ -474,17 +476,9 @@ def workorder_suggestions(request: HttpRequest, workorder_id: int) -> Any:
 )
 def workorder_dispatch(request: HttpRequest, workorder_id: int, payload: DispatchIn) -> Any:
     """社区派单: offer the order to one handler, or to several (first to accept wins)."""
-    users = {u.pk: u for u in get_user_model().objects.filter(pk__in=payload.handlers)}
-    missing = [i for i in payload.handlers if i not in users]
-    if missing:
-        raise ValidationError({"handlers": [_("No such user: %(ids)s.") % {"ids": missing}]})
-    return _step(
-        request,
-        workorder_id,
-        Action.DISPATCH,
-        handlers=[users[i] for i in payload.handlers],
-        note=payload.note,
-    )
+    order = selectors.workorder_get_for(user=request.user, order_id=workorder_id)
+    handlers = selectors.handlers_get_for(user=request.user, order=order, user_ids=payload.handlers)
+    return _step(request, workorder_id, Action.DISPATCH, handlers=handlers, note=payload.note)
 
 
 @router.post(

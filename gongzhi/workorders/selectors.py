@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db.models import Avg, Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -523,6 +524,60 @@ def handler_get_for(*, order: WorkOrder, user_id: Any) -> Any:
     if not may_handle(user, order):
         raise NotFound()
     return user
+
+
+def _ids(values: Iterable[Any]) -> list[int]:
+    out: list[int] = []
+    for value in values:
+        try:
+            number = int(value)
+        except (TypeError, ValueError, OverflowError):
+            number = 0
+        if number not in out:
+            out.append(number)
+    return out
+
+
+def not_handlers_here(ids: Iterable[Any]) -> ValidationError:
+    """The one answer for ids that are not handlers of the order's area: missing users,
+    residents, handlers elsewhere alike. It repeats the ids given, never a name."""
+    shown = ", ".join(str(i) for i in ids)
+    return ValidationError(
+        {
+            "handlers": [
+                _("No volunteer or party member of this area has the id %(ids)s.") % {"ids": shown}
+            ]
+        }
+    )
+
+
+def handlers_get_for(*, user: Any, order: WorkOrder, user_ids: Iterable[Any]) -> list[Any]:
+    """The users, by id, whom `user` (who decides at the order's level; Forbidden
+    otherwise) offers the order to: each must be an active user who may handle it at its
+    place. Any other id raises `not_handlers_here`, whether the user is missing or merely
+    someone the dispatcher may not see (walking ids reveals no names)."""
+    if not access.can(user, Perm.WORKORDER_DISPATCH, order.level_path):
+        raise Forbidden()
+    ids = _ids(user_ids)
+    users = {u.pk: u for u in User.objects.filter(pk__in=ids, is_active=True)}
+    unknown = [i for i in ids if i not in users or not may_handle(users[i], order)]
+    if unknown:
+        raise not_handlers_here(unknown)
+    return [users[i] for i in ids]
+
+
+def handler_get_for_dispatcher(*, user: Any, user_id: Any) -> Any:
+    """A volunteer or party member who serves somewhere in the area where `user`
+    dispatches (or above it), by id — for bulk dispatch. Any other id, `not_handlers_here`."""
+    ids = _ids([user_id])
+    paths = access.paths(user, Perm.WORKORDER_DISPATCH)
+    found = User.objects.filter(pk=ids[0], is_active=True).first()
+    if found is not None and paths:
+        for membership in handler_memberships_of(found):
+            held = membership.area.path
+            if scope.within(held, paths) or any(p.startswith(held) for p in paths):
+                return found
+    raise not_handlers_here(ids)
 
 
 def suggestions_for_dispatcher(*, user: Any, order: WorkOrder, limit: int = 8) -> list[Suggestion]:

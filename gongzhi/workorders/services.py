@@ -615,12 +615,11 @@ def _dispatch(step: _Step, *, errors: dict, handlers: Sequence[Any], **_kw: Any)
             _("Offer an order to at most %(n)d people at once.") % {"n": MAX_OFFERS}
         )
         return
-    refused = [h for h in chosen if not selectors.may_handle(h, order)]
+    refused = [h.pk for h in chosen if not selectors.may_handle(h, order)]
     if refused:
-        errors.setdefault("handlers", []).append(
-            _("Not a volunteer or party member of this order's area: %(names)s.")
-            % {"names": "、".join(str(h) for h in refused)}
-        )
+        # The ids given, never a name: the dispatcher may not see who these users are.
+        for problem in selectors.not_handlers_here(refused).message_dict["handlers"]:
+            errors.setdefault("handlers", []).append(problem)
         return
     withdrawn = _close_offers(order, step.now, OfferOutcome.WITHDRAWN)
     for handler in chosen:
@@ -1094,9 +1093,10 @@ def pairing_set(*, actor: Any, handler: Any, households: Sequence[Household]) ->
         ):
             raise NotFound()
         if not access.can(handler, Perm.WORKORDER_HANDLE, household.area_path):
+            # Ids, not the handler's name or the address: errors name no one.
             errors.setdefault("households", []).append(
-                _("%(name)s does not serve %(address)s's area.")
-                % {"name": handler, "address": household.address}
+                _("User %(user)s is not a volunteer or party member of household %(id)s's area.")
+                % {"user": handler.pk, "id": household.pk}
             )
     raise_errors(errors)
     today = clock.today()

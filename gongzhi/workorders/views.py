@@ -287,13 +287,14 @@ def bulk(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data
     handlers = []
     if data["action"] == Action.DISPATCH:
-        from django.contrib.auth import get_user_model
-
-        handler = get_user_model().objects.filter(pk=data["handler"] or 0, is_active=True).first()
-        if handler is None:
+        if not data["handler"]:
             messages.error(request, _("Choose who should do them."))
             return redirect(back)
-        handlers = [handler]
+        try:
+            handlers = [selectors.handler_get_for_dispatcher(user=user, user_id=data["handler"])]
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect(back)
     try:
         result = services.workorder_bulk(
             actor=user,
@@ -516,9 +517,12 @@ def _step(
             dispatch.is_valid()
             only = dispatch.cleaned_data.get("only")
             ids = [only] if only else dispatch.cleaned_data.get("handlers") or []
-            kwargs["handlers"] = _handlers(order, ids)
             kwargs["note"] = dispatch.cleaned_data.get("note", "")
         try:
+            if action == Action.DISPATCH:
+                kwargs["handlers"] = selectors.handlers_get_for(
+                    user=request.user, order=order, user_ids=ids[:20]
+                )
             services.workorder_transition(actor=user, order=order, action=action, **kwargs)
         except Conflict as exc:
             messages.error(request, str(exc.message))
@@ -532,14 +536,6 @@ def _step(
 
     view.__name__ = f"workorder_{action}"
     return view
-
-
-def _handlers(order: WorkOrder, ids: list[int]) -> list[Any]:
-    """Users by id; the service says which may not take the order."""
-    from django.contrib.auth import get_user_model
-
-    users = {u.pk: u for u in get_user_model().objects.filter(pk__in=ids[:20])}
-    return [users[i] for i in ids if i in users]
 
 
 _DONE = {
