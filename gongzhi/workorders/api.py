@@ -563,20 +563,7 @@ def workorder_escalate(request: HttpRequest, workorder_id: int, payload: ReasonI
 )
 def workorder_rate(request: HttpRequest, workorder_id: int, payload: RateIn) -> Any:
     """群众评单: 1–5 stars on a resolved order, once."""
-    order = selectors.workorder_get_for(user=request.user, order_id=workorder_id)
-    acting_for = (
-        order.person
-        if order.person_id and order.person_id != getattr(request.user, "person_id", None)
-        else None
-    )
-    return _step(
-        request,
-        workorder_id,
-        Action.RATE,
-        rating=payload.rating,
-        note=payload.comment,
-        acting_for=acting_for,
-    )
+    return _step(request, workorder_id, Action.RATE, rating=payload.rating, note=payload.comment)
 
 
 @router.post(

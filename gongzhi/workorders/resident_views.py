@@ -196,21 +196,12 @@ def order_detail(request: HttpRequest, workorder_id: int) -> HttpResponse:
     return render(request, "workorders/resident/detail.html", context)
 
 
-def _proxy_person(request: HttpRequest, order: WorkOrder) -> Person | None:
-    """The person a proxy acts for (recorded on the step), when the order is not for the
-    user's own record."""
-    if order.person_id and order.person_id != getattr(request.user, "person_id", None):
-        return order.person
-    return None
-
-
 def _step(request: HttpRequest, order: WorkOrder, action: str, **kwargs: Any) -> HttpResponse:
     try:
         services.workorder_transition(
             actor=request.user,
             order=order,
             action=action,
-            acting_for=_proxy_person(request, order),
             **kwargs,
         )
     except Conflict as exc:

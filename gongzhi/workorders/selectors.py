@@ -87,6 +87,15 @@ def is_requester(user: Any, order: WorkOrder) -> bool:
     return order.person_id is not None and order.person_id in acting_person_ids(user)
 
 
+def acts_as_proxy(user: Any, order: WorkOrder) -> bool:
+    """The order is for someone the user acts for through a proxy link (not themselves)."""
+    return (
+        order.person_id is not None
+        and order.person_id != getattr(user, "person_id", None)
+        and order.person_id in acting_person_ids(user)
+    )
+
+
 def is_served(user: Any, order: WorkOrder) -> bool:
     """The resident the order is for, or someone who may act for them (a confirmed proxy):
     who rates and reopens it. Staff who filed it on the resident's behalf are not."""

@@ -446,7 +446,6 @@ def workorder_transition(
     handlers: Sequence[Any] = (),
     rating: int | None = None,
     photos: Sequence[Any] = (),
-    acting_for: Person | None = None,
     only_if_due: dt.datetime | None = None,
 ) -> WorkOrder:
     """Make one step of the cycle. Raises NotFound (the actor cannot see the order),
@@ -473,6 +472,7 @@ def workorder_transition(
         if who is None:
             raise Forbidden()
         now = clock.now()
+        acting_for, purpose = _for_whom(actor, order, who)
         if only_if_due is not None and not _still_due(order, action, only_if_due):
             raise NothingDue()  # someone acted in time: the sweep has nothing to do
         if order.status not in move.sources:
@@ -507,11 +507,7 @@ def workorder_transition(
             order=order,
             at=now,
             actor=actor,
-            on_behalf_of=order.person
-            if who == Who.CALLER
-            else acting_for
-            if who in (Who.REQUESTER, Who.SERVED)
-            else None,
+            on_behalf_of=acting_for,
             action=action,
             from_status=before,
             to_status=order.status,
@@ -535,14 +531,25 @@ def workorder_transition(
                 obj=order,
                 area_path=order.area_path,
                 fields=sorted(step.fields | ({"status"} if order.status != before else set())),
-                purpose=_proxy_purpose(Channel.STAFF, order.person)
-                if who == Who.CALLER
-                else f"proxy for person {acting_for.pk}"
-                if acting_for is not None and who in (Who.REQUESTER, Who.SERVED)
-                else "",
+                purpose=purpose,
             )
         transaction.on_commit(lambda: _after(order.pk, entry.pk, step.told), robust=True)
     return order
+
+
+def _for_whom(actor: Any, order: WorkOrder, who: str) -> tuple[Person | None, str]:
+    """Whom the actor acts for on this step, and the audit purpose saying so — worked out
+    from the actor and the order, whichever page or API call the step came through: a
+    proxy acting for the order's person (a confirmed link, not their own record), or staff
+    recording the resident's rating on a callback."""
+    person = order.person if order.person_id else None
+    if person is None:
+        return None, ""
+    if who == Who.CALLER:
+        return person, _proxy_purpose(Channel.STAFF, person)
+    if who in (Who.REQUESTER, Who.SERVED) and selectors.acts_as_proxy(actor, order):
+        return person, _proxy_purpose(Channel.PROXY, person)
+    return None, ""
 
 
 @dataclass
