@@ -33,7 +33,7 @@ from gongzhi.audit.services import audit_record
 from gongzhi.core import clock, scope
 from gongzhi.demo.people import _GIVEN_CHARS, _SURNAME_WEIGHTS, _SURNAMES
 from gongzhi.registry.models import Area, Household, Person
-from gongzhi.workorders import selectors, services
+from gongzhi.workorders import policy, services
 from gongzhi.workorders.defaults import ensure_default_categories
 from gongzhi.workorders.models import (
     Attachment,
@@ -291,13 +291,13 @@ class _Maker:
     def _dispatcher(self, order: WorkOrder) -> Any:
         """The grid worker for their grid's orders; the secretary for the rest (the demo
         resident may live in another grid)."""
-        if selectors.is_staff_for(self.worker, order):
+        if policy.is_staff_for(self.worker, order):
             return self.worker
         return self.secretary
 
     def _handler(self, order: WorkOrder) -> Any:
         """The demo party member when they serve the place, else the demo volunteer."""
-        able = [h for h in (self.pm, self.volunteer) if selectors.may_handle(h, order)]
+        able = [h for h in (self.pm, self.volunteer) if policy.may_handle(h, order)]
         return self.rng.choice(able)
 
     def _heads_household(self) -> Household:

@@ -34,7 +34,7 @@ from gongzhi.core.api_schemas import (
 )
 from gongzhi.core.errors import NotFound
 from gongzhi.registry import selectors as registry_selectors
-from gongzhi.workorders import selectors, services, uploads
+from gongzhi.workorders import policy, selectors, services, uploads
 from gongzhi.workorders.models import (
     DESCRIPTION_MAX,
     NOTE_MAX,
@@ -225,7 +225,7 @@ class BulkOut(Schema):
 
 
 def _out(order: WorkOrder, user: Any) -> dict[str, Any]:
-    shows = selectors.sees_requester(user, order)
+    shows = policy.sees_requester(user, order)
     offers = selectors.open_offers(order) if order.status == OrderStatus.DISPATCHED else []
     photos = [
         {

@@ -28,7 +28,7 @@ from gongzhi.accounts.services import user_set_elder_mode
 from gongzhi.core.errors import Conflict, NotFound
 from gongzhi.core.tabular import export_format, export_response
 from gongzhi.registry.models import Area, Person
-from gongzhi.workorders import selectors, services, uploads, views
+from gongzhi.workorders import policy, selectors, services, uploads, views
 from gongzhi.workorders.forms import NoteForm, RateForm, ResidentRequestForm, apply_errors
 from gongzhi.workorders.models import Kind, WorkOrder
 from gongzhi.workorders.states import Action, Status
@@ -48,7 +48,7 @@ def _keep_elder_choice(request: HttpRequest) -> None:
 def _own_order(request: HttpRequest, order_id: int) -> WorkOrder:
     """An order the user asked for, or that is for someone they may act for."""
     order = selectors.workorder_get_for(user=request.user, order_id=order_id)
-    if not selectors.is_requester(request.user, order):
+    if not policy.is_requester(request.user, order):
         raise NotFound()
     return order
 
@@ -189,7 +189,7 @@ def order_detail(request: HttpRequest, workorder_id: int) -> HttpResponse:
         ],
         # Rating and reopening are the served resident's (or their proxy's), not the
         # staff member's who filed the order for them.
-        "can_rate": order.status == Status.RESOLVED and selectors.is_served(request.user, order),
+        "can_rate": policy.may_rate(request.user, order),
         "can_cancel": order.status in (Status.NEW, Status.ESCALATED, Status.DISPATCHED),
         "handler": order.assignee if order.status != Status.NEW else None,
     }

@@ -29,7 +29,7 @@ from gongzhi.core.errors import Conflict, Forbidden, NotFound
 from gongzhi.core.validation import raise_errors, text_field
 from gongzhi.notifications.services import notify
 from gongzhi.registry.models import Area, AreaKind, Household, Person
-from gongzhi.workorders import events, selectors, sla, uploads
+from gongzhi.workorders import events, policy, selectors, sla, uploads
 from gongzhi.workorders.models import (
     DESCRIPTION_MAX,
     NOTE_MAX,
@@ -213,7 +213,7 @@ def _filing(
     a resident's behalf (workorder.request and register.view there); a resident files for
     their own record or for someone they are a confirmed proxy of; a place without a
     person needs workorder.request there."""
-    acting = selectors.acting_person_ids(actor) if actor is not None else frozenset()
+    acting = policy.acting_person_ids(actor) if actor is not None else frozenset()
     own_person_id = getattr(actor, "person_id", None) if actor is not None else None
 
     def on_behalf(path: str) -> bool:
@@ -420,23 +420,6 @@ def _proxy_purpose(channel: str, person: Person | None) -> str:
 # --- the one transition service ---------------------------------------------------------------
 
 
-def _who(actor: Any, order: WorkOrder, allowed: frozenset[str]) -> str | None:
-    """Which of the allowed parts the actor plays for this order (None: none of them)."""
-    if actor is None:
-        return Who.SYSTEM if Who.SYSTEM in allowed else None
-    if Who.DISPATCHER in allowed and access.can(actor, Perm.WORKORDER_DISPATCH, order.level_path):
-        return Who.DISPATCHER
-    if Who.ASSIGNEE in allowed and selectors.is_handler(actor, order):
-        return Who.ASSIGNEE
-    if Who.REQUESTER in allowed and selectors.is_requester(actor, order):
-        return Who.REQUESTER
-    if Who.SERVED in allowed and selectors.is_served(actor, order):
-        return Who.SERVED
-    if Who.CALLER in allowed and selectors.may_call_back(actor, order):
-        return Who.CALLER
-    return None
-
-
 def workorder_transition(
     *,
     actor: Any,
@@ -466,9 +449,9 @@ def workorder_transition(
             )
         except WorkOrder.DoesNotExist:
             raise NotFound() from None
-        if actor is not None and not selectors.can_see(actor, order):
+        if actor is not None and not policy.can_see(actor, order):
             raise NotFound()
-        who = _who(actor, order, move.who)
+        who = policy.part(actor, order, move.who)
         if who is None:
             raise Forbidden()
         now = clock.now()
@@ -538,18 +521,12 @@ def workorder_transition(
 
 
 def _for_whom(actor: Any, order: WorkOrder, who: str) -> tuple[Person | None, str]:
-    """Whom the actor acts for on this step, and the audit purpose saying so — worked out
-    from the actor and the order, whichever page or API call the step came through: a
-    proxy acting for the order's person (a confirmed link, not their own record), or staff
-    recording the resident's rating on a callback."""
-    person = order.person if order.person_id else None
+    """Whom the actor acts for on this step (`policy.acting_for`), and the audit purpose
+    saying so — from the actor and the order, whichever page or API call it came through."""
+    person = policy.acting_for(actor, order, who)
     if person is None:
         return None, ""
-    if who == Who.CALLER:
-        return person, _proxy_purpose(Channel.STAFF, person)
-    if who in (Who.REQUESTER, Who.SERVED) and selectors.acts_as_proxy(actor, order):
-        return person, _proxy_purpose(Channel.PROXY, person)
-    return None, ""
+    return person, _proxy_purpose(Channel.STAFF if who == Who.CALLER else Channel.PROXY, person)
 
 
 @dataclass
@@ -622,7 +599,7 @@ def _dispatch(step: _Step, *, errors: dict, handlers: Sequence[Any], **_kw: Any)
             _("Offer an order to at most %(n)d people at once.") % {"n": MAX_OFFERS}
         )
         return
-    refused = [h.pk for h in chosen if not selectors.may_handle(h, order)]
+    refused = [h.pk for h in chosen if not policy.may_handle(h, order)]
     if refused:
         # The ids given, never a name: the dispatcher may not see who these users are.
         for problem in selectors.not_handlers_here(refused).message_dict["handlers"]:
@@ -751,7 +728,7 @@ def _callback(step: _Step, *, errors: dict, rating: int | None, **kw: Any) -> No
     """回访: the rating a resident gave on the phone, recorded by staff who did not handle
     the order, for an order filed on the resident's behalf."""
     order = step.order
-    if selectors.handled(step.actor, order):
+    if policy.handled(step.actor, order):
         raise Forbidden(_("You handled this order: a colleague calls the resident back."))
     if order.channel != Channel.STAFF:
         raise IllegalTransition(

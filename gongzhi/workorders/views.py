@@ -30,7 +30,7 @@ from gongzhi.core import clock
 from gongzhi.core.errors import Conflict, NotFound
 from gongzhi.core.tabular import export_format, export_response
 from gongzhi.registry import selectors as registry_selectors
-from gongzhi.workorders import selectors, services, uploads
+from gongzhi.workorders import policy, selectors, services, uploads
 from gongzhi.workorders.forms import (
     BulkForm,
     DispatchForm,
@@ -41,8 +41,8 @@ from gongzhi.workorders.forms import (
     StaffRequestForm,
     apply_errors,
 )
-from gongzhi.workorders.models import Category, Channel, Priority, WorkOrder
-from gongzhi.workorders.states import ACTIONS, Action, Status
+from gongzhi.workorders.models import Category, Priority, WorkOrder
+from gongzhi.workorders.states import Action
 from gongzhi.workorders.templatetags.workorders import requester_label
 
 PAGE_SIZE = 50
@@ -75,38 +75,19 @@ def category_choices() -> list[tuple[str, str]]:
 
 def _rights(user: Any, order: WorkOrder) -> dict[str, bool]:
     """Which forms the order's page shows (the service checks again on submit)."""
-    dispatcher = access.can(user, Perm.WORKORDER_DISPATCH, order.level_path)
-    offered = bool(order.status == Status.DISPATCHED and order.open_offer_for(user))
-    own = order.assignee_id == user.pk and access.can(user, Perm.WORKORDER_HANDLE, order.area_path)
-
-    def may(action: str, part: bool) -> bool:
-        return part and order.status in ACTIONS[action].sources
-
-    return {
-        "dispatch": may(Action.DISPATCH, dispatcher),
-        "solve": may(Action.SOLVE, dispatcher),
-        "escalate": may(Action.ESCALATE, dispatcher)
-        and services.level_above(order.level) is not None,
-        "cancel": may(Action.CANCEL, dispatcher),
-        "callback": may(
-            Action.CALLBACK,
-            order.channel == Channel.STAFF
-            and selectors.may_call_back(user, order)
-            and not selectors.handled(user, order),
-        ),
-        "accept": may(Action.ACCEPT, offered),
-        "decline": may(Action.DECLINE, offered),
-        "start": may(Action.START, own),
-        "evidence": may(Action.EVIDENCE, own),
-        "resolve": may(Action.RESOLVE, own),
-    }
+    return policy.rights(
+        user,
+        order,
+        open_offers=order.offers_open,
+        can_escalate=services.level_above(order.level) is not None,
+    )
 
 
 def _prepare(order: WorkOrder, user: Any) -> WorkOrder:
     order.offers_open = selectors.open_offers(order)
     mine = {o.handler_id: o for o in order.offers_open}
     order.open_offer_for = lambda u: mine.get(getattr(u, "pk", None))  # type: ignore[attr-defined]
-    order.shows_requester = selectors.sees_requester(user, order)
+    order.shows_requester = policy.sees_requester(user, order)
     order.overdue = bool(order.due_at and order.due_at < clock.now())
     return order
 
@@ -189,7 +170,7 @@ def _order_row(order: WorkOrder, user: Any, now: Any, *, extra: Iterable[Any] = 
     """One order as the viewer sees it on screen: who asked, their phone (masked) and the
     address only when the viewer may know them (an anonymous complaint hides them from
     the handler)."""
-    shows = selectors.sees_requester(user, order)
+    shows = policy.sees_requester(user, order)
     order.shows_requester = shows  # type: ignore[attr-defined]
     phone = order.contact_phone if shows and order.contact_phone else ""
     return [
@@ -477,7 +458,7 @@ def detail(request: HttpRequest, workorder_id: int) -> HttpResponse:
         "rights": rights,
         "suggestions": suggestions,
         "timeline": selectors.timeline_for(user=user, order=order),
-        "is_staff": selectors.is_staff_for(user, order),
+        "is_staff": policy.is_staff_for(user, order),
         "can_see_person": bool(
             order.person_id and access.can(user, Perm.REGISTER_VIEW, order.area_path)
         ),

@@ -12,7 +12,7 @@ from gongzhi.audit.models import AuditEntry
 from gongzhi.core import clock
 from gongzhi.core.errors import Forbidden, NotFound
 from gongzhi.notifications.models import Notification
-from gongzhi.workorders import events, selectors, services
+from gongzhi.workorders import events, policy, selectors, services
 from gongzhi.workorders.models import Channel, HandlerProfile, Pairing, TimelineEntry
 from gongzhi.workorders.states import Action, Status
 from gongzhi.workorders.tests.factories import category, new_order, order_in
@@ -142,9 +142,9 @@ def test_an_anonymous_complaint_hides_the_requester_from_the_volunteer_only(peop
         actor=people.grid_worker, order=order, action=Action.DISPATCH, handlers=[people.volunteer]
     )
 
-    assert not selectors.sees_requester(people.volunteer, order)
-    assert selectors.sees_requester(people.grid_worker, order)
-    assert selectors.sees_requester(people.resident, order)
+    assert not policy.sees_requester(people.volunteer, order)
+    assert policy.sees_requester(people.grid_worker, order)
+    assert policy.sees_requester(people.resident, order)
 
 
 def test_a_contact_phone_is_stored_encrypted_and_shown_masked(people):
