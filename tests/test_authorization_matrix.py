@@ -382,8 +382,8 @@ API_KEY = "an API key"
 
 def _wo_file(world, side, **extra) -> Any:
     from gongzhi.workorders.defaults import ensure_default_categories
+    from gongzhi.workorders.filing import workorder_create
     from gongzhi.workorders.models import Category
-    from gongzhi.workorders.services import workorder_create
 
     ensure_default_categories()
     return workorder_create(
@@ -435,8 +435,8 @@ def _build_callback_workorder(world, side) -> Any:
     by the volunteer: rated on a callback by staff who decide there (not by the volunteer,
     and not seen by world.resident, who did not ask)."""
     from gongzhi.workorders.defaults import ensure_default_categories
+    from gongzhi.workorders.filing import workorder_create
     from gongzhi.workorders.models import Category
-    from gongzhi.workorders.services import workorder_create
 
     ensure_default_categories()
     order = workorder_create(

@@ -33,7 +33,7 @@ from gongzhi.audit.services import audit_record
 from gongzhi.core import clock, scope
 from gongzhi.demo.people import _GIVEN_CHARS, _SURNAME_WEIGHTS, _SURNAMES
 from gongzhi.registry.models import Area, Household, Person
-from gongzhi.workorders import policy, services
+from gongzhi.workorders import filing, policy, services
 from gongzhi.workorders.defaults import ensure_default_categories
 from gongzhi.workorders.models import (
     Attachment,
@@ -223,7 +223,7 @@ class _Maker:
         code, text = request
         data: dict[str, Any] = {"actor": self.worker, "person": self._person()}
         data.update(extra)
-        order = services.workorder_create(category=self.categories[code], description=text, **data)
+        order = filing.workorder_create(category=self.categories[code], description=text, **data)
         self.made.append((order, days_ago))
         return order
 

@@ -34,7 +34,7 @@ from gongzhi.core.api_schemas import (
 )
 from gongzhi.core.errors import NotFound
 from gongzhi.registry import selectors as registry_selectors
-from gongzhi.workorders import policy, selectors, services, uploads
+from gongzhi.workorders import bulk, filing, policy, selectors, services, uploads
 from gongzhi.workorders.models import (
     DESCRIPTION_MAX,
     NOTE_MAX,
@@ -210,7 +210,7 @@ class RateIn(In):
 
 
 class BulkIn(In):
-    orders: list[Id] = Field(min_length=1, max_length=services.BULK_MAX)
+    orders: list[Id] = Field(min_length=1, max_length=bulk.BULK_MAX)
     action: Literal["dispatch", "escalate", "solve", "cancel"]
     handlers: list[Id] = Field(default_factory=list, max_length=services.MAX_OFFERS)
     note: str = Field("", max_length=NOTE_MAX)
@@ -357,7 +357,7 @@ def workorder_create(request: HttpRequest, payload: CreateIn) -> Any:
         )
     if payload.place is not None:
         place = _ref("place", selectors.place_for_filing, user=user, area_id=payload.place)
-    order = services.workorder_create(
+    order = filing.workorder_create(
         actor=user,
         category=category,
         description=payload.description,
@@ -389,7 +389,7 @@ def workorder_bulk(request: HttpRequest, payload: BulkIn) -> Any:
         selectors.handler_get_for_dispatcher(user=request.user, user_id=i)
         for i in dict.fromkeys(payload.handlers)
     ]
-    result = services.workorder_bulk(
+    result = bulk.workorder_bulk(
         actor=request.user,
         order_ids=payload.orders,
         action=payload.action,

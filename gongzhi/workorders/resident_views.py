@@ -28,7 +28,7 @@ from gongzhi.accounts.services import user_set_elder_mode
 from gongzhi.core.errors import Conflict, NotFound
 from gongzhi.core.tabular import export_format, export_response
 from gongzhi.registry.models import Area, Person
-from gongzhi.workorders import policy, selectors, services, uploads, views
+from gongzhi.workorders import filing, policy, selectors, services, uploads, views
 from gongzhi.workorders.forms import NoteForm, RateForm, ResidentRequestForm, apply_errors
 from gongzhi.workorders.models import Kind, WorkOrder
 from gongzhi.workorders.states import Action, Status
@@ -134,7 +134,7 @@ def order_new(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         elsewhere = data["where"] == "elsewhere"
         try:
-            order = services.workorder_create(
+            order = filing.workorder_create(
                 actor=user,
                 category=selectors.category_get(data["category"]),
                 description=data["description"],

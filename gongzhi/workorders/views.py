@@ -30,7 +30,8 @@ from gongzhi.core import clock
 from gongzhi.core.errors import Conflict, NotFound
 from gongzhi.core.tabular import export_format, export_response
 from gongzhi.registry import selectors as registry_selectors
-from gongzhi.workorders import policy, selectors, services, uploads
+from gongzhi.workorders import bulk as bulk_steps
+from gongzhi.workorders import filing, policy, selectors, services, uploads
 from gongzhi.workorders.forms import (
     BulkForm,
     DispatchForm,
@@ -277,7 +278,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
             messages.error(request, " ".join(exc.messages))
             return redirect(back)
     try:
-        result = services.workorder_bulk(
+        result = bulk_steps.workorder_bulk(
             actor=user,
             order_ids=data["orders"],
             action=data["action"],
@@ -420,7 +421,7 @@ def create(request: HttpRequest) -> HttpResponse:
             place = None
             if person is None and data["place"]:
                 place = registry_selectors.area_get_for(user=user, area_id=data["place"])
-            order = services.workorder_create(
+            order = filing.workorder_create(
                 actor=user,
                 category=selectors.category_get(data["category"]),
                 description=data["description"],

@@ -11,7 +11,7 @@ from django.urls import reverse
 from gongzhi.accounts.models import Role
 from gongzhi.accounts.services import membership_grant, user_create
 from gongzhi.api.tests.conftest import Caller
-from gongzhi.workorders import services
+from gongzhi.workorders import pairings, services
 from gongzhi.workorders.models import Offer
 from gongzhi.workorders.states import Action, Status
 from gongzhi.workorders.tests.factories import new_order
@@ -152,7 +152,7 @@ def test_pairing_a_user_who_does_not_serve_there_names_no_one(people, world, str
     from gongzhi.workorders.models import Pairing
 
     with pytest.raises(ValidationError) as refused:
-        services.pairing_set(
+        pairings.pairing_set(
             actor=people.grid_worker, handler=stranger, households=[world.household_a1]
         )
 

@@ -1,7 +1,7 @@
 """The per-object rules (`policy.py`): which part each person plays for an order, and
 which steps the workbench offers them."""
 
-from gongzhi.workorders import policy, services
+from gongzhi.workorders import filing, policy, services
 from gongzhi.workorders.states import ACTIONS, Action, Status, Who
 from gongzhi.workorders.tests.factories import category, order_in
 
@@ -34,7 +34,7 @@ def test_the_parts_people_play_in_rating_an_order_the_resident_asked_for(people)
 
 
 def test_staff_who_filed_for_a_resident_are_requesters_but_not_served(people, world):
-    order = services.workorder_create(
+    order = filing.workorder_create(
         actor=people.grid_worker, category=category(), description="x", person=world.person_a1
     )
 
@@ -46,7 +46,7 @@ def test_staff_who_filed_for_a_resident_are_requesters_but_not_served(people, wo
 
 
 def test_the_workbench_offers_the_callback_only_to_staff_who_did_not_handle_it(people, world):
-    order = services.workorder_create(
+    order = filing.workorder_create(
         actor=people.grid_worker, category=category(), description="x", person=world.person_a1
     )
     order = services.workorder_transition(

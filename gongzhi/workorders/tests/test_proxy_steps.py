@@ -9,7 +9,7 @@ from django.urls import reverse
 from gongzhi.accounts.services import proxy_link_create
 from gongzhi.api.tests.conftest import Caller
 from gongzhi.audit.models import AuditEntry
-from gongzhi.workorders import services
+from gongzhi.workorders import filing, services
 from gongzhi.workorders.models import Channel, WorkOrder
 from gongzhi.workorders.states import Action, Status
 from gongzhi.workorders.tests.factories import category
@@ -22,7 +22,7 @@ def for_mother(people, world) -> WorkOrder:
         user=people.resident, person=world.person_a2, relation="child", label="妈妈",
         actor=world.secretary,
     )  # fmt: skip
-    order = services.workorder_create(
+    order = filing.workorder_create(
         actor=people.resident, category=category("errands"), description="帮妈妈买药",
         person=world.person_a2,
     )  # fmt: skip
@@ -78,7 +78,7 @@ def test_a_proxys_rating_and_cancel_over_the_api_are_recorded_as_proxy(people, w
     assert api.post(f"/workorders/{for_mother.pk}/rate", {"rating": 4}).status_code == 200
     _recorded_as_proxy(for_mother, Action.RATE, people, world)
 
-    another = services.workorder_create(
+    another = filing.workorder_create(
         actor=people.resident, category=category("errands"), description="帮妈妈取快递",
         person=world.person_a2,
     )  # fmt: skip
@@ -95,7 +95,7 @@ def test_the_service_alone_records_the_proxy(people, world, for_mother):
 
 
 def test_a_residents_step_on_their_own_order_is_not_recorded_as_proxy(people, world):
-    order = services.workorder_create(
+    order = filing.workorder_create(
         actor=people.resident, category=category(), description="门锁坏了"
     )
     services.workorder_transition(

@@ -11,16 +11,16 @@ from gongzhi.api.tests.conftest import Caller, assert_error
 from gongzhi.audit.models import AuditEntry
 from gongzhi.core.errors import Forbidden, NotFound
 from gongzhi.notifications.models import Notification
-from gongzhi.workorders import events, services
+from gongzhi.workorders import events, filing, services
 from gongzhi.workorders.models import Channel, TimelineEntry, WorkOrder
-from gongzhi.workorders.services import IllegalTransition
+from gongzhi.workorders.rules import IllegalTransition
 from gongzhi.workorders.states import Action, Status
 from gongzhi.workorders.tests.factories import category, order_in
 
 
 def _filed_and_solved_by_the_grid_worker(people, world) -> WorkOrder:
     """Issue 10's case: a grid worker files for 张晓明 (a phone call) and solves it."""
-    order = services.workorder_create(
+    order = filing.workorder_create(
         actor=people.grid_worker,
         category=category(),
         description="老人来电：楼道灯坏了",
@@ -84,7 +84,7 @@ def test_staff_cannot_rate_through_the_api(people, world):
 
 
 def test_a_building_head_who_filed_for_a_household_cannot_rate_it(people, world):
-    order = services.workorder_create(
+    order = filing.workorder_create(
         actor=people.building_head,
         category=category(),
         description="101 室老人家水管爆了",
@@ -122,7 +122,7 @@ def test_a_proxy_still_rates_for_the_person_they_act_for(people, world):
         user=people.resident, person=world.person_a2, relation="child", label="妈妈",
         actor=world.secretary,
     )  # fmt: skip
-    order = services.workorder_create(
+    order = filing.workorder_create(
         actor=people.secretary, category=category(), description="x", person=world.person_a2
     )
     services.workorder_transition(
@@ -159,7 +159,7 @@ def test_a_callback_by_whoever_solved_the_order_is_refused(people, world):
 
 
 def test_a_callback_by_the_volunteer_who_did_the_work_is_refused(people, world):
-    order = services.workorder_create(
+    order = filing.workorder_create(
         actor=people.grid_worker, category=category(), description="x", person=world.person_a1
     )
     for actor, action, extra in (

@@ -7,7 +7,7 @@ from gongzhi.audit.models import AuditEntry
 from gongzhi.core.errors import Conflict, Forbidden, NotFound
 from gongzhi.workorders import services, states
 from gongzhi.workorders.models import Offer, TimelineEntry, WorkOrder
-from gongzhi.workorders.services import AlreadyTaken, IllegalTransition
+from gongzhi.workorders.rules import AlreadyTaken, IllegalTransition
 from gongzhi.workorders.states import Action, Status, Who
 from gongzhi.workorders.tests.factories import order_in
 
@@ -309,3 +309,11 @@ def test_the_resident_may_cancel_before_anyone_accepts(people):
     )
     assert order.status == Status.CANCELLED
     assert not Offer.objects.filter(order=order, closed_at__isnull=True).exists()
+
+
+def test_every_move_has_a_row_in_the_step_table_and_the_fan_out():
+    from gongzhi.workorders import fanout
+
+    assert set(services.STEPS) == set(states.ACTIONS)
+    # Every step but the handler's evidence tells someone (the request itself too).
+    assert set(fanout.AUDIENCES) == set(Action) - {Action.EVIDENCE}
