@@ -10,6 +10,7 @@ handler accepted first). An anonymous complaint's requester is `null` for the ha
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
@@ -194,6 +195,9 @@ class NoteIn(In):
 class ReasonIn(In):
     note: str = Field(max_length=NOTE_MAX, description="required: why")
 
+    def step_kwargs(self) -> dict[str, Any]:
+        return {"note": self.note}
+
 
 class DispatchIn(In):
     handlers: list[Id] = Field(
@@ -207,6 +211,9 @@ class DispatchIn(In):
 class RateIn(In):
     rating: int = Field(ge=1, le=5)
     comment: str = Field("", max_length=services.RATING_COMMENT_MAX)
+
+    def step_kwargs(self) -> dict[str, Any]:
+        return {"rating": self.rating, "note": self.comment}
 
 
 class BulkIn(In):
@@ -482,34 +489,6 @@ def workorder_dispatch(request: HttpRequest, workorder_id: int, payload: Dispatc
 
 
 @router.post(
-    "/workorders/{workorder_id}/accept",
-    response={200: WorkOrderOut, **WRITE_ERRORS},
-    operation_id="workorder_accept",
-)
-def workorder_accept(request: HttpRequest, workorder_id: int) -> Any:
-    """党员接单: take an order offered to you. 409 `already_taken` if someone was first."""
-    return _step(request, workorder_id, Action.ACCEPT)
-
-
-@router.post(
-    "/workorders/{workorder_id}/decline",
-    response={200: WorkOrderOut, **WRITE_ERRORS},
-    operation_id="workorder_decline",
-)
-def workorder_decline(request: HttpRequest, workorder_id: int, payload: ReasonIn) -> Any:
-    return _step(request, workorder_id, Action.DECLINE, note=payload.note)
-
-
-@router.post(
-    "/workorders/{workorder_id}/start",
-    response={200: WorkOrderOut, **WRITE_ERRORS},
-    operation_id="workorder_start",
-)
-def workorder_start(request: HttpRequest, workorder_id: int) -> Any:
-    return _step(request, workorder_id, Action.START)
-
-
-@router.post(
     "/workorders/{workorder_id}/evidence",
     response={200: WorkOrderOut, **WRITE_ERRORS},
     operation_id="workorder_evidence",
@@ -527,74 +506,73 @@ def workorder_evidence(
     return _step(request, workorder_id, Action.EVIDENCE, note=note, photos=photos or [])
 
 
-@router.post(
-    "/workorders/{workorder_id}/resolve",
-    response={200: WorkOrderOut, **WRITE_ERRORS},
-    operation_id="workorder_resolve",
+# --- the other steps: one row each, one endpoint mechanism ------------------------------
+
+
+@dataclass(frozen=True)
+class _StepEndpoint:
+    action: str
+    payload: type[In] | None  # the body (None: no body); its `step_kwargs()` feed the step
+    doc: str = ""
+
+
+_STEP_ENDPOINTS = (
+    _StepEndpoint(
+        Action.ACCEPT,
+        None,
+        "党员接单: take an order offered to you. 409 `already_taken` if someone was first.",
+    ),
+    _StepEndpoint(Action.DECLINE, ReasonIn),
+    _StepEndpoint(Action.START, None),
+    _StepEndpoint(Action.RESOLVE, ReasonIn),
+    _StepEndpoint(Action.SOLVE, ReasonIn, "小事自主解决: staff resolve it themselves."),
+    _StepEndpoint(
+        Action.ESCALATE,
+        ReasonIn,
+        "大事逐级上报: one level up (grid → community → street), with the reason.",
+    ),
+    _StepEndpoint(Action.RATE, RateIn, "群众评单: 1–5 stars on a resolved order, once."),
+    _StepEndpoint(
+        Action.CALLBACK,
+        RateIn,
+        "回访: the rating a resident gave on the phone, for an order filed on their behalf; "
+        "recorded by staff of the area who did not handle the order (403 for whoever did).",
+    ),
+    _StepEndpoint(Action.REOPEN, ReasonIn),
+    _StepEndpoint(Action.CANCEL, ReasonIn),
 )
-def workorder_resolve(request: HttpRequest, workorder_id: int, payload: ReasonIn) -> Any:
-    return _step(request, workorder_id, Action.RESOLVE, note=payload.note)
 
 
-@router.post(
-    "/workorders/{workorder_id}/solve",
-    response={200: WorkOrderOut, **WRITE_ERRORS},
-    operation_id="workorder_solve",
-)
-def workorder_solve(request: HttpRequest, workorder_id: int, payload: ReasonIn) -> Any:
-    """小事自主解决: staff resolve it themselves."""
-    return _step(request, workorder_id, Action.SOLVE, note=payload.note)
+def _endpoint(row: _StepEndpoint) -> Any:
+    """`POST /workorders/{id}/<action>`: parse the body, make the step, answer the order."""
+    if row.payload is None:
+
+        def operation(request: HttpRequest, workorder_id: int) -> Any:
+            return _step(request, workorder_id, row.action)
+
+    else:
+
+        def operation(request: HttpRequest, workorder_id: int, payload: Any) -> Any:
+            return _step(request, workorder_id, row.action, **payload.step_kwargs())
+
+        # Resolved by ninja from the annotations: the row's schema, not a forward ref.
+        operation.__annotations__ = {
+            "request": HttpRequest,
+            "workorder_id": int,
+            "payload": row.payload,
+            "return": Any,
+        }
+    operation.__name__ = operation.__qualname__ = f"workorder_{row.action}"
+    operation.__doc__ = row.doc or None
+    return operation
 
 
-@router.post(
-    "/workorders/{workorder_id}/escalate",
-    response={200: WorkOrderOut, **WRITE_ERRORS},
-    operation_id="workorder_escalate",
-)
-def workorder_escalate(request: HttpRequest, workorder_id: int, payload: ReasonIn) -> Any:
-    """大事逐级上报: one level up (grid → community → street), with the reason."""
-    return _step(request, workorder_id, Action.ESCALATE, note=payload.note)
-
-
-@router.post(
-    "/workorders/{workorder_id}/rate",
-    response={200: WorkOrderOut, **WRITE_ERRORS},
-    operation_id="workorder_rate",
-)
-def workorder_rate(request: HttpRequest, workorder_id: int, payload: RateIn) -> Any:
-    """群众评单: 1–5 stars on a resolved order, once."""
-    return _step(request, workorder_id, Action.RATE, rating=payload.rating, note=payload.comment)
-
-
-@router.post(
-    "/workorders/{workorder_id}/callback",
-    response={200: WorkOrderOut, **WRITE_ERRORS},
-    operation_id="workorder_callback",
-)
-def workorder_callback(request: HttpRequest, workorder_id: int, payload: RateIn) -> Any:
-    """回访: the rating a resident gave on the phone, for an order filed on their behalf;
-    recorded by staff of the area who did not handle the order (403 for whoever did)."""
-    return _step(
-        request, workorder_id, Action.CALLBACK, rating=payload.rating, note=payload.comment
-    )
-
-
-@router.post(
-    "/workorders/{workorder_id}/reopen",
-    response={200: WorkOrderOut, **WRITE_ERRORS},
-    operation_id="workorder_reopen",
-)
-def workorder_reopen(request: HttpRequest, workorder_id: int, payload: ReasonIn) -> Any:
-    return _step(request, workorder_id, Action.REOPEN, note=payload.note)
-
-
-@router.post(
-    "/workorders/{workorder_id}/cancel",
-    response={200: WorkOrderOut, **WRITE_ERRORS},
-    operation_id="workorder_cancel",
-)
-def workorder_cancel(request: HttpRequest, workorder_id: int, payload: ReasonIn) -> Any:
-    return _step(request, workorder_id, Action.CANCEL, note=payload.note)
+for _row in _STEP_ENDPOINTS:
+    router.post(
+        f"/workorders/{{workorder_id}}/{_row.action}",
+        response={200: WorkOrderOut, **WRITE_ERRORS},
+        operation_id=f"workorder_{_row.action}",
+    )(_endpoint(_row))
 
 
 @router.get(

@@ -31,6 +31,7 @@ from gongzhi.registry.models import Area, Person
 from gongzhi.workorders import filing, policy, selectors, services, uploads, views
 from gongzhi.workorders.forms import NoteForm, RateForm, ResidentRequestForm, apply_errors
 from gongzhi.workorders.models import Kind, WorkOrder
+from gongzhi.workorders.rules import category_label
 from gongzhi.workorders.states import Action, Status
 
 resident_login_required = partial(login_required, login_url="portal:login")
@@ -70,7 +71,7 @@ def _fallback_place(user: Any) -> Area | None:
 def _categories() -> list[tuple[str, str]]:
     out = []
     for category in selectors.category_list():
-        label = views.category_label(category)
+        label = category_label(category)
         out.append((category.code, label))
     return out
 
@@ -93,7 +94,7 @@ def _export(request: HttpRequest, orders: Any) -> HttpResponse:
     rows = [
         [
             order.number,
-            views.category_label(order.category),
+            category_label(order.category),
             order.get_status_display(),
             order.description,
             order.person.name if order.person_id and order.person_id != own_person else "",

@@ -477,6 +477,31 @@ def handler_get_for_dispatcher(*, user: Any, user_id: Any) -> Any:
     raise not_handlers_here(ids)
 
 
+def handler_choices_for(
+    *, user: Any, area_id: Any = None, limit: int = 300
+) -> list[tuple[int, str]]:
+    """Volunteers and party members of the user's dispatch area (or of the chosen grid in
+    it), as (user id, "name · area") for bulk dispatch; the service checks each order's
+    place again."""
+    paths = access.paths(user, Perm.WORKORDER_DISPATCH)
+    if area_id:
+        paths = [area_get_for(user=user, area_id=area_id).path]
+    memberships = (
+        Membership.objects.filter(
+            scope.q_within("area__path", paths),
+            is_active=True,
+            user__is_active=True,
+            role__in=sorted(HANDLER_ROLES),
+        )
+        .select_related("user", "area")
+        .order_by("area__path", "user__username")[:limit]
+    )
+    seen: dict[int, str] = {}
+    for m in memberships:
+        seen.setdefault(m.user_id, f"{m.user} · {m.area.name}")
+    return list(seen.items())
+
+
 def suggestions_for_dispatcher(*, user: Any, order: WorkOrder, limit: int = 8) -> list[Suggestion]:
     """Suggestions, for staff who decide at the order's level (Forbidden otherwise)."""
     if not policy.may_dispatch(user, order):

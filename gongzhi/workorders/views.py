@@ -18,7 +18,6 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.cache import never_cache
@@ -42,7 +41,8 @@ from gongzhi.workorders.forms import (
     StaffRequestForm,
     apply_errors,
 )
-from gongzhi.workorders.models import Category, Priority, WorkOrder
+from gongzhi.workorders.models import Priority, WorkOrder
+from gongzhi.workorders.rules import category_label
 from gongzhi.workorders.states import Action
 from gongzhi.workorders.templatetags.workorders import requester_label
 
@@ -64,10 +64,6 @@ def _render(request: HttpRequest, template: str, context: dict[str, Any]) -> Htt
         "request": access.can(user, Perm.WORKORDER_REQUEST),
     }
     return render(request, template, context)
-
-
-def category_label(category: Category) -> str:
-    return category.name_en if translation.get_language() == "en" else category.name
 
 
 def category_choices() -> list[tuple[str, str]]:
@@ -138,7 +134,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "page_obj": page,
         "can_dispatch": can_dispatch,
         "can_request": access.can(user, Perm.WORKORDER_REQUEST),
-        "handlers": _handler_choices(user, area_id) if can_dispatch and tab == "waiting" else [],
+        "handlers": (
+            selectors.handler_choices_for(user=user, area_id=area_id, limit=HANDLER_CHOICES_MAX)
+            if can_dispatch and tab == "waiting"
+            else []
+        ),
     }
     return _render(request, "workorders/inbox.html", context)
 
@@ -227,31 +227,6 @@ def _tabs() -> list[tuple[str, str]]:
         ("closed", pgettext("work order status", "Closed")),
         ("all", _("All")),
     ]
-
-
-def _handler_choices(user: Any, area_id: int | None) -> list[tuple[int, str]]:
-    """Volunteers and party members of the user's area (or of the chosen grid), for bulk
-    dispatch; the service checks each order's place again."""
-    paths = access.paths(user, Perm.WORKORDER_DISPATCH)
-    if area_id:
-        paths = [selectors.area_get_for(user=user, area_id=area_id).path]
-    from gongzhi.accounts.models import Membership
-    from gongzhi.core import scope
-
-    memberships = (
-        Membership.objects.filter(
-            scope.q_within("area__path", paths),
-            is_active=True,
-            user__is_active=True,
-            role__in=sorted(selectors.HANDLER_ROLES),
-        )
-        .select_related("user", "area")
-        .order_by("area__path", "user__username")[:HANDLER_CHOICES_MAX]
-    )
-    seen: dict[int, str] = {}
-    for m in memberships:
-        seen.setdefault(m.user_id, f"{m.user} · {m.area.name}")
-    return list(seen.items())
 
 
 @login_required
@@ -469,43 +444,54 @@ def detail(request: HttpRequest, workorder_id: int) -> HttpResponse:
     return _render(request, "workorders/detail.html", context)
 
 
+def _read_note(request: HttpRequest, order: WorkOrder) -> dict[str, Any]:
+    form = NoteForm(request.POST)
+    form.is_valid()
+    return {"note": form.cleaned_data.get("note", "")}
+
+
+def _read_photos(request: HttpRequest, order: WorkOrder) -> dict[str, Any]:
+    form = NotePhotosForm(request.POST, request.FILES or None)
+    if not form.is_valid() and "photos" in form.errors:
+        # Too many photos: refuse the step rather than make it without them.
+        raise ValidationError({"photos": form.errors["photos"]})
+    return {
+        "note": form.cleaned_data.get("note", ""),
+        "photos": form.cleaned_data.get("photos") or [],
+    }
+
+
+def _read_rating(request: HttpRequest, order: WorkOrder) -> dict[str, Any]:
+    form = RateForm(request.POST)
+    form.is_valid()
+    return {"note": form.cleaned_data.get("note", ""), "rating": form.cleaned_data.get("rating")}
+
+
+def _read_dispatch(request: HttpRequest, order: WorkOrder) -> dict[str, Any]:
+    """Whom to offer it to: a suggestion's own button (`only`), or the ticked ones."""
+    form = DispatchForm(request.POST)
+    form.is_valid()
+    only = form.cleaned_data.get("only")
+    ids = [only] if only else form.cleaned_data.get("handlers") or []
+    handlers = selectors.handlers_get_for(user=request.user, order=order, user_ids=ids[:20])
+    return {"note": form.cleaned_data.get("note", ""), "handlers": handlers}
+
+
 def _step(
-    action: str, *, photos: bool = False, rating: bool = False
+    action: str, read: Callable[[HttpRequest, WorkOrder], dict[str, Any]] = _read_note
 ) -> Callable[..., HttpResponse]:
-    """A POST that makes one step on one order, then back to the order's page."""
+    """A POST that makes one step on one order, then back to the order's page: `read`
+    turns the form into the step's arguments; a refusal becomes a message there."""
 
     @login_required
     @require_POST
     def view(request: HttpRequest, workorder_id: int) -> HttpResponse:
         user = request.user
         order = selectors.workorder_get_for(user=user, order_id=workorder_id)
-        form = (NotePhotosForm if photos else NoteForm)(request.POST, request.FILES or None)
         back = redirect("workorders:detail", workorder_id=order.pk)
-        if not form.is_valid() and "photos" in form.errors:
-            # Too many photos: refuse the step rather than make it without them.
-            for problem in form.errors["photos"]:
-                messages.error(request, problem)
-            return back
-        data = form.cleaned_data
-        kwargs: dict[str, Any] = {"note": data.get("note", "")}
-        if photos:
-            kwargs["photos"] = data.get("photos") or []
-        if rating:
-            rate = RateForm(request.POST)
-            rate.is_valid()
-            kwargs["rating"] = rate.cleaned_data.get("rating")
-        if action == Action.DISPATCH:
-            dispatch = DispatchForm(request.POST)
-            dispatch.is_valid()
-            only = dispatch.cleaned_data.get("only")
-            ids = [only] if only else dispatch.cleaned_data.get("handlers") or []
-            kwargs["note"] = dispatch.cleaned_data.get("note", "")
         try:
-            if action == Action.DISPATCH:
-                kwargs["handlers"] = selectors.handlers_get_for(
-                    user=request.user, order=order, user_ids=ids[:20]
-                )
-            services.workorder_transition(actor=user, order=order, action=action, **kwargs)
+            arguments = read(request, order)
+            services.workorder_transition(actor=user, order=order, action=action, **arguments)
         except Conflict as exc:
             messages.error(request, str(exc.message))
             return back
@@ -533,16 +519,17 @@ _DONE = {
     Action.CALLBACK: gettext_lazy("The resident's rating from the callback is recorded."),
 }
 
-dispatch = _step(Action.DISPATCH)
+# One view per step, all made by `_step`: a step adds a line here and its url.
+dispatch = _step(Action.DISPATCH, _read_dispatch)
 accept = _step(Action.ACCEPT)
 decline = _step(Action.DECLINE)
 start = _step(Action.START)
-evidence = _step(Action.EVIDENCE, photos=True)
-resolve = _step(Action.RESOLVE, photos=True)
+evidence = _step(Action.EVIDENCE, _read_photos)
+resolve = _step(Action.RESOLVE, _read_photos)
 solve = _step(Action.SOLVE)
 escalate = _step(Action.ESCALATE)
 cancel = _step(Action.CANCEL)
-callback = _step(Action.CALLBACK, rating=True)
+callback = _step(Action.CALLBACK, _read_rating)
 
 
 @never_cache
