@@ -1,4 +1,4 @@
-"""The SLA sweep over 100,000 open work orders, through the real `services.sla_sweep`.
+"""The SLA sweep over 100,000 open work orders, through the real `sweep.sla_sweep`.
 
     .venv/bin/python benchmarks/workorders_sla_sweep.py                      # SQLite
     .venv/bin/python benchmarks/workorders_sla_sweep.py --database-url postgres://gongzhi:gongzhi@127.0.0.1:5432/gongzhi_bench_sla
@@ -169,7 +169,7 @@ def main() -> None:
     run_gongzhi(["migrate", "--noinput", "-v", "0"], env)
     run_gongzhi(["demo", "--scale", "0.1"], env)
     setup_django(data, url)
-    from gongzhi.workorders import services
+    from gongzhi.workorders import sweep
     from gongzhi.workorders.models import TimelineEntry, WorkOrder
 
     seconds, _ = timed(lambda: build(args.orders))
@@ -178,19 +178,19 @@ def main() -> None:
 
     results: dict = {"machine": info, "backend": "postgresql" if args.database_url else "sqlite"}
     results["open_orders"] = open_orders
-    services.sla_sweep()  # the demo's own overdue orders (one per community), and warm-up
-    idle, report = timed(services.sla_sweep)
+    sweep.sla_sweep()  # the demo's own overdue orders (one per community), and warm-up
+    idle, report = timed(sweep.sla_sweep)
     results["nothing_due_s"] = round(idle, 3)
-    assert report == services.SweepReport(0, 0, 0, 0), report
+    assert report == sweep.SweepReport(0, 0, 0, 0), report
 
     _now, due_ids, _remind_ids = make_due(args.due, args.remind)
-    swept, report = timed(services.sla_sweep)
+    swept, report = timed(sweep.sla_sweep)
     results["due"] = args.due
     results["remind"] = args.remind
     results["sweep_s"] = round(swept, 2)
     results["report"] = report.__dict__ if hasattr(report, "__dict__") else report._asdict()
     results["ms_per_step"] = round(swept * 1000 / max(1, args.due + args.remind), 2)
-    again, report_again = timed(services.sla_sweep)
+    again, report_again = timed(sweep.sla_sweep)
     results["second_sweep_s"] = round(again, 3)
     results["second_report"] = report_again.__dict__
     escalated = WorkOrder.objects.filter(pk__in=due_ids, status="escalated").count()

@@ -146,6 +146,7 @@ UI_ROUTES: dict[str, Route] = {
     "workorders:escalate": Route(WO_DISPATCH, obj="workorder", methods=("POST",)),
     "workorders:solve": Route(WO_DISPATCH, obj="new_workorder", methods=("POST",)),
     "workorders:cancel": Route("asked for it, or decides", obj="workorder", methods=("POST",)),
+    "workorders:callback": Route(WO_DISPATCH, obj="callback_workorder", methods=("POST",)),
     "workorders:accept": Route("handles it", obj="workorder", methods=("POST",)),
     "workorders:decline": Route("handles it", obj="workorder", methods=("POST",)),
     "workorders:start": Route("handles it", obj="accepted_workorder", methods=("POST",)),
@@ -283,6 +284,9 @@ API_OPERATIONS: dict[str, Operation] = {
     ),
     "workorder_reopen": Operation(
         "asked for it, may act", obj="resolved_workorder", kind="write", body="wo_note"
+    ),
+    "workorder_callback": Operation(
+        WO_DISPATCH, obj="callback_workorder", kind="write", body="workorder_rate"
     ),
     "workorder_cancel": Operation(
         "asked for it, or decides", obj="workorder", kind="write", body="wo_note"
@@ -434,7 +438,13 @@ def _issue3_bodies(side, world) -> dict[str, Any]:
 # area's. In the role's area ("in"), world.resident asked for each order; the orders are in
 # the states their steps need. The other community's ("out") are seen by no role at all.
 
-WO_ORDERS = ("workorder", "accepted_workorder", "resolved_workorder", "new_workorder")
+WO_ORDERS = (
+    "workorder",
+    "accepted_workorder",
+    "resolved_workorder",
+    "new_workorder",
+    "callback_workorder",
+)
 WO_SEES = "sees the order"
 WO_OWN = "asked for it"  # the residents' pages: 404 for anyone else, staff included
 WO_HANDLER = "handles it"  # offered to them, or accepted by them; 403 for others who see it
@@ -446,8 +456,8 @@ SIGNED_LINK = "a signed link"
 
 def _wo_file(world, side, **extra) -> Any:
     from gongzhi.workorders.defaults import ensure_default_categories
+    from gongzhi.workorders.filing import workorder_create
     from gongzhi.workorders.models import Category
-    from gongzhi.workorders.services import workorder_create
 
     ensure_default_categories()
     return workorder_create(
@@ -494,6 +504,24 @@ def _build_new_workorder(world, side) -> Any:  # waiting for dispatch: not the v
     return _wo_file(world, side)
 
 
+def _build_callback_workorder(world, side) -> Any:
+    """Filed by the grid worker for a resident without an account (a phone call), resolved
+    by the volunteer: rated on a callback by staff who decide there (not by the volunteer,
+    and not seen by world.resident, who did not ask)."""
+    from gongzhi.workorders.defaults import ensure_default_categories
+    from gongzhi.workorders.filing import workorder_create
+    from gongzhi.workorders.models import Category
+
+    ensure_default_categories()
+    order = workorder_create(
+        actor=world.grid_worker_a if _wo_inside(world, side) else None,
+        category=Category.objects.get(code="repair"),
+        description="矩阵回访工单",
+        person=side.person,
+    )
+    return _wo_steps(world, side, order, ["dispatch", "accept", "resolve"])
+
+
 def _build_photo(world, side) -> Any:
     return side.objects["workorder"].attachments.get()
 
@@ -505,6 +533,7 @@ OBJECTS.update(
         "accepted_workorder": (set(), _build_accepted_workorder),
         "resolved_workorder": (set(), _build_resolved_workorder),
         "new_workorder": (set(), _build_new_workorder),
+        "callback_workorder": (set(), _build_callback_workorder),
         "photo": (set(), _build_photo),
     }
 )
@@ -514,7 +543,7 @@ def _wo_sees(principal: str, obj: str, scope: str) -> bool:
     if scope != "in" or principal in (ANONYMOUS, OUTSIDER):
         return False
     if principal == Role.RESIDENT:
-        return True  # asked for every order "in"
+        return obj != "callback_workorder"  # asked for every other order "in"
     if principal == Role.VOLUNTEER:
         return obj != "new_workorder"  # offered or accepted all but the waiting one
     return WO_VIEW in ABILITIES[principal]

@@ -33,7 +33,7 @@ from gongzhi.audit.services import audit_record
 from gongzhi.core import clock, scope
 from gongzhi.demo.people import _GIVEN_CHARS, _SURNAME_WEIGHTS, _SURNAMES
 from gongzhi.registry.models import Area, Household, Person
-from gongzhi.workorders import selectors, services
+from gongzhi.workorders import filing, policy, services
 from gongzhi.workorders.defaults import ensure_default_categories
 from gongzhi.workorders.models import (
     Attachment,
@@ -223,7 +223,7 @@ class _Maker:
         code, text = request
         data: dict[str, Any] = {"actor": self.worker, "person": self._person()}
         data.update(extra)
-        order = services.workorder_create(category=self.categories[code], description=text, **data)
+        order = filing.workorder_create(category=self.categories[code], description=text, **data)
         self.made.append((order, days_ago))
         return order
 
@@ -291,13 +291,13 @@ class _Maker:
     def _dispatcher(self, order: WorkOrder) -> Any:
         """The grid worker for their grid's orders; the secretary for the rest (the demo
         resident may live in another grid)."""
-        if selectors.is_staff_for(self.worker, order):
+        if policy.is_staff_for(self.worker, order):
             return self.worker
         return self.secretary
 
     def _handler(self, order: WorkOrder) -> Any:
         """The demo party member when they serve the place, else the demo volunteer."""
-        able = [h for h in (self.pm, self.volunteer) if selectors.may_handle(h, order)]
+        able = [h for h in (self.pm, self.volunteer) if policy.may_handle(h, order)]
         return self.rng.choice(able)
 
     def _heads_household(self) -> Household:

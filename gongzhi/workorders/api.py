@@ -10,9 +10,9 @@ handler accepted first). An anonymous complaint's requester is `null` for the ha
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any, Literal
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpRequest
 from django.urls import reverse
@@ -35,7 +35,7 @@ from gongzhi.core.api_schemas import (
 )
 from gongzhi.core.errors import NotFound
 from gongzhi.registry import selectors as registry_selectors
-from gongzhi.workorders import selectors, services, uploads
+from gongzhi.workorders import bulk, filing, policy, selectors, services, uploads
 from gongzhi.workorders.models import (
     DESCRIPTION_MAX,
     NOTE_MAX,
@@ -115,6 +115,9 @@ class WorkOrderOut(Schema):
     resolution: str
     rating: int | None
     rating_comment: str
+    rating_by_callback: bool = Field(
+        description="the resident gave the rating on the phone; staff recorded it (回访)"
+    )
     reopen_count: int
     photos: list[PhotoOut]
 
@@ -192,6 +195,9 @@ class NoteIn(In):
 class ReasonIn(In):
     note: str = Field(max_length=NOTE_MAX, description="required: why")
 
+    def step_kwargs(self) -> dict[str, Any]:
+        return {"note": self.note}
+
 
 class DispatchIn(In):
     handlers: list[Id] = Field(
@@ -206,9 +212,12 @@ class RateIn(In):
     rating: int = Field(ge=1, le=5)
     comment: str = Field("", max_length=services.RATING_COMMENT_MAX)
 
+    def step_kwargs(self) -> dict[str, Any]:
+        return {"rating": self.rating, "note": self.comment}
+
 
 class BulkIn(In):
-    orders: list[Id] = Field(min_length=1, max_length=services.BULK_MAX)
+    orders: list[Id] = Field(min_length=1, max_length=bulk.BULK_MAX)
     action: Literal["dispatch", "escalate", "solve", "cancel"]
     handlers: list[Id] = Field(default_factory=list, max_length=services.MAX_OFFERS)
     note: str = Field("", max_length=NOTE_MAX)
@@ -223,7 +232,7 @@ class BulkOut(Schema):
 
 
 def _out(order: WorkOrder, user: Any) -> dict[str, Any]:
-    shows = selectors.sees_requester(user, order)
+    shows = policy.sees_requester(user, order)
     offers = selectors.open_offers(order) if order.status == OrderStatus.DISPATCHED else []
     photos = [
         {
@@ -269,6 +278,7 @@ def _out(order: WorkOrder, user: Any) -> dict[str, Any]:
         "resolution": order.resolution,
         "rating": order.rating,
         "rating_comment": order.rating_comment,
+        "rating_by_callback": order.rating_by_callback,
         "reopen_count": order.reopen_count,
         "photos": photos,
     }
@@ -354,7 +364,7 @@ def workorder_create(request: HttpRequest, payload: CreateIn) -> Any:
         )
     if payload.place is not None:
         place = _ref("place", selectors.place_for_filing, user=user, area_id=payload.place)
-    order = services.workorder_create(
+    order = filing.workorder_create(
         actor=user,
         category=category,
         description=payload.description,
@@ -382,8 +392,11 @@ def workorder_bulk(request: HttpRequest, payload: BulkIn) -> Any:
     lists); when none could be done, 400 `invalid` with the reasons under `orders`."""
     if not access.can(request.user, Perm.WORKORDER_DISPATCH):
         raise NotFound()
-    handlers = list(get_user_model().objects.filter(pk__in=payload.handlers))
-    result = services.workorder_bulk(
+    handlers = [
+        selectors.handler_get_for_dispatcher(user=request.user, user_id=i)
+        for i in dict.fromkeys(payload.handlers)
+    ]
+    result = bulk.workorder_bulk(
         actor=request.user,
         order_ids=payload.orders,
         action=payload.action,
@@ -470,45 +483,9 @@ def workorder_suggestions(request: HttpRequest, workorder_id: int) -> Any:
 )
 def workorder_dispatch(request: HttpRequest, workorder_id: int, payload: DispatchIn) -> Any:
     """社区派单: offer the order to one handler, or to several (first to accept wins)."""
-    users = {u.pk: u for u in get_user_model().objects.filter(pk__in=payload.handlers)}
-    missing = [i for i in payload.handlers if i not in users]
-    if missing:
-        raise ValidationError({"handlers": [_("No such user: %(ids)s.") % {"ids": missing}]})
-    return _step(
-        request,
-        workorder_id,
-        Action.DISPATCH,
-        handlers=[users[i] for i in payload.handlers],
-        note=payload.note,
-    )
-
-
-@router.post(
-    "/workorders/{workorder_id}/accept",
-    response={200: WorkOrderOut, **WRITE_ERRORS},
-    operation_id="workorder_accept",
-)
-def workorder_accept(request: HttpRequest, workorder_id: int) -> Any:
-    """党员接单: take an order offered to you. 409 `already_taken` if someone was first."""
-    return _step(request, workorder_id, Action.ACCEPT)
-
-
-@router.post(
-    "/workorders/{workorder_id}/decline",
-    response={200: WorkOrderOut, **WRITE_ERRORS},
-    operation_id="workorder_decline",
-)
-def workorder_decline(request: HttpRequest, workorder_id: int, payload: ReasonIn) -> Any:
-    return _step(request, workorder_id, Action.DECLINE, note=payload.note)
-
-
-@router.post(
-    "/workorders/{workorder_id}/start",
-    response={200: WorkOrderOut, **WRITE_ERRORS},
-    operation_id="workorder_start",
-)
-def workorder_start(request: HttpRequest, workorder_id: int) -> Any:
-    return _step(request, workorder_id, Action.START)
+    order = selectors.workorder_get_for(user=request.user, order_id=workorder_id)
+    handlers = selectors.handlers_get_for(user=request.user, order=order, user_ids=payload.handlers)
+    return _step(request, workorder_id, Action.DISPATCH, handlers=handlers, note=payload.note)
 
 
 @router.post(
@@ -529,74 +506,73 @@ def workorder_evidence(
     return _step(request, workorder_id, Action.EVIDENCE, note=note, photos=photos or [])
 
 
-@router.post(
-    "/workorders/{workorder_id}/resolve",
-    response={200: WorkOrderOut, **WRITE_ERRORS},
-    operation_id="workorder_resolve",
+# --- the other steps: one row each, one endpoint mechanism ------------------------------
+
+
+@dataclass(frozen=True)
+class _StepEndpoint:
+    action: str
+    payload: type[In] | None  # the body (None: no body); its `step_kwargs()` feed the step
+    doc: str = ""
+
+
+_STEP_ENDPOINTS = (
+    _StepEndpoint(
+        Action.ACCEPT,
+        None,
+        "党员接单: take an order offered to you. 409 `already_taken` if someone was first.",
+    ),
+    _StepEndpoint(Action.DECLINE, ReasonIn),
+    _StepEndpoint(Action.START, None),
+    _StepEndpoint(Action.RESOLVE, ReasonIn),
+    _StepEndpoint(Action.SOLVE, ReasonIn, "小事自主解决: staff resolve it themselves."),
+    _StepEndpoint(
+        Action.ESCALATE,
+        ReasonIn,
+        "大事逐级上报: one level up (grid → community → street), with the reason.",
+    ),
+    _StepEndpoint(Action.RATE, RateIn, "群众评单: 1–5 stars on a resolved order, once."),
+    _StepEndpoint(
+        Action.CALLBACK,
+        RateIn,
+        "回访: the rating a resident gave on the phone, for an order filed on their behalf; "
+        "recorded by staff of the area who did not handle the order (403 for whoever did).",
+    ),
+    _StepEndpoint(Action.REOPEN, ReasonIn),
+    _StepEndpoint(Action.CANCEL, ReasonIn),
 )
-def workorder_resolve(request: HttpRequest, workorder_id: int, payload: ReasonIn) -> Any:
-    return _step(request, workorder_id, Action.RESOLVE, note=payload.note)
 
 
-@router.post(
-    "/workorders/{workorder_id}/solve",
-    response={200: WorkOrderOut, **WRITE_ERRORS},
-    operation_id="workorder_solve",
-)
-def workorder_solve(request: HttpRequest, workorder_id: int, payload: ReasonIn) -> Any:
-    """小事自主解决: staff resolve it themselves."""
-    return _step(request, workorder_id, Action.SOLVE, note=payload.note)
+def _endpoint(row: _StepEndpoint) -> Any:
+    """`POST /workorders/{id}/<action>`: parse the body, make the step, answer the order."""
+    if row.payload is None:
+
+        def operation(request: HttpRequest, workorder_id: int) -> Any:
+            return _step(request, workorder_id, row.action)
+
+    else:
+
+        def operation(request: HttpRequest, workorder_id: int, payload: Any) -> Any:
+            return _step(request, workorder_id, row.action, **payload.step_kwargs())
+
+        # Resolved by ninja from the annotations: the row's schema, not a forward ref.
+        operation.__annotations__ = {
+            "request": HttpRequest,
+            "workorder_id": int,
+            "payload": row.payload,
+            "return": Any,
+        }
+    operation.__name__ = operation.__qualname__ = f"workorder_{row.action}"
+    operation.__doc__ = row.doc or None
+    return operation
 
 
-@router.post(
-    "/workorders/{workorder_id}/escalate",
-    response={200: WorkOrderOut, **WRITE_ERRORS},
-    operation_id="workorder_escalate",
-)
-def workorder_escalate(request: HttpRequest, workorder_id: int, payload: ReasonIn) -> Any:
-    """大事逐级上报: one level up (grid → community → street), with the reason."""
-    return _step(request, workorder_id, Action.ESCALATE, note=payload.note)
-
-
-@router.post(
-    "/workorders/{workorder_id}/rate",
-    response={200: WorkOrderOut, **WRITE_ERRORS},
-    operation_id="workorder_rate",
-)
-def workorder_rate(request: HttpRequest, workorder_id: int, payload: RateIn) -> Any:
-    """群众评单: 1–5 stars on a resolved order, once."""
-    order = selectors.workorder_get_for(user=request.user, order_id=workorder_id)
-    acting_for = (
-        order.person
-        if order.person_id and order.person_id != getattr(request.user, "person_id", None)
-        else None
-    )
-    return _step(
-        request,
-        workorder_id,
-        Action.RATE,
-        rating=payload.rating,
-        note=payload.comment,
-        acting_for=acting_for,
-    )
-
-
-@router.post(
-    "/workorders/{workorder_id}/reopen",
-    response={200: WorkOrderOut, **WRITE_ERRORS},
-    operation_id="workorder_reopen",
-)
-def workorder_reopen(request: HttpRequest, workorder_id: int, payload: ReasonIn) -> Any:
-    return _step(request, workorder_id, Action.REOPEN, note=payload.note)
-
-
-@router.post(
-    "/workorders/{workorder_id}/cancel",
-    response={200: WorkOrderOut, **WRITE_ERRORS},
-    operation_id="workorder_cancel",
-)
-def workorder_cancel(request: HttpRequest, workorder_id: int, payload: ReasonIn) -> Any:
-    return _step(request, workorder_id, Action.CANCEL, note=payload.note)
+for _row in _STEP_ENDPOINTS:
+    router.post(
+        f"/workorders/{{workorder_id}}/{_row.action}",
+        response={200: WorkOrderOut, **WRITE_ERRORS},
+        operation_id=f"workorder_{_row.action}",
+    )(_endpoint(_row))
 
 
 @router.get(

@@ -7,9 +7,13 @@ check-in; it connects a receiver in its AppConfig.ready():
 
     def award(sender, event, **kwargs):
         points_services.award_for_rating(handler_id=event.assignee_id, stars=event.rating,
+                                         by_phone=event.via_callback,
                                          source=f"workorder-event:{event.id}")
 
     order_rated.connect(award, dispatch_uid="points.award_for_rating")
+
+A rating staff recorded on a callback (回访: the resident rated by phone) is an `order.rated`
+event too, with `via_callback` True, so a listener can weigh it differently.
 
 Signals are sent after the transaction that made the step commits, once per step.
 Each event's `id` is the id of its timeline entry, so a receiver can make its own write
@@ -31,12 +35,19 @@ from gongzhi.workorders.states import Action
 order_resolved = Signal()
 order_rated = Signal()
 
-SIGNALS = {Action.RESOLVE: order_resolved, Action.SOLVE: order_resolved, Action.RATE: order_rated}
+SIGNALS = {
+    Action.RESOLVE: order_resolved,
+    Action.SOLVE: order_resolved,
+    Action.RATE: order_rated,
+    Action.CALLBACK: order_rated,
+}
 KINDS = {
     Action.RESOLVE: "order.resolved",
     Action.SOLVE: "order.resolved",
     Action.RATE: "order.rated",
+    Action.CALLBACK: "order.rated",
 }
+RATED = (Action.RATE, Action.CALLBACK)
 
 
 @dataclass(frozen=True)
@@ -51,6 +62,9 @@ class OrderEvent:
     assignee_id: int | None  # who did the work (None when staff solved it themselves)
     resolved_by_id: int | None
     rating: int | None  # 1–5 for order.rated
+    # order.rated: the resident gave the rating on the phone and staff recorded it (回访);
+    # False when the resident (or their proxy) rated it themselves.
+    via_callback: bool = False
 
 
 def event_of(entry: TimelineEntry, order: WorkOrder) -> OrderEvent:
@@ -63,8 +77,9 @@ def event_of(entry: TimelineEntry, order: WorkOrder) -> OrderEvent:
         area_path=order.area_path,
         requester_id=order.requester_id,
         assignee_id=entry.assignee_id,
-        resolved_by_id=entry.actor_id if entry.action != Action.RATE else order.resolved_by_id,
+        resolved_by_id=entry.actor_id if entry.action not in RATED else order.resolved_by_id,
         rating=entry.rating,
+        via_callback=entry.action == Action.CALLBACK,
     )
 
 

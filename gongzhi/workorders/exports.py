@@ -12,7 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from gongzhi.accounts.policy import Perm
 from gongzhi.web.exports import Column, Export, ExportContext, Sensitivity, export_response
-from gongzhi.workorders import selectors
+from gongzhi.workorders import policy
+from gongzhi.workorders.rules import category_label
 from gongzhi.workorders.states import Status
 from gongzhi.workorders.templatetags.workorders import requester_label
 
@@ -20,8 +21,6 @@ __all__ = ["BOARD", "MY_REQUESTS", "ORDERS", "TASKS", "board_rows", "export_resp
 
 
 def _category(order: Any) -> str:
-    from gongzhi.workorders.views import category_label  # the views import this module
-
     return category_label(order.category)
 
 
@@ -29,7 +28,7 @@ def _as_seen(batch: list[Any], context: ExportContext) -> list[Any]:
     """Who asked, their phone (masked) and the address only when the viewer may know them
     (an anonymous complaint hides them from the handler)."""
     for order in batch:
-        order.shows_requester = selectors.sees_requester(context.user, order)
+        order.shows_requester = policy.sees_requester(context.user, order)
         order.export_overdue = bool(order.due_at and order.due_at < context.now)
     return batch
 

@@ -171,6 +171,8 @@ class WorkOrder(BaseModel):
     )
     rating = models.PositiveSmallIntegerField(null=True, blank=True)
     rating_comment = models.CharField(max_length=500, blank=True)
+    # The rating was given on the phone and recorded by staff (回访), not by the resident.
+    rating_by_callback = models.BooleanField(default=False)
     reopen_count = models.PositiveSmallIntegerField(default=0)
 
     class Meta:

@@ -27,9 +27,10 @@ from gongzhi.accounts.policy import Perm
 from gongzhi.accounts.services import user_set_elder_mode
 from gongzhi.core.errors import Conflict, NotFound
 from gongzhi.registry.models import Area, Person
-from gongzhi.workorders import exports, selectors, services, uploads, views
+from gongzhi.workorders import exports, filing, policy, selectors, services, uploads, views
 from gongzhi.workorders.forms import NoteForm, RateForm, ResidentRequestForm, apply_errors
 from gongzhi.workorders.models import Kind, WorkOrder
+from gongzhi.workorders.rules import category_label
 from gongzhi.workorders.states import Action, Status
 
 resident_login_required = partial(login_required, login_url="portal:login")
@@ -47,7 +48,7 @@ def _keep_elder_choice(request: HttpRequest) -> None:
 def _own_order(request: HttpRequest, order_id: int) -> WorkOrder:
     """An order the user asked for, or that is for someone they may act for."""
     order = selectors.workorder_get_for(user=request.user, order_id=order_id)
-    if not selectors.is_requester(request.user, order):
+    if not policy.is_requester(request.user, order):
         raise NotFound()
     return order
 
@@ -69,7 +70,7 @@ def _fallback_place(user: Any) -> Area | None:
 def _categories() -> list[tuple[str, str]]:
     out = []
     for category in selectors.category_list():
-        label = views.category_label(category)
+        label = category_label(category)
         out.append((category.code, label))
     return out
 
@@ -105,7 +106,7 @@ def order_new(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         elsewhere = data["where"] == "elsewhere"
         try:
-            order = services.workorder_create(
+            order = filing.workorder_create(
                 actor=user,
                 category=selectors.category_get(data["category"]),
                 description=data["description"],
@@ -158,19 +159,13 @@ def order_detail(request: HttpRequest, workorder_id: int) -> HttpResponse:
             (4, _("Good")),
             (5, _("Very good")),
         ],
-        "can_rate": order.status == Status.RESOLVED,
+        # Rating and reopening are the served resident's (or their proxy's), not the
+        # staff member's who filed the order for them.
+        "can_rate": policy.may_rate(request.user, order),
         "can_cancel": order.status in (Status.NEW, Status.ESCALATED, Status.DISPATCHED),
         "handler": order.assignee if order.status != Status.NEW else None,
     }
     return render(request, "workorders/resident/detail.html", context)
-
-
-def _proxy_person(request: HttpRequest, order: WorkOrder) -> Person | None:
-    """The person a proxy acts for (recorded on the step), when the order is not for the
-    user's own record."""
-    if order.person_id and order.person_id != getattr(request.user, "person_id", None):
-        return order.person
-    return None
 
 
 def _step(request: HttpRequest, order: WorkOrder, action: str, **kwargs: Any) -> HttpResponse:
@@ -179,7 +174,6 @@ def _step(request: HttpRequest, order: WorkOrder, action: str, **kwargs: Any) ->
             actor=request.user,
             order=order,
             action=action,
-            acting_for=_proxy_person(request, order),
             **kwargs,
         )
     except Conflict as exc:

@@ -1,12 +1,6 @@
 """Reads of work orders, always through the viewer's rights.
 
-Who sees an order:
-- staff with `workorder.view` on the place's path (`area_path`): their area's orders;
-- the resident who asked, and whoever may act for the person it is for (their own
-  record, or a confirmed proxy link) — not by area: a resident sees their own orders
-  wherever they are, and nobody else's;
-- the handlers: whoever it was offered to or who accepted it.
-
+Who sees an order, and who may move it, is `policy.py`'s to say; selectors read with it.
 Objects by id come only from `workorder_get_for`, which raises NotFound for missing and
 invisible orders alike.
 """
@@ -19,17 +13,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db.models import Avg, Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts import access
 from gongzhi.accounts.models import Membership, Role
 from gongzhi.accounts.policy import ROLE_PERMS, Perm
-from gongzhi.accounts.selectors import persons_user_may_act_for
 from gongzhi.core import clock, scope
 from gongzhi.core.errors import Forbidden, NotFound
 from gongzhi.registry.models import Area, AreaKind, Person
-from gongzhi.workorders import states
+from gongzhi.workorders import policy, states
 from gongzhi.workorders.models import (
     Attachment,
     Category,
@@ -43,7 +37,6 @@ from gongzhi.workorders.states import Status
 
 User = get_user_model()
 
-_ACTING_ATTR = "_gongzhi_acting_person_ids"
 HANDLER_ROLES = frozenset({Role.VOLUNTEER, Role.PARTY_MEMBER})
 LEVEL_KINDS = (AreaKind.GRID, AreaKind.COMMUNITY, AreaKind.STREET)
 RATING_WINDOW = dt.timedelta(days=90)
@@ -58,67 +51,8 @@ def prefixes(path: str) -> list[str]:
     return [path[:i] for i in range(scope.STEP, len(path) + 1, scope.STEP)]
 
 
-# --- who the viewer is to an order ------------------------------------------------------------
-
-
-def acting_person_ids(user: Any) -> frozenset[int]:
-    """The register persons the user may act for: their own record and confirmed proxies."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return frozenset()
-    cached = getattr(user, _ACTING_ATTR, None)
-    if cached is not None:
-        return cached
-    found = frozenset(persons_user_may_act_for(user))
-    setattr(user, _ACTING_ATTR, found)
-    return found
-
-
-def is_staff_for(user: Any, order: WorkOrder) -> bool:
-    return access.can(user, Perm.WORKORDER_VIEW, order.area_path)
-
-
-def is_requester(user: Any, order: WorkOrder) -> bool:
-    if user is None or not getattr(user, "is_authenticated", False):
-        return False
-    if order.requester_id == user.pk:
-        return True
-    return order.person_id is not None and order.person_id in acting_person_ids(user)
-
-
-def is_handler(user: Any, order: WorkOrder) -> bool:
-    """Offered the order (now or before) or accepted it, and still holding the role there."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return False
-    if not access.can(user, Perm.WORKORDER_HANDLE, order.area_path):
-        return False
-    if order.assignee_id == user.pk:
-        return True
-    return Offer.objects.filter(order=order, handler=user).exists()
-
-
-def can_see(user: Any, order: WorkOrder) -> bool:
-    return is_staff_for(user, order) or is_requester(user, order) or is_handler(user, order)
-
-
-def sees_requester(user: Any, order: WorkOrder) -> bool:
-    """An anonymous complaint hides who made it from the handler, never from staff."""
-    return not order.anonymous or is_staff_for(user, order) or is_requester(user, order)
-
-
-def visible_q(user: Any) -> Q:
-    """Orders the user may see, as one filter."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return Q(pk__in=[])
-    query = scope.q_within("area_path", access.paths(user, Perm.WORKORDER_VIEW))
-    query |= Q(requester=user)
-    persons = acting_person_ids(user)
-    if persons:
-        query |= Q(person_id__in=sorted(persons))
-    handle = access.paths(user, Perm.WORKORDER_HANDLE)
-    if handle:
-        mine = Q(assignee=user) | Q(pk__in=Offer.objects.filter(handler=user).values("order_id"))
-        query |= mine & scope.q_within("area_path", handle)
-    return query
+# Read from here by open311.py; the rule itself is policy's.
+is_staff_for = policy.is_staff_for
 
 
 def _with_related(qs: QuerySet[WorkOrder]) -> QuerySet[WorkOrder]:
@@ -135,7 +69,7 @@ def workorder_get_for(*, user: Any, order_id: Any) -> WorkOrder:
         )
     except (WorkOrder.DoesNotExist, TypeError, ValueError, OverflowError):
         raise NotFound() from None
-    if not can_see(user, order):
+    if not policy.can_see(user, order):
         raise NotFound()
     return order
 
@@ -163,9 +97,9 @@ class OrderFilters:
 
 def workorder_list_for(*, user: Any, filters: OrderFilters | None = None) -> QuerySet[WorkOrder]:
     filters = filters or OrderFilters()
-    orders = WorkOrder.objects.filter(visible_q(user))
+    orders = WorkOrder.objects.filter(policy.visible_q(user))
     if filters.mine:
-        orders = orders.filter(_requested_q(user))
+        orders = orders.filter(policy.requested_q(user))
     if filters.area_id:
         area = area_get_for(user=user, area_id=filters.area_id)
         orders = orders.filter(scope.q_within("area_path", [area.path]))
@@ -185,19 +119,11 @@ def workorder_list_for(*, user: Any, filters: OrderFilters | None = None) -> Que
     return _with_related(orders).order_by("-submitted_at", "-id")
 
 
-def _requested_q(user: Any) -> Q:
-    query = Q(requester=user)
-    persons = acting_person_ids(user)
-    if persons:
-        query |= Q(person_id__in=sorted(persons))
-    return query
-
-
 def my_orders_for(*, user: Any) -> QuerySet[WorkOrder]:
     """A resident's orders: asked by them, or for anyone they may act for."""
     if user is None or not getattr(user, "is_authenticated", False):
         return WorkOrder.objects.none()
-    return _with_related(WorkOrder.objects.filter(_requested_q(user))).order_by(
+    return _with_related(WorkOrder.objects.filter(policy.requested_q(user))).order_by(
         "-submitted_at", "-id"
     )
 
@@ -486,25 +412,99 @@ def _loads(user_ids: list[int]) -> dict[int, int]:
     return loads
 
 
-def may_handle(user: Any, order: WorkOrder) -> bool:
-    """Could this user be dispatched the order (holds workorder.handle at its place)?"""
-    return bool(user.is_active) and access.can(user, Perm.WORKORDER_HANDLE, order.area_path)
-
-
 def handler_get_for(*, order: WorkOrder, user_id: Any) -> Any:
     """A user the order may be dispatched to, by id; NotFound otherwise."""
     try:
         user = User.objects.get(pk=int(user_id), is_active=True)
     except (User.DoesNotExist, TypeError, ValueError, OverflowError):
         raise NotFound() from None
-    if not may_handle(user, order):
+    if not policy.may_handle(user, order):
         raise NotFound()
     return user
 
 
+def _ids(values: Iterable[Any]) -> list[int]:
+    out: list[int] = []
+    for value in values:
+        try:
+            number = int(value)
+        except (TypeError, ValueError, OverflowError):
+            number = 0
+        if number not in out:
+            out.append(number)
+    return out
+
+
+def not_handlers_here(ids: Iterable[Any]) -> ValidationError:
+    """The one answer for ids that are not handlers of the order's area: missing users,
+    residents, handlers elsewhere alike. It repeats the ids given, never a name."""
+    shown = ", ".join(str(i) for i in ids)
+    return ValidationError(
+        {
+            "handlers": [
+                _("No volunteer or party member of this area has the id %(ids)s.") % {"ids": shown}
+            ]
+        }
+    )
+
+
+def handlers_get_for(*, user: Any, order: WorkOrder, user_ids: Iterable[Any]) -> list[Any]:
+    """The users, by id, whom `user` (who decides at the order's level; Forbidden
+    otherwise) offers the order to: each must be an active user who may handle it at its
+    place. Any other id raises `not_handlers_here`, whether the user is missing or merely
+    someone the dispatcher may not see (walking ids reveals no names)."""
+    if not policy.may_dispatch(user, order):
+        raise Forbidden()
+    ids = _ids(user_ids)
+    users = {u.pk: u for u in User.objects.filter(pk__in=ids, is_active=True)}
+    unknown = [i for i in ids if i not in users or not policy.may_handle(users[i], order)]
+    if unknown:
+        raise not_handlers_here(unknown)
+    return [users[i] for i in ids]
+
+
+def handler_get_for_dispatcher(*, user: Any, user_id: Any) -> Any:
+    """A volunteer or party member who serves somewhere in the area where `user`
+    dispatches (or above it), by id — for bulk dispatch. Any other id, `not_handlers_here`."""
+    ids = _ids([user_id])
+    paths = access.paths(user, Perm.WORKORDER_DISPATCH)
+    found = User.objects.filter(pk=ids[0], is_active=True).first()
+    if found is not None and paths:
+        for membership in handler_memberships_of(found):
+            held = membership.area.path
+            if scope.within(held, paths) or any(p.startswith(held) for p in paths):
+                return found
+    raise not_handlers_here(ids)
+
+
+def handler_choices_for(
+    *, user: Any, area_id: Any = None, limit: int = 300
+) -> list[tuple[int, str]]:
+    """Volunteers and party members of the user's dispatch area (or of the chosen grid in
+    it), as (user id, "name · area") for bulk dispatch; the service checks each order's
+    place again."""
+    paths = access.paths(user, Perm.WORKORDER_DISPATCH)
+    if area_id:
+        paths = [area_get_for(user=user, area_id=area_id).path]
+    memberships = (
+        Membership.objects.filter(
+            scope.q_within("area__path", paths),
+            is_active=True,
+            user__is_active=True,
+            role__in=sorted(HANDLER_ROLES),
+        )
+        .select_related("user", "area")
+        .order_by("area__path", "user__username")[:limit]
+    )
+    seen: dict[int, str] = {}
+    for m in memberships:
+        seen.setdefault(m.user_id, f"{m.user} · {m.area.name}")
+    return list(seen.items())
+
+
 def suggestions_for_dispatcher(*, user: Any, order: WorkOrder, limit: int = 8) -> list[Suggestion]:
     """Suggestions, for staff who decide at the order's level (Forbidden otherwise)."""
-    if not access.can(user, Perm.WORKORDER_DISPATCH, order.level_path):
+    if not policy.may_dispatch(user, order):
         raise Forbidden()
     return suggestions_for(order=order, limit=limit)
 
@@ -519,7 +519,7 @@ def person_for_filing(*, user: Any, person_id: Any) -> Person:
         person = Person.objects.select_related("household__building").get(pk=int(person_id))
     except (Person.DoesNotExist, TypeError, ValueError, OverflowError):
         raise NotFound() from None
-    if person.pk in acting_person_ids(user):
+    if person.pk in policy.acting_person_ids(user):
         return person
     if access.can(user, Perm.WORKORDER_REQUEST, person.area_path) and access.can(
         user, Perm.REGISTER_VIEW, person.area_path
@@ -550,10 +550,10 @@ def open_offers(order: WorkOrder) -> list[Offer]:
 def timeline_for(*, user: Any, order: WorkOrder) -> list[TimelineEntry]:
     """The steps the viewer may see: residents see the public ones only."""
     entries = order.timeline.select_related("actor", "assignee", "level", "on_behalf_of")
-    if not (is_staff_for(user, order) or is_handler(user, order)):
+    if not (policy.is_staff_for(user, order) or policy.is_handler(user, order)):
         entries = entries.filter(action__in=sorted(states.PUBLIC_ACTIONS))
     found = list(entries.prefetch_related("attachments").order_by("at", "id"))
-    hide = not sees_requester(user, order)
+    hide = not policy.sees_requester(user, order)
     for entry in found:
         # An anonymous complaint's steps by the resident do not name them to the handler.
         entry.actor_hidden = (

@@ -15,7 +15,10 @@ status, and it checks both tables before anything else.
 
 Escalation (by hand or by the SLA sweep) is allowed from every open state: whoever works
 on the order loses it, and the next level up decides again. `cancel` ends an order that
-nobody has accepted yet.
+nobody has accepted yet. `rate` and `reopen` belong to the resident the order serves (or
+their proxy), never to staff; for an order filed on a resident's behalf, `callback` (回访)
+closes it with the rating the resident gave on the phone, recorded by staff of the area
+who did not handle it.
 """
 
 from __future__ import annotations
@@ -78,6 +81,7 @@ class Action(models.TextChoices):
     REMIND = "remind", _("Reminder sent")
     BREACH = "breach", _("Deadline missed at the top level")
     RATE = "rate", _("Rated")
+    CALLBACK = "callback", _("Rated by phone (callback)")
     REOPEN = "reopen", _("Reopened")
     CANCEL = "cancel", _("Cancelled")
 
@@ -88,6 +92,8 @@ class Who(models.TextChoices):
     DISPATCHER = "dispatcher", _("staff of the order's level")
     ASSIGNEE = "assignee", _("the person it was dispatched to")
     REQUESTER = "requester", _("the resident who asked, or their proxy")
+    SERVED = "served", _("the resident the order serves, or their proxy")
+    CALLER = "caller", _("staff of the area who did not handle the order (a callback)")
     SYSTEM = "system", _("the SLA sweep")
 
 
@@ -130,10 +136,15 @@ ACTIONS: dict[str, Move] = {
         frozenset({Who.DISPATCHER, Who.SYSTEM}),
         needs_reason=True,
     ),
-    Action.RATE: Move(frozenset({Status.RESOLVED}), Status.CLOSED, frozenset({Who.REQUESTER})),
+    # Only the resident served (or their proxy) rates or reopens: never the staff who
+    # filed the order for them, nor whoever handled it.
+    Action.RATE: Move(frozenset({Status.RESOLVED}), Status.CLOSED, frozenset({Who.SERVED})),
     Action.REOPEN: Move(
-        frozenset({Status.RESOLVED}), Status.NEW, frozenset({Who.REQUESTER}), needs_reason=True
+        frozenset({Status.RESOLVED}), Status.NEW, frozenset({Who.SERVED}), needs_reason=True
     ),
+    # 回访: for an order filed on a resident's behalf, staff who did not handle it record
+    # the rating the resident gave on the phone (marked as such on the order and the event).
+    Action.CALLBACK: Move(frozenset({Status.RESOLVED}), Status.CLOSED, frozenset({Who.CALLER})),
     Action.CANCEL: Move(
         frozenset(WAITING | {Status.DISPATCHED}),
         Status.CANCELLED,
@@ -161,6 +172,7 @@ PUBLIC_ACTIONS = frozenset(
         Action.SOLVE,
         Action.ESCALATE,
         Action.RATE,
+        Action.CALLBACK,
         Action.REOPEN,
         Action.CANCEL,
     }

@@ -18,6 +18,7 @@ import io
 import os
 import secrets
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from gongzhi.core import clock
 from gongzhi.core.uploads import UploadLimit, upload_limit
+from gongzhi.workorders.models import Attachment, TimelineEntry, WorkOrder
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_PER_UPLOAD = 6
@@ -207,3 +209,52 @@ def remove_stored(relative: str) -> None:
             target.unlink()
     except FileNotFoundError:
         pass
+
+
+# --- photos of a step ---------------------------------------------------------------------
+
+
+class StoredFiles:
+    """Photos written before the transaction commits are removed if it does not."""
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+
+    def __enter__(self) -> StoredFiles:
+        return self
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
+        if kind is not None:
+            for path in self.paths:
+                remove_stored(path)
+
+
+def attach(
+    *,
+    order: WorkOrder,
+    entry: TimelineEntry,
+    photos: Sequence[CleanPhoto],
+    kind: str,
+    actor: Any,
+    files: StoredFiles,
+) -> list[Attachment]:
+    out = []
+    for photo in photos:
+        path = store(photo)
+        files.paths.append(path)
+        out.append(
+            Attachment.objects.create(
+                order=order,
+                entry=entry,
+                kind=kind,
+                path=path,
+                content_type=photo.content_type,
+                size=len(photo.data),
+                width=photo.width,
+                height=photo.height,
+                sha256=photo.sha256,
+                uploaded_by=actor,
+                uploaded_at=entry.at,
+            )
+        )
+    return out

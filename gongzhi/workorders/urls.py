@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:workorder_id>/solve/", views.solve, name="solve"),
     path("<int:workorder_id>/escalate/", views.escalate, name="escalate"),
     path("<int:workorder_id>/cancel/", views.cancel, name="cancel"),
+    path("<int:workorder_id>/callback/", views.callback, name="callback"),
     path("<int:workorder_id>/accept/", views.accept, name="accept"),
     path("<int:workorder_id>/decline/", views.decline, name="decline"),
     path("<int:workorder_id>/start/", views.start, name="start"),

@@ -18,7 +18,6 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.cache import never_cache
@@ -29,18 +28,21 @@ from gongzhi.accounts.policy import Perm
 from gongzhi.core import clock
 from gongzhi.core.errors import Conflict, NotFound
 from gongzhi.registry import selectors as registry_selectors
-from gongzhi.workorders import exports, selectors, services, uploads
+from gongzhi.workorders import bulk as bulk_steps
+from gongzhi.workorders import exports, filing, policy, selectors, services, uploads
 from gongzhi.workorders.forms import (
     BulkForm,
     DispatchForm,
     InboxFilterForm,
     NoteForm,
     NotePhotosForm,
+    RateForm,
     StaffRequestForm,
     apply_errors,
 )
-from gongzhi.workorders.models import Category, Priority, WorkOrder
-from gongzhi.workorders.states import ACTIONS, Action, Status
+from gongzhi.workorders.models import Priority, WorkOrder
+from gongzhi.workorders.rules import category_label
+from gongzhi.workorders.states import Action
 
 PAGE_SIZE = 50
 HANDLER_CHOICES_MAX = 300
@@ -62,42 +64,25 @@ def _render(request: HttpRequest, template: str, context: dict[str, Any]) -> Htt
     return render(request, template, context)
 
 
-def category_label(category: Category) -> str:
-    return category.name_en if translation.get_language() == "en" else category.name
-
-
 def category_choices() -> list[tuple[str, str]]:
     return [(c.code, category_label(c)) for c in selectors.category_list()]
 
 
 def _rights(user: Any, order: WorkOrder) -> dict[str, bool]:
     """Which forms the order's page shows (the service checks again on submit)."""
-    dispatcher = access.can(user, Perm.WORKORDER_DISPATCH, order.level_path)
-    offered = bool(order.status == Status.DISPATCHED and order.open_offer_for(user))
-    own = order.assignee_id == user.pk and access.can(user, Perm.WORKORDER_HANDLE, order.area_path)
-
-    def may(action: str, part: bool) -> bool:
-        return part and order.status in ACTIONS[action].sources
-
-    return {
-        "dispatch": may(Action.DISPATCH, dispatcher),
-        "solve": may(Action.SOLVE, dispatcher),
-        "escalate": may(Action.ESCALATE, dispatcher)
-        and services.level_above(order.level) is not None,
-        "cancel": may(Action.CANCEL, dispatcher),
-        "accept": may(Action.ACCEPT, offered),
-        "decline": may(Action.DECLINE, offered),
-        "start": may(Action.START, own),
-        "evidence": may(Action.EVIDENCE, own),
-        "resolve": may(Action.RESOLVE, own),
-    }
+    return policy.rights(
+        user,
+        order,
+        open_offers=order.offers_open,
+        can_escalate=services.level_above(order.level) is not None,
+    )
 
 
 def _prepare(order: WorkOrder, user: Any) -> WorkOrder:
     order.offers_open = selectors.open_offers(order)
     mine = {o.handler_id: o for o in order.offers_open}
     order.open_offer_for = lambda u: mine.get(getattr(u, "pk", None))  # type: ignore[attr-defined]
-    order.shows_requester = selectors.sees_requester(user, order)
+    order.shows_requester = policy.sees_requester(user, order)
     order.overdue = bool(order.due_at and order.due_at < clock.now())
     return order
 
@@ -143,7 +128,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "page_obj": page,
         "can_dispatch": can_dispatch,
         "can_request": access.can(user, Perm.WORKORDER_REQUEST),
-        "handlers": _handler_choices(user, area_id) if can_dispatch and tab == "waiting" else [],
+        "handlers": (
+            selectors.handler_choices_for(user=user, area_id=area_id, limit=HANDLER_CHOICES_MAX)
+            if can_dispatch and tab == "waiting"
+            else []
+        ),
     }
     return _render(request, "workorders/inbox.html", context)
 
@@ -166,31 +155,6 @@ def _tabs() -> list[tuple[str, str]]:
     ]
 
 
-def _handler_choices(user: Any, area_id: int | None) -> list[tuple[int, str]]:
-    """Volunteers and party members of the user's area (or of the chosen grid), for bulk
-    dispatch; the service checks each order's place again."""
-    paths = access.paths(user, Perm.WORKORDER_DISPATCH)
-    if area_id:
-        paths = [selectors.area_get_for(user=user, area_id=area_id).path]
-    from gongzhi.accounts.models import Membership
-    from gongzhi.core import scope
-
-    memberships = (
-        Membership.objects.filter(
-            scope.q_within("area__path", paths),
-            is_active=True,
-            user__is_active=True,
-            role__in=sorted(selectors.HANDLER_ROLES),
-        )
-        .select_related("user", "area")
-        .order_by("area__path", "user__username")[:HANDLER_CHOICES_MAX]
-    )
-    seen: dict[int, str] = {}
-    for m in memberships:
-        seen.setdefault(m.user_id, f"{m.user} · {m.area.name}")
-    return list(seen.items())
-
-
 @login_required
 @require_POST
 def bulk(request: HttpRequest) -> HttpResponse:
@@ -206,15 +170,16 @@ def bulk(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data
     handlers = []
     if data["action"] == Action.DISPATCH:
-        from django.contrib.auth import get_user_model
-
-        handler = get_user_model().objects.filter(pk=data["handler"] or 0, is_active=True).first()
-        if handler is None:
+        if not data["handler"]:
             messages.error(request, _("Choose who should do them."))
             return redirect(back)
-        handlers = [handler]
+        try:
+            handlers = [selectors.handler_get_for_dispatcher(user=user, user_id=data["handler"])]
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect(back)
     try:
-        result = services.workorder_bulk(
+        result = bulk_steps.workorder_bulk(
             actor=user,
             order_ids=data["orders"],
             action=data["action"],
@@ -323,7 +288,7 @@ def create(request: HttpRequest) -> HttpResponse:
             place = None
             if person is None and data["place"]:
                 place = registry_selectors.area_get_for(user=user, area_id=data["place"])
-            order = services.workorder_create(
+            order = filing.workorder_create(
                 actor=user,
                 category=selectors.category_get(data["category"]),
                 description=data["description"],
@@ -361,7 +326,7 @@ def detail(request: HttpRequest, workorder_id: int) -> HttpResponse:
         "rights": rights,
         "suggestions": suggestions,
         "timeline": selectors.timeline_for(user=user, order=order),
-        "is_staff": selectors.is_staff_for(user, order),
+        "is_staff": policy.is_staff_for(user, order),
         "can_see_person": bool(
             order.person_id and access.can(user, Perm.REGISTER_VIEW, order.area_path)
         ),
@@ -371,34 +336,54 @@ def detail(request: HttpRequest, workorder_id: int) -> HttpResponse:
     return _render(request, "workorders/detail.html", context)
 
 
-def _step(action: str, *, photos: bool = False) -> Callable[..., HttpResponse]:
-    """A POST that makes one step on one order, then back to the order's page."""
+def _read_note(request: HttpRequest, order: WorkOrder) -> dict[str, Any]:
+    form = NoteForm(request.POST)
+    form.is_valid()
+    return {"note": form.cleaned_data.get("note", "")}
+
+
+def _read_photos(request: HttpRequest, order: WorkOrder) -> dict[str, Any]:
+    form = NotePhotosForm(request.POST, request.FILES or None)
+    if not form.is_valid() and "photos" in form.errors:
+        # Too many photos: refuse the step rather than make it without them.
+        raise ValidationError({"photos": form.errors["photos"]})
+    return {
+        "note": form.cleaned_data.get("note", ""),
+        "photos": form.cleaned_data.get("photos") or [],
+    }
+
+
+def _read_rating(request: HttpRequest, order: WorkOrder) -> dict[str, Any]:
+    form = RateForm(request.POST)
+    form.is_valid()
+    return {"note": form.cleaned_data.get("note", ""), "rating": form.cleaned_data.get("rating")}
+
+
+def _read_dispatch(request: HttpRequest, order: WorkOrder) -> dict[str, Any]:
+    """Whom to offer it to: a suggestion's own button (`only`), or the ticked ones."""
+    form = DispatchForm(request.POST)
+    form.is_valid()
+    only = form.cleaned_data.get("only")
+    ids = [only] if only else form.cleaned_data.get("handlers") or []
+    handlers = selectors.handlers_get_for(user=request.user, order=order, user_ids=ids[:20])
+    return {"note": form.cleaned_data.get("note", ""), "handlers": handlers}
+
+
+def _step(
+    action: str, read: Callable[[HttpRequest, WorkOrder], dict[str, Any]] = _read_note
+) -> Callable[..., HttpResponse]:
+    """A POST that makes one step on one order, then back to the order's page: `read`
+    turns the form into the step's arguments; a refusal becomes a message there."""
 
     @login_required
     @require_POST
     def view(request: HttpRequest, workorder_id: int) -> HttpResponse:
         user = request.user
         order = selectors.workorder_get_for(user=user, order_id=workorder_id)
-        form = (NotePhotosForm if photos else NoteForm)(request.POST, request.FILES or None)
         back = redirect("workorders:detail", workorder_id=order.pk)
-        if not form.is_valid() and "photos" in form.errors:
-            # Too many photos: refuse the step rather than make it without them.
-            for problem in form.errors["photos"]:
-                messages.error(request, problem)
-            return back
-        data = form.cleaned_data
-        kwargs: dict[str, Any] = {"note": data.get("note", "")}
-        if photos:
-            kwargs["photos"] = data.get("photos") or []
-        if action == Action.DISPATCH:
-            dispatch = DispatchForm(request.POST)
-            dispatch.is_valid()
-            only = dispatch.cleaned_data.get("only")
-            ids = [only] if only else dispatch.cleaned_data.get("handlers") or []
-            kwargs["handlers"] = _handlers(order, ids)
-            kwargs["note"] = dispatch.cleaned_data.get("note", "")
         try:
-            services.workorder_transition(actor=user, order=order, action=action, **kwargs)
+            arguments = read(request, order)
+            services.workorder_transition(actor=user, order=order, action=action, **arguments)
         except Conflict as exc:
             messages.error(request, str(exc.message))
             return back
@@ -413,14 +398,6 @@ def _step(action: str, *, photos: bool = False) -> Callable[..., HttpResponse]:
     return view
 
 
-def _handlers(order: WorkOrder, ids: list[int]) -> list[Any]:
-    """Users by id; the service says which may not take the order."""
-    from django.contrib.auth import get_user_model
-
-    users = {u.pk: u for u in get_user_model().objects.filter(pk__in=ids[:20])}
-    return [users[i] for i in ids if i in users]
-
-
 _DONE = {
     Action.DISPATCH: gettext_lazy("Dispatched."),
     Action.ACCEPT: gettext_lazy("You accepted the order."),
@@ -431,17 +408,20 @@ _DONE = {
     Action.SOLVE: gettext_lazy("Marked as solved."),
     Action.ESCALATE: gettext_lazy("Escalated."),
     Action.CANCEL: gettext_lazy("Cancelled."),
+    Action.CALLBACK: gettext_lazy("The resident's rating from the callback is recorded."),
 }
 
-dispatch = _step(Action.DISPATCH)
+# One view per step, all made by `_step`: a step adds a line here and its url.
+dispatch = _step(Action.DISPATCH, _read_dispatch)
 accept = _step(Action.ACCEPT)
 decline = _step(Action.DECLINE)
 start = _step(Action.START)
-evidence = uploads.photos_upload_limit(_step(Action.EVIDENCE, photos=True))
-resolve = uploads.photos_upload_limit(_step(Action.RESOLVE, photos=True))
+evidence = uploads.photos_upload_limit(_step(Action.EVIDENCE, _read_photos))
+resolve = uploads.photos_upload_limit(_step(Action.RESOLVE, _read_photos))
 solve = _step(Action.SOLVE)
 escalate = _step(Action.ESCALATE)
 cancel = _step(Action.CANCEL)
+callback = _step(Action.CALLBACK, _read_rating)
 
 
 @never_cache

@@ -39,6 +39,7 @@ OPERATIONS = {
     ("post", "/api/v1/workorders/{workorder_id}/solve"): "workorder_solve",
     ("post", "/api/v1/workorders/{workorder_id}/escalate"): "workorder_escalate",
     ("post", "/api/v1/workorders/{workorder_id}/rate"): "workorder_rate",
+    ("post", "/api/v1/workorders/{workorder_id}/callback"): "workorder_callback",
     ("post", "/api/v1/workorders/{workorder_id}/reopen"): "workorder_reopen",
     ("post", "/api/v1/workorders/{workorder_id}/cancel"): "workorder_cancel",
     ("get", "/api/v1/workorders/{workorder_id}/photos/{photo_id}"): "workorder_photo_get",

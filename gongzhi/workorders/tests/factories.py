@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from gongzhi.accounts.models import Role
-from gongzhi.workorders import services
+from gongzhi.workorders import filing, services
 from gongzhi.workorders.models import Category, WorkOrder
 from gongzhi.workorders.states import Action, Status
 
@@ -58,7 +58,7 @@ def new_order(people: People, **extra: Any) -> WorkOrder:
         "description": "厨房水龙头漏水",
     }
     data.update(extra)
-    return services.workorder_create(**data)
+    return filing.workorder_create(**data)
 
 
 def order_in(people: People, status: str, **extra: Any) -> WorkOrder:

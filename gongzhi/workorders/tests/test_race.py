@@ -9,7 +9,7 @@ from django.db import connection, connections
 
 from gongzhi.workorders import services
 from gongzhi.workorders.models import Offer, TimelineEntry, WorkOrder
-from gongzhi.workorders.services import AlreadyTaken
+from gongzhi.workorders.rules import AlreadyTaken
 from gongzhi.workorders.states import Action, Status
 from gongzhi.workorders.tests.factories import new_order
 

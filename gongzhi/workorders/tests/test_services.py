@@ -12,7 +12,7 @@ from gongzhi.audit.models import AuditEntry
 from gongzhi.core import clock
 from gongzhi.core.errors import Forbidden, NotFound
 from gongzhi.notifications.models import Notification
-from gongzhi.workorders import events, selectors, services
+from gongzhi.workorders import bulk, events, filing, pairings, policy, selectors, services
 from gongzhi.workorders.models import Channel, HandlerProfile, Pairing, TimelineEntry
 from gongzhi.workorders.states import Action, Status
 from gongzhi.workorders.tests.factories import category, new_order, order_in
@@ -21,7 +21,7 @@ from gongzhi.workorders.tests.factories import category, new_order, order_in
 
 
 def test_a_resident_asks_for_their_own_household_by_default(people, world):
-    order = services.workorder_create(
+    order = filing.workorder_create(
         actor=people.resident, category=category(), description="楼道灯坏了"
     )
 
@@ -44,7 +44,7 @@ def test_a_family_member_acts_for_a_linked_elderly_person_recorded_as_proxy(peop
         user=daughter, person=world.person_a2, relation="child", confirmed_at=clock.now()
     )
 
-    order = services.workorder_create(
+    order = filing.workorder_create(
         actor=daughter,
         category=category("errands"),
         description="帮妈妈买药",
@@ -66,14 +66,14 @@ def test_a_family_member_acts_for_a_linked_elderly_person_recorded_as_proxy(peop
 
 def test_a_resident_cannot_file_for_a_stranger(people, world):
     with pytest.raises(ValidationError) as caught:
-        services.workorder_create(
+        filing.workorder_create(
             actor=people.resident, category=category(), description="x", person=world.person_a2
         )
     assert "person" in caught.value.message_dict
 
 
 def test_a_grid_worker_files_on_a_residents_behalf(people, world):
-    order = services.workorder_create(
+    order = filing.workorder_create(
         actor=people.grid_worker,
         category=category("escort"),
         description="老人电话求助，需陪同去医院",
@@ -87,7 +87,7 @@ def test_a_grid_worker_files_on_a_residents_behalf(people, world):
 
 
 def test_a_building_head_files_for_a_household_of_their_building(people, world):
-    order = services.workorder_create(
+    order = filing.workorder_create(
         actor=people.building_head,
         category=category(),
         description="101 室老人家水管爆了",
@@ -96,7 +96,7 @@ def test_a_building_head_files_for_a_household_of_their_building(people, world):
     assert order.channel == Channel.STAFF
 
     with pytest.raises(ValidationError) as caught:
-        services.workorder_create(
+        filing.workorder_create(
             actor=people.building_head,
             category=category(),
             description="别的楼",
@@ -106,14 +106,14 @@ def test_a_building_head_files_for_a_household_of_their_building(people, world):
 
 
 def test_a_place_without_a_person_needs_the_right_to_ask_there(people, world):
-    order = services.workorder_create(
+    order = filing.workorder_create(
         actor=people.grid_worker, category=category("sanitation"), description="垃圾站满了",
         place=world.grid_a1,
     )  # fmt: skip
     assert (order.person, order.place, order.grid) == (None, world.grid_a1, world.grid_a1)
 
     with pytest.raises(ValidationError) as caught:
-        services.workorder_create(
+        filing.workorder_create(
             actor=people.grid_worker, category=category(), description="x", place=world.grid_b1
         )
     assert "place" in caught.value.message_dict
@@ -142,9 +142,9 @@ def test_an_anonymous_complaint_hides_the_requester_from_the_volunteer_only(peop
         actor=people.grid_worker, order=order, action=Action.DISPATCH, handlers=[people.volunteer]
     )
 
-    assert not selectors.sees_requester(people.volunteer, order)
-    assert selectors.sees_requester(people.grid_worker, order)
-    assert selectors.sees_requester(people.resident, order)
+    assert not policy.sees_requester(people.volunteer, order)
+    assert policy.sees_requester(people.grid_worker, order)
+    assert policy.sees_requester(people.resident, order)
 
 
 def test_a_contact_phone_is_stored_encrypted_and_shown_masked(people):
@@ -163,7 +163,7 @@ def test_anonymous_users_cannot_file(world, db):
     from django.contrib.auth.models import AnonymousUser
 
     with pytest.raises(Forbidden):
-        services.workorder_create(actor=AnonymousUser(), category=category(), description="x")
+        filing.workorder_create(actor=AnonymousUser(), category=category(), description="x")
 
 
 # --- visibility ----------------------------------------------------------------------------------
@@ -171,7 +171,7 @@ def test_anonymous_users_cannot_file(world, db):
 
 def test_residents_see_their_own_orders_and_nobody_elses(people, world):
     mine = new_order(people)
-    other = services.workorder_create(
+    other = filing.workorder_create(
         actor=people.secretary, category=category(), description="x", person=world.person_a2
     )
 
@@ -338,7 +338,7 @@ def test_suggestions_rank_the_households_own_party_member_first(people, world):
     order = new_order(people)
     _handler("handy", world.grid_a1, skills=["repair"])
     paired = _handler("paired", world.grid_a1, role=Role.PARTY_MEMBER)
-    services.pairing_set(actor=people.grid_worker, handler=paired, households=[world.household_a1])
+    pairings.pairing_set(actor=people.grid_worker, handler=paired, households=[world.household_a1])
     busy = _handler("busy", world.grid_a1, skills=["repair"])
     for _ in range(3):
         other = new_order(people)
@@ -368,7 +368,7 @@ def test_recent_ratings_lift_a_handler(people, world):
 
 def test_pairing_outside_the_actors_area_is_not_found(people, world):
     with pytest.raises(NotFound):
-        services.pairing_set(
+        pairings.pairing_set(
             actor=people.grid_worker_b, handler=people.party_member, households=[world.household_a1]
         )
     assert not Pairing.objects.exists()
@@ -377,7 +377,7 @@ def test_pairing_outside_the_actors_area_is_not_found(people, world):
 def test_bulk_dispatch_reports_each_order(people, world):
     a, b = new_order(people), order_in(people, Status.CLOSED)
 
-    result = services.workorder_bulk(
+    result = bulk.workorder_bulk(
         actor=people.grid_worker,
         order_ids=[a.pk, b.pk, 999999],
         action=Action.DISPATCH,

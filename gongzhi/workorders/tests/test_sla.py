@@ -7,7 +7,7 @@ import pytest
 
 from gongzhi.core import clock
 from gongzhi.notifications.models import Notification
-from gongzhi.workorders import services, sla, tasks
+from gongzhi.workorders import sla, sweep, tasks
 from gongzhi.workorders.models import Sla, TimelineEntry, WorkOrder
 from gongzhi.workorders.states import Action, Status
 from gongzhi.workorders.tests.factories import category, new_order, order_in
@@ -55,12 +55,12 @@ def test_a_breached_order_is_escalated_one_level_on_the_next_sweep(people, world
     due = order.due_at
 
     with clock.freeze(due - dt.timedelta(minutes=1)):
-        report = services.sla_sweep()
+        report = sweep.sla_sweep()
     assert report.escalated == 0
     assert WorkOrder.objects.get(pk=order.pk).status == Status.NEW
 
     with clock.freeze(due + dt.timedelta(minutes=1)):
-        report = services.sla_sweep()
+        report = sweep.sla_sweep()
     order.refresh_from_db()
     assert report.escalated == 1
     assert (order.status, order.level, order.escalations) == (
@@ -74,7 +74,7 @@ def test_a_breached_order_is_escalated_one_level_on_the_next_sweep(people, world
     assert order.due_at > due + dt.timedelta(minutes=1)
 
     with clock.freeze(due + dt.timedelta(minutes=2)):
-        assert services.sla_sweep().escalated == 0  # safe to run again
+        assert sweep.sla_sweep().escalated == 0  # safe to run again
 
 
 def test_an_accepted_order_runs_against_its_resolution_deadline(people):
@@ -83,9 +83,9 @@ def test_an_accepted_order_runs_against_its_resolution_deadline(people):
     assert order.due_at == order.resolve_due
 
     with clock.freeze(order.response_due + dt.timedelta(minutes=5)):
-        assert services.sla_sweep().escalated == 0
+        assert sweep.sla_sweep().escalated == 0
     with clock.freeze(order.resolve_due + dt.timedelta(minutes=5)):
-        assert services.sla_sweep().escalated == 1
+        assert sweep.sla_sweep().escalated == 1
     order.refresh_from_db()
     assert (order.status, order.assignee) == (Status.ESCALATED, None)
 
@@ -98,13 +98,13 @@ def test_at_the_street_a_breach_is_recorded_once(people, world):
         order.refresh_from_db()
         moment = order.due_at + dt.timedelta(minutes=1)
         with clock.freeze(moment):
-            services.sla_sweep()
+            sweep.sla_sweep()
     order.refresh_from_db()
     assert order.level == world.street
 
     with clock.freeze(order.due_at + dt.timedelta(minutes=1)):
-        report = services.sla_sweep()
-        again = services.sla_sweep()
+        report = sweep.sla_sweep()
+        again = sweep.sla_sweep()
     order.refresh_from_db()
     assert (report.breached, again.breached) == (1, 0)
     assert order.level == world.street and order.due_at is None
@@ -117,8 +117,8 @@ def test_a_reminder_goes_out_before_the_deadline_once(people, django_capture_on_
 
     with clock.freeze(order.remind_at + dt.timedelta(seconds=1)):
         with django_capture_on_commit_callbacks(execute=True):
-            first = services.sla_sweep()
-        second = services.sla_sweep()
+            first = sweep.sla_sweep()
+        second = sweep.sla_sweep()
 
     assert (first.reminded, second.reminded) == (1, 0)
     assert Notification.objects.filter(recipient=people.volunteer, kind="workorder.remind").exists()
@@ -141,7 +141,7 @@ def test_resolved_and_closed_orders_are_not_watched(people):
 
     assert order.due_at is None and order.remind_at is None
     with clock.freeze(MONDAY_9 + dt.timedelta(days=30)):
-        assert services.sla_sweep() == services.SweepReport(0, 0, 0, 0)
+        assert sweep.sla_sweep() == sweep.SweepReport(0, 0, 0, 0)
 
 
 @pytest.mark.parametrize("priority", ["low", "normal", "high", "urgent"])
@@ -176,10 +176,10 @@ def test_a_working_hours_complaint_is_escalated_only_after_office_time_ran_out(p
         monday_5pm - dt.timedelta(minutes=1),
     ):
         with clock.freeze(moment):
-            assert services.sla_sweep().escalated == 0, moment
+            assert sweep.sla_sweep().escalated == 0, moment
 
     with clock.freeze(monday_5pm + dt.timedelta(minutes=1)):
-        assert services.sla_sweep().escalated == 1
+        assert sweep.sla_sweep().escalated == 1
     order.refresh_from_db()
     assert (order.status, order.level) == (Status.ESCALATED, world.community_a)
 
@@ -190,7 +190,7 @@ def test_an_automatic_escalation_is_on_the_timeline_and_in_the_audit_log(people)
     with clock.freeze(MONDAY_9):
         order = new_order(people)
     with clock.freeze(order.due_at + dt.timedelta(minutes=1)):
-        services.sla_sweep()
+        sweep.sla_sweep()
 
     step = TimelineEntry.objects.get(order=order, action=Action.ESCALATE)
     audit = AuditEntry.objects.get(action="workorder.escalate", object_id=str(order.pk))

@@ -7,7 +7,7 @@ from gongzhi.audit.models import AuditEntry
 from gongzhi.core.errors import Conflict, Forbidden, NotFound
 from gongzhi.workorders import services, states
 from gongzhi.workorders.models import Offer, TimelineEntry, WorkOrder
-from gongzhi.workorders.services import AlreadyTaken, IllegalTransition
+from gongzhi.workorders.rules import AlreadyTaken, IllegalTransition
 from gongzhi.workorders.states import Action, Status, Who
 from gongzhi.workorders.tests.factories import order_in
 
@@ -20,7 +20,7 @@ def test_the_actions_table_only_uses_edges_of_the_graph():
 
 def _actor(people, action):
     who = states.ACTIONS[action].who
-    if Who.DISPATCHER in who:
+    if Who.DISPATCHER in who or Who.CALLER in who:
         return people.secretary  # decides at the grid and at the community alike
     if Who.ASSIGNEE in who:
         return people.volunteer
@@ -31,13 +31,21 @@ def _arguments(people, action):
     return {
         Action.DISPATCH: {"handlers": [people.volunteer]},
         Action.RATE: {"rating": 4, "note": "不错"},
+        Action.CALLBACK: {"rating": 4, "note": "电话回访"},
     }.get(action, {"note": "理由"})
+
+
+def _filed(people, action):
+    """A callback is for orders filed on a resident's behalf; the rest, as the resident."""
+    if action == Action.CALLBACK:
+        return {"actor": people.grid_worker, "person": people.world.person_a1}
+    return {}
 
 
 @pytest.mark.parametrize("status", Status.values)
 @pytest.mark.parametrize("action", MOVES)
 def test_each_move_from_each_status(people, action, status):
-    order = order_in(people, status)
+    order = order_in(people, status, **_filed(people, action))
     before = WorkOrder.objects.get(pk=order.pk)
     steps = TimelineEntry.objects.filter(order=order).count()
     actor = _actor(people, action)
@@ -301,3 +309,11 @@ def test_the_resident_may_cancel_before_anyone_accepts(people):
     )
     assert order.status == Status.CANCELLED
     assert not Offer.objects.filter(order=order, closed_at__isnull=True).exists()
+
+
+def test_every_move_has_a_row_in_the_step_table_and_the_fan_out():
+    from gongzhi.workorders import fanout
+
+    assert set(services.STEPS) == set(states.ACTIONS)
+    # Every step but the handler's evidence tells someone (the request itself too).
+    assert set(fanout.AUDIENCES) == set(Action) - {Action.EVIDENCE}
