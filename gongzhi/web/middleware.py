@@ -87,6 +87,8 @@ class NoStoreMiddleware:
         response = self.get_response(request)
         if not response.has_header("Cache-Control"):
             response["Cache-Control"] = "no-store"
+        elif "no-store" in response["Cache-Control"]:
+            pass  # already says what is needed
         elif getattr(getattr(request, "user", None), "is_authenticated", False):
             patch_cache_control(response, no_store=True, private=True)
         return response
