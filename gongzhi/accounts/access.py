@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from django.db import models
 from django.db.models import QuerySet
@@ -22,6 +22,10 @@ from gongzhi.accounts.models import Membership
 from gongzhi.accounts.policy import ROLE_PERMS, Perm, roles_with
 from gongzhi.core import scope, scope_queries
 from gongzhi.core.errors import Forbidden
+
+if TYPE_CHECKING:
+    from gongzhi.accounts.models import User
+    from gongzhi.accounts.types import Actor, Viewer
 
 _CACHE_ATTR = "_gongzhi_grants"
 _API_ATTR = "_gongzhi_api_membership"
@@ -39,7 +43,7 @@ def _grant(membership: Membership) -> Grant:
     return Grant(membership.role, membership.area.path, membership.area_id, membership.pk)
 
 
-def grants(user: Any) -> tuple[Grant, ...]:
+def grants(user: Viewer | None) -> tuple[Grant, ...]:
     """The user's active memberships, loaded once per request."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return ()
@@ -47,6 +51,7 @@ def grants(user: Any) -> tuple[Grant, ...]:
     if cached is not None:
         return cached
     api_membership = getattr(user, _API_ATTR, None)
+    found: tuple[Grant, ...]
     if api_membership is not None:
         found = (_grant(api_membership),) if api_membership.is_active else ()
     else:
@@ -56,32 +61,32 @@ def grants(user: Any) -> tuple[Grant, ...]:
     return found
 
 
-def bind_api_membership(user: Any, membership: Membership) -> None:
+def bind_api_membership(user: User, membership: Membership) -> None:
     """Limit this request's user to the API key's membership."""
     setattr(user, _API_ATTR, membership)
     if hasattr(user, _CACHE_ATTR):
         delattr(user, _CACHE_ATTR)
 
 
-def api_membership(user: Any) -> Membership | None:
+def api_membership(user: Viewer | None) -> Membership | None:
     """The API key's membership this request is limited to, or None (a session)."""
     return getattr(user, _API_ATTR, None)
 
 
-def forget(user: Any) -> None:
+def forget(user: Viewer | None) -> None:
     """Drop the cached grants (after memberships change within a request)."""
     if hasattr(user, _CACHE_ATTR):
         delattr(user, _CACHE_ATTR)
 
 
-def roles(user: Any) -> set[str]:
+def roles(user: Viewer | None) -> set[str]:
     return {g.role for g in grants(user)}
 
 
 # --- where a user may act ----------------------------------------------------------------------
 
 
-def paths(user: Any, *perms: Perm) -> list[str]:
+def paths(user: Viewer | None, *perms: Perm) -> list[str]:
     """The roots of the subtrees where the user holds any of `perms`."""
     wanted = set(perms)
     return scope.minimal(
@@ -89,7 +94,7 @@ def paths(user: Any, *perms: Perm) -> list[str]:
     )
 
 
-def can(user: Any, perm: Perm, path: str | None = None) -> bool:
+def can(user: Viewer | None, perm: Perm, path: str | None = None) -> bool:
     """May the user do `perm` at all (path None), or on the node at `path`?"""
     held = paths(user, perm)
     if path is None:
@@ -97,14 +102,14 @@ def can(user: Any, perm: Perm, path: str | None = None) -> bool:
     return scope.within(path, held)
 
 
-def require(actor: Any, perm: Perm, path: str) -> None:
+def require(actor: Actor, perm: Perm, path: str) -> None:
     """Services' check before a write: Forbidden unless the actor may `perm` on `path`.
     An actor of None is the system itself (the worker, the demo loader)."""
     if actor is not None and not can(actor, perm, path):
         raise Forbidden()
 
 
-def paths_within(user: Any, perm: Perm, node: str) -> list[str]:
+def paths_within(user: Viewer | None, perm: Perm, node: str) -> list[str]:
     """Where the user may `perm` inside the node at `node`: the node itself when they hold
     `perm` there or above, else their own nodes inside it (a grid worker in a community)."""
     held = paths(user, perm)
@@ -113,7 +118,7 @@ def paths_within(user: Any, perm: Perm, node: str) -> list[str]:
     return [p for p in held if scope.within(p, [node])]
 
 
-def overlaps(user: Any, perm: Perm, path: str) -> bool:
+def overlaps(user: Viewer | None, perm: Perm, path: str) -> bool:
     """Does the user hold `perm` on the node at `path`, above it or somewhere inside it?"""
     return scope.overlaps(path, paths(user, perm))
 
@@ -121,38 +126,50 @@ def overlaps(user: Any, perm: Perm, path: str) -> bool:
 # --- scoped lists --------------------------------------------------------------------------------
 
 
-def _in_paths(qs: QuerySet, field: str, held: Iterable[str], overlapping: bool) -> QuerySet:
+_M = TypeVar("_M", bound=models.Model)
+_Q = TypeVar("_Q", bound=QuerySet[Any])
+
+
+def _scope_field(qs: QuerySet[Any]) -> str:
+    """The path field a scoped model names once (`scope_field = "area_path"`)."""
+    return qs.model.scope_field
+
+
+def _in_paths(qs: _Q, field: str, held: Iterable[str], overlapping: bool) -> _Q:
     if overlapping:
         return qs.filter(scope_queries.q_overlapping(field, held))
     return qs.filter(scope_queries.q_within(field, held))
 
 
-def restrict(qs: QuerySet, user: Any, perm: Perm, field: str | None = None) -> QuerySet:
+def restrict(
+    qs: QuerySet[_M], user: Viewer | None, perm: Perm, field: str | None = None
+) -> QuerySet[_M]:
     """Only the rows whose path (`field`, by default the model's `scope_field`) lies where the
     user holds `perm`; for a model without `RestrictedManager` (the audit log)."""
-    return _in_paths(qs, field or qs.model.scope_field, paths(user, perm), overlapping=False)
+    return _in_paths(qs, field or _scope_field(qs), paths(user, perm), overlapping=False)
 
 
-class RestrictedQuerySet(QuerySet):
+class RestrictedQuerySet(QuerySet[_M]):
     """Rows of a model placed on the area tree; the model names its path field `scope_field`."""
 
-    def restrict(self, user: Any, *perms: Perm, overlapping: bool = False) -> QuerySet:
+    def restrict(self, user: Viewer | None, *perms: Perm, overlapping: bool = False) -> Self:
         """The rows where the user holds any of `perms`. With `overlapping`, also the rows on
         the nodes above those (a community's report template for its grid worker)."""
-        return _in_paths(self, self.model.scope_field, paths(user, *perms), overlapping)
+        return _in_paths(self, _scope_field(self), paths(user, *perms), overlapping)
 
-    def within(self, *nodes: str) -> QuerySet:
+    def within(self, *nodes: str) -> Self:
         """The rows in the subtrees of the nodes at `nodes`: a filter the viewer chose, or
         the worker's own area. It narrows; it never stands in for `restrict`."""
-        return _in_paths(self, self.model.scope_field, nodes, overlapping=False)
+        return _in_paths(self, _scope_field(self), nodes, overlapping=False)
 
-    def overlapping(self, *nodes: str) -> QuerySet:
+    def overlapping(self, *nodes: str) -> Self:
         """The rows in the subtrees of `nodes` or on the nodes above them."""
-        return _in_paths(self, self.model.scope_field, nodes, overlapping=True)
+        return _in_paths(self, _scope_field(self), nodes, overlapping=True)
 
 
-class RestrictedManager(models.Manager.from_queryset(RestrictedQuerySet)):
-    pass
+# An assignment, not a subclass, so that the type checker's Django plugin sees the manager's
+# queryset methods (`Model.objects.restrict(...)`).
+RestrictedManager = models.Manager.from_queryset(RestrictedQuerySet, "RestrictedManager")
 
 
 # --- who may act where -------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from django.http import HttpRequest
 
 from gongzhi.accounts.models import ProxyLink
 from gongzhi.accounts.selectors import proxy_link_for
+from gongzhi.accounts.types import SignedInRequest
 from gongzhi.audit.services import audit_record
 
 SESSION_KEY = "gongzhi.acting_for"  # the person id
@@ -28,7 +29,7 @@ def acting_for(request: HttpRequest) -> ProxyLink | None:
     session = getattr(request, "session", None)
     user = getattr(request, "user", None)
     person_id = session.get(SESSION_KEY) if session is not None else None
-    if person_id is not None:
+    if session is not None and person_id is not None:
         link = proxy_link_for(user, person_id)
         if link is None:
             session.pop(SESSION_KEY, None)
@@ -50,7 +51,7 @@ def proxy_purpose(link: ProxyLink) -> str:
     return f"proxy: user {link.user_id} for person {link.person_id} (link {link.pk})"
 
 
-def start_acting(request: HttpRequest, link: ProxyLink, *, area_path: str = "") -> None:
+def start_acting(request: SignedInRequest, link: ProxyLink, *, area_path: str = "") -> None:
     """Act for the link's person from now on (the link must be the user's own)."""
     if link.user_id != request.user.pk or not link.is_active:
         raise ValueError("not an active proxy link of this user")
@@ -65,7 +66,7 @@ def start_acting(request: HttpRequest, link: ProxyLink, *, area_path: str = "") 
     )
 
 
-def stop_acting(request: HttpRequest) -> None:
+def stop_acting(request: SignedInRequest) -> None:
     link = acting_for(request)
     request.session.pop(SESSION_KEY, None)
     setattr(request, _CACHE_ATTR, None)

@@ -7,13 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 
 from gongzhi.accounts import access
 from gongzhi.accounts.policy import Perm
 from gongzhi.core.errors import NotFound
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def requires(*perms: Perm) -> Callable[[View], View]:
@@ -23,7 +23,7 @@ def requires(*perms: Perm) -> Callable[[View], View]:
 
     def decorate(view: View) -> View:
         @functools.wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not any(access.can(request.user, perm) for perm in perms):
                 raise NotFound()
             return view(request, *args, **kwargs)

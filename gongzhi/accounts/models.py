@@ -1,3 +1,5 @@
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -48,6 +50,10 @@ class User(AbstractUser):
     )
     # Elder mode (适老化) in the resident portal: larger text, high contrast, fewer fields.
     elder_mode = models.BooleanField(_("elder mode"), default=False)
+
+    if TYPE_CHECKING:
+        # Set on each request's user by django_otp's OTPMiddleware: signed in with a second factor?
+        def is_verified(self) -> bool: ...
 
     class Meta:
         verbose_name = _("user")

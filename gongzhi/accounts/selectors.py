@@ -7,23 +7,26 @@ into `registry.Person` rows through their own selectors.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 
 from gongzhi.accounts.models import ProxyLink
 
+if TYPE_CHECKING:
+    from gongzhi.accounts.types import Viewer
 
-def proxy_links_for(user: Any) -> QuerySet[ProxyLink]:
+
+def proxy_links_for(user: Viewer | None) -> QuerySet[ProxyLink]:
     """The user's active, confirmed proxy links (persons they may act for), oldest first."""
-    if user is None or not getattr(user, "is_authenticated", False):
+    if user is None or not user.is_authenticated:
         return ProxyLink.objects.none()
     return ProxyLink.objects.filter(user=user, is_active=True, confirmed_at__isnull=False).order_by(
         "created_at", "pk"
     )
 
 
-def proxy_link_for(user: Any, person_id: Any) -> ProxyLink | None:
+def proxy_link_for(user: Viewer | None, person_id: Any) -> ProxyLink | None:
     """The active link that lets `user` act for the person, or None."""
     try:
         person_id = int(person_id)
@@ -32,10 +35,10 @@ def proxy_link_for(user: Any, person_id: Any) -> ProxyLink | None:
     return proxy_links_for(user).filter(person_id=person_id).first()
 
 
-def persons_user_may_act_for(user: Any) -> list[int]:
+def persons_user_may_act_for(user: Viewer | None) -> list[int]:
     """Ids of the register persons the user may act for: their own record (first, if
     linked) and the persons of their active proxy links."""
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+    if user is None or not user.is_authenticated or not user.is_active:
         return []
     ids = [user.person_id] if user.person_id else []
     for person_id in proxy_links_for(user).values_list("person_id", flat=True):

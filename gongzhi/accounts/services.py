@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import math
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -33,10 +33,13 @@ from gongzhi.core import clock, identity
 from gongzhi.core.crypto import blind_index
 from gongzhi.core.errors import Forbidden
 
+if TYPE_CHECKING:
+    from gongzhi.accounts.types import Actor, Viewer
+
 API_KEY_PREFIX = "gz"
 
 
-def _require_manager(actor: Any, area: Any) -> None:
+def _require_manager(actor: Actor, area: Any) -> None:
     """`actor` None is the system itself (the demo, migrations, the command line)."""
     if actor is not None and not access.can(actor, Perm.ACCOUNTS_MANAGE, area.path):
         raise Forbidden()
@@ -48,7 +51,7 @@ def user_create(
     username: str,
     password: str | None,
     display_name: str = "",
-    actor: Any = None,
+    actor: Actor = None,
     is_demo: bool = False,
     password_hash: str | None = None,
 ) -> User:
@@ -67,7 +70,7 @@ def user_create(
 
 
 @transaction.atomic
-def membership_grant(*, user: User, area: Any, role: str, actor: Any = None) -> Membership:
+def membership_grant(*, user: User, area: Any, role: str, actor: Actor = None) -> Membership:
     """Give `user` the role on `area`. An auditor may not also be a system administrator."""
     _require_manager(actor, area)
     held = set(Membership.objects.filter(user=user, is_active=True).values_list("role", flat=True))
@@ -93,7 +96,7 @@ def membership_grant(*, user: User, area: Any, role: str, actor: Any = None) -> 
 
 
 @transaction.atomic
-def membership_revoke(*, membership: Membership, actor: Any = None) -> Membership:
+def membership_revoke(*, membership: Membership, actor: Actor = None) -> Membership:
     _require_manager(actor, membership.area)
     membership.is_active = False
     membership.save(update_fields=["is_active", "updated_at"])
@@ -116,7 +119,7 @@ def _hash_secret(secret: str) -> str:
 
 
 @transaction.atomic
-def api_key_issue(*, membership: Membership, name: str, actor: Any = None) -> tuple[ApiKey, str]:
+def api_key_issue(*, membership: Membership, name: str, actor: Actor = None) -> tuple[ApiKey, str]:
     """A new key acting as `membership`. The returned text is the only copy of the key.
 
     Not for auditors and administrators: their roles need a second factor at every
@@ -171,7 +174,7 @@ def api_key_authenticate(raw: str) -> Membership | None:
 
 
 @transaction.atomic
-def api_key_revoke(*, key: ApiKey, actor: Any = None) -> ApiKey:
+def api_key_revoke(*, key: ApiKey, actor: Actor = None) -> ApiKey:
     _require_manager(actor, key.membership.area)
     key.revoked_at = clock.now()
     key.save(update_fields=["revoked_at", "updated_at"])
@@ -185,7 +188,7 @@ def api_key_revoke(*, key: ApiKey, actor: Any = None) -> ApiKey:
     return key
 
 
-def requires_second_factor(user: Any) -> bool:
+def requires_second_factor(user: Viewer | None) -> bool:
     return bool(access.roles(user) & SECOND_FACTOR_ROLES)
 
 
@@ -296,7 +299,7 @@ def prune_sign_in_failures() -> int:
 
 
 @transaction.atomic
-def user_set_password(*, user: User, password: str, actor: Any, action: str) -> User:
+def user_set_password(*, user: User, password: str, actor: Actor, action: str) -> User:
     """A new password for `user`, checked by AUTH_PASSWORD_VALIDATORS; the caller has
     proven the right to set it (the old password, or a code sent to the user's phone).
     Every other session of the user ends (Django's session hash changes)."""
@@ -318,7 +321,7 @@ def user_set_password(*, user: User, password: str, actor: Any, action: str) -> 
 PHONE_PURPOSE = "user.phone"
 
 
-def _require_keeper(actor: Any, path: str) -> None:
+def _require_keeper(actor: Actor, path: str) -> None:
     """Linking accounts to the register is for those who keep it there (or the system)."""
     if actor is not None and not access.can(actor, Perm.REGISTER_EDIT, path):
         raise Forbidden()
@@ -351,7 +354,7 @@ def phone_index(phone: str) -> str:
 
 
 @transaction.atomic
-def user_set_phone(*, user: User, phone: str, actor: Any = None) -> User:
+def user_set_phone(*, user: User, phone: str, actor: Actor = None) -> User:
     """Give the user a mobile number (for SMS sign-in and SMS notifications), or clear it
     with "". One account per number. The user may change their own; managers anyone's."""
     own = getattr(actor, "pk", None) == user.pk
@@ -381,13 +384,16 @@ def user_set_phone(*, user: User, phone: str, actor: Any = None) -> User:
 
 
 @transaction.atomic
-def user_link_person(*, user: User, person: Any, actor: Any = None) -> User:
+def user_link_person(*, user: User, person: Any, actor: Actor = None) -> User:
     """Link the account to its holder's own record in the register (None unlinks)."""
     path = person.area_path if person is not None else ""
     if person is not None:
         _require_keeper(actor, path)
     elif user.person_id is not None and actor is not None:
-        _require_keeper(actor, User.objects.get(pk=user.pk).person.area_path)
+        # The stored link, not the caller's copy: the keeper of that record may unlink it.
+        stored = User.objects.select_related("person").get(pk=user.pk).person
+        if stored is not None:
+            _require_keeper(actor, stored.area_path)
     user.person = person
     user.save(update_fields=["person"])
     audit_record(
@@ -407,7 +413,7 @@ def user_set_elder_mode(*, user: User, on: bool) -> User:
 
 @transaction.atomic
 def proxy_link_create(
-    *, user: User, person: Any, relation: str, label: str = "", actor: Any = None
+    *, user: User, person: Any, relation: str, label: str = "", actor: Actor = None
 ) -> ProxyLink:
     """Let `user` act for `person` (a family member for an elderly parent). Confirmed by
     `actor`, who must keep that person's register (None: the system)."""
@@ -445,7 +451,7 @@ def proxy_link_create(
 
 
 @transaction.atomic
-def proxy_link_end(*, link: ProxyLink, actor: Any, area_path: str = "") -> ProxyLink:
+def proxy_link_end(*, link: ProxyLink, actor: Actor, area_path: str = "") -> ProxyLink:
     """End a proxy link: by the proxy themselves, or by a keeper of the person's register
     (`area_path`: the person's, which the caller looked up)."""
     if actor is not None and getattr(actor, "pk", None) != link.user_id:
@@ -504,10 +510,11 @@ def sms_code_issue(*, phone: str, ip: str = "", purpose: str = "login") -> tuple
     index = phone_index(normalized)
     now = clock.now()
     minute, hour = now - dt.timedelta(minutes=1), now - dt.timedelta(hours=1)
-    recent = SmsCode.objects.filter(phone_index=index, created_at__gt=hour).values_list(
-        "created_at", flat=True
+    recent = list(
+        SmsCode.objects.filter(phone_index=index, created_at__gt=hour).values_list(
+            "created_at", flat=True
+        )
     )
-    recent = list(recent)
     if sum(1 for at in recent if at > minute) >= _setting(
         "GONGZHI_SMS_CODE_PER_PHONE_MINUTE", 1
     ) or len(recent) >= _setting("GONGZHI_SMS_CODE_PER_PHONE_HOUR", 5):

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.contrib.auth.views import LoginView, LogoutView, PasswordChangeView
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -32,6 +32,7 @@ from gongzhi.accounts.services import (
     sign_out_recorded,
     user_set_password,
 )
+from gongzhi.accounts.types import SignedInRequest
 from gongzhi.core.redirects import safe_next
 from gongzhi.core.throttling import rate_limited
 
@@ -41,15 +42,16 @@ class SignInView(LoginView):
     form_class = SignInForm
     redirect_authenticated_user = True
 
-    def get_redirect_url(self) -> str:
-        return safe_next(self.request, None)
+    def get_redirect_url(self, request: HttpRequest | None = None) -> str:
+        # `request`: the signature django-stubs declares; Django 5.2 itself passes none.
+        return safe_next(request or self.request, None)
 
-    def form_invalid(self, form: SignInForm) -> HttpResponse:
-        if form.wait:
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
+        if isinstance(form, SignInForm) and form.wait:
             return wrong_passwords_wait(self.request, form.wait)
         return super().form_invalid(form)
 
-    def form_valid(self, form: SignInForm) -> HttpResponse:
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_valid(form)
         user = form.get_user()
         sign_in_recorded(user=user)
@@ -72,6 +74,7 @@ class PasswordChange(PasswordChangeView):
     """The signed-in user's new password, with the old one as proof."""
 
     template_name = "accounts/password_change.html"
+    request: SignedInRequest  # PasswordChangeView's dispatch is behind login_required
 
     def get_success_url(self) -> str:
         return safe_next(self.request, settings.LOGIN_REDIRECT_URL)
@@ -137,7 +140,7 @@ def _check(user, token: str, *, confirmed: bool) -> tuple[TOTPDevice | None, boo
 
 @never_cache
 @login_required
-def second_factor(request: HttpRequest) -> HttpResponse:
+def second_factor(request: SignedInRequest) -> HttpResponse:
     """Verify a TOTP code, or enroll an authenticator app first if the user has none."""
     user = request.user
     next_url = _next_url(request)

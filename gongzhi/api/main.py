@@ -106,7 +106,7 @@ class GongzhiAPI(NinjaAPI):
             {
                 "title": self.title,
                 "version": self.version,
-                "openapi": f"{root}{self.openapi_url.lstrip('/')}",
+                "openapi": f"{root}{(self.openapi_url or '').lstrip('/')}",
                 "docs": f"{root}{(self.docs_url or '').lstrip('/')}",
             }
         )

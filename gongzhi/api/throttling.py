@@ -4,6 +4,7 @@ callers who are not signed in. 429 in the error shape, with Retry-After (ninja s
 from __future__ import annotations
 
 from django.http import HttpRequest
+from ninja.throttling import BaseThrottle
 
 from gongzhi.core.throttling import AddressThrottle, SettingsRateThrottle
 
@@ -48,5 +49,5 @@ class AnonymousThrottle(AddressThrottle):
         return super().get_cache_key(request)
 
 
-def throttles() -> list[SettingsRateThrottle]:
+def throttles() -> list[BaseThrottle]:
     return [AnonymousThrottle(), UserThrottle(), ApiKeyThrottle()]

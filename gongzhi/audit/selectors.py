@@ -5,7 +5,7 @@ whole tree."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 
@@ -14,10 +14,13 @@ from gongzhi.accounts.policy import Perm
 from gongzhi.audit.models import AuditEntry, AuditVerification
 from gongzhi.core import scope
 
+if TYPE_CHECKING:
+    from gongzhi.accounts.types import Viewer
+
 
 def audit_entries_for(
     *,
-    user: Any,
+    user: Viewer,
     action: str = "",
     actor_name: str = "",
     object_type: str = "",

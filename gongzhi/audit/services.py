@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
 from gongzhi.audit.models import AuditEntry, AuditHead, AuditVerification
 from gongzhi.core import clock, context, crypto
 from gongzhi.core.masking import mask_text
+
+if TYPE_CHECKING:
+    from gongzhi.accounts.types import Actor
 
 GENESIS = "genesis"
 
@@ -42,7 +45,7 @@ def _payload(entry: AuditEntry) -> bytes:
 
 def audit_record(
     *,
-    actor: Any,
+    actor: Actor,
     action: str,
     obj: Any = None,
     object_type: str = "",
@@ -136,7 +139,7 @@ def audit_chain_check(batch: int = 5000) -> ChainReport:
     return ChainReport(True, count)
 
 
-def audit_verify(*, actor: Any = None) -> AuditVerification:
+def audit_verify(*, actor: Actor = None) -> AuditVerification:
     """Check the chain and keep the result, for the auditor's page."""
     report = audit_chain_check()
     return AuditVerification.objects.create(

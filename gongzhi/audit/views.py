@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -18,6 +20,9 @@ from gongzhi.audit import exports
 from gongzhi.audit.selectors import audit_entries_for, audit_latest_verification
 from gongzhi.audit.services import audit_verify
 from gongzhi.core.errors import NotFound
+
+if TYPE_CHECKING:
+    from gongzhi.accounts.types import SignedInRequest, Viewer
 
 PAGE_SIZE = 50
 KNOWN_ACTIONS = [
@@ -53,13 +58,13 @@ class AuditFilterForm(forms.Form):
     object_id = forms.CharField(label=gettext_lazy("Object id"), required=False, max_length=64)
 
 
-def _need_audit(user) -> None:
+def _need_audit(user: Viewer) -> None:
     if not access.can(user, Perm.AUDIT_VIEW):
         raise NotFound()
 
 
 @login_required
-def log(request: HttpRequest) -> HttpResponse:
+def log(request: SignedInRequest) -> HttpResponseBase:
     _need_audit(request.user)
     form = AuditFilterForm(request.GET or None)
     filters = {}
@@ -87,7 +92,7 @@ def log(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def verify(request: HttpRequest) -> HttpResponse:
+def verify(request: SignedInRequest) -> HttpResponse:
     _need_audit(request.user)
     result = audit_verify(actor=request.user)
     if result.ok:

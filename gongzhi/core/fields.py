@@ -8,7 +8,7 @@ and writing the audit entry. Privacy by construction, not by remembering.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 
@@ -60,7 +60,22 @@ class Sealed:
         return hash(self.token)
 
 
-class EncryptedTextField(models.TextField):
+def reveal(value: Sealed | str) -> str:
+    """The plaintext of an encrypted field's value (a `Sealed`, or "" when empty). Call only
+    from a service that has checked and audited the read."""
+    return value.reveal() if isinstance(value, Sealed) else value
+
+
+if TYPE_CHECKING:
+    # For the type checker: a model's attribute reads as a `Sealed` ("" when empty), and
+    # plaintext may be assigned (it is sealed on save). Django's fields are not generic at
+    # run time, hence the two spellings.
+    _TextField = models.TextField[str | Sealed, Sealed | str]
+else:
+    _TextField = models.TextField
+
+
+class EncryptedTextField(_TextField):
     """Text encrypted with the keyring's active key; `purpose` is bound to the token."""
 
     def __init__(

@@ -13,7 +13,7 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.translation import gettext as _
 from ninja.throttling import SimpleRateThrottle
 
@@ -68,13 +68,13 @@ def too_many(request: HttpRequest, wait: float | None) -> HttpResponse:
 def rate_limited(
     throttle_class: type[SettingsRateThrottle] = SignInThrottle,
     methods: tuple[str, ...] = ("POST",),
-) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
     """Answer 429 (with Retry-After) once the client passes the throttle's rate; only
     `methods` count, so showing a form is never limited."""
 
-    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorate(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if request.method in methods:
                 throttle = throttle_class()
                 if not throttle.allow_request(request):

@@ -25,6 +25,7 @@ import json
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -154,7 +155,10 @@ def _refused(status: int, retry_after: str | None, raw: bytes) -> SendResult:
     return SendResult(ok=False, error=message, retryable=status >= 500 or status == 408)
 
 
-_BUILTIN = {"local": LocalGateway, "http": HttpGateway.from_settings}
+_BUILTIN: dict[str, Callable[[], SmsGateway]] = {
+    "local": LocalGateway,
+    "http": HttpGateway.from_settings,
+}
 
 
 def gateway_name() -> str:

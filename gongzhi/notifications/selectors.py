@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 
@@ -11,19 +11,23 @@ from gongzhi.accounts.policy import Perm
 from gongzhi.core.errors import NotFound
 from gongzhi.notifications.models import Notification, SmsMessage
 
+if TYPE_CHECKING:
+    from gongzhi.accounts.models import User
+    from gongzhi.accounts.types import Viewer
+
 _UNREAD_ATTR = "_gongzhi_unread_notifications"
 
 
-def inbox_for(*, user: Any, unread_only: bool = False) -> QuerySet[Notification]:
+def inbox_for(*, user: User, unread_only: bool = False) -> QuerySet[Notification]:
     notes = Notification.objects.filter(recipient=user)
     if unread_only:
         notes = notes.filter(read_at__isnull=True)
     return notes.order_by("-created_at", "-id")
 
 
-def unread_count_for(user: Any) -> int:
+def unread_count_for(user: Viewer | None) -> int:
     """How many unread notifications the user has; counted once per request."""
-    if user is None or not getattr(user, "is_authenticated", False):
+    if user is None or not user.is_authenticated:
         return 0
     cached = getattr(user, _UNREAD_ATTR, None)
     if cached is None:
@@ -32,7 +36,7 @@ def unread_count_for(user: Any) -> int:
     return cached
 
 
-def forget_unread(user: Any) -> None:
+def forget_unread(user: Viewer) -> None:
     if hasattr(user, _UNREAD_ATTR):
         delattr(user, _UNREAD_ATTR)
 
@@ -45,7 +49,7 @@ def notification_get_for(*, user: Any, notification_id: Any) -> Notification:
         raise NotFound() from None
 
 
-def outbox_for(*, user: Any, status: str = "") -> QuerySet[SmsMessage]:
+def outbox_for(*, user: Viewer, status: str = "") -> QuerySet[SmsMessage]:
     """The SMS outbox, for whoever holds `notifications.outbox` (system administrators)."""
     if not access.can(user, Perm.NOTIFICATION_OUTBOX):
         raise NotFound()

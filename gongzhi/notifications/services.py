@@ -13,7 +13,7 @@ import inspect
 import logging
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -21,9 +21,14 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from gongzhi.core import clock
+from gongzhi.core.fields import reveal
 from gongzhi.core.masking import mask_phone
 from gongzhi.notifications import gateways
 from gongzhi.notifications.models import Notification, SmsMessage, SmsStatus
+
+if TYPE_CHECKING:
+    from gongzhi.accounts.models import User
+    from gongzhi.accounts.types import Actor
 
 logger = logging.getLogger(__name__)
 TITLE_MAX = 200
@@ -79,7 +84,7 @@ def notify(
     url: str = "",
     sms: bool = False,
     sms_body: str | None = None,
-    actor: Any = None,
+    actor: Actor = None,
     obj: Any = None,
 ) -> list[Notification]:
     """Put a notification in each recipient's inbox; with `sms`, also text each recipient
@@ -194,7 +199,7 @@ def sms_deliver(
     gateway = gateway or gateways.get_gateway()
     # The network call happens outside any transaction: no row is locked while we wait.
     try:
-        result = _send(gateway, phone=message.to.reveal(), text=message.text, reference=message.pk)
+        result = _send(gateway, phone=reveal(message.to), text=message.text, reference=message.pk)
     except Exception as exc:  # a gateway bug must not leave the message "sending"
         result = gateways.SendResult(ok=False, error=f"gateway error: {exc!r}"[:300])
     message.attempts += 1
@@ -236,7 +241,7 @@ def sms_deliver(
 # --- the inbox -------------------------------------------------------------------------------
 
 
-def notifications_mark_read(*, user: Any, ids: Iterable[int] | None = None) -> int:
+def notifications_mark_read(*, user: User, ids: Iterable[int] | None = None) -> int:
     """Mark the user's notifications read: those in `ids`, or all when `ids` is None.
     Others' notifications are silently left alone. Returns how many changed."""
     unread: QuerySet[Notification] = Notification.objects.filter(

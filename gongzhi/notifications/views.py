@@ -7,12 +7,13 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from gongzhi.accounts.types import SignedInRequest
 from gongzhi.notifications import exports, gateways, selectors, services
 from gongzhi.notifications.models import SmsStatus
 
@@ -28,7 +29,7 @@ def _safe(request: HttpRequest, url: str) -> bool:
 
 @never_cache
 @login_required
-def inbox(request: HttpRequest) -> HttpResponse:
+def inbox(request: SignedInRequest) -> HttpResponseBase:
     unread_only = request.GET.get("unread") == "1"
     notes = selectors.inbox_for(user=request.user, unread_only=unread_only)
     if request.GET.get("export"):
@@ -37,19 +38,19 @@ def inbox(request: HttpRequest) -> HttpResponse:
     return render(request, "notifications/inbox.html", {"page": page, "unread_only": unread_only})
 
 
-def _inbox_export(request: HttpRequest, notes: Any) -> HttpResponse:
+def _inbox_export(request: SignedInRequest, notes: Any) -> FileResponse:
     """One's own messages as listed (every page), as XLSX or CSV (`?export=`)."""
     return exports.export_response(request, exports.INBOX, notes)
 
 
 @login_required
 @require_POST
-def mark_read(request: HttpRequest) -> HttpResponse:
+def mark_read(request: SignedInRequest) -> HttpResponse:
     """Mark one (`id`, repeatable) or all (`all=1`) of one's notifications read."""
     if request.POST.get("all"):
         services.notifications_mark_read(user=request.user)
     else:
-        ids = [i for i in request.POST.getlist("id") if i.isdigit()]
+        ids = [int(i) for i in request.POST.getlist("id") if i.isdigit()]
         if ids:
             services.notifications_mark_read(user=request.user, ids=ids)
     selectors.forget_unread(request.user)
@@ -59,7 +60,7 @@ def mark_read(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-def open_notification(request: HttpRequest) -> HttpResponse:
+def open_notification(request: SignedInRequest) -> HttpResponse:
     """`?n=<id>`: mark one's notification read and go where it points (else the inbox)."""
     if not request.GET.get("n"):
         return redirect("notifications:inbox")
@@ -70,7 +71,7 @@ def open_notification(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-def outbox(request: HttpRequest) -> HttpResponse:
+def outbox(request: SignedInRequest) -> HttpResponseBase:
     """Every SMS, newest first: masked numbers; full texts except sign-in codes sent
     through a real provider (shown only by the local development gateway)."""
     status = request.GET.get("status", "")
@@ -80,10 +81,9 @@ def outbox(request: HttpRequest) -> HttpResponse:
     if request.GET.get("export"):
         return _outbox_export(request, messages, status)
     page = Paginator(messages, OUTBOX_PAGE_SIZE).get_page(request.GET.get("page"))
-    for message in page:
-        message.shown_text = exports.shown_text(message)
     context = {
         "page": page,
+        "rows": [(message, exports.shown_text(message)) for message in page],
         "status": status,
         "statuses": SmsStatus.choices,
         "gateway": gateways.gateway_name(),
@@ -92,7 +92,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
     return render(request, "notifications/outbox.html", context)
 
 
-def _outbox_export(request: HttpRequest, messages: Any, status: str) -> HttpResponse:
+def _outbox_export(request: SignedInRequest, messages: Any, status: str) -> FileResponse:
     """The outbox as shown (numbers masked, codes of a real provider blanked), every page;
     the download is audited."""
     return exports.export_response(request, exports.OUTBOX, messages, filters={"status": status})

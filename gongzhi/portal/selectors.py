@@ -6,7 +6,7 @@ taken from the request."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gongzhi.accounts.models import ProxyLink
 from gongzhi.accounts.selectors import proxy_links_for
@@ -14,6 +14,9 @@ from gongzhi.core import clock
 from gongzhi.core.identity import age_on
 from gongzhi.core.masking import mask_name
 from gongzhi.registry.models import PRESENT_RESIDENCY, Person, Relation
+
+if TYPE_CHECKING:
+    from gongzhi.accounts.types import Viewer
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,7 @@ def household_view(person_id: Any) -> HouseholdView | None:
         present=person.residency in PRESENT_RESIDENCY,
         address=household.address,
         community=household.community.name,
-        grid=building.parent.name if building.parent_id else "",
+        grid=building.parent.name if building.parent is not None else "",
         id_number=str(person.id_number) if person.id_number else "",
         phone=str(person.phone) if person.phone else "",
         members=members,
@@ -97,7 +100,7 @@ class ProxyChoice:
     label: str  # 妈妈 … or the relation
 
 
-def proxy_choices_for(user: Any) -> list[ProxyChoice]:
+def proxy_choices_for(user: Viewer) -> list[ProxyChoice]:
     """The persons the user may act for, with their names, for the switch."""
     links = list(proxy_links_for(user))
     names = dict(

@@ -13,7 +13,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.accounts import acting
-from gongzhi.accounts.models import ProxyLink
+from gongzhi.accounts.models import ProxyLink, User
 from gongzhi.accounts.services import user_set_elder_mode
 from gongzhi.notifications.selectors import unread_count_for
 
@@ -47,7 +47,7 @@ def set_elder_mode(request: HttpRequest, on: bool) -> None:
     request.session[ELDER_SESSION_KEY] = on
 
 
-def carry_elder_choice(request: HttpRequest, user: Any) -> None:
+def carry_elder_choice(request: HttpRequest, user: User) -> None:
     """After sign-in: elder mode chosen before signing in becomes the account's."""
     if request.session.get(ELDER_SESSION_KEY) and not user.elder_mode:
         user_set_elder_mode(user=user, on=True)

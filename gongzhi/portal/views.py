@@ -12,7 +12,7 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -21,8 +21,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from gongzhi.accounts import acting
 from gongzhi.accounts.forms import PasswordResetForm
+from gongzhi.accounts.models import User
 from gongzhi.accounts.selectors import proxy_link_for
 from gongzhi.accounts.services import normalize_mobile, sign_in_recorded
+from gongzhi.accounts.types import SignedInRequest
 from gongzhi.core.errors import NotFound
 from gongzhi.core.masking import mask_phone
 from gongzhi.core.middleware import client_ip
@@ -71,7 +73,7 @@ def _login_page(request: HttpRequest, **forms: Any) -> HttpResponse:
     return render(request, "portal/login.html", context)
 
 
-def _signed_in(request: HttpRequest, user: Any) -> HttpResponse:
+def _signed_in(request: HttpRequest, user: User) -> HttpResponse:
     state.carry_elder_choice(request, user)
     request.session.pop(LOGIN_PHONE_KEY, None)
     return redirect(_next_url(request))
@@ -90,12 +92,12 @@ def login(request: HttpRequest) -> HttpResponse:
             request.session.pop(LOGIN_PHONE_KEY, None)
         return _login_page(request)
     if request.POST.get("method") == "password":
-        form = PasswordForm(request, data=request.POST)
-        if not form.is_valid():
-            if form.wait:
-                return _wrong_passwords_wait(request, form.wait)
-            return _login_page(request, password_form=form)
-        user = form.get_user()
+        password_form = PasswordForm(request, data=request.POST)
+        if not password_form.is_valid():
+            if password_form.wait:
+                return _wrong_passwords_wait(request, password_form.wait)
+            return _login_page(request, password_form=password_form)
+        user = password_form.get_user()
         auth_login(request, user)
         sign_in_recorded(user=user)
         return _signed_in(request, user)
@@ -230,7 +232,7 @@ def _remember_phone(request: HttpRequest, phone: str) -> None:
 
 @never_cache
 @portal_login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: SignedInRequest) -> HttpResponse:
     """The resident's start: their household, asking for help, the inbox, acting for family."""
     state.remember_elder_choice(request)
     person_id = acting.acting_person_id(request)
@@ -244,7 +246,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @portal_login_required
-def inbox(request: HttpRequest) -> HttpResponse:
+def inbox(request: SignedInRequest) -> HttpResponseBase:
     notes = inbox_for(user=request.user)
     if request.GET.get("export"):
         return export_response(request, INBOX, notes)
@@ -254,7 +256,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @portal_login_required
-def account(request: HttpRequest) -> HttpResponse:
+def account(request: SignedInRequest) -> HttpResponse:
     """The user's settings: elder mode, their number (masked), whom they may act for."""
     state.remember_elder_choice(request)
     context = {"choices": selectors.proxy_choices_for(request.user)}
@@ -263,7 +265,7 @@ def account(request: HttpRequest) -> HttpResponse:
 
 @portal_login_required
 @require_POST
-def elder(request: HttpRequest) -> HttpResponse:
+def elder(request: SignedInRequest) -> HttpResponse:
     """Elder mode on or off, kept on the account."""
     state.set_elder_mode(request, request.POST.get("elder") in ("1", "on", "true"))
     return redirect(_next_url(request))
@@ -271,7 +273,7 @@ def elder(request: HttpRequest) -> HttpResponse:
 
 @portal_login_required
 @require_POST
-def acting_switch(request: HttpRequest) -> HttpResponse:
+def acting_switch(request: SignedInRequest) -> HttpResponse:
     """Act for a linked person (`person`), or for oneself again (no `person`)."""
     person_id = request.POST.get("person", "")
     if not person_id:

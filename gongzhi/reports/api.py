@@ -17,13 +17,14 @@ import datetime as dt
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
+from gongzhi.accounts.types import SignedInRequest
 from gongzhi.core.api_schemas import WRITE_ERRORS, Id, In, Page
 from gongzhi.core.errors import NotFound
 from gongzhi.registry.selectors import area_get_for
@@ -136,7 +137,7 @@ class ReportOut(Schema):
 
     @staticmethod
     def resolve_requested_by(obj: Report) -> str | None:
-        return obj.requested_by.username if obj.requested_by_id else None
+        return obj.requested_by.username if obj.requested_by is not None else None
 
 
 class ReadyMadeIn(In):
@@ -190,7 +191,7 @@ def _ref(field: str, get: Any, **kwargs: Any) -> Any:
     response={200: CatalogueOut, **WRITE_ERRORS},
     operation_id="report_field_catalogue",
 )
-def report_field_catalogue(request: HttpRequest) -> Any:
+def report_field_catalogue(request: SignedInRequest) -> Any:
     """What template columns can be mapped to."""
     return {
         "datasets": [
@@ -222,7 +223,7 @@ def report_field_catalogue(request: HttpRequest) -> Any:
     operation_id="report_template_list",
 )
 @paginate(Page)
-def report_template_list(request: HttpRequest) -> Any:
+def report_template_list(request: SignedInRequest) -> Any:
     return selectors.template_list_for(user=request.user)
 
 
@@ -232,7 +233,7 @@ def report_template_list(request: HttpRequest) -> Any:
     operation_id="report_template_upload",
 )
 def report_template_upload(
-    request: HttpRequest,
+    request: SignedInRequest,
     file: File[UploadedFile],
     area: Form[Id],
     dataset: Form[Literal["persons", "watch_entries", "grid_vaccination"]],
@@ -259,7 +260,7 @@ def report_template_upload(
     response={201: TemplateOut, **WRITE_ERRORS},
     operation_id="report_template_install",
 )
-def report_template_install(request: HttpRequest, payload: ReadyMadeIn) -> Any:
+def report_template_install(request: SignedInRequest, payload: ReadyMadeIn) -> Any:
     target = _ref("area", area_get_for, user=request.user, area_id=payload.area)
     template = services.report_template_install(actor=request.user, area=target, code=payload.code)
     return Status(201, template)
@@ -270,7 +271,7 @@ def report_template_install(request: HttpRequest, payload: ReadyMadeIn) -> Any:
     response={200: TemplateOut, **WRITE_ERRORS},
     operation_id="report_template_get",
 )
-def report_template_get(request: HttpRequest, template_id: int) -> Any:
+def report_template_get(request: SignedInRequest, template_id: int) -> Any:
     return selectors.template_get_for(user=request.user, template_id=template_id)
 
 
@@ -279,7 +280,7 @@ def report_template_get(request: HttpRequest, template_id: int) -> Any:
     response={200: TemplateOut, **WRITE_ERRORS},
     operation_id="report_template_map",
 )
-def report_template_map(request: HttpRequest, template_id: int, payload: MappingIn) -> Any:
+def report_template_map(request: SignedInRequest, template_id: int, payload: MappingIn) -> Any:
     """Set every column's field, transform and argument (columns left out stay empty),
     and the filters when given."""
     template = selectors.template_get_for(user=request.user, template_id=template_id)
@@ -298,7 +299,9 @@ def report_template_map(request: HttpRequest, template_id: int, payload: Mapping
     response={200: TemplateOut, **WRITE_ERRORS},
     operation_id="report_template_schedule",
 )
-def report_template_schedule(request: HttpRequest, template_id: int, payload: ScheduleIn) -> Any:
+def report_template_schedule(
+    request: SignedInRequest, template_id: int, payload: ScheduleIn
+) -> Any:
     template = selectors.template_get_for(user=request.user, template_id=template_id)
     return services.report_template_schedule(
         actor=request.user,
@@ -315,7 +318,7 @@ def report_template_schedule(request: HttpRequest, template_id: int, payload: Sc
     response={202: ReportOut, **WRITE_ERRORS},
     operation_id="report_fill",
 )
-def report_fill(request: HttpRequest, template_id: int, payload: FillIn | None = None) -> Any:
+def report_fill(request: SignedInRequest, template_id: int, payload: FillIn | None = None) -> Any:
     """Fill the template now; the worker does it: poll `GET /reports/{id}` until `status`
     is `done`, then download."""
     template = selectors.template_get_for(user=request.user, template_id=template_id)
@@ -331,7 +334,7 @@ def report_fill(request: HttpRequest, template_id: int, payload: FillIn | None =
     operation_id="report_list",
 )
 @paginate(Page)
-def report_list(request: HttpRequest, filters: Query[ReportFiltersIn]) -> Any:
+def report_list(request: SignedInRequest, filters: Query[ReportFiltersIn]) -> Any:
     """Filled reports of the caller's area, newest first: the history."""
     template = None
     if filters.template_id is not None:
@@ -344,7 +347,7 @@ def report_list(request: HttpRequest, filters: Query[ReportFiltersIn]) -> Any:
     response={200: ReportOut, **WRITE_ERRORS},
     operation_id="report_get",
 )
-def report_get(request: HttpRequest, report_id: int) -> Any:
+def report_get(request: SignedInRequest, report_id: int) -> Any:
     return selectors.report_get_for(user=request.user, report_id=report_id)
 
 
@@ -354,7 +357,7 @@ def report_get(request: HttpRequest, report_id: int) -> Any:
     operation_id="report_download",
     openapi_extra={"responses": {"200": {"content": {XLSX: {}}}}},
 )
-def report_download(request: HttpRequest, report_id: int) -> Any:
+def report_download(request: SignedInRequest, report_id: int) -> Any:
     """The filled workbook (XLSX)."""
     report = selectors.report_get_for(user=request.user, report_id=report_id)
     data, filename = services.report_download(actor=request.user, report=report)

@@ -76,7 +76,7 @@ def person_rows(*, area: Area, filters: dict[str, Any], as_of: dt.date) -> Itera
     if filters.get("age_max") is not None:
         people = people.filter(birth_date__gt=years_before(as_of, int(filters["age_max"]) + 1))
     doses = Vaccination.objects.filter(person=OuterRef("pk"), vaccinated_on__lte=as_of)
-    people = (
+    annotated = (
         people.select_related("household__building__compound", "household__community")
         .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("sort", "code")))
         .annotate(
@@ -102,7 +102,7 @@ def person_rows(*, area: Area, filters: dict[str, Any], as_of: dt.date) -> Itera
         .exclude(residency__in=["moved_out", "deceased"])
         .values_list("household_id", "name")
     )
-    for person in people.iterator(chunk_size=2000):
+    for person in annotated.iterator(chunk_size=2000):
         household = person.household
         building = household.building
         grid, grid_top, grid_path = _grid_names(person.area_path, grids)
@@ -118,7 +118,7 @@ def person_rows(*, area: Area, filters: dict[str, Any], as_of: dt.date) -> Itera
             "relation": person.relation,
             "residency": person.residency,
             "address": household.address,
-            "compound": building.compound.name if building.compound_id else "",
+            "compound": building.compound.name if building.compound is not None else "",
             "building": building.name,
             "unit": household.unit,
             "room": household.room,
@@ -170,7 +170,7 @@ def watch_rows(*, area: Area, filters: dict[str, Any], as_of: dt.date) -> Iterat
             "address": person.household.address if person else entry.address,
             "stated_address": entry.address,
             "registered_address": person.household.address if person else "",
-            "grid": entry.grid.name if entry.grid_id else "",
+            "grid": entry.grid.name if entry.grid is not None else "",
             "grid_worker": str(entry.assignee) if entry.assignee_id else "",
             "community": _community_of(entry.area_path, communities),
             "list": entry.upstream_list.name,

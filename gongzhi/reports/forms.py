@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -56,7 +56,7 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args: Any, areas: Choices, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["area"].choices = areas
+        cast(forms.ChoiceField, self.fields["area"]).choices = areas
         self.fields["file"].widget.attrs["required"] = True
 
 
@@ -68,7 +68,7 @@ class InstallForm(forms.Form):
 
     def __init__(self, *args: Any, areas: Choices, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["area"].choices = areas
+        cast(forms.ChoiceField, self.fields["area"]).choices = areas
 
 
 class MappingForm(forms.Form):
@@ -215,4 +215,4 @@ class FillForm(forms.Form):
 
     def __init__(self, *args: Any, areas: Choices, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["area"].choices = areas
+        cast(forms.ChoiceField, self.fields["area"]).choices = areas

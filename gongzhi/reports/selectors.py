@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 
@@ -18,8 +18,11 @@ from gongzhi.core.errors import NotFound
 from gongzhi.registry.models import Area
 from gongzhi.reports.models import Report, ReportTemplate
 
+if TYPE_CHECKING:
+    from gongzhi.accounts.types import Viewer
 
-def template_list_for(*, user: Any) -> QuerySet[ReportTemplate]:
+
+def template_list_for(*, user: Viewer) -> QuerySet[ReportTemplate]:
     return (
         ReportTemplate.objects.restrict(user, Perm.REPORT_VIEW, overlapping=True)
         .filter(is_active=True)
@@ -40,14 +43,14 @@ def template_get_for(*, user: Any, template_id: Any) -> ReportTemplate:
     return template
 
 
-def fill_area_choices_for(*, user: Any, template: ReportTemplate) -> list[Area]:
+def fill_area_choices_for(*, user: Viewer, template: ReportTemplate) -> list[Area]:
     """The areas the user may fill this template for: the template's area when they hold
     report.view there, else their own areas inside it."""
     wanted = access.paths_within(user, Perm.REPORT_VIEW, template.area_path)
     return list(Area.objects.filter(path__in=wanted).order_by("path"))
 
 
-def report_list_for(*, user: Any, template: ReportTemplate | None = None) -> QuerySet[Report]:
+def report_list_for(*, user: Viewer, template: ReportTemplate | None = None) -> QuerySet[Report]:
     reports = Report.objects.restrict(user, Perm.REPORT_VIEW)
     if template is not None:
         reports = reports.filter(template=template)

@@ -15,7 +15,7 @@ import datetime as dt
 import logging
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -42,6 +42,9 @@ from gongzhi.reports.catalogue import DATASETS, LABELS_ZH
 from gongzhi.reports.datasets import ROWS
 from gongzhi.reports.models import Report, ReportStatus, ReportTemplate, Schedule, Trigger
 from gongzhi.reports.schedules import next_run
+
+if TYPE_CHECKING:
+    from gongzhi.accounts.types import Actor
 
 logger = logging.getLogger(__name__)
 
@@ -145,7 +148,7 @@ def _suggested_columns(dataset: str, headers: list[dict[str, Any]]) -> list[dict
 
 def _create_template(
     *,
-    actor: Any,
+    actor: Actor,
     area: Area,
     data: bytes,
     filename: str,
@@ -202,7 +205,7 @@ def _check_area(errors: dict[str, list[str]], area: Area) -> None:
 @transaction.atomic
 def report_template_upload(
     *,
-    actor: Any,
+    actor: Actor,
     area: Area,
     file: Any,
     dataset: str,
@@ -241,7 +244,7 @@ def report_template_upload(
 
 
 @transaction.atomic
-def report_template_install(*, actor: Any, area: Area, code: str) -> ReportTemplate:
+def report_template_install(*, actor: Actor, area: Area, code: str) -> ReportTemplate:
     """Add one of the ready-made templates (重点人员排查表, 独居老人关爱台账, 疫苗接种统计表)."""
     access.require(actor, Perm.REPORT_MANAGE, area.path)
     errors: dict[str, list[str]] = {}
@@ -374,7 +377,7 @@ def _clean_filters(
 @transaction.atomic
 def report_template_map(
     *,
-    actor: Any,
+    actor: Actor,
     template: ReportTemplate,
     columns: Iterable[Mapping[str, Any]],
     filters: Mapping[str, Any] | None = None,
@@ -394,8 +397,8 @@ def report_template_map(
     cleaned: dict[int, dict[str, Any]] = {}
     for spec in columns:
         try:
-            column = int(spec.get("column"))
-        except (TypeError, ValueError):
+            column = int(spec["column"])
+        except (KeyError, TypeError, ValueError):
             column = -1
         if column not in known:
             errors.setdefault("columns", []).append(
@@ -436,7 +439,7 @@ def report_template_map(
 @transaction.atomic
 def report_template_schedule(
     *,
-    actor: Any,
+    actor: Actor,
     template: ReportTemplate,
     schedule: str,
     hour: int = 8,
@@ -480,12 +483,12 @@ def report_template_schedule(
 # --- reports -----------------------------------------------------------------------------------
 
 
-def _fill_areas(actor: Any, template: ReportTemplate) -> list[str]:
+def _fill_areas(actor: Actor, template: ReportTemplate) -> list[str]:
     return access.paths_within(actor, Perm.REPORT_VIEW, template.area_path)
 
 
 @transaction.atomic
-def report_request(*, actor: Any, template: ReportTemplate, area: Area | None = None) -> Report:
+def report_request(*, actor: Actor, template: ReportTemplate, area: Area | None = None) -> Report:
     """Queue a filling of the template for `area` (default: the template's area, or the
     requester's own area inside it). The worker fills it; see `report_fill`."""
     errors: dict[str, list[str]] = {}
@@ -646,14 +649,14 @@ def _date_zh(day: dt.date) -> str:
 def _fill(report: Report) -> None:
     template = report.template
     dataset = DATASETS[template.dataset]
-    area = report.area
+    area: Area | None = report.area
     filters = dict(template.filters or {})
     filter_area = Area.objects.filter(pk=filters.pop("area", None)).first()
     notes: list[str] = []
     if filter_area is not None:
-        if filter_area.path.startswith(area.path):
+        if filter_area.path.startswith(report.area.path):
             area = filter_area
-        elif not area.path.startswith(filter_area.path):
+        elif not report.area.path.startswith(filter_area.path):
             notes.append(_("The template's area filter lies outside this report's area."))
             area = None
     filler = report.requested_by or template.schedule_owner
@@ -713,7 +716,7 @@ def _fill(report: Report) -> None:
         raise
 
 
-def report_download(*, actor: Any, report: Report) -> tuple[bytes, str]:
+def report_download(*, actor: Actor, report: Report) -> tuple[bytes, str]:
     """The filled workbook and its file name. A report holding full ID numbers or phones
     is given only to those who may reveal them in its area; every download is audited."""
     access.require(actor, Perm.REPORT_VIEW, report.area_path)

@@ -8,13 +8,13 @@ without report.manage is 403.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from gongzhi.accounts import access
 from gongzhi.accounts.decorators import requires
 from gongzhi.accounts.policy import Perm
+from gongzhi.accounts.types import SignedInRequest
 from gongzhi.core.errors import Forbidden
 from gongzhi.registry import selectors as registry_selectors
 from gongzhi.registry.models import Area, AreaKind, Tag
@@ -37,16 +38,19 @@ from gongzhi.reports.forms import (
 )
 from gongzhi.reports.models import ReportStatus, ReportTemplate
 
+if TYPE_CHECKING:
+    from gongzhi.accounts.types import Viewer
+
 PAGE_SIZE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _manage(user: Any, template: ReportTemplate) -> None:
+def _manage(user: Viewer, template: ReportTemplate) -> None:
     if not access.can(user, Perm.REPORT_MANAGE, template.area_path):
         raise Forbidden()
 
 
-def _manage_areas(user: Any) -> list[tuple[int, str]]:
+def _manage_areas(user: Viewer) -> list[tuple[int, str]]:
     return [
         (a.pk, a.name)
         for a in Area.objects.filter(path__in=access.paths(user, Perm.REPORT_MANAGE)).order_by(
@@ -56,7 +60,7 @@ def _manage_areas(user: Any) -> list[tuple[int, str]]:
 
 
 @requires(Perm.REPORT_VIEW)
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: SignedInRequest) -> HttpResponseBase:
     user = request.user
     can_manage = access.can(user, Perm.REPORT_MANAGE)
     templates = selectors.template_list_for(user=user)
@@ -73,7 +77,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @requires(Perm.REPORT_MANAGE)
 @require_http_methods(["GET", "POST"])
-def template_upload(request: HttpRequest) -> HttpResponse:
+def template_upload(request: SignedInRequest) -> HttpResponse:
     user = request.user
     form = UploadForm(request.POST or None, request.FILES or None, areas=_manage_areas(user))
     if request.method == "POST" and form.is_valid():
@@ -110,7 +114,7 @@ def template_upload(request: HttpRequest) -> HttpResponse:
 
 @requires(Perm.REPORT_MANAGE)
 @require_POST
-def template_install(request: HttpRequest) -> HttpResponse:
+def template_install(request: SignedInRequest) -> HttpResponse:
     user = request.user
     form = InstallForm(request.POST, areas=_manage_areas(user))
     if form.is_valid() and form.cleaned_data["area"]:
@@ -132,12 +136,12 @@ def template_install(request: HttpRequest) -> HttpResponse:
     return redirect("reports:index")
 
 
-def _fill_areas(user: Any, template: ReportTemplate) -> list[tuple[int, str]]:
+def _fill_areas(user: Viewer, template: ReportTemplate) -> list[tuple[int, str]]:
     return [(a.pk, a.name) for a in selectors.fill_area_choices_for(user=user, template=template)]
 
 
 @login_required
-def template_detail(request: HttpRequest, template_id: int) -> HttpResponse:
+def template_detail(request: SignedInRequest, template_id: int) -> HttpResponse:
     user = request.user
     template = selectors.template_get_for(user=user, template_id=template_id)
     dataset = catalogue.DATASETS[template.dataset]
@@ -206,7 +210,7 @@ def _mapping_form(request: HttpRequest, template: ReportTemplate) -> MappingForm
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def template_edit(request: HttpRequest, template_id: int) -> HttpResponse:
+def template_edit(request: SignedInRequest, template_id: int) -> HttpResponse:
     user = request.user
     template = selectors.template_get_for(user=user, template_id=template_id)
     _manage(user, template)
@@ -232,7 +236,7 @@ def template_edit(request: HttpRequest, template_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def template_schedule(request: HttpRequest, template_id: int) -> HttpResponse:
+def template_schedule(request: SignedInRequest, template_id: int) -> HttpResponse:
     user = request.user
     template = selectors.template_get_for(user=user, template_id=template_id)
     _manage(user, template)
@@ -260,7 +264,7 @@ def template_schedule(request: HttpRequest, template_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def template_fill(request: HttpRequest, template_id: int) -> HttpResponse:
+def template_fill(request: SignedInRequest, template_id: int) -> HttpResponse:
     user = request.user
     template = selectors.template_get_for(user=user, template_id=template_id)
     form = FillForm(request.POST, areas=_fill_areas(user, template))
@@ -280,7 +284,7 @@ def template_fill(request: HttpRequest, template_id: int) -> HttpResponse:
 
 
 @requires(Perm.REPORT_VIEW)
-def report_history(request: HttpRequest) -> HttpResponse:
+def report_history(request: SignedInRequest) -> HttpResponseBase:
     user = request.user
     reports = selectors.report_list_for(user=user)
     if exports.requested_format(request):
@@ -290,7 +294,7 @@ def report_history(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def report_download(request: HttpRequest, report_id: int) -> HttpResponse:
+def report_download(request: SignedInRequest, report_id: int) -> HttpResponse:
     report = selectors.report_get_for(user=request.user, report_id=report_id)
     try:
         data, filename = services.report_download(actor=request.user, report=report)

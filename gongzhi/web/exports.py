@@ -42,7 +42,7 @@ import enum
 import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from django.core.exceptions import BadRequest
 from django.db.models import QuerySet
@@ -51,9 +51,14 @@ from django.utils.functional import Promise
 
 from gongzhi.accounts import access
 from gongzhi.accounts.policy import Perm
+from gongzhi.accounts.types import SignedInRequest
 from gongzhi.audit.services import audit_record
 from gongzhi.core import clock, identity, scope
 from gongzhi.core.tabular import csv_chunks, write_xlsx
+
+if TYPE_CHECKING:
+    from gongzhi.accounts.models import User
+    from gongzhi.accounts.types import Viewer
 
 T = TypeVar("T")
 
@@ -85,7 +90,7 @@ class ExportContext:
     """What a `prepare` hook may need besides the rows: who exports, and when."""
 
     request: HttpRequest
-    user: Any
+    user: User
     now: dt.datetime
     today: dt.date
 
@@ -140,7 +145,7 @@ def export_format(value: str | None) -> str:
 
 
 def export_response(
-    request: HttpRequest,
+    request: SignedInRequest,
     export: Export[T],
     rows: Iterable[T],
     *,
@@ -242,7 +247,7 @@ def filter_kinds(filters: Any) -> list[str]:
     return sorted(kinds)
 
 
-def _area_path(user: Any, perms: tuple[Perm, ...]) -> str:
+def _area_path(user: Viewer, perms: tuple[Perm, ...]) -> str:
     """The lowest area holding all the exporter's areas for these permissions, so that
     auditors of that area see the entry; "" (root auditors only) when there is none."""
     paths = [p for perm in perms for p in access.paths(user, perm)]

@@ -51,7 +51,7 @@ class UploadLimitMiddleware:
         limit = uploads.limit_for(view)
         if uploads.declared_length(request) > limit.total:
             return self._too_large(request, uploads.RequestTooLarge(limit.total))
-        if not request.content_type.startswith("multipart/"):
+        if not (request.content_type or "").startswith("multipart/"):
             return None
         request.upload_handlers.insert(0, uploads.LimitedUploadHandler(request, limit))
         if getattr(view, "csrf_exempt", False):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
@@ -38,7 +38,7 @@ def open_csv(table: Table, src: _Source, head: bytes) -> None:
     table.encoding = encoding
     table.sheet = None
 
-    def raw_rows() -> Iterator[tuple[int, list[Cell]]]:
+    def raw_rows() -> Generator[tuple[int, list[Cell]], None, None]:
         src.file.seek(0)
         text = io.TextIOWrapper(src.file, encoding=encoding, errors="strict", newline="")
         try:

@@ -11,7 +11,7 @@ import re
 import tempfile
 import unicodedata
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import IO, Any
 
 from django.utils.translation import gettext
@@ -57,7 +57,8 @@ class Table:
     def __init__(self, source: _Source):
         self._source = source
         self._closers: list[Callable[[], None]] = []
-        self._raw_rows: Callable[[], Iterator[tuple[int, list[Cell]]]]
+        # A generator, so that a scan that stops early can close it (and the file's reader).
+        self._raw_rows: Callable[[], Generator[tuple[int, list[Cell]], None, None]]
         self._merges: list[tuple[int, int, int, int]] = []
         self._data_start = 0  # first Excel row after the header
         self._columns: list[int] = []  # the raw column index of each header position

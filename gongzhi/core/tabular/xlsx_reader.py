@@ -5,7 +5,7 @@ streaming reader of `xlsx_stream` (flat memory)."""
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
@@ -123,7 +123,7 @@ def _open_xlsx_calamine(table: Table, src: _Source, sheet_name: str | None) -> N
         (r1 + 1, c1, r2 + 1, c2) for (r1, c1), (r2, c2) in (sheet.merged_cell_ranges or [])
     ]
 
-    def raw_rows() -> Iterator[tuple[int, list[Cell]]]:
+    def raw_rows() -> Generator[tuple[int, list[Cell]], None, None]:
         # iter_rows may start at row 1 or at the used range's first row, and its columns
         # at column A or at the range's first column (it differs between versions): the
         # first row holding a value is `start_row`, which fixes the numbering either way.

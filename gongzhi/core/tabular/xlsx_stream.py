@@ -20,7 +20,7 @@ import datetime as dt
 import html
 import re
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -43,7 +43,7 @@ class StreamedSheet:
 
     name: str
     merges: list[tuple[int, int, int, int]]
-    rows: Callable[[], Iterator[tuple[int, list[Cell]]]]
+    rows: Callable[[], Generator[tuple[int, list[Cell]], None, None]]
     close: Callable[[], None] = field(default=lambda: None)
 
 
@@ -86,7 +86,7 @@ def stream_sheet(
         reader.shared_strings, book._date_formats, book._timedelta_formats, book.epoch
     )
 
-    def rows() -> Iterator[tuple[int, list[Cell]]]:
+    def rows() -> Generator[tuple[int, list[Cell]], None, None]:
         with archive.open(path) as part:
             yield from scanner.rows(part)
 
@@ -127,7 +127,7 @@ class _SheetScanner:
         self.epoch = epoch
         self._columns: dict[bytes, int] = {}
 
-    def rows(self, part: IO[bytes]) -> Iterator[tuple[int, list[Cell]]]:
+    def rows(self, part: IO[bytes]) -> Generator[tuple[int, list[Cell]], None, None]:
         buffer = b""
         number = 0
         while True:

@@ -35,7 +35,7 @@ class Command(BaseCommand):
 
     def _issue(self, *, user: str, area_code: str, role: str, name: str, **_: Any) -> None:
         name = name.strip()
-        if not name or len(name) > ApiKey._meta.get_field("name").max_length:
+        if not name or len(name) > (ApiKey._meta.get_field("name").max_length or 100):
             raise CommandError("--name must be 1 to 100 characters")
         membership = (
             Membership.objects.select_related("user", "area")

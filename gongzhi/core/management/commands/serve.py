@@ -52,9 +52,9 @@ class Command(BaseCommand):
         )
         code = 0
         while not stopping:
-            for child in children:
+            for command, child in zip(commands, children, strict=True):
                 if child.poll() is not None:
-                    self.stderr.write(f"{child.args[2]} exited with {child.returncode}")
+                    self.stderr.write(f"{command[2]} exited with {child.returncode}")
                     code = child.returncode or 1
                     stopping = True
             time.sleep(0.5)
