@@ -159,7 +159,9 @@ PRODUCTION = {
 
 
 def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("SECURE_", "GONGZHI_HTTPS"))}
+    # The browser tests set DJANGO_ALLOW_ASYNC_UNSAFE in this process: a deployment does not.
+    dropped = ("SECURE_", "GONGZHI_HTTPS", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    base = {k: v for k, v in os.environ.items() if not k.startswith(dropped)}
     return subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), *args],
         cwd=ROOT,
