@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from gongzhi.accounts import access
 from gongzhi.accounts.models import Membership, Role
-from gongzhi.accounts.policy import ROLE_PERMS, Perm
+from gongzhi.accounts.policy import Perm, roles_with
 from gongzhi.core import clock, scope
 from gongzhi.core.errors import Forbidden, NotFound
 from gongzhi.registry.models import Area, AreaKind, Person
@@ -40,19 +40,6 @@ User = get_user_model()
 HANDLER_ROLES = frozenset({Role.VOLUNTEER, Role.PARTY_MEMBER})
 LEVEL_KINDS = (AreaKind.GRID, AreaKind.COMMUNITY, AreaKind.STREET)
 RATING_WINDOW = dt.timedelta(days=90)
-
-
-def _roles_with(perm: Perm) -> list[str]:
-    return [role for role, perms in ROLE_PERMS.items() if perm in perms]
-
-
-def prefixes(path: str) -> list[str]:
-    """The paths of a node and of all its ancestors."""
-    return [path[:i] for i in range(scope.STEP, len(path) + 1, scope.STEP)]
-
-
-# Read from here by open311.py; the rule itself is policy's.
-is_staff_for = policy.is_staff_for
 
 
 def _with_related(qs: QuerySet[WorkOrder]) -> QuerySet[WorkOrder]:
@@ -97,17 +84,20 @@ class OrderFilters:
 
 def workorder_list_for(*, user: Any, filters: OrderFilters | None = None) -> QuerySet[WorkOrder]:
     filters = filters or OrderFilters()
-    orders = WorkOrder.objects.filter(policy.visible_q(user))
+    orders = policy.visible(user)
     if filters.mine:
         orders = orders.filter(policy.requested_q(user))
     if filters.area_id:
         area = area_get_for(user=user, area_id=filters.area_id)
-        orders = orders.filter(scope.q_within("area_path", [area.path]))
+        orders = orders.within(area.path)
     if filters.tab == "waiting":
         # The inbox: waiting at a level where the viewer decides.
-        orders = orders.filter(
-            status__in=sorted(states.WAITING),
-        ).filter(scope.q_within("level_path", access.paths(user, Perm.WORKORDER_DISPATCH)))
+        orders = access.restrict(
+            orders.filter(status__in=sorted(states.WAITING)),
+            user,
+            Perm.WORKORDER_DISPATCH,
+            "level_path",
+        )
     elif filters.tab == "overdue":
         orders = orders.filter(due_at__lt=clock.now())
     elif filters.tab in _TAB_STATUSES:
@@ -137,23 +127,18 @@ class Tasks:
 
 def tasks_for(*, user: Any, done_limit: int = 20) -> Tasks:
     """A volunteer's or party member's list: offers to answer, orders in hand, recent ones."""
-    handle = access.paths(user, Perm.WORKORDER_HANDLE)
-    if not handle:
+    if not access.can(user, Perm.WORKORDER_HANDLE):
         return Tasks([], [], [])
-    in_scope = scope.q_within("area_path", handle)
+    in_scope = WorkOrder.objects.restrict(user, Perm.WORKORDER_HANDLE)
     open_offers = Offer.objects.filter(handler=user, closed_at__isnull=True).values("order_id")
-    offered = _with_related(
-        WorkOrder.objects.filter(in_scope, pk__in=open_offers, status=Status.DISPATCHED)
-    ).order_by("due_at", "submitted_at")
+    offered = _with_related(in_scope.filter(pk__in=open_offers, status=Status.DISPATCHED)).order_by(
+        "due_at", "submitted_at"
+    )
     working = _with_related(
-        WorkOrder.objects.filter(
-            in_scope, assignee=user, status__in=[Status.ACCEPTED, Status.IN_PROGRESS]
-        )
+        in_scope.filter(assignee=user, status__in=[Status.ACCEPTED, Status.IN_PROGRESS])
     ).order_by("due_at", "submitted_at")
     done = _with_related(
-        WorkOrder.objects.filter(
-            in_scope, assignee=user, status__in=[Status.RESOLVED, Status.CLOSED]
-        )
+        in_scope.filter(assignee=user, status__in=[Status.RESOLVED, Status.CLOSED])
     ).order_by("-resolved_at")[:done_limit]
     return Tasks(list(offered), list(working), list(done))
 
@@ -207,17 +192,17 @@ class GridCount:
 def board_for(*, user: Any, area: Area | None = None) -> list[GridCount]:
     """Open orders counted by grid: the top grids of the viewer's area, each with its
     sub-grids. One grouped query; the tree is put together here."""
-    paths = access.paths(user, Perm.WORKORDER_VIEW)
     if area is not None:
-        paths = [area.path]
-    if not paths:
+        areas, orders = Area.objects.within(area.path), WorkOrder.objects.within(area.path)
+    elif access.can(user, Perm.WORKORDER_VIEW):
+        areas = Area.objects.restrict(user, Perm.WORKORDER_VIEW)
+        orders = WorkOrder.objects.restrict(user, Perm.WORKORDER_VIEW)
+    else:
         return []
-    grids = list(
-        Area.objects.filter(scope.q_within("path", paths), kind=AreaKind.GRID).order_by("path")
-    )
+    grids = list(areas.filter(kind=AreaKind.GRID).order_by("path"))
     now = clock.now()
     rows = (
-        WorkOrder.objects.filter(scope.q_within("area_path", paths), grid__isnull=False)
+        orders.filter(grid__isnull=False)
         .exclude(status__in=[Status.CLOSED, Status.CANCELLED])
         .values("grid_id")
         .annotate(
@@ -238,7 +223,7 @@ def board_for(*, user: Any, area: Area | None = None) -> list[GridCount]:
             node.overdue, node.resolved = row["overdue"], row["resolved"]
         by_path[grid.path] = node
         parent = next(
-            (by_path[p] for p in reversed(prefixes(grid.path)[:-1]) if p in by_path), None
+            (by_path[p] for p in reversed(scope.ancestors(grid.path)) if p in by_path), None
         )
         if parent is None:
             tops.append(node)
@@ -294,16 +279,8 @@ class Suggestion:
 WEIGHTS = {"paired": 40, "grid": 20, "skill": 25, "load": -6, "rating": 6, "unavailable": -50}
 
 
-def handler_memberships(path: str, roles: Iterable[str] | None = None) -> QuerySet[Membership]:
-    """Active memberships that let their users handle orders at `path`."""
-    roles = list(roles or _roles_with(Perm.WORKORDER_HANDLE))
-    return Membership.objects.filter(
-        is_active=True, user__is_active=True, role__in=roles, area__path__in=prefixes(path)
-    ).select_related("user", "area")
-
-
 def handler_memberships_of(user: Any) -> list[Membership]:
-    roles = _roles_with(Perm.WORKORDER_HANDLE)
+    roles = roles_with(Perm.WORKORDER_HANDLE)
     return list(
         Membership.objects.filter(user=user, is_active=True, role__in=roles).select_related("area")
     )
@@ -313,7 +290,9 @@ def suggestions_for(*, order: WorkOrder, limit: int = 8) -> list[Suggestion]:
     """Volunteers and party members who may take the order, best first: who serves the
     household (the 8-household pairing) or the grid, who has the skill, who has the
     fewest open orders, who is rated best lately."""
-    memberships = list(handler_memberships(order.area_path, HANDLER_ROLES))
+    memberships = access.holders(
+        Perm.WORKORDER_HANDLE, order.area_path, nearest=False, roles=HANDLER_ROLES
+    )
     if not memberships:
         return []
     best: dict[int, Membership] = {}
@@ -332,9 +311,8 @@ def suggestions_for(*, order: WorkOrder, limit: int = 8) -> list[Suggestion]:
     )
     grid_path = order.grid.path if order.grid_id else order.level_path
     in_grid = set(
-        Pairing.objects.filter(
-            scope.q_within("area_path", [grid_path]), handler_id__in=ids, is_active=True
-        )
+        Pairing.objects.within(grid_path)
+        .filter(handler_id__in=ids, is_active=True)
         .values_list("handler_id", flat=True)
         .distinct()
     )
@@ -471,8 +449,7 @@ def handler_get_for_dispatcher(*, user: Any, user_id: Any) -> Any:
     found = User.objects.filter(pk=ids[0], is_active=True).first()
     if found is not None and paths:
         for membership in handler_memberships_of(found):
-            held = membership.area.path
-            if scope.within(held, paths) or any(p.startswith(held) for p in paths):
+            if scope.overlaps(membership.area.path, paths):
                 return found
     raise not_handlers_here(ids)
 
@@ -483,19 +460,17 @@ def handler_choices_for(
     """Volunteers and party members of the user's dispatch area (or of the chosen grid in
     it), as (user id, "name · area") for bulk dispatch; the service checks each order's
     place again."""
-    paths = access.paths(user, Perm.WORKORDER_DISPATCH)
-    if area_id:
-        paths = [area_get_for(user=user, area_id=area_id).path]
-    memberships = (
-        Membership.objects.filter(
-            scope.q_within("area__path", paths),
-            is_active=True,
-            user__is_active=True,
-            role__in=sorted(HANDLER_ROLES),
-        )
-        .select_related("user", "area")
-        .order_by("area__path", "user__username")[:limit]
+    memberships = Membership.objects.filter(
+        is_active=True, user__is_active=True, role__in=sorted(HANDLER_ROLES)
     )
+    if area_id:
+        area = area_get_for(user=user, area_id=area_id)
+        memberships = memberships.filter(area__in=Area.objects.within(area.path))
+    else:
+        memberships = access.restrict(memberships, user, Perm.WORKORDER_DISPATCH, "area__path")
+    memberships = memberships.select_related("user", "area").order_by(
+        "area__path", "user__username"
+    )[:limit]
     seen: dict[int, str] = {}
     for m in memberships:
         seen.setdefault(m.user_id, f"{m.user} · {m.area.name}")
@@ -596,19 +571,7 @@ def category_get(code: str) -> Category:
 def dispatcher_ids(level: Area) -> list[int]:
     """The staff who decide at `level`: dispatching roles on the nearest node at or above
     it that has any (a grid's workers; a community's staff; a street's officers)."""
-    roles = _roles_with(Perm.WORKORDER_DISPATCH)
-    rows = list(
-        Membership.objects.filter(
-            is_active=True,
-            user__is_active=True,
-            role__in=roles,
-            area__path__in=prefixes(level.path),
-        ).values_list("user_id", "area__path")
-    )
-    if not rows:
-        return []
-    deepest = max(len(path) for _, path in rows)
-    return sorted({user_id for user_id, path in rows if len(path) == deepest})
+    return sorted({m.user_id for m in access.holders(Perm.WORKORDER_DISPATCH, level.path)})
 
 
 def requester_ids(order: WorkOrder) -> list[int]:
