@@ -72,7 +72,7 @@ from urllib.parse import parse_qsl
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, ValidationError
 from django.core.signals import got_request_exception
 from django.db.models import Q
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
 from django.urls import reverse
 from django.utils import timezone
@@ -860,12 +860,7 @@ def media(request: HttpRequest, token: str) -> HttpResponse:
         handle = None
     if photo is None or handle is None:
         return _error(FALLBACK_FORMAT, 404, _("No such media."))
-    response = FileResponse(handle, content_type=photo.content_type)
-    response["Content-Disposition"] = "inline"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return uploads.photo_response(handle, photo.content_type)
 
 
 @csrf_exempt
