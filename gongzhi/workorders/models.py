@@ -18,7 +18,8 @@ from gongzhi.core.fields import EncryptedTextField
 from gongzhi.core.models import BaseModel
 from gongzhi.workorders.states import Action, Status
 
-DESCRIPTION_MAX = 2000
+# Open311 (GeoReport v2) allows 4,000 characters; what it accepts the platform files.
+DESCRIPTION_MAX = 4000
 NOTE_MAX = 1000
 
 
