@@ -22,6 +22,7 @@ from gongzhi.accounts.models import Membership, Role
 from gongzhi.accounts.policy import Perm, roles_with
 from gongzhi.core import clock, scope
 from gongzhi.core.errors import Forbidden, NotFound
+from gongzhi.core.lookup import get_by_id
 from gongzhi.registry.models import Area, AreaKind, Person
 from gongzhi.workorders import policy, states
 from gongzhi.workorders.models import (
@@ -49,13 +50,10 @@ def _with_related(qs: QuerySet[WorkOrder]) -> QuerySet[WorkOrder]:
 
 
 def workorder_get_for(*, user: Any, order_id: Any) -> WorkOrder:
-    try:
-        # Only what every page and answer of one order shows; the rest loads on demand.
-        order = WorkOrder.objects.select_related("category", "place", "grid", "level").get(
-            pk=int(order_id)
-        )
-    except (WorkOrder.DoesNotExist, TypeError, ValueError, OverflowError):
-        raise NotFound() from None
+    # Only what every page and answer of one order shows; the rest loads on demand.
+    order = get_by_id(
+        WorkOrder.objects.select_related("category", "place", "grid", "level"), order_id
+    )
     if not policy.can_see(user, order):
         raise NotFound()
     return order
@@ -145,10 +143,7 @@ def tasks_for(*, user: Any, done_limit: int = 20) -> Tasks:
 
 def area_get_for(*, user: Any, area_id: Any) -> Area:
     """A node of the tree where the user sees work orders (filters, the board)."""
-    try:
-        area = Area.objects.get(pk=int(area_id))
-    except (Area.DoesNotExist, TypeError, ValueError, OverflowError):
-        raise NotFound() from None
+    area = get_by_id(Area.objects.all(), area_id)
     if not access.can(user, Perm.WORKORDER_VIEW, area.path):
         raise NotFound()
     return area
@@ -392,10 +387,7 @@ def _loads(user_ids: list[int]) -> dict[int, int]:
 
 def handler_get_for(*, order: WorkOrder, user_id: Any) -> Any:
     """A user the order may be dispatched to, by id; NotFound otherwise."""
-    try:
-        user = User.objects.get(pk=int(user_id), is_active=True)
-    except (User.DoesNotExist, TypeError, ValueError, OverflowError):
-        raise NotFound() from None
+    user = get_by_id(User.objects.all(), user_id, is_active=True)
     if not policy.may_handle(user, order):
         raise NotFound()
     return user
@@ -490,10 +482,7 @@ def suggestions_for_dispatcher(*, user: Any, order: WorkOrder, limit: int = 8) -
 def person_for_filing(*, user: Any, person_id: Any) -> Person:
     """A person the user may ask for: themselves, someone they act for, or a resident of
     the area where they keep the register or are building head."""
-    try:
-        person = Person.objects.select_related("household__building").get(pk=int(person_id))
-    except (Person.DoesNotExist, TypeError, ValueError, OverflowError):
-        raise NotFound() from None
+    person = get_by_id(Person.objects.select_related("household__building"), person_id)
     if person.pk in policy.acting_person_ids(user):
         return person
     if access.can(user, Perm.WORKORDER_REQUEST, person.area_path) and access.can(
@@ -504,10 +493,7 @@ def person_for_filing(*, user: Any, person_id: Any) -> Person:
 
 
 def place_for_filing(*, user: Any, area_id: Any) -> Area:
-    try:
-        area = Area.objects.select_related("compound").get(pk=int(area_id))
-    except (Area.DoesNotExist, TypeError, ValueError, OverflowError):
-        raise NotFound() from None
+    area = get_by_id(Area.objects.select_related("compound"), area_id)
     if not access.can(user, Perm.WORKORDER_REQUEST, area.path):
         raise NotFound()
     return area
@@ -545,10 +531,7 @@ def attachments_of(order: WorkOrder) -> list[Attachment]:
 
 def attachment_get_for(*, user: Any, order_id: Any, attachment_id: Any) -> Attachment:
     order = workorder_get_for(user=user, order_id=order_id)
-    try:
-        return order.attachments.get(pk=int(attachment_id))
-    except (Attachment.DoesNotExist, TypeError, ValueError, OverflowError):
-        raise NotFound() from None
+    return get_by_id(order.attachments.all(), attachment_id)
 
 
 def category_list(*, active_only: bool = True) -> list[Category]:
