@@ -9,7 +9,6 @@ apps scope a list with `Model.objects.restrict(user, perm)` and narrow it to a n
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 STEP = 4  # decimal digits of the materialised path per tree level: 9,999 children a node
 ROOT_PATH = "0001"
@@ -53,14 +52,3 @@ def within(path: str, paths: Iterable[str]) -> bool:
 def overlaps(path: str, paths: Iterable[str]) -> bool:
     """Does `path` lie in the subtree of any of `paths`, or above one of them?"""
     return any(path.startswith(p) or p.startswith(path) for p in paths)
-
-
-def __getattr__(name: str) -> Any:
-    # Transitional: gongzhi/workorders still calls `scope.q_within`; once its models declare
-    # `scope_field` and use `access.RestrictedManager`, delete this and the matching
-    # `ignore_imports` line of the "Scope queries" contract in pyproject.toml.
-    if name == "q_within":
-        from gongzhi.core import scope_queries
-
-        return scope_queries.q_within
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

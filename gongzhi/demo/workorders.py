@@ -30,7 +30,7 @@ from django.db.models import Q
 
 from gongzhi.accounts.models import Membership, Role, User
 from gongzhi.audit.services import audit_record
-from gongzhi.core import clock, scope
+from gongzhi.core import clock
 from gongzhi.demo.people import _GIVEN_CHARS, _SURNAME_WEIGHTS, _SURNAMES
 from gongzhi.registry.models import Area, Household, Person
 from gongzhi.workorders import filing, policy, services
@@ -385,7 +385,7 @@ def unload(*, say: Callable[[str], Any]) -> None:
     paths = list(
         Area.objects.filter(code__in=[s.code for s in COMMUNITIES]).values_list("path", flat=True)
     )
-    orders = WorkOrder.objects.filter(scope.q_within("area_path", paths))
+    orders = WorkOrder.objects.within(*paths)
     count = orders.count()
     for attachment in Attachment.objects.filter(order__in=orders).only("path"):
         from gongzhi.workorders.uploads import remove_stored
@@ -393,6 +393,6 @@ def unload(*, say: Callable[[str], Any]) -> None:
         remove_stored(attachment.path)
     TimelineEntry.objects.filter(order__in=orders).delete()
     orders.delete()
-    Pairing.objects.filter(scope.q_within("area_path", paths)).delete()
+    Pairing.objects.within(*paths).delete()
     HandlerProfile.objects.filter(Q(user__is_demo=True)).delete()
     say(f"Removed the demo's work orders ({count:,}) and pairings.")

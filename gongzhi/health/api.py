@@ -15,6 +15,7 @@ import datetime as dt
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -324,9 +325,13 @@ def watch_entry_assign(request: HttpRequest, entry_id: int, payload: AssignIn) -
         grid = _ref("grid", area_get_for, user=request.user, area_id=payload.grid)
     assignee = None
     if payload.assignee is not None:
-        assignee = get_user_model().objects.filter(pk=payload.assignee, is_active=True).first()
-        if assignee is None:
-            raise ValidationError({"assignee": [_("No such user.")]})
+        # An id that names no active user goes to the service as someone who may follow up
+        # nowhere: refused there with the same words as a user of another area, so ids
+        # cannot be probed.
+        assignee = (
+            get_user_model().objects.filter(pk=payload.assignee, is_active=True).first()
+            or AnonymousUser()
+        )
     return services.watch_entry_assign(
         actor=request.user, entry=entry, grid=grid, assignee=assignee
     )

@@ -21,6 +21,7 @@ from gongzhi.accounts import access
 from gongzhi.accounts.models import Role
 from gongzhi.accounts.policy import Perm
 from gongzhi.core.errors import NotFound
+from gongzhi.core.lookup import get_by_id
 from gongzhi.health.models import UpstreamList, Vaccination, WatchEntry, WatchEvent
 from gongzhi.health.states import OPEN_STATUSES
 from gongzhi.registry.models import PRESENT_RESIDENCY, Area, AreaKind, Person
@@ -68,10 +69,7 @@ def upstream_list_list_for(*, user: Any) -> QuerySet[UpstreamList]:
 
 
 def upstream_list_get_for(*, user: Any, list_id: Any) -> UpstreamList:
-    try:
-        found = UpstreamList.objects.select_related("area", "uploaded_by").get(pk=int(list_id))
-    except (UpstreamList.DoesNotExist, TypeError, ValueError, OverflowError):
-        raise NotFound() from None
+    found = get_by_id(UpstreamList.objects.select_related("area", "uploaded_by"), list_id)
     if not access.can(user, Perm.WATCHLIST_UPLOAD, found.area_path):
         raise NotFound()
     return found
@@ -122,12 +120,10 @@ def watch_entry_list_for(*, user: Any, filters: EntryFilters | None = None) -> Q
 
 
 def watch_entry_get_for(*, user: Any, entry_id: Any) -> WatchEntry:
-    try:
-        entry = WatchEntry.objects.select_related(
-            "upstream_list", "grid", "assignee", "person__household"
-        ).get(pk=int(entry_id))
-    except (WatchEntry.DoesNotExist, TypeError, ValueError, OverflowError):
-        raise NotFound() from None
+    entry = get_by_id(
+        WatchEntry.objects.select_related("upstream_list", "grid", "assignee", "person__household"),
+        entry_id,
+    )
     if not _may_watch(user, entry.area_path):
         raise NotFound()
     return entry

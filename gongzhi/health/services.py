@@ -622,7 +622,7 @@ def watch_entry_assign(
     if assignee is not None:
         if not access.can(assignee, Perm.WATCHLIST_FOLLOW_UP, entry.area_path):
             raise ValidationError(
-                {"assignee": [_("This person cannot follow up entries in this area.")]}
+                {"assignee": [_("No one with this id may follow up entries in this area.")]}
             )
         entry.assignee = assignee
     entry.save()

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from gongzhi.accounts import access
 from gongzhi.accounts.policy import Perm
 from gongzhi.core.errors import NotFound
+from gongzhi.core.lookup import get_by_id
 from gongzhi.imports.models import ImportBatch
 
 
@@ -23,12 +24,9 @@ def import_list_for(*, user: Any, status: str = "") -> QuerySet[ImportBatch]:
 
 
 def import_get_for(*, user: Any, batch_id: Any) -> ImportBatch:
-    try:
-        batch = ImportBatch.objects.select_related("created_by", "committed_by", "community").get(
-            pk=int(batch_id)
-        )
-    except (ImportBatch.DoesNotExist, TypeError, ValueError, OverflowError):
-        raise NotFound() from None
+    batch = get_by_id(
+        ImportBatch.objects.select_related("created_by", "committed_by", "community"), batch_id
+    )
     if not access.can(user, Perm.IMPORT_RUN, batch.area_path):
         raise NotFound()
     return batch

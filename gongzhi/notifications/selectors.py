@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from gongzhi.accounts import access
 from gongzhi.accounts.policy import Perm
 from gongzhi.core.errors import NotFound
+from gongzhi.core.lookup import get_by_id
 from gongzhi.notifications.models import Notification, SmsMessage
 
 if TYPE_CHECKING:
@@ -43,10 +44,7 @@ def forget_unread(user: Viewer) -> None:
 
 def notification_get_for(*, user: Any, notification_id: Any) -> Notification:
     """One of the user's own notifications; anyone else's is NotFound."""
-    try:
-        return Notification.objects.get(pk=int(notification_id), recipient=user)
-    except (Notification.DoesNotExist, TypeError, ValueError):
-        raise NotFound() from None
+    return get_by_id(Notification.objects.all(), notification_id, recipient=user)
 
 
 def outbox_for(*, user: Viewer, status: str = "") -> QuerySet[SmsMessage]:

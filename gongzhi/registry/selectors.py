@@ -19,6 +19,7 @@ from gongzhi.accounts.policy import Perm
 from gongzhi.core import identity, scope
 from gongzhi.core.crypto import blind_index
 from gongzhi.core.errors import NotFound
+from gongzhi.core.lookup import get_by_id
 from gongzhi.core.text import normalize_query, pinyin_keys
 from gongzhi.registry import exact
 from gongzhi.registry.models import (
@@ -62,10 +63,7 @@ def area_list_for(*, user: Any, kind: str = "", parent_id: int | None = None) ->
 
 
 def area_get_for(*, user: Any, area_id: Any, perm: Perm = Perm.AREA_VIEW) -> Area:
-    try:
-        area = Area.objects.select_related("parent", "compound").get(pk=int(area_id))
-    except (Area.DoesNotExist, TypeError, ValueError):
-        raise NotFound() from None
+    area = get_by_id(Area.objects.select_related("parent", "compound"), area_id)
     if not access.can(user, perm, area.path):
         raise NotFound()
     return area
@@ -177,12 +175,12 @@ def _household_search(user: Any, households: QuerySet[Household], q: str) -> Que
 def household_get_for(
     *, user: Any, household_id: Any, perm: Perm = Perm.REGISTER_VIEW
 ) -> Household:
-    try:
-        household = Household.objects.select_related(
+    household = get_by_id(
+        Household.objects.select_related(
             "building__compound", "building__parent", "community", "head"
-        ).get(pk=int(household_id))
-    except (Household.DoesNotExist, TypeError, ValueError):
-        raise NotFound() from None
+        ),
+        household_id,
+    )
     if not access.can(user, perm, household.area_path):
         raise NotFound()
     return household
@@ -254,14 +252,12 @@ def person_search_for(*, user: Any, q: str) -> QuerySet[Person]:
 
 
 def person_get_for(*, user: Any, person_id: Any, perm: Perm = Perm.REGISTER_VIEW) -> Person:
-    try:
-        person = (
-            Person.objects.select_related("household__building__compound", "household__community")
-            .prefetch_related("tags")
-            .get(pk=int(person_id))
-        )
-    except (Person.DoesNotExist, TypeError, ValueError):
-        raise NotFound() from None
+    person = get_by_id(
+        Person.objects.select_related(
+            "household__building__compound", "household__community"
+        ).prefetch_related("tags"),
+        person_id,
+    )
     if not access.can(user, perm, person.area_path):
         raise NotFound()
     return person

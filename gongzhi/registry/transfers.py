@@ -31,6 +31,7 @@ from gongzhi.audit.services import audit_record
 from gongzhi.core import clock, identity, scope
 from gongzhi.core.crypto import blind_index
 from gongzhi.core.errors import NotFound
+from gongzhi.core.lookup import get_by_id
 from gongzhi.core.masking import mask_text
 from gongzhi.core.validation import raise_errors, text_field
 from gongzhi.notifications.services import notify
@@ -349,10 +350,10 @@ def transfer_view(*, user: Any, transfer: TransferRequest) -> TransferView:
 
 def transfer_get_for(*, user: Any, transfer_id: Any) -> TransferView:
     """One request, for either side; missing and not the viewer's alike are NotFound."""
-    try:
-        transfer = TransferRequest.objects.select_related(
+    transfer = get_by_id(
+        TransferRequest.objects.select_related(
             "person__household", "to_household", "requested_by", "decided_by"
-        ).get(pk=int(transfer_id))
-    except (TransferRequest.DoesNotExist, TypeError, ValueError, OverflowError):
-        raise NotFound() from None
+        ),
+        transfer_id,
+    )
     return transfer_view(user=user, transfer=transfer)

@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from gongzhi.accounts import access
 from gongzhi.accounts.policy import Perm
 from gongzhi.core.errors import NotFound
+from gongzhi.core.lookup import get_by_id
 from gongzhi.registry.models import Area
 from gongzhi.reports.models import Report, ReportTemplate
 
@@ -32,12 +33,9 @@ def template_list_for(*, user: Viewer) -> QuerySet[ReportTemplate]:
 
 
 def template_get_for(*, user: Any, template_id: Any) -> ReportTemplate:
-    try:
-        template = ReportTemplate.objects.select_related("area", "schedule_owner").get(
-            pk=int(template_id), is_active=True
-        )
-    except (ReportTemplate.DoesNotExist, TypeError, ValueError, OverflowError):
-        raise NotFound() from None
+    template = get_by_id(
+        ReportTemplate.objects.select_related("area", "schedule_owner"), template_id, is_active=True
+    )
     if not access.overlaps(user, Perm.REPORT_VIEW, template.area_path):
         raise NotFound()
     return template
@@ -58,12 +56,7 @@ def report_list_for(*, user: Viewer, template: ReportTemplate | None = None) -> 
 
 
 def report_get_for(*, user: Any, report_id: Any) -> Report:
-    try:
-        report = Report.objects.select_related("template", "area", "requested_by").get(
-            pk=int(report_id)
-        )
-    except (Report.DoesNotExist, TypeError, ValueError, OverflowError):
-        raise NotFound() from None
+    report = get_by_id(Report.objects.select_related("template", "area", "requested_by"), report_id)
     if not access.can(user, Perm.REPORT_VIEW, report.area_path):
         raise NotFound()
     return report

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, HttpRequest
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status
@@ -590,7 +590,4 @@ def workorder_photo_get(request: HttpRequest, workorder_id: int, photo_id: int) 
         handle = uploads.open_stored(photo.path)
     except FileNotFoundError:
         raise NotFound() from None
-    response = FileResponse(handle, content_type=photo.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return uploads.photo_response(handle, photo.content_type)

@@ -13,11 +13,13 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from gongzhi.accounts.access import RestrictedManager
 from gongzhi.core.fields import EncryptedTextField
 from gongzhi.core.models import BaseModel
 from gongzhi.workorders.states import Action, Status
 
-DESCRIPTION_MAX = 2000
+# Open311 (GeoReport v2) allows 4,000 characters; what it accepts the platform files.
+DESCRIPTION_MAX = 4000
 NOTE_MAX = 1000
 
 
@@ -174,6 +176,9 @@ class WorkOrder(BaseModel):
     # The rating was given on the phone and recorded by staff (回访), not by the resident.
     rating_by_callback = models.BooleanField(default=False)
     reopen_count = models.PositiveSmallIntegerField(default=0)
+
+    scope_field = "area_path"
+    objects = RestrictedManager()
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
@@ -350,6 +355,9 @@ class Pairing(models.Model):
     area_path = models.CharField(max_length=255, db_index=True)  # the household's
     since = models.DateField()
     is_active = models.BooleanField(default=True)
+
+    scope_field = "area_path"
+    objects = RestrictedManager()
 
     class Meta:
         constraints = [

@@ -72,7 +72,7 @@ from urllib.parse import parse_qsl
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, ValidationError
 from django.core.signals import got_request_exception
 from django.db.models import Q
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
 from django.urls import reverse
 from django.utils import timezone
@@ -87,7 +87,7 @@ from gongzhi.accounts.services import api_key_authenticate
 from gongzhi.core import clock, scope
 from gongzhi.core.errors import NotFound
 from gongzhi.registry.models import Area, AreaKind, Household
-from gongzhi.workorders import media_links, selectors, services, uploads
+from gongzhi.workorders import filing, media_links, policy, rules, selectors, uploads
 from gongzhi.workorders.models import Attachment, Category, Channel, Priority, WorkOrder
 from gongzhi.workorders.states import Status
 
@@ -386,8 +386,7 @@ def _jurisdiction(params: QueryDict, key_path: str | None) -> Area | None:
         Area.objects.filter(code=code, kind=AreaKind.COMMUNITY).first() if len(code) <= 40 else None
     )
     if area is not None and key_path is not None:
-        overlaps = scope.within(key_path, [area.path]) or scope.within(area.path, [key_path])
-        area = area if overlaps else None
+        area = area if scope.overlaps(area.path, [key_path]) else None
     if area is None:
         raise Open311Error(
             404,
@@ -502,7 +501,9 @@ def _open_or_closed(order: WorkOrder) -> str:
 
 def _coarse_place(order: WorkOrder, names: dict[str, str]) -> list[str]:
     """The grids and the community above the order's place, the nearest first."""
-    return [names[p] for p in reversed(selectors.prefixes(order.area_path)) if p in names]
+    return [
+        names[p] for p in reversed(scope.ancestors(order.area_path, inclusive=True)) if p in names
+    ]
 
 
 def _request_row(
@@ -548,7 +549,7 @@ def _request_row(
 
 def _names_for(orders: list[WorkOrder]) -> dict[str, str]:
     """Names of the communities and grids above the orders' places, in one query."""
-    paths = {p for o in orders for p in selectors.prefixes(o.area_path)}
+    paths = {p for o in orders for p in scope.ancestors(o.area_path, inclusive=True)}
     rows = Area.objects.filter(
         path__in=paths, kind__in=[AreaKind.COMMUNITY, AreaKind.GRID]
     ).values_list("path", "name")
@@ -561,7 +562,7 @@ def _rows(orders: list[WorkOrder], call: Call, request: HttpRequest) -> list[dic
     return [
         _request_row(
             o,
-            full=user is not None and selectors.is_staff_for(user, o),
+            full=user is not None and policy.is_staff_for(user, o),
             names=names,
             request=request,
         )
@@ -634,7 +635,7 @@ def _list_requests(request: HttpRequest, call: Call, fmt: str) -> HttpResponse:
     params = call.params
     orders = WorkOrder.objects.select_related("category", "level", "place")
     if call.jurisdiction is not None:
-        orders = orders.filter(scope.q_within("area_path", [call.jurisdiction.path]))
+        orders = orders.within(call.jurisdiction.path)
     ids = _ids(params)
     if ids:  # the spec: "This overrides all other arguments."
         orders = orders.filter(pk__in=ids)
@@ -699,7 +700,8 @@ def _place_for_post(
         return area, None
     if address:
         household = (
-            Household.objects.filter(scope.q_within("area_path", allowed), address=address)
+            Household.objects.within(*allowed)
+            .filter(address=address)
             .exclude(status="closed")
             .select_related("building")
             .first()
@@ -709,7 +711,7 @@ def _place_for_post(
     home = Area.objects.filter(path__in=allowed).order_by("path").first()
     if home is None:
         raise Open311Error(403, _("This key may not file requests."))
-    if home.kind not in services.PLACE_KINDS:
+    if home.kind not in rules.PLACE_KINDS:
         raise Open311Error(400, _("This key's area cannot receive requests; send address_id."))
     return home, None
 
@@ -787,7 +789,7 @@ def _post_request(request: HttpRequest, call: Call, fmt: str) -> HttpResponse:
     for unused in ("email", "device_id", "account_id", "media_url"):
         _one(params, unused)  # not stored, but sent twice is as wrong as anything else
     try:
-        order = services.workorder_create(
+        order = filing.workorder_create(
             actor=user,
             category=category,
             description=description,
@@ -823,7 +825,7 @@ def requests_(request: HttpRequest, call: Call, fmt: str) -> HttpResponse:
 def request_(request: HttpRequest, call: Call, fmt: str, workorder_id: str) -> HttpResponse:
     orders = WorkOrder.objects.select_related("category", "level", "place")
     if call.jurisdiction is not None:
-        orders = orders.filter(scope.q_within("area_path", [call.jurisdiction.path]))
+        orders = orders.within(call.jurisdiction.path)
     order = orders.filter(
         Q(pk=int(workorder_id)) if len(workorder_id) < 19 else Q(pk__in=[])
     ).first()
@@ -858,12 +860,7 @@ def media(request: HttpRequest, token: str) -> HttpResponse:
         handle = None
     if photo is None or handle is None:
         return _error(FALLBACK_FORMAT, 404, _("No such media."))
-    response = FileResponse(handle, content_type=photo.content_type)
-    response["Content-Disposition"] = "inline"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return uploads.photo_response(handle, photo.content_type)
 
 
 @csrf_exempt

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from gongzhi.accounts import access
 from gongzhi.accounts.policy import Perm
 from gongzhi.audit.services import audit_record
-from gongzhi.core import clock, scope
+from gongzhi.core import clock
 from gongzhi.core.errors import Forbidden, NotFound
 from gongzhi.core.validation import raise_errors, text_field
 from gongzhi.registry.models import Household
@@ -69,9 +69,7 @@ def pairing_set(*, actor: Any, handler: Any, households: Sequence[Household]) ->
     today = clock.today()
     mine = Pairing.objects.filter(handler=handler, is_active=True)
     if actor is not None:
-        mine = mine.filter(
-            scope.q_within("area_path", access.paths(actor, Perm.WORKORDER_DISPATCH))
-        )
+        mine = mine.restrict(actor, Perm.WORKORDER_DISPATCH)
     keep = {h.pk for h in households}
     mine.exclude(household_id__in=keep).update(is_active=False)
     out = []

@@ -2,7 +2,7 @@
 
 `accounts.access` says where a user holds a permission (a subtree of the area tree); the
 rules here add what one order knows: who asked, for whom, who it was offered to, who did
-the work. Selectors read with them (`visible_q`, `can_see`), the transition service asks
+the work. Selectors read with them (`visible`, `can_see`), the transition service asks
 `part` which part the actor plays in a move, and the pages ask `rights` which forms to
 show; none of them decides on its own.
 
@@ -27,12 +27,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from gongzhi.accounts import access
 from gongzhi.accounts.policy import Perm
 from gongzhi.accounts.selectors import persons_user_may_act_for
-from gongzhi.core import scope
 from gongzhi.workorders.models import Channel, Offer, WorkOrder
 from gongzhi.workorders.states import ACTIONS, Action, Status, Who
 
@@ -114,20 +113,17 @@ def sees_requester(user: Any, order: WorkOrder) -> bool:
     return not order.anonymous or is_staff_for(user, order) or is_requester(user, order)
 
 
-def visible_q(user: Any) -> Q:
-    """Orders the user may see, as one filter."""
+def visible(user: Any) -> QuerySet[WorkOrder]:
+    """Orders the user may see: in the area where they view orders, asked by them or for
+    someone they act for, or offered to or taken by them where they handle orders."""
     if user is None or not getattr(user, "is_authenticated", False):
-        return Q(pk__in=[])
-    query = scope.q_within("area_path", access.paths(user, Perm.WORKORDER_VIEW))
-    query |= Q(requester=user)
-    persons = acting_person_ids(user)
-    if persons:
-        query |= Q(person_id__in=sorted(persons))
-    handle = access.paths(user, Perm.WORKORDER_HANDLE)
-    if handle:
+        return WorkOrder.objects.none()
+    orders = WorkOrder.objects.restrict(user, Perm.WORKORDER_VIEW)
+    orders |= WorkOrder.objects.filter(requested_q(user))
+    if access.paths(user, Perm.WORKORDER_HANDLE):
         mine = Q(assignee=user) | Q(pk__in=Offer.objects.filter(handler=user).values("order_id"))
-        query |= mine & scope.q_within("area_path", handle)
-    return query
+        orders |= WorkOrder.objects.restrict(user, Perm.WORKORDER_HANDLE).filter(mine)
+    return orders
 
 
 def requested_q(user: Any) -> Q:

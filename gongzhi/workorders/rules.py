@@ -11,6 +11,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from gongzhi.core import scope
 from gongzhi.core.errors import Conflict
 from gongzhi.registry.models import Area, AreaKind, Person
 from gongzhi.workorders import selectors, sla
@@ -47,7 +48,9 @@ def category_label(category: Category) -> str:
 
 def _ancestors(area: Area) -> list[Area]:
     """The node and its ancestors, top first."""
-    return list(Area.objects.filter(path__in=selectors.prefixes(area.path)).order_by("path"))
+    return list(
+        Area.objects.filter(path__in=scope.ancestors(area.path, inclusive=True)).order_by("path")
+    )
 
 
 def handling_level(place: Area) -> tuple[Area, Area | None]:

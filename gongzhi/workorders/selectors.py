@@ -19,9 +19,10 @@ from django.utils.translation import gettext as _
 
 from gongzhi.accounts import access
 from gongzhi.accounts.models import Membership, Role
-from gongzhi.accounts.policy import ROLE_PERMS, Perm
+from gongzhi.accounts.policy import Perm, roles_with
 from gongzhi.core import clock, scope
 from gongzhi.core.errors import Forbidden, NotFound
+from gongzhi.core.lookup import get_by_id
 from gongzhi.registry.models import Area, AreaKind, Person
 from gongzhi.workorders import policy, states
 from gongzhi.workorders.models import (
@@ -42,19 +43,6 @@ LEVEL_KINDS = (AreaKind.GRID, AreaKind.COMMUNITY, AreaKind.STREET)
 RATING_WINDOW = dt.timedelta(days=90)
 
 
-def _roles_with(perm: Perm) -> list[str]:
-    return [role for role, perms in ROLE_PERMS.items() if perm in perms]
-
-
-def prefixes(path: str) -> list[str]:
-    """The paths of a node and of all its ancestors."""
-    return [path[:i] for i in range(scope.STEP, len(path) + 1, scope.STEP)]
-
-
-# Read from here by open311.py; the rule itself is policy's.
-is_staff_for = policy.is_staff_for
-
-
 def _with_related(qs: QuerySet[WorkOrder]) -> QuerySet[WorkOrder]:
     return qs.select_related(
         "category", "place", "grid", "level", "assignee", "requester", "person", "household"
@@ -62,13 +50,10 @@ def _with_related(qs: QuerySet[WorkOrder]) -> QuerySet[WorkOrder]:
 
 
 def workorder_get_for(*, user: Any, order_id: Any) -> WorkOrder:
-    try:
-        # Only what every page and answer of one order shows; the rest loads on demand.
-        order = WorkOrder.objects.select_related("category", "place", "grid", "level").get(
-            pk=int(order_id)
-        )
-    except (WorkOrder.DoesNotExist, TypeError, ValueError, OverflowError):
-        raise NotFound() from None
+    # Only what every page and answer of one order shows; the rest loads on demand.
+    order = get_by_id(
+        WorkOrder.objects.select_related("category", "place", "grid", "level"), order_id
+    )
     if not policy.can_see(user, order):
         raise NotFound()
     return order
@@ -97,17 +82,20 @@ class OrderFilters:
 
 def workorder_list_for(*, user: Any, filters: OrderFilters | None = None) -> QuerySet[WorkOrder]:
     filters = filters or OrderFilters()
-    orders = WorkOrder.objects.filter(policy.visible_q(user))
+    orders = policy.visible(user)
     if filters.mine:
         orders = orders.filter(policy.requested_q(user))
     if filters.area_id:
         area = area_get_for(user=user, area_id=filters.area_id)
-        orders = orders.filter(scope.q_within("area_path", [area.path]))
+        orders = orders.within(area.path)
     if filters.tab == "waiting":
         # The inbox: waiting at a level where the viewer decides.
-        orders = orders.filter(
-            status__in=sorted(states.WAITING),
-        ).filter(scope.q_within("level_path", access.paths(user, Perm.WORKORDER_DISPATCH)))
+        orders = access.restrict(
+            orders.filter(status__in=sorted(states.WAITING)),
+            user,
+            Perm.WORKORDER_DISPATCH,
+            "level_path",
+        )
     elif filters.tab == "overdue":
         orders = orders.filter(due_at__lt=clock.now())
     elif filters.tab in _TAB_STATUSES:
@@ -137,33 +125,25 @@ class Tasks:
 
 def tasks_for(*, user: Any, done_limit: int = 20) -> Tasks:
     """A volunteer's or party member's list: offers to answer, orders in hand, recent ones."""
-    handle = access.paths(user, Perm.WORKORDER_HANDLE)
-    if not handle:
+    if not access.can(user, Perm.WORKORDER_HANDLE):
         return Tasks([], [], [])
-    in_scope = scope.q_within("area_path", handle)
+    in_scope = WorkOrder.objects.restrict(user, Perm.WORKORDER_HANDLE)
     open_offers = Offer.objects.filter(handler=user, closed_at__isnull=True).values("order_id")
-    offered = _with_related(
-        WorkOrder.objects.filter(in_scope, pk__in=open_offers, status=Status.DISPATCHED)
-    ).order_by("due_at", "submitted_at")
+    offered = _with_related(in_scope.filter(pk__in=open_offers, status=Status.DISPATCHED)).order_by(
+        "due_at", "submitted_at"
+    )
     working = _with_related(
-        WorkOrder.objects.filter(
-            in_scope, assignee=user, status__in=[Status.ACCEPTED, Status.IN_PROGRESS]
-        )
+        in_scope.filter(assignee=user, status__in=[Status.ACCEPTED, Status.IN_PROGRESS])
     ).order_by("due_at", "submitted_at")
     done = _with_related(
-        WorkOrder.objects.filter(
-            in_scope, assignee=user, status__in=[Status.RESOLVED, Status.CLOSED]
-        )
+        in_scope.filter(assignee=user, status__in=[Status.RESOLVED, Status.CLOSED])
     ).order_by("-resolved_at")[:done_limit]
     return Tasks(list(offered), list(working), list(done))
 
 
 def area_get_for(*, user: Any, area_id: Any) -> Area:
     """A node of the tree where the user sees work orders (filters, the board)."""
-    try:
-        area = Area.objects.get(pk=int(area_id))
-    except (Area.DoesNotExist, TypeError, ValueError, OverflowError):
-        raise NotFound() from None
+    area = get_by_id(Area.objects.all(), area_id)
     if not access.can(user, Perm.WORKORDER_VIEW, area.path):
         raise NotFound()
     return area
@@ -207,17 +187,17 @@ class GridCount:
 def board_for(*, user: Any, area: Area | None = None) -> list[GridCount]:
     """Open orders counted by grid: the top grids of the viewer's area, each with its
     sub-grids. One grouped query; the tree is put together here."""
-    paths = access.paths(user, Perm.WORKORDER_VIEW)
     if area is not None:
-        paths = [area.path]
-    if not paths:
+        areas, orders = Area.objects.within(area.path), WorkOrder.objects.within(area.path)
+    elif access.can(user, Perm.WORKORDER_VIEW):
+        areas = Area.objects.restrict(user, Perm.WORKORDER_VIEW)
+        orders = WorkOrder.objects.restrict(user, Perm.WORKORDER_VIEW)
+    else:
         return []
-    grids = list(
-        Area.objects.filter(scope.q_within("path", paths), kind=AreaKind.GRID).order_by("path")
-    )
+    grids = list(areas.filter(kind=AreaKind.GRID).order_by("path"))
     now = clock.now()
     rows = (
-        WorkOrder.objects.filter(scope.q_within("area_path", paths), grid__isnull=False)
+        orders.filter(grid__isnull=False)
         .exclude(status__in=[Status.CLOSED, Status.CANCELLED])
         .values("grid_id")
         .annotate(
@@ -238,7 +218,7 @@ def board_for(*, user: Any, area: Area | None = None) -> list[GridCount]:
             node.overdue, node.resolved = row["overdue"], row["resolved"]
         by_path[grid.path] = node
         parent = next(
-            (by_path[p] for p in reversed(prefixes(grid.path)[:-1]) if p in by_path), None
+            (by_path[p] for p in reversed(scope.ancestors(grid.path)) if p in by_path), None
         )
         if parent is None:
             tops.append(node)
@@ -294,16 +274,8 @@ class Suggestion:
 WEIGHTS = {"paired": 40, "grid": 20, "skill": 25, "load": -6, "rating": 6, "unavailable": -50}
 
 
-def handler_memberships(path: str, roles: Iterable[str] | None = None) -> QuerySet[Membership]:
-    """Active memberships that let their users handle orders at `path`."""
-    roles = list(roles or _roles_with(Perm.WORKORDER_HANDLE))
-    return Membership.objects.filter(
-        is_active=True, user__is_active=True, role__in=roles, area__path__in=prefixes(path)
-    ).select_related("user", "area")
-
-
 def handler_memberships_of(user: Any) -> list[Membership]:
-    roles = _roles_with(Perm.WORKORDER_HANDLE)
+    roles = roles_with(Perm.WORKORDER_HANDLE)
     return list(
         Membership.objects.filter(user=user, is_active=True, role__in=roles).select_related("area")
     )
@@ -313,7 +285,9 @@ def suggestions_for(*, order: WorkOrder, limit: int = 8) -> list[Suggestion]:
     """Volunteers and party members who may take the order, best first: who serves the
     household (the 8-household pairing) or the grid, who has the skill, who has the
     fewest open orders, who is rated best lately."""
-    memberships = list(handler_memberships(order.area_path, HANDLER_ROLES))
+    memberships = access.holders(
+        Perm.WORKORDER_HANDLE, order.area_path, nearest=False, roles=HANDLER_ROLES
+    )
     if not memberships:
         return []
     best: dict[int, Membership] = {}
@@ -332,9 +306,8 @@ def suggestions_for(*, order: WorkOrder, limit: int = 8) -> list[Suggestion]:
     )
     grid_path = order.grid.path if order.grid_id else order.level_path
     in_grid = set(
-        Pairing.objects.filter(
-            scope.q_within("area_path", [grid_path]), handler_id__in=ids, is_active=True
-        )
+        Pairing.objects.within(grid_path)
+        .filter(handler_id__in=ids, is_active=True)
         .values_list("handler_id", flat=True)
         .distinct()
     )
@@ -414,10 +387,7 @@ def _loads(user_ids: list[int]) -> dict[int, int]:
 
 def handler_get_for(*, order: WorkOrder, user_id: Any) -> Any:
     """A user the order may be dispatched to, by id; NotFound otherwise."""
-    try:
-        user = User.objects.get(pk=int(user_id), is_active=True)
-    except (User.DoesNotExist, TypeError, ValueError, OverflowError):
-        raise NotFound() from None
+    user = get_by_id(User.objects.all(), user_id, is_active=True)
     if not policy.may_handle(user, order):
         raise NotFound()
     return user
@@ -471,8 +441,7 @@ def handler_get_for_dispatcher(*, user: Any, user_id: Any) -> Any:
     found = User.objects.filter(pk=ids[0], is_active=True).first()
     if found is not None and paths:
         for membership in handler_memberships_of(found):
-            held = membership.area.path
-            if scope.within(held, paths) or any(p.startswith(held) for p in paths):
+            if scope.overlaps(membership.area.path, paths):
                 return found
     raise not_handlers_here(ids)
 
@@ -483,19 +452,17 @@ def handler_choices_for(
     """Volunteers and party members of the user's dispatch area (or of the chosen grid in
     it), as (user id, "name · area") for bulk dispatch; the service checks each order's
     place again."""
-    paths = access.paths(user, Perm.WORKORDER_DISPATCH)
-    if area_id:
-        paths = [area_get_for(user=user, area_id=area_id).path]
-    memberships = (
-        Membership.objects.filter(
-            scope.q_within("area__path", paths),
-            is_active=True,
-            user__is_active=True,
-            role__in=sorted(HANDLER_ROLES),
-        )
-        .select_related("user", "area")
-        .order_by("area__path", "user__username")[:limit]
+    memberships = Membership.objects.filter(
+        is_active=True, user__is_active=True, role__in=sorted(HANDLER_ROLES)
     )
+    if area_id:
+        area = area_get_for(user=user, area_id=area_id)
+        memberships = memberships.filter(area__in=Area.objects.within(area.path))
+    else:
+        memberships = access.restrict(memberships, user, Perm.WORKORDER_DISPATCH, "area__path")
+    memberships = memberships.select_related("user", "area").order_by(
+        "area__path", "user__username"
+    )[:limit]
     seen: dict[int, str] = {}
     for m in memberships:
         seen.setdefault(m.user_id, f"{m.user} · {m.area.name}")
@@ -515,10 +482,7 @@ def suggestions_for_dispatcher(*, user: Any, order: WorkOrder, limit: int = 8) -
 def person_for_filing(*, user: Any, person_id: Any) -> Person:
     """A person the user may ask for: themselves, someone they act for, or a resident of
     the area where they keep the register or are building head."""
-    try:
-        person = Person.objects.select_related("household__building").get(pk=int(person_id))
-    except (Person.DoesNotExist, TypeError, ValueError, OverflowError):
-        raise NotFound() from None
+    person = get_by_id(Person.objects.select_related("household__building"), person_id)
     if person.pk in policy.acting_person_ids(user):
         return person
     if access.can(user, Perm.WORKORDER_REQUEST, person.area_path) and access.can(
@@ -529,10 +493,7 @@ def person_for_filing(*, user: Any, person_id: Any) -> Person:
 
 
 def place_for_filing(*, user: Any, area_id: Any) -> Area:
-    try:
-        area = Area.objects.select_related("compound").get(pk=int(area_id))
-    except (Area.DoesNotExist, TypeError, ValueError, OverflowError):
-        raise NotFound() from None
+    area = get_by_id(Area.objects.select_related("compound"), area_id)
     if not access.can(user, Perm.WORKORDER_REQUEST, area.path):
         raise NotFound()
     return area
@@ -570,10 +531,7 @@ def attachments_of(order: WorkOrder) -> list[Attachment]:
 
 def attachment_get_for(*, user: Any, order_id: Any, attachment_id: Any) -> Attachment:
     order = workorder_get_for(user=user, order_id=order_id)
-    try:
-        return order.attachments.get(pk=int(attachment_id))
-    except (Attachment.DoesNotExist, TypeError, ValueError, OverflowError):
-        raise NotFound() from None
+    return get_by_id(order.attachments.all(), attachment_id)
 
 
 def category_list(*, active_only: bool = True) -> list[Category]:
@@ -596,19 +554,7 @@ def category_get(code: str) -> Category:
 def dispatcher_ids(level: Area) -> list[int]:
     """The staff who decide at `level`: dispatching roles on the nearest node at or above
     it that has any (a grid's workers; a community's staff; a street's officers)."""
-    roles = _roles_with(Perm.WORKORDER_DISPATCH)
-    rows = list(
-        Membership.objects.filter(
-            is_active=True,
-            user__is_active=True,
-            role__in=roles,
-            area__path__in=prefixes(level.path),
-        ).values_list("user_id", "area__path")
-    )
-    if not rows:
-        return []
-    deepest = max(len(path) for _, path in rows)
-    return sorted({user_id for user_id, path in rows if len(path) == deepest})
+    return sorted({m.user_id for m in access.holders(Perm.WORKORDER_DISPATCH, level.path)})
 
 
 def requester_ids(order: WorkOrder) -> list[int]:

@@ -29,7 +29,6 @@ from gongzhi.core.validation import raise_errors, text_field
 from gongzhi.registry.models import Area, Person
 from gongzhi.workorders import policy, selectors, uploads
 from gongzhi.workorders.fanout import after
-from gongzhi.workorders.filing import workorder_create  # noqa: F401 — open311.py files through services
 from gongzhi.workorders.models import (
     NOTE_MAX,
     AttachmentKind,
@@ -39,9 +38,8 @@ from gongzhi.workorders.models import (
     TimelineEntry,
     WorkOrder,
 )
-from gongzhi.workorders.rules import (  # noqa: F401 — PLACE_KINDS: open311.py reads it here
+from gongzhi.workorders.rules import (
     MAX_OFFERS,
-    PLACE_KINDS,
     RATING_COMMENT_MAX,
     AlreadyTaken,
     IllegalTransition,

@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -24,6 +24,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gongzhi.accounts import access
+from gongzhi.accounts.decorators import requires
 from gongzhi.accounts.policy import Perm
 from gongzhi.core import clock
 from gongzhi.core.errors import Conflict, NotFound
@@ -46,12 +47,6 @@ from gongzhi.workorders.states import Action
 
 PAGE_SIZE = 50
 HANDLER_CHOICES_MAX = 300
-
-
-def _need(user: Any, perm: Perm) -> None:
-    """Pages without an object: a user who holds `perm` nowhere gets 404."""
-    if not access.can(user, perm):
-        raise NotFound()
 
 
 def _render(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
@@ -90,13 +85,12 @@ def _prepare(order: WorkOrder, user: Any) -> WorkOrder:
 # --- lists -------------------------------------------------------------------------------------
 
 
-@login_required
+@requires(Perm.WORKORDER_VIEW)
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
     """Orders of the user's area by tab (waiting at my level, dispatched, in hand …), grid
     and category; bulk actions on the waiting ones."""
     user = request.user
-    _need(user, Perm.WORKORDER_VIEW)
     form = InboxFilterForm(
         request.GET or None,
         grids=selectors.grid_options_for(user=user),
@@ -155,11 +149,10 @@ def _tabs() -> list[tuple[str, str]]:
     ]
 
 
-@login_required
+@requires(Perm.WORKORDER_DISPATCH)
 @require_POST
 def bulk(request: HttpRequest) -> HttpResponse:
     user = request.user
-    _need(user, Perm.WORKORDER_DISPATCH)
     form = BulkForm(request.POST)
     back = request.POST.get("next") or reverse("workorders:inbox")
     if not back.startswith("/orders/"):
@@ -196,12 +189,11 @@ def bulk(request: HttpRequest) -> HttpResponse:
     return redirect(back)
 
 
-@login_required
+@requires(Perm.WORKORDER_VIEW)
 @require_GET
 def board(request: HttpRequest) -> HttpResponse:
     """Open orders by grid: a tile per grid, darker where more are waiting or overdue."""
     user = request.user
-    _need(user, Perm.WORKORDER_VIEW)
     area = None
     if request.GET.get("area"):
         area = selectors.area_get_for(user=user, area_id=request.GET["area"])
@@ -224,12 +216,11 @@ def _board_export(request: HttpRequest, tops: list[Any], area: Any) -> HttpRespo
     return exports.export_response(request, exports.BOARD, rows, filters=filters)
 
 
-@login_required
+@requires(Perm.WORKORDER_HANDLE)
 @require_GET
 def tasks(request: HttpRequest) -> HttpResponse:
     """A volunteer's or party member's list: what is offered to them, what they hold."""
     user = request.user
-    _need(user, Perm.WORKORDER_HANDLE)
     found = selectors.tasks_for(user=user)
     if request.GET.get("export"):
         return _tasks_export(request, found)
@@ -253,12 +244,11 @@ def _tasks_export(request: HttpRequest, found: selectors.Tasks) -> HttpResponse:
 
 
 @uploads.photos_upload_limit
-@login_required
+@requires(Perm.WORKORDER_REQUEST)
 @require_http_methods(["GET", "POST"])
 def create(request: HttpRequest) -> HttpResponse:
     """A grid worker or building head files for a resident (a phone call, a visit)."""
     user = request.user
-    _need(user, Perm.WORKORDER_REQUEST)
     places = [
         (a.pk, a.name)
         for a in registry_selectors.area_list_for(user=user, kind="grid")
@@ -436,9 +426,4 @@ def attachment(request: HttpRequest, workorder_id: int, photo_id: int) -> HttpRe
         handle = uploads.open_stored(photo.path)
     except FileNotFoundError:
         raise Http404() from None
-    response = FileResponse(handle, content_type=photo.content_type)
-    response["Content-Disposition"] = "inline"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return uploads.photo_response(handle, photo.content_type)

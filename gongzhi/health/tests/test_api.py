@@ -90,3 +90,25 @@ def test_the_watch_list_summary_is_a_404_for_roles_without_it(world):
     client = Client()
     client.force_login(world.by_role["volunteer"])
     assert client.get("/api/v1/watchlists").status_code == 404
+
+
+def test_assigning_to_a_missing_or_an_outside_user_is_the_same_answer(api, world):
+    """Ids cannot be probed: a user who does not exist and one of another community (who
+    may follow up there, not here) are refused with the same words, naming no one."""
+    upstream_list = f.matched(world.community_a, [f.person_row(world.person_a1)])
+    entry = upstream_list.entries.get()
+
+    def assign(user_id):
+        return api.post(
+            f"/api/v1/watchlists/entries/{entry.pk}/assign",
+            {"assignee": user_id},
+            content_type="application/json",
+        )
+
+    outside = assign(world.grid_worker_b.pk)
+    missing = assign(99_999_999)
+
+    assert outside.status_code == missing.status_code == 400
+    assert outside.json() == missing.json()
+    assert list(outside.json()["fields"]) == ["assignee"]
+    assert world.grid_worker_b.username not in outside.content.decode()

@@ -345,6 +345,16 @@ def test_post_service_request_description_limited_to_4000_characters(people, wor
     assert _errors(response)[0]["description"].startswith("description")
 
 
+def test_post_service_request_takes_every_description_the_spec_allows(people, world):
+    """Up to 4,000 characters is the spec's limit, and the platform files all of them."""
+    keyed = _keyed(people.grid_worker, world.grid_a1)
+
+    response = _file(keyed, service_code="repair", lat="30", long="111", description="漏" * 4000)
+
+    assert response.status_code == 201, response.content
+    assert WorkOrder.objects.get().description == "漏" * 4000
+
+
 def test_post_service_request_refusals_name_the_specs_fields(people, world):
     keyed = _keyed(people.grid_worker, world.grid_a1)
 

@@ -276,11 +276,11 @@ def test_a_too_long_description_names_the_limit(people):
 
     response = client.post(
         reverse("workorders_resident:new"),
-        {"category": "repair", "description": "漏" * 3000, "where": "home"},
+        {"category": "repair", "description": "漏" * 5000, "where": "home"},
     )
 
     assert response.status_code == 200
-    assert "At most 2000 characters; this has 3000." in response.content.decode()
+    assert "At most 4000 characters; this has 5000." in response.content.decode()
     assert not WorkOrder.objects.exists()
 
 

@@ -1,0 +1,62 @@
+"""Ids that cannot name a row — not a number, zero, negative, past a 64-bit key — are the
+same 404 as a missing object, on every API route and page that takes one; never a 500
+from the database (SQLite's OverflowError, PostgreSQL's DataError)."""
+
+import pytest
+from django.test import Client
+
+from gongzhi.api.tests.conftest import BASE, assert_error
+
+ODD = ["abc", "-1", "0", str(2**63), str(10**30), "99999999999999999999999"]
+
+API_ROUTES = [
+    "/persons/{}",
+    "/households/{}",
+    "/areas/{}",
+    "/workorders/{}",
+    "/workorders/{}/timeline",
+    "/workorders/1/photos/{}",
+    "/upstream-lists/{}",
+    "/watchlists/entries/{}",
+    "/imports/{}/rows",
+    "/imports/{}/report",
+    "/report-templates/{}",
+    "/reports/{}",
+    "/reports/{}/download",
+]
+
+# Pages take digits only (`<int:…>`): the large ids reach the selectors.
+PAGES = [
+    "/register/persons/{}/",
+    "/register/households/{}/",
+    "/register/areas/{}/",
+    "/register/transfers/{}/",
+    "/register/imports/{}/",
+    "/health/watchlist/{}/",
+    "/reports/templates/{}/",
+    "/reports/{}/download/",
+    "/orders/{}/",
+    "/inbox/open/?n={}",
+]
+
+
+@pytest.fixture
+def secretary(world):
+    client = Client(raise_request_exception=False)
+    client.force_login(world.secretary)
+    return client
+
+
+@pytest.mark.parametrize("raw", ODD)
+@pytest.mark.parametrize("route", API_ROUTES)
+def test_an_odd_id_on_the_api_is_the_404_of_a_missing_one(secretary, route, raw):
+    response = secretary.get(BASE + route.format(raw))
+
+    assert_error(response, 404, "not_found")
+    assert response.content == secretary.get(BASE + route.format(999_999)).content
+
+
+@pytest.mark.parametrize("raw", [str(2**63), str(10**30), "99999999999999999999999", "0"])
+@pytest.mark.parametrize("page", PAGES)
+def test_an_odd_id_on_a_page_is_a_404(secretary, page, raw):
+    assert secretary.get(page.format(raw)).status_code == 404
