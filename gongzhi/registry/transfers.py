@@ -17,7 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
@@ -26,9 +25,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from gongzhi.accounts import access
-from gongzhi.accounts.policy import ROLE_PERMS, Perm
+from gongzhi.accounts.policy import Perm
 from gongzhi.audit.services import audit_record
-from gongzhi.core import clock, identity, scope
+from gongzhi.core import clock, identity
 from gongzhi.core.crypto import blind_index
 from gongzhi.core.errors import NotFound
 from gongzhi.core.lookup import get_by_id
@@ -243,15 +242,8 @@ def _close_others(transfer: TransferRequest, actor: Any) -> None:
 
 def transfer_holders(path: str) -> list[Any]:
     """Active users who may edit the register at `path`: who decides a request there."""
-    roles = [role for role, perms in ROLE_PERMS.items() if Perm.REGISTER_EDIT in perms]
-    prefixes = [path[:i] for i in range(scope.STEP, len(path) + 1, scope.STEP)]
-    users = get_user_model().objects.filter(
-        is_active=True,
-        memberships__is_active=True,
-        memberships__role__in=roles,
-        memberships__area__path__in=prefixes,
-    )
-    return list(users.distinct().order_by("pk"))
+    memberships = access.holders(Perm.REGISTER_EDIT, path, nearest=False)
+    return sorted({m.user for m in memberships}, key=lambda user: user.pk)
 
 
 def _tell_holders(transfer_id: int) -> None:
