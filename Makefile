@@ -34,9 +34,12 @@ demo: install
 serve: install
 	$(BIN)/gongzhi serve --host $(HOST) --port $(PORT)
 
-## make test: every test (browser tests need Debian's chromium; CI installs it).
+## make test: every test (browser tests need Debian's chromium; CI installs it), in a random
+## order: pytest-randomly prints the seed; PYTEST_ARGS=--randomly-seed=N repeats that order,
+## PYTEST_ARGS="-p no:randomly" runs in file order. No test needs to share a worker with
+## another (no xdist_group marks), so xdist's default `--dist load` spreads them.
 test: install-dev
-	$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .
