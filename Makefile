@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: demo serve install install-dev test test-fast lint format messages clean
+.PHONY: demo serve install install-dev test test-fast fuzz lint format messages clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Gongzhi needs Python 3.11 or newer"' \
@@ -40,6 +40,11 @@ serve: install
 ## another (no xdist_group marks), so xdist's default `--dist load` spreads them.
 test: install-dev
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+## make fuzz: schemathesis over /api/v1/ and Hypothesis over /open311/v2/ (a few minutes;
+## GONGZHI_FUZZ_SCALE=10 for a longer hunt). `make test` leaves these out.
+fuzz: install-dev
+	$(BIN)/pytest -n 2 -m fuzz $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .
