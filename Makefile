@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: demo serve install install-dev test test-fast lint format messages clean
+.PHONY: demo serve install install-dev test test-fast fuzz lint format messages clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Gongzhi needs Python 3.11 or newer"' \
@@ -34,9 +34,17 @@ demo: install
 serve: install
 	$(BIN)/gongzhi serve --host $(HOST) --port $(PORT)
 
-## make test: every test (browser tests need Debian's chromium; CI installs it).
+## make test: every test (browser tests need Debian's chromium; CI installs it), in a random
+## order: pytest-randomly prints the seed; PYTEST_ARGS=--randomly-seed=N repeats that order,
+## PYTEST_ARGS="-p no:randomly" runs in file order. No test needs to share a worker with
+## another (no xdist_group marks), so xdist's default `--dist load` spreads them.
 test: install-dev
-	$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+## make fuzz: schemathesis over /api/v1/ and Hypothesis over /open311/v2/ (a few minutes;
+## GONGZHI_FUZZ_SCALE=10 for a longer hunt). `make test` leaves these out.
+fuzz: install-dev
+	$(BIN)/pytest -n 2 -m fuzz $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -54,3 +54,14 @@ def resident(world):
 @pytest.fixture
 def outsider(world):
     return world.outsider
+
+
+def pytest_collection_modifyitems(config, items):
+    """Fuzz runs (`@pytest.mark.fuzz`) only when asked for by name (`-m fuzz`, `make fuzz`):
+    `make test` and its CI steps leave them to their own CI step."""
+    if "fuzz" in (config.option.markexpr or ""):
+        return
+    fuzz = [item for item in items if item.get_closest_marker("fuzz")]
+    if fuzz:
+        config.hook.pytest_deselected(items=fuzz)
+        items[:] = [item for item in items if not item.get_closest_marker("fuzz")]

@@ -1,8 +1,8 @@
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils import translation
 
 from gongzhi.core import context
@@ -47,8 +47,27 @@ class LanguageMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
         language = chosen if chosen in self.supported else settings.LANGUAGE_CODE
-        translation.activate(language)
         request.LANGUAGE_CODE = language
-        response = self.get_response(request)
+        # override, not activate: the language must not outlive the request (the next
+        # request served by this thread, or the next test, would inherit it).
+        with translation.override(language):
+            response = self.get_response(request)
+        if response.streaming and not response.is_async and not isinstance(response, FileResponse):
+            # CSV exports build their rows while the server reads them, after this returns
+            # (a file's bytes need no language, and keep the server's sendfile path).
+            response.streaming_content = _in_language(response.streaming_content, language)
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+def _in_language(chunks: Iterable[bytes], language: str) -> Iterator[bytes]:
+    """Each chunk produced in `language`, and the thread's language restored between
+    chunks (a generator holding an override open would leak it to the caller)."""
+    iterator = iter(chunks)
+    while True:
+        with translation.override(language):
+            try:
+                chunk = next(iterator)
+            except StopIteration:
+                return
+        yield chunk
