@@ -253,7 +253,9 @@ API_OPERATIONS: dict[str, Operation] = {
     "tag_list": Operation("login", kind="list", lists=CATALOGUE),
     # Transfer requests (the list: those the caller's area decides, by default).
     "transfer_list": Operation(EDIT, kind="list", lists="transfer", masked=True),
-    "transfer_create": Operation(EDIT, kind="create", body="transfer_create"),
+    "transfer_create": Operation(
+        EDIT, kind="create", body="transfer_create", ref="household", ref_sees=frozenset({VIEW})
+    ),
     "transfer_get": Operation(EDIT, obj="transfer", masked=True),
     "transfer_approve": Operation(EDIT, obj="transfer", kind="write"),
     "transfer_decline": Operation(EDIT, obj="transfer", kind="write", body="transfer_decline"),
