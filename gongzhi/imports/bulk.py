@@ -50,6 +50,7 @@ class Inserter:
     ):
         """`prepared`: columns whose values the caller gives already as the database
         takes them (a constant adapted once)."""
+        self.model = model
         opts = model._meta
         fields = list(opts.concrete_fields)
         by_attname = {f.attname: f for f in fields}

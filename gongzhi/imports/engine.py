@@ -71,6 +71,16 @@ BUILDING_CACHE = 256  # buildings whose households are kept in memory (files go 
 
 CREATED, UPDATED, UNCHANGED, ERROR = "created", "updated", "unchanged", "error"
 
+PREDICT, READ_BACK, BULK_CREATE = "predict", "read_back", "bulk_create"
+NEW_KEYS = ""  # the benchmark sets one of the three to compare them; "" = the default
+
+
+def new_keys_method() -> str:
+    if NEW_KEYS:
+        return NEW_KEYS
+    return PREDICT if connection.vendor == "sqlite" else READ_BACK
+
+
 PERSON_COLUMNS = (
     "household_id", "area_path", "name", "name_pinyin", "name_initials", "gender",
     "birth_date", "id_number", "id_number_index", "phone", "phone_index", "ethnicity",
@@ -154,13 +164,12 @@ class Engine:
         self.counts = Counts()
         self._fake_household = 0
         self._building_by_id: dict[int, Area] = {}
-        # On SQLite the commit chooses the new rows' keys itself (see `bulk.Keys`) instead
-        # of reading the rows back after inserting them.
-        self.keys = write and connection.vendor == "sqlite"
-        if self.keys:
-            self.person_keys, self.household_keys = Keys(Person), Keys(Household)
+        # How the commit learns the keys of the rows it adds: see `_insert_new`.
+        self.new_keys = new_keys_method() if write else ""
+        if self.new_keys == PREDICT:
+            self.keys = {Person: Keys(Person), Household: Keys(Household)}
         if write:
-            pk = ("id",) if self.keys else ()
+            pk = ("id",) if self.new_keys == PREDICT else ()
             self.persons = Inserter(Person, pk + PERSON_COLUMNS)
             self.households = Inserter(Household, pk + HOUSEHOLD_COLUMNS)
             # `at` is the same for every history row: adapted once, given as is.
@@ -444,34 +453,29 @@ class Engine:
     def _apply(self, work: _Work) -> None:
         history: list[tuple[Any, ...]] = []
         if work.new_households:
-            if self.keys:
-                for *_where, home in work.new_households:
-                    home.household_id = self.household_keys.take()
-            self.households.insert(
-                self.households.row(
-                    (
-                        *((home.household_id,) if self.keys else ()),
-                        self.community.pk,
-                        b.pk,
-                        unit,
-                        room,
-                        b.path,
-                        home.address,
-                    )
-                )
-                for b, unit, room, home in work.new_households
-            )
-            if not self.keys:
+            new = work.new_households
+
+            def households_read_back() -> list[int]:
                 ids = {
                     (b, u, r): pk
                     for pk, b, u, r in Household.objects.filter(
-                        building_id__in={b.pk for b, *_ in work.new_households}
+                        building_id__in={b.pk for b, *_ in new}
                     )
                     .exclude(status=HouseholdStatus.CLOSED)
                     .values_list("pk", "building_id", "unit", "room")
                 }
-                for building, unit, room, home in work.new_households:
-                    home.household_id = ids[(building.pk, unit, room)]
+                return [ids[(b.pk, unit, room)] for b, unit, room, _home in new]
+
+            keys = self._insert_new(
+                self.households,
+                [
+                    (self.community.pk, b.pk, unit, room, b.path, home.address)
+                    for b, unit, room, home in new
+                ],
+                households_read_back,
+            )
+            for (*_where, home), key in zip(new, keys, strict=True):
+                home.household_id = key
             for _building, _unit, _room, home in work.new_households:
                 home.new = False
                 history.append(
@@ -485,26 +489,25 @@ class Engine:
                 )  # fmt: skip
         # New persons.
         if work.created:
-            rows = []
-            for (plan, _pk), home in zip(work.created, work.create_homes, strict=True):
-                if self.keys:
-                    work.new_ids[plan.id_index] = self.person_keys.take()
-                rows.append(
-                    self.persons.row(
-                        (
-                            *((work.new_ids[plan.id_index],) if self.keys else ()),
-                            home.household_id, home.area_path, plan.name, plan.name_pinyin,
-                            plan.name_initials, plan.gender, plan.birth_date, plan.id_number,
-                            plan.id_index, plan.phone or "", plan.phone_index or "",
-                            plan.ethnicity or "01", plan.relation or Relation.OTHER,
-                            plan.residency or Residency.LIVING,
-                            plan.moved_in_on or self.today, plan.notes or "", 1,
-                        )
-                    )
-                )  # fmt: skip
-            self.persons.insert(rows)
-            if not self.keys:
-                work.new_ids = _ids_by_index([p.id_index for p, _pk in work.created])
+            values = [
+                (
+                    home.household_id, home.area_path, plan.name, plan.name_pinyin,
+                    plan.name_initials, plan.gender, plan.birth_date, plan.id_number,
+                    plan.id_index, plan.phone or "", plan.phone_index or "",
+                    plan.ethnicity or "01", plan.relation or Relation.OTHER,
+                    plan.residency or Residency.LIVING,
+                    plan.moved_in_on or self.today, plan.notes or "", 1,
+                )
+                for (plan, _pk), home in zip(work.created, work.create_homes, strict=True)
+            ]  # fmt: skip
+            indexes = [plan.id_index for plan, _pk in work.created]
+
+            def persons_read_back() -> list[int]:
+                found = _ids_by_index(indexes)
+                return [found[index] for index in indexes]
+
+            keys = self._insert_new(self.persons, values, persons_read_back)
+            work.new_ids = dict(zip(indexes, keys, strict=True))
             tags = []
             heads = []
             for (plan, _pk), home in zip(work.created, work.create_homes, strict=True):
@@ -539,6 +542,25 @@ class Engine:
             self._update(plan, person, home, values, changes, moved, history)
         self.changes.insert(history)
         self._analyze(len(work.created))
+
+    def _insert_new(
+        self, table: Inserter, values: list[tuple[Any, ...]], read_back: Callable[[], list[int]]
+    ) -> list[int]:
+        """Insert new rows (`values` in `table`'s columns, without the key) and give their
+        primary keys, in order."""
+        if self.new_keys == BULK_CREATE:
+            model = table.model
+            names = [c for c in table.columns if c != "id"]
+            objects = [model(**dict(zip(names, row, strict=True))) for row in values]
+            model.objects.bulk_create(objects)
+            return [obj.pk for obj in objects]
+        if self.new_keys == PREDICT:
+            keyer = self.keys[table.model]
+            keys = [keyer.take() for _row in values]
+            table.insert(table.row((key, *row)) for key, row in zip(keys, values, strict=True))
+            return keys
+        table.insert(table.row(row) for row in values)
+        return read_back()
 
     def _analyze(self, inserted: int) -> None:
         """On PostgreSQL, refresh the planner's statistics of the tables the next chunks
