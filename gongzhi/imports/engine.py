@@ -4,9 +4,10 @@ The same code runs twice: as a *check* (`write=False`: nothing is written, every
 outcome is computed — new, updated with which fields, unchanged, or its problems) and as
 the *commit* (`write=True`, inside the caller's one transaction). Rows are matched with
 the register by the blind index of their ID number; households by building, unit and
-room. What is written is what the services store (see `registry.services.person_create`,
-`person_update`, `household_create`): the same encrypted columns with their purposes,
-blind indexes, pinyin keys, area paths, addresses and history rows with masked values.
+room. What is written is what the services store: the rows and history entries come
+from `registry.rows`, as `registry.services.person_create` and `household_create` make
+them (the same encrypted columns with their purposes, blind indexes, pinyin keys, area
+paths, addresses, masked history values); this module adds the batching.
 `tests/test_consistency.py` compares the two paths column by column.
 """
 
@@ -25,19 +26,10 @@ from django.db import connection
 from django.utils.translation import gettext as _
 
 from gongzhi.core import clock, scope
-from gongzhi.core.crypto import decrypt
-from gongzhi.core.fields import Sealed
-from gongzhi.core.masking import mask_phone
 from gongzhi.imports.bulk import Inserter, Keys
-from gongzhi.imports.rows import (
-    ID_PURPOSE,
-    PHONE_PURPOSE,
-    Buildings,
-    RowPlan,
-    Vocabulary,
-    parse_row,
-)
+from gongzhi.imports.rows import Buildings, RowPlan, Vocabulary, parse_row
 from gongzhi.imports.staging import StageWriter, plan_of
+from gongzhi.registry import rows as row_rules
 from gongzhi.registry.models import (
     Area,
     Household,
@@ -49,7 +41,8 @@ from gongzhi.registry.models import (
     Residency,
     Tag,
 )
-from gongzhi.registry.services import REGISTERED_ELSEWHERE, address_of
+from gongzhi.registry.rows import HOUSEHOLD_COLUMNS, PERSON_COLUMNS
+from gongzhi.registry.services import REGISTERED_ELSEWHERE
 
 _PERSON = connection.ops.quote_name(Person._meta.db_table)
 _HOUSEHOLD = connection.ops.quote_name(Household._meta.db_table)
@@ -81,12 +74,6 @@ def new_keys_method() -> str:
     return PREDICT if connection.vendor == "sqlite" else READ_BACK
 
 
-PERSON_COLUMNS = (
-    "household_id", "area_path", "name", "name_pinyin", "name_initials", "gender",
-    "birth_date", "id_number", "id_number_index", "phone", "phone_index", "ethnicity",
-    "relation", "residency", "moved_in_on", "notes", "version",
-)  # fmt: skip
-HOUSEHOLD_COLUMNS = ("community_id", "building_id", "unit", "room", "area_path", "address")
 CHANGE_COLUMNS = ("at", "actor_id", "household_id", "person_id", "action", "changes", "note")
 TAG_COLUMNS = ("person_id", "tag_id", "added_by_id")
 
@@ -153,7 +140,7 @@ class Engine:
         self.mapping = mapping
         self.write = write
         self.actor_id = getattr(actor, "pk", None)
-        self.note = note[:500]
+        self.note = note[: row_rules.HISTORY_NOTE_MAX]
         self.today = clock.today()
         self.now = clock.now()
         self.buildings = Buildings(community, scope_paths)
@@ -237,9 +224,9 @@ class Engine:
             # 1) the forked readers do it, not the process that writes.
             for plan in plans:
                 if not plan.problems:
-                    plan.id_number = Sealed.seal(plan.id_number, ID_PURPOSE, "id_number")
+                    plan.id_number = row_rules.seal_id_number(plan.id_number)
                     if plan.phone:
-                        plan.phone = Sealed.seal(plan.phone, PHONE_PURPOSE, "phone")
+                        plan.phone = row_rules.seal_phone(plan.phone)
         return plans
 
     def _unpack(self, plans: list[RowPlan]) -> list[RowPlan]:
@@ -384,7 +371,7 @@ class Engine:
             found = Dwelling(
                 self._fake_household,
                 None,
-                address_of(building, plan.unit, plan.room),
+                row_rules.address_of(building, plan.unit, plan.room),
                 building.path,
                 new=True,
             )
@@ -417,18 +404,14 @@ class Engine:
                 name=plan.name, name_pinyin=plan.name_pinyin, name_initials=plan.name_initials
             )
         if plan.phone is not None and plan.phone_index != person.phone_index:
-            old = (
-                mask_phone(decrypt(person.phone_token, PHONE_PURPOSE))
-                if person.phone_token
-                else None
-            )
+            old = row_rules.sealed_phone(person.phone_token).masked if person.phone_token else None
             changes["phone"] = [old, plan.phone_masked]
             values.update(phone=plan.phone, phone_index=plan.phone_index)
         for name in ("relation", "ethnicity", "notes", "moved_in_on"):
             new = getattr(plan, name)
             old = getattr(person, name)
             if new is not None and new != old:
-                changes[name] = [_shown(old), _shown(new)]
+                changes[name] = [row_rules.shown(old), row_rules.shown(new)]
                 values[name] = new
         residency = plan.residency
         if residency is None and person.residency == Residency.MOVED_OUT:
@@ -469,8 +452,10 @@ class Engine:
             keys = self._insert_new(
                 self.households,
                 [
-                    (self.community.pk, b.pk, unit, room, b.path, home.address)
-                    for b, unit, room, home in new
+                    row_rules.household_row(
+                        community_id=self.community.pk, building=b, unit=unit, room=room
+                    )
+                    for b, unit, room, _home in new
                 ],
                 households_read_back,
             )
@@ -482,24 +467,22 @@ class Engine:
                     self.changes.row(
                         (
                             self.now_db, self.actor_id, home.household_id, None, "household.create",
-                            {"address": [None, home.address], "status": [None, "active"]},
-                            self.note,
+                            row_rules.household_created(address=home.address), self.note,
                         )
                     )
                 )  # fmt: skip
         # New persons.
         if work.created:
+            new_values = [
+                row_rules.person_values(_given(plan), today=self.today)
+                for plan, _pk in work.created
+            ]
             values = [
-                (
-                    home.household_id, home.area_path, plan.name, plan.name_pinyin,
-                    plan.name_initials, plan.gender, plan.birth_date, plan.id_number,
-                    plan.id_index, plan.phone or "", plan.phone_index or "",
-                    plan.ethnicity or "01", plan.relation or Relation.OTHER,
-                    plan.residency or Residency.LIVING,
-                    plan.moved_in_on or self.today, plan.notes or "", 1,
+                row_rules.person_row(
+                    household_id=home.household_id, area_path=home.area_path, values=person
                 )
-                for (plan, _pk), home in zip(work.created, work.create_homes, strict=True)
-            ]  # fmt: skip
+                for person, home in zip(new_values, work.create_homes, strict=True)
+            ]
             indexes = [plan.id_index for plan, _pk in work.created]
 
             def persons_read_back() -> list[int]:
@@ -510,18 +493,20 @@ class Engine:
             work.new_ids = dict(zip(indexes, keys, strict=True))
             tags = []
             heads = []
-            for (plan, _pk), home in zip(work.created, work.create_homes, strict=True):
+            for (plan, _pk), home, person in zip(
+                work.created, work.create_homes, new_values, strict=True
+            ):
                 person_id = work.new_ids[plan.id_index]
-                relation = plan.relation or Relation.OTHER
-                residency = plan.residency or Residency.LIVING
-                changes: dict[str, Any] = {"name": [None, plan.name]}
-                changes["id_number"] = [None, plan.id_masked]
-                if plan.phone:
-                    changes["phone"] = [None, plan.phone_masked]
-                changes["relation"] = [None, relation]
-                changes["residency"] = [None, residency]
+                relation = person["relation"]
+                changes = row_rules.person_created(
+                    name=plan.name,
+                    id_masked=plan.id_masked,
+                    phone_masked=plan.phone_masked,
+                    relation=relation,
+                    residency=person["residency"],
+                    tags=plan.tags or (),
+                )
                 if plan.tags:
-                    changes["tags"] = [None, sorted(plan.tags)]
                     tags.extend(
                         self.person_tags.row((person_id, self.tag_ids[c], self.actor_id))
                         for c in sorted(plan.tags)
@@ -754,10 +739,27 @@ def _parse_forked(rows: list[tuple[int, list[Any]]]) -> list[RowPlan]:
     return plans
 
 
-def _shown(value: Any) -> Any:
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
+_OPTIONAL = ("ethnicity", "relation", "residency", "moved_in_on", "notes")
+
+
+def _given(plan: RowPlan) -> dict[str, Any]:
+    """What a checked row gives of a new person (None: the file does not say)."""
+    given = {
+        "name": plan.name,
+        "name_pinyin": plan.name_pinyin,
+        "name_initials": plan.name_initials,
+        "gender": plan.gender,
+        "birth_date": plan.birth_date,
+        "id_number": plan.id_number,
+        "id_number_index": plan.id_index,
+    }
+    if plan.phone:
+        given["phone"], given["phone_index"] = plan.phone, plan.phone_index
+    for name in _OPTIONAL:
+        value = getattr(plan, name)
+        if value is not None:
+            given[name] = value
+    return given
 
 
 def _tag_rows() -> list[tuple[int, str]]:
