@@ -32,7 +32,7 @@ times alternating, a fresh database and the same file, check + commit; the commi
 and their ratio to the first method's. No raw limit or naive step.
 
     .venv/bin/python benchmarks/import_register.py --rows 30000 \
-        --new-keys predict,read_back,bulk_create --rounds 2
+        --new-keys predict,returning,read_back,bulk_create --rounds 2
 """
 
 from __future__ import annotations
@@ -471,14 +471,19 @@ def measure_keys(args: argparse.Namespace, data: Path) -> None:
                 f"{rss:.0f} MB",
                 flush=True,
             )
-    base = sum(r["commit_s"] for r in results[methods[0]]) / args.rounds
+
+    def mean(method: str, key: str) -> float:
+        return sum(r[key] for r in results[method]) / args.rounds
+
+    base, base_cpu = mean(methods[0], "commit_s"), mean(methods[0], "commit_cpu_s")
     backend = "postgresql" if args.database_url else "sqlite"
     for method in methods:
-        commit = sum(r["commit_s"] for r in results[method]) / args.rounds
+        commit, cpu = mean(method, "commit_s"), mean(method, "commit_cpu_s")
         rows = results[method][0]["rows"]
         print(
             f"[{backend}] {method}: commit {commit:.2f} s on average ({rows / commit:,.0f} "
-            f"rows/s), {commit / base:.2f}x the time of {methods[0]}"
+            f"rows/s), {commit / base:.2f}x the time of {methods[0]}; CPU of the committing "
+            f"process {cpu:.2f} s, {cpu / base_cpu:.2f}x"
         )
     print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 

@@ -78,6 +78,8 @@ class Inserter:
         marks = ", ".join(["%s"] * (len(given) + len(fixed)))
         # Table and column names come from the model, quoted; values are all parameters.
         self.sql = f"INSERT INTO {quote(opts.db_table)} ({names}) VALUES ({marks})"  # noqa: S608
+        self._values = f"({marks})"
+        self._returning = f" RETURNING {quote(opts.pk.column)}"
         self.copy_sql = f"COPY {quote(opts.db_table)} ({names}) FROM STDIN"
 
     @staticmethod
@@ -106,6 +108,23 @@ class Inserter:
             if value is not None:
                 out[i] = convert(value)
         return tuple(out)
+
+    def insert_returning(
+        self, rows: Iterable[Sequence[Any]], per_statement: int = 500
+    ) -> list[int]:
+        """Insert rows made by `row` and give their primary keys in order: multi-row
+        INSERTs with RETURNING (PostgreSQL; SQLite 3.35 and later), which give the keys
+        in the order of the rows, as Django's `bulk_create` relies on."""
+        rows = list(rows)
+        keys: list[int] = []
+        head = self.sql[: self.sql.index(" VALUES ")] + " VALUES "
+        with connection.cursor() as cursor:
+            for start in range(0, len(rows), per_statement):
+                part = rows[start : start + per_statement]
+                sql = head + ", ".join([self._values] * len(part)) + self._returning
+                cursor.execute(sql, [value for row in part for value in row])
+                keys.extend(key for (key,) in cursor.fetchall())
+        return keys
 
     def insert(self, rows: Iterable[Sequence[Any]]) -> int:
         """Insert rows made by `row`: COPY on PostgreSQL (psycopg's executemany binds each

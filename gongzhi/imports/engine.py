@@ -64,7 +64,7 @@ BUILDING_CACHE = 256  # buildings whose households are kept in memory (files go 
 
 CREATED, UPDATED, UNCHANGED, ERROR = "created", "updated", "unchanged", "error"
 
-PREDICT, READ_BACK, BULK_CREATE = "predict", "read_back", "bulk_create"
+PREDICT, READ_BACK, RETURNING, BULK_CREATE = "predict", "read_back", "returning", "bulk_create"
 NEW_KEYS = ""  # the benchmark sets one of the three to compare them; "" = the default
 
 
@@ -539,6 +539,8 @@ class Engine:
             objects = [model(**dict(zip(names, row, strict=True))) for row in values]
             model.objects.bulk_create(objects)
             return [obj.pk for obj in objects]
+        if self.new_keys == RETURNING:
+            return table.insert_returning([table.row(row) for row in values])
         if self.new_keys == PREDICT:
             keyer = self.keys[table.model]
             keys = [keyer.take() for _row in values]
