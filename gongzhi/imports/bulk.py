@@ -79,7 +79,6 @@ class Inserter:
         # Table and column names come from the model, quoted; values are all parameters.
         self.sql = f"INSERT INTO {quote(opts.db_table)} ({names}) VALUES ({marks})"  # noqa: S608
         self._values = f"({marks})"
-        self._returning = f" RETURNING {quote(opts.pk.column)}"
         self.copy_sql = f"COPY {quote(opts.db_table)} ({names}) FROM STDIN"
 
     @staticmethod
@@ -110,21 +109,24 @@ class Inserter:
         return tuple(out)
 
     def insert_returning(
-        self, rows: Iterable[Sequence[Any]], per_statement: int = 500
-    ) -> list[int]:
-        """Insert rows made by `row` and give their primary keys in order: multi-row
-        INSERTs with RETURNING (PostgreSQL; SQLite 3.35 and later), which give the keys
-        in the order of the rows, as Django's `bulk_create` relies on."""
+        self, rows: Iterable[Sequence[Any]], columns: Sequence[str], per_statement: int = 500
+    ) -> list[tuple[Any, ...]]:
+        """Insert rows made by `row`; give back `columns` of each row inserted (the primary
+        key and what tells the rows apart), in no particular order: multi-row INSERTs with
+        RETURNING (PostgreSQL; SQLite 3.35 and later), whose order neither promises."""
         rows = list(rows)
-        keys: list[int] = []
+        quote = connection.ops.quote_name
+        by_attname = {f.attname: f.column for f in self.model._meta.concrete_fields}
+        returning = " RETURNING " + ", ".join(quote(by_attname[c]) for c in columns)
         head = self.sql[: self.sql.index(" VALUES ")] + " VALUES "
+        out: list[tuple[Any, ...]] = []
         with connection.cursor() as cursor:
             for start in range(0, len(rows), per_statement):
                 part = rows[start : start + per_statement]
-                sql = head + ", ".join([self._values] * len(part)) + self._returning
+                sql = head + ", ".join([self._values] * len(part)) + returning
                 cursor.execute(sql, [value for row in part for value in row])
-                keys.extend(key for (key,) in cursor.fetchall())
-        return keys
+                out.extend(cursor.fetchall())
+        return out
 
     def insert(self, rows: Iterable[Sequence[Any]]) -> int:
         """Insert rows made by `row`: COPY on PostgreSQL (psycopg's executemany binds each

@@ -451,6 +451,7 @@ class Engine:
 
             keys = self._insert_new(
                 self.households,
+                ("building_id", "unit", "room"),
                 [
                     row_rules.household_row(
                         community_id=self.community.pk, building=b, unit=unit, room=room
@@ -489,7 +490,7 @@ class Engine:
                 found = _ids_by_index(indexes)
                 return [found[index] for index in indexes]
 
-            keys = self._insert_new(self.persons, values, persons_read_back)
+            keys = self._insert_new(self.persons, ("id_number_index",), values, persons_read_back)
             work.new_ids = dict(zip(indexes, keys, strict=True))
             tags = []
             heads = []
@@ -529,7 +530,11 @@ class Engine:
         self._analyze(len(work.created))
 
     def _insert_new(
-        self, table: Inserter, values: list[tuple[Any, ...]], read_back: Callable[[], list[int]]
+        self,
+        table: Inserter,
+        natural: tuple[str, ...],
+        values: list[tuple[Any, ...]],
+        read_back: Callable[[], list[int]],
     ) -> list[int]:
         """Insert new rows (`values` in `table`'s columns, without the key) and give their
         primary keys, in order."""
@@ -540,7 +545,11 @@ class Engine:
             model.objects.bulk_create(objects)
             return [obj.pk for obj in objects]
         if self.new_keys == RETURNING:
-            return table.insert_returning([table.row(row) for row in values])
+            columns = [c for c in table.columns if c != "id"]
+            where = [columns.index(c) for c in natural]
+            returned = table.insert_returning([table.row(row) for row in values], ("id", *natural))
+            keys = {tuple(found[1:]): found[0] for found in returned}
+            return [keys[tuple(row[i] for i in where)] for row in values]
         if self.new_keys == PREDICT:
             keyer = self.keys[table.model]
             keys = [keyer.take() for _row in values]
