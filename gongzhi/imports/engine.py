@@ -64,8 +64,9 @@ BUILDING_CACHE = 256  # buildings whose households are kept in memory (files go 
 
 CREATED, UPDATED, UNCHANGED, ERROR = "created", "updated", "unchanged", "error"
 
+# How the commit learns the keys of the rows it adds (see `Engine._insert_new`).
 PREDICT, READ_BACK, RETURNING, BULK_CREATE = "predict", "read_back", "returning", "bulk_create"
-NEW_KEYS = ""  # the benchmark sets one of the three to compare them; "" = the default
+NEW_KEYS = ""  # "": the measured best for the database; the benchmark sets the others
 
 
 def new_keys_method() -> str:
@@ -537,7 +538,20 @@ class Engine:
         read_back: Callable[[], list[int]],
     ) -> list[int]:
         """Insert new rows (`values` in `table`'s columns, without the key) and give their
-        primary keys, in order."""
+        primary keys, in order.
+
+        Measured (docs/benchmarks.md §3, "How the commit learns the new rows' keys";
+        `benchmarks/import_register.py --new-keys`), commit time of the same file:
+        - SQLite: the keys predicted (`bulk.Keys`, safe only because the commit holds the
+          write lock from BEGIN) and rows inserted with `executemany`: 1.00; multi-row
+          INSERT … RETURNING (SQLite 3.35+): 1.19 on a quiet machine (1.05–1.07 in CPU
+          time on a loaded one); the rows read back by their ID index: 1.15 in CPU time;
+          Django's `bulk_create` (RETURNING, values prepared field by field): 2.5 in CPU
+          time. So SQLite keeps the prediction.
+        - PostgreSQL: COPY, then read back: 1.00; INSERT … RETURNING: 1.78;
+          `bulk_create`: 1.80 (COPY is what makes the difference). So it reads back.
+        The other methods stay for the benchmark, and the consistency test runs each.
+        RETURNING gives rows in no promised order: they are matched by `natural`."""
         if self.new_keys == BULK_CREATE:
             model = table.model
             names = [c for c in table.columns if c != "id"]
