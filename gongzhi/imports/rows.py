@@ -23,13 +23,14 @@ from phonenumbers.phonemetadata import PhoneMetadata
 
 from gongzhi.core import clock, identity, scope
 from gongzhi.core.masking import mask_text
+from gongzhi.core.validation import CONTROL
 from gongzhi.registry import rows as row_rules
 from gongzhi.registry.choices import ETHNICITIES
 from gongzhi.registry.models import Area, AreaKind, Relation, Residency, Tag
 
 NOTES_MAX, UNIT_MAX, ROOM_MAX = row_rules.NOTES_MAX, row_rules.UNIT_MAX, row_rules.ROOM_MAX
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 is 1900-01-01 (Excel's 1900 leap-year bug)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = CONTROL  # the services' rule for text (`core.validation`)
 _SPLIT_TAGS = re.compile(r"[、，,;；/|\s]+")
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日", "%Y-%m-%d %H:%M:%S")
 
