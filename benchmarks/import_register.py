@@ -25,6 +25,14 @@ Then, each step in its own child process so that its peak memory (wait4) is its 
 3. **naive** — one `Person(...).save()` per row (each in its own transaction, as a
    loop over `person_create`-like code without batching would do), on the first
    `--naive-rows` rows, extrapolated as rows/s.
+
+`--new-keys predict,bulk_create` instead compares how the commit learns the keys of the
+rows it adds (`imports.engine.Engine._insert_new`): for each method in turn, `--rounds`
+times alternating, a fresh database and the same file, check + commit; the commit times
+and their ratio to the first method's. No raw limit or naive step.
+
+    .venv/bin/python benchmarks/import_register.py --rows 30000 \
+        --new-keys predict,returning,read_back,bulk_create --rounds 2
 """
 
 from __future__ import annotations
@@ -141,14 +149,15 @@ def child_setup(n: int) -> dict:
     return {"buildings": buildings}
 
 
-def child_import(path: str, processes: str) -> dict:
+def child_import(path: str, processes: str, new_keys: str = "") -> dict:
     from django.conf import settings
 
     from gongzhi.accounts.models import User
-    from gongzhi.imports import services
+    from gongzhi.imports import engine, services
 
     if processes:
         settings.GONGZHI_IMPORT_PROCESSES = int(processes)
+    engine.NEW_KEYS = new_keys
 
     user = User.objects.get(username="bench")
     started = time.perf_counter()
@@ -305,7 +314,7 @@ def child_main(argv: list[str]) -> None:
         write_file(Path(argv[1]), int(argv[2]), argv[3])
         out = {"bytes": Path(argv[1]).stat().st_size}
     elif step == "import":
-        out = child_import(argv[1], argv[2] if len(argv) > 2 else "")
+        out = child_import(*argv[1:4])
     elif step == "raw":
         out = child_raw(argv[1])
     elif step == "naive":
@@ -348,13 +357,20 @@ def main() -> None:
         "--processes", default="", help="GONGZHI_IMPORT_PROCESSES (default: the setting's)"
     )
     parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--new-keys", default="", help="compare these ways to learn new keys (comma-separated)"
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="with --new-keys")
     parser.add_argument("--keep", action="store_true", help="keep the data directory")
     args = parser.parse_args()
 
     print_machine()
     data = Path(tempfile.mkdtemp(prefix="gongzhi-bench-import-"))
     try:
-        measure(args, data)
+        if args.new_keys:
+            measure_keys(args, data)
+        else:
+            measure(args, data)
     finally:
         if args.keep:
             print(f"kept {data}")
@@ -423,6 +439,53 @@ def measure(args: argparse.Namespace, data: Path) -> None:
                 indent=2,
             )
         )  # fmt: skip
+
+
+def measure_keys(args: argparse.Namespace, data: Path) -> None:
+    """Check + commit of the same file into a fresh database, once per key method per
+    round (alternating, so that the machine's drift falls on every method alike)."""
+    methods = args.new_keys.split(",")
+    path = data / f"register.{args.format}"
+    results: dict[str, list[dict]] = {m: [] for m in methods}
+    for round_number in range(args.rounds):
+        for method in methods:
+            place = data / f"{method}-{round_number}"
+            place.mkdir()
+            if args.database_url:
+                reset_postgres(args.database_url)
+                url = args.database_url
+            else:
+                url = f"sqlite:///{place / 'import.sqlite3'}"
+            env = child_env(place, url)
+            run_gongzhi(["keys", "init"], env)
+            run_gongzhi(["migrate", "--noinput", "-v", "0"], env)
+            if not path.exists():
+                run_step(env, "generate", str(path), str(args.rows), args.format)
+            run_step(env, "setup", str(args.rows))
+            result, rss = run_step(env, "import", str(path), args.processes, method)
+            results[method].append(result)
+            print(
+                f"round {round_number + 1}, {method}: {result['created']:,} new, "
+                f"{result['failed']} problems; check {result['check_s']:.1f} s, commit "
+                f"{result['commit_s']:.1f} s (CPU {result['commit_cpu_s']:.1f} s); peak RSS "
+                f"{rss:.0f} MB",
+                flush=True,
+            )
+
+    def mean(method: str, key: str) -> float:
+        return sum(r[key] for r in results[method]) / args.rounds
+
+    base, base_cpu = mean(methods[0], "commit_s"), mean(methods[0], "commit_cpu_s")
+    backend = "postgresql" if args.database_url else "sqlite"
+    for method in methods:
+        commit, cpu = mean(method, "commit_s"), mean(method, "commit_cpu_s")
+        rows = results[method][0]["rows"]
+        print(
+            f"[{backend}] {method}: commit {commit:.2f} s on average ({rows / commit:,.0f} "
+            f"rows/s), {commit / base:.2f}x the time of {methods[0]}; CPU of the committing "
+            f"process {cpu:.2f} s, {cpu / base_cpu:.2f}x"
+        )
+    print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

@@ -31,12 +31,17 @@ SECOND_FACTOR_ROLES = frozenset({Role.AUDITOR, Role.SYSTEM_ADMIN})
 EXCLUSIVE_ROLES = frozenset({Role.AUDITOR, Role.SYSTEM_ADMIN})
 
 
+# The encryption purpose of an account's phone: its own, not the register's person.phone
+# (`registry.rows`), so the two blind indexes are made with different keys.
+PHONE_PURPOSE = "user.phone"
+
+
 class User(AbstractUser):
     display_name = models.CharField(_("display name"), max_length=60, blank=True)
     is_demo = models.BooleanField(default=False, help_text="Created by `gongzhi demo`.")
     # A mobile number for SMS sign-in and SMS notifications: one account per number.
     phone = EncryptedTextField(
-        _("mobile phone"), purpose="user.phone", mask="phone", blind_index_field="phone_index"
+        _("mobile phone"), purpose=PHONE_PURPOSE, mask="phone", blind_index_field="phone_index"
     )
     phone_index = models.CharField(max_length=32, blank=True, db_index=True)
     # The resident's own record in the register (residents; staff usually have none).

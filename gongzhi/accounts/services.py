@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from gongzhi.accounts import access
 from gongzhi.accounts.models import (
     EXCLUSIVE_ROLES,
+    PHONE_PURPOSE,
     SECOND_FACTOR_ROLES,
     ApiKey,
     Membership,
@@ -317,8 +318,6 @@ def user_set_password(*, user: User, password: str, actor: Actor, action: str) -
 #
 # Persons of the register are passed in by the layers above (accounts may not import the
 # register); a person is anything with `pk` and `area_path`.
-
-PHONE_PURPOSE = "user.phone"
 
 
 def _require_keeper(actor: Actor, path: str) -> None:

@@ -2,7 +2,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 
 from django.conf import settings
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils import translation
 
 from gongzhi.core import context
@@ -52,7 +52,11 @@ class LanguageMiddleware:
         # request served by this thread, or the next test, would inherit it).
         with translation.override(language):
             response = self.get_response(request)
-        if response.streaming and not response.is_async and not isinstance(response, FileResponse):
+        if (
+            isinstance(response, StreamingHttpResponse)
+            and not response.is_async
+            and not isinstance(response, FileResponse)
+        ):
             # CSV exports build their rows while the server reads them, after this returns
             # (a file's bytes need no language, and keep the server's sendfile path).
             response.streaming_content = _in_language(response.streaming_content, language)

@@ -30,13 +30,13 @@ from django.db import transaction
 
 from gongzhi.accounts.models import User
 from gongzhi.audit.services import audit_record
-from gongzhi.core.crypto import blind_index
 from gongzhi.core.identity import id_check_digit
 from gongzhi.demo.bulk import Inserter
 from gongzhi.demo.load import LoadedCommunity
 from gongzhi.health import services as health
 from gongzhi.health.models import UpstreamList, Vaccination, WatchEntry, WatchEvent
 from gongzhi.health.uploads import remove
+from gongzhi.registry import rows as register_rows
 from gongzhi.registry import services as registry
 from gongzhi.registry.models import PRESENT_RESIDENCY, AreaKind, Person
 from gongzhi.reports import services as reports
@@ -261,9 +261,7 @@ def _duplicate(community: LoadedCommunity, *, seed: int) -> str:
         order = (int(number[14:16]) + attempt) % 100
         first17 = f"{number[:14]}{order:02d}{number[16]}"
         mistyped = first17 + id_check_digit(first17)
-        if Person.objects.filter(
-            id_number_index=blind_index(mistyped, "person.id_number")
-        ).exists():
+        if Person.objects.filter(id_number_index=register_rows.id_number_index(mistyped)).exists():
             continue
         registry.person_create(
             actor=worker,

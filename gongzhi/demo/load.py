@@ -2,10 +2,12 @@
 
 Areas (a few hundred) go through `registry.services.area_create`, so they are validated
 and audited like any other. Households and persons (tens of thousands) are inserted in
-batches with plain INSERTs (`bulk.py`), computing exactly what `household_create` / `person_create` store: the
-address, the area path, the pinyin keys, the blind indexes, and the encrypted ID number
-and phone (encrypted by the model field's own `get_prep_value`, so with its purpose). The
-register gets one `demo.load` audit entry per community instead of one per row.
+batches with plain INSERTs (`bulk.py`); their rows come from `registry.rows`, as
+`household_create` / `person_create` make them: the address, the area path, the pinyin
+keys, the blind indexes, a new person's defaults, and the ID number and phone (encrypted
+by the model field's own `get_prep_value`, so with its purpose). This module adds the
+batching. The register gets one `demo.load` audit entry per community instead of one
+per row.
 `tests/test_consistency.py` keeps the two paths from drifting apart.
 """
 
@@ -21,9 +23,7 @@ from django.db.models import OuterRef, ProtectedError, Q, Subquery
 
 from gongzhi.audit.services import audit_record
 from gongzhi.core import clock
-from gongzhi.core.crypto import blind_index
 from gongzhi.core.identity import age_on
-from gongzhi.core.text import pinyin_keys
 from gongzhi.demo.bulk import Inserter
 from gongzhi.demo.layout import CommunityPlan, plan_community
 from gongzhi.demo.people import (
@@ -35,6 +35,7 @@ from gongzhi.demo.people import (
     people_rng,
 )
 from gongzhi.demo.spec import COMMUNITIES, YULING, CommunitySpec
+from gongzhi.registry import rows as row_rules
 from gongzhi.registry.models import (
     Area,
     AreaKind,
@@ -44,10 +45,9 @@ from gongzhi.registry.models import (
     RegisterChange,
     Tag,
 )
-from gongzhi.registry.services import address_of, area_create
+from gongzhi.registry.rows import HOUSEHOLD_COLUMNS, PERSON_COLUMNS
+from gongzhi.registry.services import area_create
 
-ID_PURPOSE = Person._meta.get_field("id_number").purpose
-PHONE_PURPOSE = Person._meta.get_field("phone").purpose
 BATCH_HOUSEHOLDS = 2000
 ELDERLY_AGE = 80  # the `elderly` tag: aged 80 or over
 
@@ -155,12 +155,6 @@ def _create_areas(spec: CommunitySpec, plan: CommunityPlan, root: Area) -> Loade
 # --- households and persons ----------------------------------------------------------------
 
 
-HOUSEHOLD_COLUMNS = ("community_id", "building_id", "unit", "room", "area_path", "address")
-PERSON_COLUMNS = (
-    "household_id", "area_path", "name", "name_pinyin", "name_initials", "gender",
-    "birth_date", "id_number", "id_number_index", "phone", "phone_index", "ethnicity",
-    "relation", "residency", "moved_in_on",
-)  # fmt: skip
 TAG_COLUMNS = ("person_id", "tag_id")
 
 
@@ -170,50 +164,42 @@ class RowBuilder:
     def __init__(self) -> None:
         self.tag_ids = dict(Tag.objects.values_list("code", "pk"))
         self.today = clock.today()
-        self._pinyin: dict[str, tuple[str, str]] = {}
+        self._names: dict[str, row_rules.NameKeys] = {}
         self.households = Inserter(Household, HOUSEHOLD_COLUMNS)
         self.persons = Inserter(Person, PERSON_COLUMNS)
         self.person_tags = Inserter(PersonTag, TAG_COLUMNS)
 
     def household(self, *, community: Area, building: Area, unit: str, room: str) -> tuple:
         """As `household_create` stores it: the building's path, the address."""
-        return (
-            community.pk,
-            building.pk,
-            unit,
-            room,
-            building.path,
-            address_of(building, unit, room),
+        return row_rules.household_row(
+            community_id=community.pk, building=building, unit=unit, room=room
         )
 
-    def keys(self, name: str) -> tuple[str, str]:
-        found = self._pinyin.get(name)
+    def name_keys(self, name: str) -> row_rules.NameKeys:
+        found = self._names.get(name)
         if found is None:
-            found = self._pinyin[name] = pinyin_keys(name)
+            found = self._names[name] = row_rules.name_keys(name)
         return found
 
     def person(self, household_id: int, area_path: str, plan: PersonPlan) -> tuple:
         """As `person_create` stores it: pinyin keys, blind indexes, and the ID number and
         phone encrypted by the model field itself (so with the field's purpose)."""
-        full, initials = self.keys(plan.name)
+        given = {
+            **self.name_keys(plan.name)._asdict(),
+            # The planner made the number from the birth date and gender it encodes.
+            "id_number": plan.id_number,
+            "id_number_index": row_rules.id_number_index(plan.id_number),
+            "birth_date": plan.birth_date,
+            "gender": plan.gender,
+            **row_rules.phone_columns(plan.phone)._asdict(),
+            "ethnicity": plan.ethnicity,
+            "relation": plan.relation,
+            "residency": plan.residency,
+            "moved_in_on": plan.moved_in_on,
+        }
+        values = row_rules.person_values(given, today=self.today)
         return self.persons.row(
-            (
-                household_id,
-                area_path,
-                plan.name,
-                full,
-                initials,
-                plan.gender,
-                plan.birth_date,
-                plan.id_number,
-                blind_index(plan.id_number, ID_PURPOSE),
-                plan.phone,
-                blind_index(plan.phone, PHONE_PURPOSE) if plan.phone else "",
-                plan.ethnicity,
-                plan.relation,
-                plan.residency,
-                plan.moved_in_on,
-            )
+            row_rules.person_row(household_id=household_id, area_path=area_path, values=values)
         )
 
     def tag_codes(self, plan: PersonPlan) -> list[str]:
@@ -242,8 +228,9 @@ class RowBuilder:
                 "id_number_index", "pk"
             )
         )
+        index = PERSON_COLUMNS.index("id_number_index")
         self.person_tags.insert(
-            self.person_tags.row((person_ids[row[8]], self.tag_ids[code]))
+            self.person_tags.row((person_ids[row[index]], self.tag_ids[code]))
             for row, p in zip(persons, (p for _, plan in batch for p in plan.persons), strict=True)
             for code in self.tag_codes(p)
         )

@@ -25,6 +25,7 @@ from gongzhi.health.states import (
     Tier,
     VerificationMethod,
 )
+from gongzhi.registry import rows as register_rows
 
 
 class UpstreamList(BaseModel):
@@ -76,13 +77,16 @@ class WatchEntry(BaseModel):
     name = models.CharField(_("name"), max_length=40, blank=True)
     id_number = EncryptedTextField(
         _("resident ID number"),
-        purpose="person.id_number",  # the register's purpose: the blind indexes compare
-        mask="id_number",
+        purpose=register_rows.ID_NUMBER_PURPOSE,  # the register's: the blind indexes compare
+        mask=register_rows.ID_NUMBER_MASK,
         blind_index_field="id_number_index",
     )
     id_number_index = models.CharField(max_length=32, blank=True, db_index=True)
     phone = EncryptedTextField(
-        _("phone"), purpose="person.phone", mask="phone", blind_index_field="phone_index"
+        _("phone"),
+        purpose=register_rows.PHONE_PURPOSE,
+        mask=register_rows.PHONE_MASK,
+        blind_index_field="phone_index",
     )
     phone_index = models.CharField(max_length=32, blank=True)
     birth_date = models.DateField(_("birth date"), null=True, blank=True)

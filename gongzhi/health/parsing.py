@@ -22,11 +22,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from gongzhi.core import clock, identity
-from gongzhi.core.crypto import blind_index
 from gongzhi.core.masking import mask_text
+from gongzhi.registry import rows as register_rows
 
-ID_PURPOSE = "person.id_number"  # the register's purposes (registry.models.Person)
-PHONE_PURPOSE = "person.phone"
 TEXT_MAX = {"origin": 100, "source": 100, "address": 200}
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 _MOBILE = re.compile(r"1[3-9]\d{9}")
@@ -225,7 +223,8 @@ def parse_row(row_number: int, values: Sequence[Any], columns: ColumnMap) -> Row
                 row.problem("id_number", " ".join(exc.messages))
             else:
                 row.id_number = rid.number
-                row.id_index = blind_index(rid.number, ID_PURPOSE)
+                # The register's blind index: entries are matched with persons on it.
+                row.id_index = register_rows.id_number_index(rid.number)
                 row.birth_date = rid.birth_date
     raw_phone = cell("phone")
     if raw_phone is not None:
@@ -240,7 +239,7 @@ def parse_row(row_number: int, values: Sequence[Any], columns: ColumnMap) -> Row
                 phone = ""
         if phone:
             row.phone = phone
-            row.phone_index = blind_index(phone, PHONE_PURPOSE)
+            row.phone_index = register_rows.phone_index(phone)
     raw_birth = cell("birth_date")
     if raw_birth is not None and row.birth_date is None:
         try:

@@ -50,6 +50,7 @@ class Inserter:
     ):
         """`prepared`: columns whose values the caller gives already as the database
         takes them (a constant adapted once)."""
+        self.model = model
         opts = model._meta
         fields = list(opts.concrete_fields)
         by_attname = {f.attname: f for f in fields}
@@ -77,6 +78,7 @@ class Inserter:
         marks = ", ".join(["%s"] * (len(given) + len(fixed)))
         # Table and column names come from the model, quoted; values are all parameters.
         self.sql = f"INSERT INTO {quote(opts.db_table)} ({names}) VALUES ({marks})"  # noqa: S608
+        self._values = f"({marks})"
         self.copy_sql = f"COPY {quote(opts.db_table)} ({names}) FROM STDIN"
 
     @staticmethod
@@ -105,6 +107,26 @@ class Inserter:
             if value is not None:
                 out[i] = convert(value)
         return tuple(out)
+
+    def insert_returning(
+        self, rows: Iterable[Sequence[Any]], columns: Sequence[str], per_statement: int = 500
+    ) -> list[tuple[Any, ...]]:
+        """Insert rows made by `row`; give back `columns` of each row inserted (the primary
+        key and what tells the rows apart), in no particular order: multi-row INSERTs with
+        RETURNING (PostgreSQL; SQLite 3.35 and later), whose order neither promises."""
+        rows = list(rows)
+        quote = connection.ops.quote_name
+        by_attname = {f.attname: f.column for f in self.model._meta.concrete_fields}
+        returning = " RETURNING " + ", ".join(quote(by_attname[c]) for c in columns)
+        head = self.sql[: self.sql.index(" VALUES ")] + " VALUES "
+        out: list[tuple[Any, ...]] = []
+        with connection.cursor() as cursor:
+            for start in range(0, len(rows), per_statement):
+                part = rows[start : start + per_statement]
+                sql = head + ", ".join([self._values] * len(part)) + returning
+                cursor.execute(sql, [value for row in part for value in row])
+                out.extend(cursor.fetchall())
+        return out
 
     def insert(self, rows: Iterable[Sequence[Any]]) -> int:
         """Insert rows made by `row`: COPY on PostgreSQL (psycopg's executemany binds each

@@ -4,9 +4,10 @@ The same code runs twice: as a *check* (`write=False`: nothing is written, every
 outcome is computed — new, updated with which fields, unchanged, or its problems) and as
 the *commit* (`write=True`, inside the caller's one transaction). Rows are matched with
 the register by the blind index of their ID number; households by building, unit and
-room. What is written is what the services store (see `registry.services.person_create`,
-`person_update`, `household_create`): the same encrypted columns with their purposes,
-blind indexes, pinyin keys, area paths, addresses and history rows with masked values.
+room. What is written is what the services store: the rows and history entries come
+from `registry.rows`, as `registry.services.person_create` and `household_create` make
+them (the same encrypted columns with their purposes, blind indexes, pinyin keys, area
+paths, addresses, masked history values); this module adds the batching.
 `tests/test_consistency.py` compares the two paths column by column.
 """
 
@@ -25,19 +26,10 @@ from django.db import connection
 from django.utils.translation import gettext as _
 
 from gongzhi.core import clock, scope
-from gongzhi.core.crypto import decrypt
-from gongzhi.core.fields import Sealed
-from gongzhi.core.masking import mask_phone
 from gongzhi.imports.bulk import Inserter, Keys
-from gongzhi.imports.rows import (
-    ID_PURPOSE,
-    PHONE_PURPOSE,
-    Buildings,
-    RowPlan,
-    Vocabulary,
-    parse_row,
-)
+from gongzhi.imports.rows import Buildings, RowPlan, Vocabulary, parse_row
 from gongzhi.imports.staging import StageWriter, plan_of
+from gongzhi.registry import rows as row_rules
 from gongzhi.registry.models import (
     Area,
     Household,
@@ -49,7 +41,8 @@ from gongzhi.registry.models import (
     Residency,
     Tag,
 )
-from gongzhi.registry.services import REGISTERED_ELSEWHERE, address_of
+from gongzhi.registry.rows import HOUSEHOLD_COLUMNS, PERSON_COLUMNS
+from gongzhi.registry.services import REGISTERED_ELSEWHERE
 
 _PERSON = connection.ops.quote_name(Person._meta.db_table)
 _HOUSEHOLD = connection.ops.quote_name(Household._meta.db_table)
@@ -71,12 +64,17 @@ BUILDING_CACHE = 256  # buildings whose households are kept in memory (files go 
 
 CREATED, UPDATED, UNCHANGED, ERROR = "created", "updated", "unchanged", "error"
 
-PERSON_COLUMNS = (
-    "household_id", "area_path", "name", "name_pinyin", "name_initials", "gender",
-    "birth_date", "id_number", "id_number_index", "phone", "phone_index", "ethnicity",
-    "relation", "residency", "moved_in_on", "notes", "version",
-)  # fmt: skip
-HOUSEHOLD_COLUMNS = ("community_id", "building_id", "unit", "room", "area_path", "address")
+# How the commit learns the keys of the rows it adds (see `Engine._insert_new`).
+PREDICT, READ_BACK, RETURNING, BULK_CREATE = "predict", "read_back", "returning", "bulk_create"
+NEW_KEYS = ""  # "": the measured best for the database; the benchmark sets the others
+
+
+def new_keys_method() -> str:
+    if NEW_KEYS:
+        return NEW_KEYS
+    return PREDICT if connection.vendor == "sqlite" else READ_BACK
+
+
 CHANGE_COLUMNS = ("at", "actor_id", "household_id", "person_id", "action", "changes", "note")
 TAG_COLUMNS = ("person_id", "tag_id", "added_by_id")
 
@@ -143,7 +141,7 @@ class Engine:
         self.mapping = mapping
         self.write = write
         self.actor_id = getattr(actor, "pk", None)
-        self.note = note[:500]
+        self.note = note[: row_rules.HISTORY_NOTE_MAX]
         self.today = clock.today()
         self.now = clock.now()
         self.buildings = Buildings(community, scope_paths)
@@ -154,13 +152,12 @@ class Engine:
         self.counts = Counts()
         self._fake_household = 0
         self._building_by_id: dict[int, Area] = {}
-        # On SQLite the commit chooses the new rows' keys itself (see `bulk.Keys`) instead
-        # of reading the rows back after inserting them.
-        self.keys = write and connection.vendor == "sqlite"
-        if self.keys:
-            self.person_keys, self.household_keys = Keys(Person), Keys(Household)
+        # How the commit learns the keys of the rows it adds: see `_insert_new`.
+        self.new_keys = new_keys_method() if write else ""
+        if self.new_keys == PREDICT:
+            self.keys = {Person: Keys(Person), Household: Keys(Household)}
         if write:
-            pk = ("id",) if self.keys else ()
+            pk = ("id",) if self.new_keys == PREDICT else ()
             self.persons = Inserter(Person, pk + PERSON_COLUMNS)
             self.households = Inserter(Household, pk + HOUSEHOLD_COLUMNS)
             # `at` is the same for every history row: adapted once, given as is.
@@ -228,9 +225,9 @@ class Engine:
             # 1) the forked readers do it, not the process that writes.
             for plan in plans:
                 if not plan.problems:
-                    plan.id_number = Sealed.seal(plan.id_number, ID_PURPOSE, "id_number")
+                    plan.id_number = row_rules.seal_id_number(plan.id_number)
                     if plan.phone:
-                        plan.phone = Sealed.seal(plan.phone, PHONE_PURPOSE, "phone")
+                        plan.phone = row_rules.seal_phone(plan.phone)
         return plans
 
     def _unpack(self, plans: list[RowPlan]) -> list[RowPlan]:
@@ -375,7 +372,7 @@ class Engine:
             found = Dwelling(
                 self._fake_household,
                 None,
-                address_of(building, plan.unit, plan.room),
+                row_rules.address_of(building, plan.unit, plan.room),
                 building.path,
                 new=True,
             )
@@ -408,18 +405,14 @@ class Engine:
                 name=plan.name, name_pinyin=plan.name_pinyin, name_initials=plan.name_initials
             )
         if plan.phone is not None and plan.phone_index != person.phone_index:
-            old = (
-                mask_phone(decrypt(person.phone_token, PHONE_PURPOSE))
-                if person.phone_token
-                else None
-            )
+            old = row_rules.sealed_phone(person.phone_token).masked if person.phone_token else None
             changes["phone"] = [old, plan.phone_masked]
             values.update(phone=plan.phone, phone_index=plan.phone_index)
         for name in ("relation", "ethnicity", "notes", "moved_in_on"):
             new = getattr(plan, name)
             old = getattr(person, name)
             if new is not None and new != old:
-                changes[name] = [_shown(old), _shown(new)]
+                changes[name] = [row_rules.shown(old), row_rules.shown(new)]
                 values[name] = new
         residency = plan.residency
         if residency is None and person.residency == Residency.MOVED_OUT:
@@ -444,81 +437,78 @@ class Engine:
     def _apply(self, work: _Work) -> None:
         history: list[tuple[Any, ...]] = []
         if work.new_households:
-            if self.keys:
-                for *_where, home in work.new_households:
-                    home.household_id = self.household_keys.take()
-            self.households.insert(
-                self.households.row(
-                    (
-                        *((home.household_id,) if self.keys else ()),
-                        self.community.pk,
-                        b.pk,
-                        unit,
-                        room,
-                        b.path,
-                        home.address,
-                    )
-                )
-                for b, unit, room, home in work.new_households
-            )
-            if not self.keys:
+            new = work.new_households
+
+            def households_read_back() -> list[int]:
                 ids = {
                     (b, u, r): pk
                     for pk, b, u, r in Household.objects.filter(
-                        building_id__in={b.pk for b, *_ in work.new_households}
+                        building_id__in={b.pk for b, *_ in new}
                     )
                     .exclude(status=HouseholdStatus.CLOSED)
                     .values_list("pk", "building_id", "unit", "room")
                 }
-                for building, unit, room, home in work.new_households:
-                    home.household_id = ids[(building.pk, unit, room)]
+                return [ids[(b.pk, unit, room)] for b, unit, room, _home in new]
+
+            keys = self._insert_new(
+                self.households,
+                ("building_id", "unit", "room"),
+                [
+                    row_rules.household_row(
+                        community_id=self.community.pk, building=b, unit=unit, room=room
+                    )
+                    for b, unit, room, _home in new
+                ],
+                households_read_back,
+            )
+            for (*_where, home), key in zip(new, keys, strict=True):
+                home.household_id = key
             for _building, _unit, _room, home in work.new_households:
                 home.new = False
                 history.append(
                     self.changes.row(
                         (
                             self.now_db, self.actor_id, home.household_id, None, "household.create",
-                            {"address": [None, home.address], "status": [None, "active"]},
-                            self.note,
+                            row_rules.household_created(address=home.address), self.note,
                         )
                     )
                 )  # fmt: skip
         # New persons.
         if work.created:
-            rows = []
-            for (plan, _pk), home in zip(work.created, work.create_homes, strict=True):
-                if self.keys:
-                    work.new_ids[plan.id_index] = self.person_keys.take()
-                rows.append(
-                    self.persons.row(
-                        (
-                            *((work.new_ids[plan.id_index],) if self.keys else ()),
-                            home.household_id, home.area_path, plan.name, plan.name_pinyin,
-                            plan.name_initials, plan.gender, plan.birth_date, plan.id_number,
-                            plan.id_index, plan.phone or "", plan.phone_index or "",
-                            plan.ethnicity or "01", plan.relation or Relation.OTHER,
-                            plan.residency or Residency.LIVING,
-                            plan.moved_in_on or self.today, plan.notes or "", 1,
-                        )
-                    )
-                )  # fmt: skip
-            self.persons.insert(rows)
-            if not self.keys:
-                work.new_ids = _ids_by_index([p.id_index for p, _pk in work.created])
+            new_values = [
+                row_rules.person_values(_given(plan), today=self.today)
+                for plan, _pk in work.created
+            ]
+            values = [
+                row_rules.person_row(
+                    household_id=home.household_id, area_path=home.area_path, values=person
+                )
+                for person, home in zip(new_values, work.create_homes, strict=True)
+            ]
+            indexes = [plan.id_index for plan, _pk in work.created]
+
+            def persons_read_back() -> list[int]:
+                found = _ids_by_index(indexes)
+                return [found[index] for index in indexes]
+
+            keys = self._insert_new(self.persons, ("id_number_index",), values, persons_read_back)
+            work.new_ids = dict(zip(indexes, keys, strict=True))
             tags = []
             heads = []
-            for (plan, _pk), home in zip(work.created, work.create_homes, strict=True):
+            for (plan, _pk), home, person in zip(
+                work.created, work.create_homes, new_values, strict=True
+            ):
                 person_id = work.new_ids[plan.id_index]
-                relation = plan.relation or Relation.OTHER
-                residency = plan.residency or Residency.LIVING
-                changes: dict[str, Any] = {"name": [None, plan.name]}
-                changes["id_number"] = [None, plan.id_masked]
-                if plan.phone:
-                    changes["phone"] = [None, plan.phone_masked]
-                changes["relation"] = [None, relation]
-                changes["residency"] = [None, residency]
+                relation = person["relation"]
+                changes = row_rules.person_created(
+                    name=plan.name,
+                    id_masked=plan.id_masked,
+                    phone_masked=plan.phone_masked,
+                    relation=relation,
+                    residency=person["residency"],
+                    tags=plan.tags or (),
+                )
                 if plan.tags:
-                    changes["tags"] = [None, sorted(plan.tags)]
                     tags.extend(
                         self.person_tags.row((person_id, self.tag_ids[c], self.actor_id))
                         for c in sorted(plan.tags)
@@ -539,6 +529,48 @@ class Engine:
             self._update(plan, person, home, values, changes, moved, history)
         self.changes.insert(history)
         self._analyze(len(work.created))
+
+    def _insert_new(
+        self,
+        table: Inserter,
+        natural: tuple[str, ...],
+        values: list[tuple[Any, ...]],
+        read_back: Callable[[], list[int]],
+    ) -> list[int]:
+        """Insert new rows (`values` in `table`'s columns, without the key) and give their
+        primary keys, in order.
+
+        Measured (docs/benchmarks.md §3, "How the commit learns the new rows' keys";
+        `benchmarks/import_register.py --new-keys`), commit time of the same file:
+        - SQLite: the keys predicted (`bulk.Keys`, safe only because the commit holds the
+          write lock from BEGIN) and rows inserted with `executemany`: 1.00; multi-row
+          INSERT … RETURNING (SQLite 3.35+): 1.19 on a quiet machine (1.05–1.07 in CPU
+          time on a loaded one); the rows read back by their ID index: 1.15 in CPU time;
+          Django's `bulk_create` (RETURNING, values prepared field by field): 2.5 in CPU
+          time. So SQLite keeps the prediction.
+        - PostgreSQL: COPY, then read back: 1.00; INSERT … RETURNING: 1.78;
+          `bulk_create`: 1.80 (COPY is what makes the difference). So it reads back.
+        The other methods stay for the benchmark, and the consistency test runs each.
+        RETURNING gives rows in no promised order: they are matched by `natural`."""
+        if self.new_keys == BULK_CREATE:
+            model = table.model
+            names = [c for c in table.columns if c != "id"]
+            objects = [model(**dict(zip(names, row, strict=True))) for row in values]
+            model.objects.bulk_create(objects)
+            return [obj.pk for obj in objects]
+        if self.new_keys == RETURNING:
+            columns = [c for c in table.columns if c != "id"]
+            where = [columns.index(c) for c in natural]
+            returned = table.insert_returning([table.row(row) for row in values], ("id", *natural))
+            keys = {tuple(found[1:]): found[0] for found in returned}
+            return [keys[tuple(row[i] for i in where)] for row in values]
+        if self.new_keys == PREDICT:
+            keyer = self.keys[table.model]
+            keys = [keyer.take() for _row in values]
+            table.insert(table.row((key, *row)) for key, row in zip(keys, values, strict=True))
+            return keys
+        table.insert(table.row(row) for row in values)
+        return read_back()
 
     def _analyze(self, inserted: int) -> None:
         """On PostgreSQL, refresh the planner's statistics of the tables the next chunks
@@ -732,10 +764,27 @@ def _parse_forked(rows: list[tuple[int, list[Any]]]) -> list[RowPlan]:
     return plans
 
 
-def _shown(value: Any) -> Any:
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
+_OPTIONAL = ("ethnicity", "relation", "residency", "moved_in_on", "notes")
+
+
+def _given(plan: RowPlan) -> dict[str, Any]:
+    """What a checked row gives of a new person (None: the file does not say)."""
+    given = {
+        "name": plan.name,
+        "name_pinyin": plan.name_pinyin,
+        "name_initials": plan.name_initials,
+        "gender": plan.gender,
+        "birth_date": plan.birth_date,
+        "id_number": plan.id_number,
+        "id_number_index": plan.id_index,
+    }
+    if plan.phone:
+        given["phone"], given["phone_index"] = plan.phone, plan.phone_index
+    for name in _OPTIONAL:
+        value = getattr(plan, name)
+        if value is not None:
+            given[name] = value
+    return given
 
 
 def _tag_rows() -> list[tuple[int, str]]:

@@ -1,9 +1,10 @@
 """One spreadsheet row -> the values the register would store, or the row's problems.
 
 Every check is the one the services make (`core.identity` for names, ID numbers and
-phones; the same choices for relation, residency, ethnicity and tags), so an imported
-person is exactly what `registry.services.person_create` would have made. Cells come
-as `core.tabular` gives them: text, whole numbers, decimals, dates.
+phones; the same choices for relation, residency, ethnicity and tags; the limits of
+`registry.rows`), and the values come from `registry.rows` (blind indexes, pinyin keys,
+masks), so an imported person is exactly what `registry.services.person_create` would
+have made. Cells come as `core.tabular` gives them: text, whole numbers, decimals, dates.
 """
 
 from __future__ import annotations
@@ -21,19 +22,15 @@ from django.utils.translation import gettext as _
 from phonenumbers.phonemetadata import PhoneMetadata
 
 from gongzhi.core import clock, identity, scope
-from gongzhi.core.crypto import blind_index
-from gongzhi.core.masking import mask_id_number, mask_phone, mask_text
-from gongzhi.core.text import pinyin_keys
+from gongzhi.core.masking import mask_text
+from gongzhi.core.validation import CONTROL
+from gongzhi.registry import rows as row_rules
 from gongzhi.registry.choices import ETHNICITIES
 from gongzhi.registry.models import Area, AreaKind, Relation, Residency, Tag
 
-ID_PURPOSE = "person.id_number"
-PHONE_PURPOSE = "person.phone"
-NOTES_MAX = 2000
-UNIT_MAX = 10
-ROOM_MAX = 20
+NOTES_MAX, UNIT_MAX, ROOM_MAX = row_rules.NOTES_MAX, row_rules.UNIT_MAX, row_rules.ROOM_MAX
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 is 1900-01-01 (Excel's 1900 leap-year bug)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = CONTROL  # the services' rule for text (`core.validation`)
 _SPLIT_TAGS = re.compile(r"[、，,;；/|\s]+")
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日", "%Y-%m-%d %H:%M:%S")
 
@@ -383,8 +380,7 @@ def parse_row(
 
     # Name (required), as identity.normalize_name, with the pinyin keys the search uses.
     try:
-        plan.name = identity.normalize_name(text_of(cell("name")))
-        plan.name_pinyin, plan.name_initials = pinyin_keys(plan.name)
+        plan.name, plan.name_pinyin, plan.name_initials = row_rules.name_keys(text_of(cell("name")))
     except ValidationError as exc:
         plan.problem("name", *_messages(exc))
 
@@ -406,11 +402,10 @@ def parse_row(
         except ValidationError as exc:
             plan.problem("id_number", *_messages(exc))
         else:
-            plan.id_number = rid.number
-            plan.id_index = blind_index(rid.number, ID_PURPOSE)
-            plan.id_masked = mask_id_number(rid.number)
-            plan.birth_date = rid.birth_date
-            plan.gender = rid.gender
+            plan.id_number, plan.id_index, plan.birth_date, plan.gender = (
+                row_rules.id_number_columns(rid)
+            )
+            plan.id_masked = row_rules.masked_id_number(rid.number)
             given = _key(cell("gender"))
             if given:
                 gender = _GENDER_WORDS.get(given) or (given if given in ("male", "female") else "")
@@ -441,9 +436,8 @@ def parse_row(
     raw_phone = text_of(cell("phone"))
     if raw_phone:
         try:
-            plan.phone = normalize_phone(raw_phone)
-            plan.phone_index = blind_index(plan.phone, PHONE_PURPOSE)
-            plan.phone_masked = mask_phone(plan.phone)
+            plan.phone, plan.phone_index = row_rules.phone_columns(normalize_phone(raw_phone))
+            plan.phone_masked = row_rules.masked_phone(plan.phone)
         except ValidationError as exc:
             plan.problem("phone", *_messages(exc))
 

@@ -16,15 +16,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
 from django.utils.translation import gettext as _
 
-from gongzhi.core import crypto
 from gongzhi.core.fields import Sealed
-from gongzhi.imports.rows import ID_PURPOSE, PHONE_PURPOSE, Buildings, RowPlan
+from gongzhi.imports.rows import Buildings, RowPlan
+from gongzhi.registry import rows as row_rules
 
 FORMAT = 2  # 2: a line per chunk, not per row
 
@@ -50,12 +50,12 @@ class StageWriter:
                     plan.name,
                     plan.name_pinyin,
                     plan.name_initials,
-                    _token(plan.id_number, ID_PURPOSE),
+                    _token(plan.id_number, row_rules.seal_id_number),
                     plan.id_index,
                     plan.id_masked,
                     plan.birth_date.isoformat() if plan.birth_date else None,
                     plan.gender,
-                    _token(plan.phone, PHONE_PURPOSE) if plan.phone else None,
+                    _token(plan.phone, row_rules.seal_phone) if plan.phone else None,
                     plan.phone_index,
                     plan.phone_masked,
                     plan.building.pk if plan.building else None,
@@ -79,9 +79,9 @@ class StageWriter:
             self.tmp.unlink(missing_ok=True)
 
 
-def _token(value: Any, purpose: str) -> str:
+def _token(value: Any, seal: Callable[[str], Sealed]) -> str:
     """The ciphertext of a value the engine sealed already, or of a plain one."""
-    return value.token if isinstance(value, Sealed) else crypto.encrypt(value, purpose)
+    return value.token if isinstance(value, Sealed) else seal(value).token
 
 
 def staged_rows(path: Path, header: dict[str, Any]) -> Iterator[list[Any]] | None:
@@ -121,12 +121,12 @@ def plan_of(record: list[Any], buildings: Buildings) -> RowPlan:
         name=name,
         name_pinyin=pinyin,
         name_initials=initials,
-        id_number=Sealed(id_token, ID_PURPOSE, "id_number"),
+        id_number=row_rules.sealed_id_number(id_token),
         id_index=id_index,
         id_masked=id_masked,
         birth_date=dt.date.fromisoformat(birth) if birth else None,
         gender=gender,
-        phone=Sealed(phone_token, PHONE_PURPOSE, "phone") if phone_token else None,
+        phone=row_rules.sealed_phone(phone_token) if phone_token else None,
         phone_index=phone_index,
         phone_masked=phone_masked or "",
         unit=unit,

@@ -27,11 +27,9 @@ from gongzhi.accounts.services import (
     user_set_phone,
 )
 from gongzhi.audit.services import audit_record
-from gongzhi.core.crypto import blind_index
 from gongzhi.notifications.services import sms_send
+from gongzhi.registry import rows as register_rows
 from gongzhi.registry.models import PRESENT_RESIDENCY, Person
-
-PERSON_PHONE_PURPOSE = Person._meta.get_field("phone").purpose
 
 
 def self_signup_enabled() -> bool:
@@ -43,7 +41,7 @@ def register_match(phone: str) -> Person | None:
     yet; None when there is none, or several (a shared family phone: ask the grid worker)."""
     matches = list(
         Person.objects.filter(
-            phone_index=blind_index(phone, PERSON_PHONE_PURPOSE),
+            phone_index=register_rows.phone_index(phone),
             residency__in=PRESENT_RESIDENCY,
         ).select_related("household__community")[:2]
     )

@@ -1,5 +1,6 @@
 """Code lists used by the register."""
 
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 # GB 3304-91: ethnic groups of China, by code.
@@ -21,3 +22,36 @@ ETHNICITIES = [
     ("97", _("Other")), ("98", _("Foreign-born Chinese citizen")),
 ]  # fmt: skip
 ETHNICITY_CODES = {code for code, _label in ETHNICITIES}
+
+
+class HouseholdStatus(models.TextChoices):
+    ACTIVE = "active", _("Registered")
+    VACANT = "vacant", _("Vacant")
+    CLOSED = "closed", _("Closed")
+
+
+class Gender(models.TextChoices):
+    MALE = "male", _("Male")
+    FEMALE = "female", _("Female")
+
+
+class Relation(models.TextChoices):
+    HEAD = "head", _("Head of household")
+    SPOUSE = "spouse", _("Spouse")
+    CHILD = "child", _("Child")
+    CHILD_IN_LAW = "child_in_law", _("Son- or daughter-in-law")
+    GRANDCHILD = "grandchild", _("Grandchild")
+    PARENT = "parent", _("Parent")
+    PARENT_IN_LAW = "parent_in_law", _("Parent-in-law")
+    GRANDPARENT = "grandparent", _("Grandparent")
+    SIBLING = "sibling", _("Sibling")
+    TENANT = "tenant", _("Tenant")
+    OTHER = "other", _("Other")
+
+
+class Residency(models.TextChoices):
+    LIVING = "living", _("Living here")
+    TENANT = "tenant", _("Tenant")
+    AWAY = "away", _("Away")
+    MOVED_OUT = "moved_out", _("Moved out")
+    DECEASED = "deceased", _("Deceased")

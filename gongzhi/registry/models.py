@@ -21,6 +21,11 @@ from gongzhi.accounts.access import RestrictedManager
 from gongzhi.core.fields import EncryptedTextField
 from gongzhi.core.masking import mask_name
 from gongzhi.core.models import BaseModel
+from gongzhi.registry import rows
+from gongzhi.registry.choices import Gender, HouseholdStatus, Relation, Residency
+
+# The code lists are defined in `choices` (which `rows` reads without the models) and
+# imported from here as before.
 
 
 class AreaKind(models.TextChoices):
@@ -92,26 +97,20 @@ class Tag(models.Model):
         return self.name
 
 
-class HouseholdStatus(models.TextChoices):
-    ACTIVE = "active", _("Registered")
-    VACANT = "vacant", _("Vacant")
-    CLOSED = "closed", _("Closed")
-
-
 class Household(BaseModel):
     community = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+")
     building = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="households")
-    unit = models.CharField(_("unit"), max_length=10, blank=True)
-    room = models.CharField(_("room"), max_length=20)
+    unit = models.CharField(_("unit"), max_length=rows.UNIT_MAX, blank=True)
+    room = models.CharField(_("room"), max_length=rows.ROOM_MAX)
     area_path = models.CharField(max_length=255, db_index=True)
-    address = models.CharField(_("address"), max_length=200, db_index=True)
+    address = models.CharField(_("address"), max_length=rows.ADDRESS_MAX, db_index=True)
     head = models.ForeignKey(
         "Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     status = models.CharField(
         _("status"), max_length=16, choices=HouseholdStatus.choices, default=HouseholdStatus.ACTIVE
     )
-    notes = models.TextField(_("notes"), blank=True, max_length=2000)
+    notes = models.TextField(_("notes"), blank=True, max_length=rows.NOTES_MAX)
 
     scope_field = "area_path"
     objects = RestrictedManager()
@@ -137,56 +136,32 @@ class Household(BaseModel):
         return f"#{self.pk}"
 
 
-class Gender(models.TextChoices):
-    MALE = "male", _("Male")
-    FEMALE = "female", _("Female")
-
-
-class Relation(models.TextChoices):
-    HEAD = "head", _("Head of household")
-    SPOUSE = "spouse", _("Spouse")
-    CHILD = "child", _("Child")
-    CHILD_IN_LAW = "child_in_law", _("Son- or daughter-in-law")
-    GRANDCHILD = "grandchild", _("Grandchild")
-    PARENT = "parent", _("Parent")
-    PARENT_IN_LAW = "parent_in_law", _("Parent-in-law")
-    GRANDPARENT = "grandparent", _("Grandparent")
-    SIBLING = "sibling", _("Sibling")
-    TENANT = "tenant", _("Tenant")
-    OTHER = "other", _("Other")
-
-
-class Residency(models.TextChoices):
-    LIVING = "living", _("Living here")
-    TENANT = "tenant", _("Tenant")
-    AWAY = "away", _("Away")
-    MOVED_OUT = "moved_out", _("Moved out")
-    DECEASED = "deceased", _("Deceased")
-
-
 PRESENT_RESIDENCY = (Residency.LIVING, Residency.TENANT, Residency.AWAY)
 
 
 class Person(BaseModel):
     household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="persons")
     area_path = models.CharField(max_length=255, db_index=True)
-    name = models.CharField(_("name"), max_length=40)
+    name = models.CharField(_("name"), max_length=rows.NAME_MAX)
     name_pinyin = models.CharField(max_length=120)
     name_initials = models.CharField(max_length=40)
     gender = models.CharField(_("gender"), max_length=8, choices=Gender.choices)
     birth_date = models.DateField(_("birth date"))
     id_number = EncryptedTextField(
         _("resident ID number"),
-        purpose="person.id_number",
-        mask="id_number",
+        purpose=rows.ID_NUMBER_PURPOSE,
+        mask=rows.ID_NUMBER_MASK,
         blind_index_field="id_number_index",
     )
     id_number_index = models.CharField(max_length=32, blank=True)
     phone = EncryptedTextField(
-        _("phone"), purpose="person.phone", mask="phone", blind_index_field="phone_index"
+        _("phone"),
+        purpose=rows.PHONE_PURPOSE,
+        mask=rows.PHONE_MASK,
+        blind_index_field="phone_index",
     )
     phone_index = models.CharField(max_length=32, blank=True, db_index=True)
-    ethnicity = models.CharField(_("ethnicity"), max_length=2, default="01")
+    ethnicity = models.CharField(_("ethnicity"), max_length=2, default=rows.DEFAULT_ETHNICITY)
     relation = models.CharField(
         _("relation to head"), max_length=16, choices=Relation.choices, default=Relation.OTHER
     )
@@ -196,7 +171,7 @@ class Person(BaseModel):
     moved_in_on = models.DateField(_("moved in on"), null=True, blank=True)
     moved_out_on = models.DateField(_("moved out on"), null=True, blank=True)
     tags = models.ManyToManyField(Tag, through="PersonTag", related_name="persons", blank=True)
-    notes = models.TextField(_("notes"), blank=True, max_length=2000)
+    notes = models.TextField(_("notes"), blank=True, max_length=rows.NOTES_MAX)
     version = models.PositiveIntegerField(default=1)
 
     scope_field = "area_path"

@@ -17,11 +17,10 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from gongzhi.accounts import access
 from gongzhi.accounts.policy import Perm
 from gongzhi.core import identity, scope
-from gongzhi.core.crypto import blind_index
 from gongzhi.core.errors import NotFound
 from gongzhi.core.lookup import get_by_id
 from gongzhi.core.text import normalize_query, pinyin_keys
-from gongzhi.registry import exact
+from gongzhi.registry import exact, rows
 from gongzhi.registry.models import (
     PRESENT_RESIDENCY,
     Area,
@@ -221,7 +220,7 @@ def person_search_for(*, user: Any, q: str) -> QuerySet[Person]:
         exact.exact_search_check(user=user, kind=exact.ID_NUMBER, value=digits)
         # Only where the user may reveal: an exact match is as good as the full value.
         revealable = access.restrict(Person.objects.all(), user, Perm.REGISTER_REVEAL, "area_path")
-        return revealable.filter(id_number_index=blind_index(digits, "person.id_number"))
+        return revealable.filter(id_number_index=rows.id_number_index(digits))
     if re.fullmatch(r"\+?\d{7,14}", digits):
         try:
             phone = identity.normalize_phone(digits)
@@ -230,7 +229,7 @@ def person_search_for(*, user: Any, q: str) -> QuerySet[Person]:
         exact.exact_search_check(user=user, kind=exact.PHONE, value=phone)
         # Only where the user may reveal: an exact match is as good as the full value.
         revealable = access.restrict(Person.objects.all(), user, Perm.REGISTER_REVEAL, "area_path")
-        return revealable.filter(phone_index=blind_index(phone, "person.phone"))
+        return revealable.filter(phone_index=rows.phone_index(phone))
     if _CJK.search(text):
         full, _initials = pinyin_keys(text)
         probes = [(Q(name__startswith=text) & _letters_prefix("name_pinyin", full), "name_pinyin")]

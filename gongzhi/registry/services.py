@@ -22,11 +22,10 @@ from gongzhi.accounts import access
 from gongzhi.accounts.policy import Perm
 from gongzhi.audit.services import audit_record
 from gongzhi.core import clock, identity, scope
-from gongzhi.core.crypto import blind_index
 from gongzhi.core.errors import Conflict, DuplicatePerson, Forbidden
 from gongzhi.core.fields import Sealed
-from gongzhi.core.text import pinyin_keys
 from gongzhi.core.validation import raise_errors, text_field
+from gongzhi.registry import rows
 from gongzhi.registry.choices import ETHNICITY_CODES
 from gongzhi.registry.codes import ALLOWED_PARENTS, check_code
 from gongzhi.registry.models import (
@@ -42,9 +41,10 @@ from gongzhi.registry.models import (
     Tag,
 )
 
-NOTES_MAX = 2000
-UNIT_MAX = 10
-ROOM_MAX = 20
+# The register's limits and what its rows hold: `rows` (every write path uses it).
+NOTES_MAX, UNIT_MAX, ROOM_MAX = rows.NOTES_MAX, rows.UNIT_MAX, rows.ROOM_MAX
+address_of = rows.address_of
+_shown = rows.shown
 PURPOSE_MIN = 4
 PURPOSE_MAX = 200
 SENSITIVE = ("id_number", "phone")
@@ -73,7 +73,7 @@ def _record(
         person=person,
         action=action,
         changes=changes,
-        note=note[:500],
+        note=note[: rows.HISTORY_NOTE_MAX],
     )
     subject = person or household
     audit_record(
@@ -86,26 +86,10 @@ def _record(
     )
 
 
-def _shown(value: Any) -> Any:
-    """A value as the history keeps it: masked if personal, ISO text if a date."""
-    if isinstance(value, Sealed):
-        return value.masked
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
-
-
 def community_of(area: Area) -> Area | None:
     """The community the node lies in (None above the community level)."""
     above = scope.ancestors(area.path, inclusive=True)
     return Area.objects.filter(kind=AreaKind.COMMUNITY, path__in=above).first()
-
-
-def address_of(building: Area, unit: str, room: str) -> str:
-    """The address as written in China (data, not UI text): `玉岭花园 3栋 2单元 301室`."""
-    compound = building.compound.name if building.compound_id else ""
-    parts = [compound, building.name, f"{unit}单元" if unit else "", f"{room}室"]
-    return " ".join(p for p in parts if p)
 
 
 # --- areas -------------------------------------------------------------------------------------
@@ -266,7 +250,7 @@ def household_create(
         actor=actor,
         action="household.create",
         household=household,
-        changes={"address": [None, household.address], "status": [None, status]},
+        changes=rows.household_created(address=household.address, status=status),
     )
     return household
 
@@ -425,8 +409,7 @@ def _clean_person(data: Mapping[str, Any], *, person: Person | None, actor: Any)
     creating = person is None
     if "name" in data or creating:
         try:
-            out["name"] = identity.normalize_name(data.get("name", ""))
-            out["name_pinyin"], out["name_initials"] = pinyin_keys(out["name"])
+            out.update(rows.name_keys(data.get("name", ""))._asdict())
         except ValidationError as exc:
             errors.setdefault("name", []).extend(exc.messages)
     rid = None
@@ -436,10 +419,7 @@ def _clean_person(data: Mapping[str, Any], *, person: Person | None, actor: Any)
         except ValidationError as exc:
             errors.setdefault("id_number", []).extend(exc.messages)
         else:
-            out["id_number"] = rid.number
-            out["id_number_index"] = blind_index(rid.number, "person.id_number")
-            out["birth_date"] = rid.birth_date
-            out["gender"] = rid.gender
+            out.update(rows.id_number_columns(rid)._asdict())
     if rid is not None:
         # Given gender or birth date must agree with what the ID number encodes.
         given_gender = data.get("gender") or ""
@@ -456,14 +436,13 @@ def _clean_person(data: Mapping[str, Any], *, person: Person | None, actor: Any)
         phone = (data.get("phone") or "").strip()
         if phone:
             try:
-                out["phone"] = identity.normalize_phone(phone)
-                out["phone_index"] = blind_index(out["phone"], "person.phone")
+                out.update(rows.phone_columns(identity.normalize_phone(phone))._asdict())
             except ValidationError as exc:
                 errors.setdefault("phone", []).extend(exc.messages)
         else:
-            out["phone"], out["phone_index"] = "", ""
+            out.update(rows.phone_columns("")._asdict())
     if "ethnicity" in data:
-        code = (data.get("ethnicity") or "01").strip()
+        code = (data.get("ethnicity") or rows.DEFAULT_ETHNICITY).strip()
         if code not in ETHNICITY_CODES:
             errors.setdefault("ethnicity", []).append(_("Choose an ethnic group from the list."))
         out["ethnicity"] = code
@@ -513,8 +492,8 @@ def person_create(
     if household.status == HouseholdStatus.CLOSED:
         raise ValidationError({"household": [_("This household is closed.")]})
     clean = _clean_person(data, person=None, actor=actor)
-    clean.setdefault("moved_in_on", clock.today())
-    person = Person(household=household, area_path=household.area_path, **clean)
+    values = rows.person_values(clean, today=clock.today())
+    person = Person(household=household, area_path=household.area_path, **values)
     try:
         with transaction.atomic():
             person.save()
@@ -537,13 +516,14 @@ def person_create(
     PersonTag.objects.bulk_create(
         PersonTag(person=person, tag=t, added_by=actor) for t in tag_objects
     )
-    changes = {
-        f: [None, _shown(getattr(person, f))]
-        for f in ("name", "id_number", "phone", "relation", "residency")
-        if getattr(person, f)
-    }
-    if tag_objects:
-        changes["tags"] = [None, sorted(t.code for t in tag_objects)]
+    changes = rows.person_created(
+        name=person.name,
+        id_masked=_shown(person.id_number),
+        phone_masked=_shown(person.phone),
+        relation=person.relation,
+        residency=person.residency,
+        tags=[t.code for t in tag_objects],
+    )
     _record(actor=actor, action="person.create", person=person, changes=changes)
     return person
 

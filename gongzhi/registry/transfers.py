@@ -28,13 +28,12 @@ from gongzhi.accounts import access
 from gongzhi.accounts.policy import Perm
 from gongzhi.audit.services import audit_record
 from gongzhi.core import clock, identity
-from gongzhi.core.crypto import blind_index
 from gongzhi.core.errors import NotFound
 from gongzhi.core.lookup import get_by_id
 from gongzhi.core.masking import mask_text
 from gongzhi.core.validation import raise_errors, text_field
 from gongzhi.notifications.services import notify
-from gongzhi.registry import services
+from gongzhi.registry import rows, services
 from gongzhi.registry.models import (
     Household,
     HouseholdStatus,
@@ -116,7 +115,7 @@ def transfer_request_create(
     except ValidationError as exc:
         errors.setdefault("id_number", []).extend(exc.messages)
     else:
-        index = blind_index(rid.number, "person.id_number")
+        index = rows.id_number_index(rid.number)
         person = Person.objects.select_for_update().filter(id_number_index=index).first()
         if person is None:
             errors.setdefault("id_number", []).append(
