@@ -236,10 +236,14 @@ def household_list(request: HttpRequest) -> HttpResponse:
             tag=data["tag"] or "",
             status=data["status"] or "",
         )
+    exact_search = access.can(user, Perm.REGISTER_REVEAL)  # may search by a full ID / phone
+    if not exact_search:
+        form.fields["q"].widget.attrs["placeholder"] = _("Name, pinyin or address")
+    search_error = ""
     try:
         households = selectors.household_list_for(user=user, filters=filters)
     except DomainError as exc:  # an exact search this role may not run, or one too many
-        form.add_error("q", exc.message)
+        search_error = str(exc.message)
         households = Household.objects.none()
     if request.GET.get("export"):
         if request.GET.get("rows") == "persons":
@@ -252,6 +256,8 @@ def household_list(request: HttpRequest) -> HttpResponse:
         "page_obj": page,
         "filtered": any([filters.q, filters.area_id, filters.tag, filters.status]),
         "area": area,
+        "exact_search": exact_search,
+        "search_error": search_error,
     }
     if request.htmx and request.htmx.target == "results":
         return render(request, "registry/_household_results.html", context)

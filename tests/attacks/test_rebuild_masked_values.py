@@ -81,6 +81,7 @@ def test_masked_only_role_gets_no_exact_search_oracle(client, world, role):
     page = client.get("/register/households/", {"q": number})
     assert page.status_code == 200
     assert world.person_a1.name not in page.content.decode()
+    assert "仅限可查看完整信息的角色" in page.content.decode()  # says why, in Chinese
     api = client.get("/api/v1/persons", {"q": number})
     assert api.status_code == 403
 
