@@ -99,3 +99,25 @@ def test_import_and_merge_leave_no_value(world, log_text):
     text = _audit_text()
     _assert_clean(text, number, phone, extra_id, extra_phone)
     _assert_clean(log_text(), number, phone, extra_id, extra_phone)
+
+
+def test_order_steps_leave_no_value(world, log_text):
+    from gongzhi.workorders import services as orders
+    from gongzhi.workorders.defaults import ensure_default_categories
+    from gongzhi.workorders.states import Action
+    from gongzhi.workorders.tests.factories import People, new_order
+
+    ensure_default_categories()
+    people = People.of(world)
+    number, phone = make_id_number(), make_phone()
+    order = new_order(people, description=f"楼下 {phone} 的住户漏水，身份证 {number}")
+    for actor, action, extra in (
+        (people.grid_worker, Action.DISPATCH, {"handlers": [people.volunteer]}),
+        (people.volunteer, Action.ACCEPT, {}),
+        (people.volunteer, Action.RESOLVE, {"note": f"已联系 {phone}"}),
+        (people.resident, Action.RATE, {"rating": 5}),
+    ):
+        order = orders.workorder_transition(actor=actor, order=order, action=action, **extra)
+    assert AuditEntry.objects.filter(action__startswith="workorder").count() >= 4
+    _assert_clean(_audit_text(), number, phone)
+    _assert_clean(log_text(), number, phone)
