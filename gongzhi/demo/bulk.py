@@ -11,7 +11,7 @@ Columns left out get the field's default, or now() for auto_now fields.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection, models
 
@@ -47,7 +47,8 @@ class Inserter:
             for f in self._fixed
         )
         quote = connection.ops.quote_name
-        names = ", ".join(quote(f.column) for f in [*self._given, *self._fixed])
+        # A concrete field always has its column (the stubs allow None for the others).
+        names = ", ".join(quote(cast(str, f.column)) for f in [*self._given, *self._fixed])
         # Table and column names come from the model, quoted; values are all parameters.
         self._head = f"INSERT INTO {quote(opts.db_table)} ({names}) VALUES "  # noqa: S608
         self._one = "(" + ", ".join(["%s"] * (len(self._given) + len(self._fixed))) + ")"

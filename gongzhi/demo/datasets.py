@@ -30,6 +30,7 @@ from django.db import transaction
 
 from gongzhi.accounts.models import User
 from gongzhi.audit.services import audit_record
+from gongzhi.core.fields import reveal
 from gongzhi.core.identity import id_check_digit
 from gongzhi.demo.bulk import Inserter
 from gongzhi.demo.load import LoadedCommunity
@@ -145,11 +146,11 @@ def _list_rows(community: LoadedCommunity, *, seed: int) -> list[list[Any]]:
         day = arrival + dt.timedelta(days=rng.randrange(0, 14))
         roll = rng.random()
         if roll < 0.70:  # by ID number
-            ident, phone = _typed_badly(person.id_number.reveal(), rng), person.phone.reveal()
+            ident, phone = _typed_badly(reveal(person.id_number), rng), reveal(person.phone)
         elif roll < 0.85:  # name and phone; the list has no ID
-            ident, phone = "", person.phone.reveal()
+            ident, phone = "", reveal(person.phone)
         else:  # name and birth date, from an ID number with a typing error
-            number = person.id_number.reveal()
+            number = reveal(person.id_number)
             wrong = "0" if number[-1] != "0" else "1"
             ident, phone = number[:17] + wrong, ""
         address = person.household.address if rng.random() < 0.6 else ""
@@ -216,7 +217,7 @@ def _follow_up(upstream_list: UpstreamList, community: LoadedCommunity, *, seed:
         if entry.tier == "ambiguous":
             steps = 1
         found = rng.random() < 0.8
-        plan = [
+        plan: list[tuple[str, dict[str, Any]]] = [
             ("review", {"note": "已比对，系本社区居民，需上门核实" if entry.person_id
                         else "未在册，按推送地址上门核实"}),
             ("verify", {"method": rng.choice(["visit", "visit", "phone"]), "found": found,
@@ -255,7 +256,7 @@ def _duplicate(community: LoadedCommunity, *, seed: int) -> str:
     if not people:
         return ""
     person = rng.choice(people)
-    number = person.id_number.reveal()
+    number = reveal(person.id_number)
     for attempt in range(1, 50):
         # The same gender digit (the 17th), another order before it.
         order = (int(number[14:16]) + attempt) % 100
@@ -269,7 +270,7 @@ def _duplicate(community: LoadedCommunity, *, seed: int) -> str:
             data={
                 "name": person.name,
                 "id_number": mistyped,
-                "phone": person.phone.reveal(),
+                "phone": reveal(person.phone),
                 "relation": "other",
                 "notes": "重复登记（身份证号录入有误）",
             },
@@ -338,6 +339,12 @@ def unload(*, say: Say) -> None:
     ).delete()
     lists.delete()
     Vaccination.objects.filter(person__in=Person.objects.within(*paths)).delete()
+
     # Files go once the removal commits: a --reset that fails rolls back to a working demo.
-    transaction.on_commit(lambda: [remove(path) for path in files if path])
+    def remove_files() -> None:
+        for path in files:
+            if path:
+                remove(path)
+
+    transaction.on_commit(remove_files)
     say("Removed the demo's upstream lists, watch lists, vaccinations and reports.")

@@ -119,6 +119,8 @@ def _create_areas(spec: CommunitySpec, plan: CommunityPlan, root: Area) -> Loade
             name=node.name,
             code=f"{parent_area.code}{index:03d}",
         )
+        if area.grid_level is None:  # area_create gives every grid its level
+            raise DemoError(f"Grid {area.code} has no level.")
         loaded.grids.setdefault(area.grid_level, []).append(area)
         if not node.children:
             loaded.leaves.append(area)
@@ -218,7 +220,7 @@ class RowBuilder:
                 building_id__in=buildings
             ).values_list("pk", "building_id", "unit", "room")
         }
-        persons = []
+        persons: list[tuple] = []
         for household, plan in batch:
             household_id = ids[(household[1], household[2], household[3])]
             persons.extend(self.person(household_id, household[4], p) for p in plan.persons)

@@ -28,7 +28,7 @@ from gongzhi.registry.models import Area, AreaKind
 
 DEMO_PASSWORD = "gongzhi-demo"  # noqa: S105 - printed for everyone; demo installs only
 
-ROLE_ZH = {
+ROLE_ZH: dict[str, str] = {
     Role.SECRETARY: "书记",
     Role.COMMUNITY_STAFF: "社区工作人员",
     Role.GRID_LEADER: "网格长",
@@ -192,7 +192,7 @@ def _labels(areas: list[Area]) -> dict[int, str]:
             names = [a.name for a in chain if a.kind in (AreaKind.COMMUNITY, AreaKind.GRID)]
             if area.kind == AreaKind.BUILDING:
                 node = by_path[area.path]
-                compound = node.compound.name if node.compound_id else ""
+                compound = node.compound.name if node.compound is not None else ""
                 names.append(f"{compound} {node.name}".strip())
         labels[area.pk] = " › ".join(names)
     return labels

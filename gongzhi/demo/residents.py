@@ -22,6 +22,7 @@ from gongzhi.accounts.services import (
     user_set_phone,
 )
 from gongzhi.core import clock
+from gongzhi.core.fields import reveal
 from gongzhi.core.identity import age_on
 from gongzhi.registry.models import Person, Residency
 
@@ -49,7 +50,7 @@ def _own_household_head(community: Any, user: User) -> Person | None:
     for person in heads:
         if not 30 <= age_on(person.birth_date, today) <= 60:
             continue
-        taken = User.objects.filter(phone_index=phone_index(person.phone.reveal()))
+        taken = User.objects.filter(phone_index=phone_index(reveal(person.phone)))
         if taken.exclude(pk=user.pk).exists():
             continue
         return person
@@ -88,7 +89,7 @@ def link_residents(loaded: Iterable[Any]) -> None:
         head = _own_household_head(community.community, user)
         if head is None:
             continue
-        user_set_phone(user=user, phone=head.phone.reveal())
+        user_set_phone(user=user, phone=reveal(head.phone))
         user_link_person(user=user, person=head)
         user.display_name = head.name
         user.save(update_fields=["display_name"])
@@ -130,12 +131,12 @@ def resident_notes(users: Iterable[User]) -> dict[int, str]:
     notes = {}
     for user in users:
         parts = []
-        person = persons.get(user.person_id)
+        person = persons.get(user.person_id) if user.person_id is not None else None
         if person is not None:
             parts.append(f"{person.name}, 住 {person.household.address}")
         if user.phone:
             # Demo numbers are synthetic: printed in full so that SMS sign-in can be tried.
-            parts.append(f"手机 {user.phone.reveal()} (SMS sign-in at /m/login/)")
+            parts.append(f"手机 {reveal(user.phone)} (SMS sign-in at /m/login/)")
         for link in links.get(user.pk, []):
             parts.append(f"代 {link.label} {names.get(link.person_id, '')}".strip())
         notes[user.pk] = " · ".join(parts)

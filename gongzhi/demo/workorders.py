@@ -23,7 +23,7 @@ import datetime as dt
 import random
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.hashers import make_password
 from django.db.models import Q
@@ -46,6 +46,9 @@ from gongzhi.workorders.models import (
     WorkOrder,
 )
 from gongzhi.workorders.states import Action
+
+if TYPE_CHECKING:
+    from gongzhi.accounts.types import Actor
 
 HOUSEHOLDS_PER_PARTY_MEMBER = 8
 # Party members per household of a lowest grid: Yuling's 500+ sinking party members over
@@ -96,7 +99,7 @@ def _households_by_leaf(loaded: Any) -> dict[int, list[int]]:
     return out
 
 
-def _handlers(loaded: Any, rng: random.Random, password: str) -> dict[str, list[tuple[Any, Area]]]:
+def _handlers(loaded: Any, rng: random.Random, password: str) -> dict[str, list[tuple[User, Area]]]:
     """Party members per lowest grid and volunteers per upper grid: (user, area) pairs.
     Existing demo users are reused (a reset keeps users: the audit log names them)."""
     spec = loaded.plan.spec
@@ -129,14 +132,14 @@ def _handlers(loaded: Any, rng: random.Random, password: str) -> dict[str, list[
         [Membership(user=users[u], area=area, role=role) for u, _d, area, role in wanted],
         batch_size=500,
     )
-    out: dict[str, list[tuple[Any, Area]]] = {"party": [], "volunteer": []}
+    out: dict[str, list[tuple[User, Area]]] = {"party": [], "volunteer": []}
     for username, _d, area, role in wanted:
         out["party" if role == Role.PARTY_MEMBER else "volunteer"].append((users[username], area))
     return out
 
 
 def _profiles_and_pairings(
-    loaded: Any, handlers: dict[str, list[tuple[Any, Area]]], rng: random.Random
+    loaded: Any, handlers: dict[str, list[tuple[User, Area]]], rng: random.Random
 ) -> int:
     """Skills for everyone; each party member serves ~8 households of their grid (the
     demo party member login first, with the demo resident's household)."""
@@ -161,13 +164,17 @@ def _profiles_and_pairings(
     resident = (
         User.objects.filter(username=f"{spec.slug}-resident").select_related("person").first()
     )
-    own = resident.person.household_id if resident and resident.person_id else None
+    own = (
+        resident.person.household_id
+        if resident is not None and resident.person is not None
+        else None
+    )
     paths = dict(
         Household.objects.filter(community=loaded.community).values_list("pk", "area_path")
     )
     today = clock.today()
-    pairings = []
-    by_leaf: dict[int, list[Any]] = {}
+    pairings: list[Pairing] = []
+    by_leaf: dict[int, list[User]] = {}
     for user, leaf in party:
         by_leaf.setdefault(leaf.pk, []).append(user)
     for leaf_id, members in by_leaf.items():
@@ -198,13 +205,15 @@ class _Maker:
         self.loaded = loaded
         self.rng = rng
         self.categories = {c.code: c for c in Category.objects.all()}
-        get = User.objects.filter
-        self.worker = get(username=f"{spec.slug}-gridworker").first()
-        self.secretary = get(username=f"{spec.slug}-secretary").first()
-        self.head = get(username=f"{spec.slug}-buildinghead").first()
-        self.resident = get(username=f"{spec.slug}-resident").first()
-        self.pm = get(username=f"{spec.slug}-partymember").first()
-        self.volunteer = get(username=f"{spec.slug}-volunteer").first()
+        # Every community's logins exist (logins.COMMUNITY_LOGINS); the resident is read as
+        # optional, as the steps below treat it.
+        get = User.objects.get
+        self.worker = get(username=f"{spec.slug}-gridworker")
+        self.secretary = get(username=f"{spec.slug}-secretary")
+        self.head = get(username=f"{spec.slug}-buildinghead")
+        self.resident = User.objects.filter(username=f"{spec.slug}-resident").first()
+        self.pm = get(username=f"{spec.slug}-partymember")
+        self.volunteer = get(username=f"{spec.slug}-volunteer")
         grid = self.worker.memberships.get().area
         self.grid = grid
         # Residents of the first lowest grid: in the grid worker's grid, and served by the
@@ -227,7 +236,7 @@ class _Maker:
         self.made.append((order, days_ago))
         return order
 
-    def step(self, order: WorkOrder, actor: Any, action: str, **kwargs: Any) -> WorkOrder:
+    def step(self, order: WorkOrder, actor: Actor, action: str, **kwargs: Any) -> WorkOrder:
         return services.workorder_transition(actor=actor, order=order, action=action, **kwargs)
 
     def build(self) -> None:
@@ -288,24 +297,24 @@ class _Maker:
     def _resident_linked(self) -> bool:
         return self.resident is not None and bool(self.resident.person_id)
 
-    def _dispatcher(self, order: WorkOrder) -> Any:
+    def _dispatcher(self, order: WorkOrder) -> User:
         """The grid worker for their grid's orders; the secretary for the rest (the demo
         resident may live in another grid)."""
         if policy.is_staff_for(self.worker, order):
             return self.worker
         return self.secretary
 
-    def _handler(self, order: WorkOrder) -> Any:
+    def _handler(self, order: WorkOrder) -> User:
         """The demo party member when they serve the place, else the demo volunteer."""
         able = [h for h in (self.pm, self.volunteer) if policy.may_handle(h, order)]
         return self.rng.choice(able)
 
-    def _heads_household(self) -> Household:
+    def _heads_household(self) -> Household | None:
         """A household of the building head's own building."""
         building = self.head.memberships.get().area
         return Household.objects.filter(building=building).order_by("pk").first()
 
-    def _requester(self, order: WorkOrder) -> Any:
+    def _requester(self, order: WorkOrder) -> User | None:
         """Who rates: a resident's account for the order's person, else the grid worker's
         on their behalf is not allowed — so the demo resident rates their own only."""
         if order.requester_id and order.requester_id != self.worker.pk:

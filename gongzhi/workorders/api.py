@@ -10,11 +10,11 @@ handler accepted first). An anonymous complaint's requester is `null` for the ha
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status
@@ -23,6 +23,7 @@ from ninja.files import UploadedFile
 from gongzhi.accounts import access
 from gongzhi.accounts.models import Membership
 from gongzhi.accounts.policy import Perm
+from gongzhi.accounts.types import SignedInRequest
 from gongzhi.core.api_schemas import (
     ERRORS,
     OFFSET_MAX,
@@ -46,6 +47,9 @@ from gongzhi.workorders.models import (
 )
 from gongzhi.workorders.states import Action
 from gongzhi.workorders.states import Status as OrderStatus
+
+if TYPE_CHECKING:
+    from gongzhi.accounts.types import Viewer
 
 router = Router(tags=["workorders"])
 
@@ -231,7 +235,7 @@ class BulkOut(Schema):
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def _out(order: WorkOrder, user: Any) -> dict[str, Any]:
+def _out(order: WorkOrder, user: Viewer) -> dict[str, Any]:
     shows = policy.sees_requester(user, order)
     offers = selectors.open_offers(order) if order.status == OrderStatus.DISPATCHED else []
     photos = [
@@ -246,7 +250,7 @@ def _out(order: WorkOrder, user: Any) -> dict[str, Any]:
     ]
     requester = None
     if shows:
-        requester = order.person.name if order.person_id else (order.contact_name or None)
+        requester = order.person.name if order.person is not None else (order.contact_name or None)
     return {
         "id": order.pk,
         "number": order.number,
@@ -292,7 +296,7 @@ def _ref(field: str, get: Any, **kwargs: Any) -> Any:
         raise ValidationError({field: [_("No such record in your area.")]}) from None
 
 
-def _step(request: HttpRequest, workorder_id: int, action: str, **kwargs: Any) -> Any:
+def _step(request: SignedInRequest, workorder_id: int, action: str, **kwargs: Any) -> Any:
     order = selectors.workorder_get_for(user=request.user, order_id=workorder_id)
     # The service hands back the order as it wrote it (with its category, place, level).
     order = services.workorder_transition(actor=request.user, order=order, action=action, **kwargs)
@@ -308,7 +312,7 @@ def _step(request: HttpRequest, workorder_id: int, action: str, **kwargs: Any) -
     operation_id="workorder_category_list",
     url_name="workorder_category_list",
 )
-def workorder_category_list(request: HttpRequest) -> Any:
+def workorder_category_list(request: SignedInRequest) -> Any:
     """What residents may ask for, with each category's deadlines per priority."""
     return selectors.category_list()
 
@@ -322,7 +326,7 @@ def workorder_category_list(request: HttpRequest) -> Any:
     operation_id="workorder_list",
     url_name="workorder_list",
 )
-def workorder_list(request: HttpRequest, filters: Query[ListFiltersIn]) -> Any:
+def workorder_list(request: SignedInRequest, filters: Query[ListFiltersIn]) -> Any:
     """Orders you may see (your area's, the ones you asked for, the ones offered to you),
     newest first, paginated with `limit` and `offset`."""
     orders = selectors.workorder_list_for(
@@ -344,7 +348,7 @@ def workorder_list(request: HttpRequest, filters: Query[ListFiltersIn]) -> Any:
     response={201: WorkOrderOut, **WRITE_ERRORS},
     operation_id="workorder_create",
 )
-def workorder_create(request: HttpRequest, payload: CreateIn) -> Any:
+def workorder_create(request: SignedInRequest, payload: CreateIn) -> Any:
     """Ask for help (居民点单): for yourself by default, for someone you act for (`person`),
     or, as staff or building head, on a resident's behalf."""
     user = request.user
@@ -387,7 +391,7 @@ def workorder_create(request: HttpRequest, payload: CreateIn) -> Any:
     response={200: BulkOut, **WRITE_ERRORS},
     operation_id="workorder_bulk",
 )
-def workorder_bulk(request: HttpRequest, payload: BulkIn) -> Any:
+def workorder_bulk(request: SignedInRequest, payload: BulkIn) -> Any:
     """The same step on several orders, each done or refused on its own (200 with both
     lists); when none could be done, 400 `invalid` with the reasons under `orders`."""
     if not access.can(request.user, Perm.WORKORDER_DISPATCH):
@@ -416,7 +420,7 @@ def workorder_bulk(request: HttpRequest, payload: BulkIn) -> Any:
     operation_id="workorder_get",
     url_name="workorder_get",
 )
-def workorder_get(request: HttpRequest, workorder_id: int) -> Any:
+def workorder_get(request: SignedInRequest, workorder_id: int) -> Any:
     return _out(selectors.workorder_get_for(user=request.user, order_id=workorder_id), request.user)
 
 
@@ -426,7 +430,7 @@ def workorder_get(request: HttpRequest, workorder_id: int) -> Any:
     operation_id="workorder_timeline",
     url_name="workorder_timeline",
 )
-def workorder_timeline(request: HttpRequest, workorder_id: int) -> Any:
+def workorder_timeline(request: SignedInRequest, workorder_id: int) -> Any:
     """Every step, oldest first (residents get the steps meant for them)."""
     order = selectors.workorder_get_for(user=request.user, order_id=workorder_id)
     return [
@@ -436,7 +440,7 @@ def workorder_timeline(request: HttpRequest, workorder_id: int) -> Any:
             "action": e.action,
             "from_status": e.from_status,
             "to_status": e.to_status,
-            "actor": e.actor.username if e.actor_id and not e.actor_hidden else None,
+            "actor": e.actor.username if e.actor is not None and not e.actor_hidden else None,
             "on_behalf_of": e.on_behalf_of.pk if e.on_behalf_of else None,
             "note": e.note,
             "assignee_id": e.assignee_id,
@@ -454,7 +458,7 @@ def workorder_timeline(request: HttpRequest, workorder_id: int) -> Any:
     operation_id="workorder_suggestions",
     url_name="workorder_suggestions",
 )
-def workorder_suggestions(request: HttpRequest, workorder_id: int) -> Any:
+def workorder_suggestions(request: SignedInRequest, workorder_id: int) -> Any:
     """Whom to dispatch to, best first (staff who decide at the order's level)."""
     order = selectors.workorder_get_for(user=request.user, order_id=workorder_id)
     return [
@@ -481,7 +485,7 @@ def workorder_suggestions(request: HttpRequest, workorder_id: int) -> Any:
     response={200: WorkOrderOut, **WRITE_ERRORS},
     operation_id="workorder_dispatch",
 )
-def workorder_dispatch(request: HttpRequest, workorder_id: int, payload: DispatchIn) -> Any:
+def workorder_dispatch(request: SignedInRequest, workorder_id: int, payload: DispatchIn) -> Any:
     """社区派单: offer the order to one handler, or to several (first to accept wins)."""
     order = selectors.workorder_get_for(user=request.user, order_id=workorder_id)
     handlers = selectors.handlers_get_for(user=request.user, order=order, user_ids=payload.handlers)
@@ -494,7 +498,7 @@ def workorder_dispatch(request: HttpRequest, workorder_id: int, payload: Dispatc
     operation_id="workorder_evidence",
 )
 def workorder_evidence(
-    request: HttpRequest,
+    request: SignedInRequest,
     workorder_id: int,
     note: Form[str] = "",
     photos: File[list[UploadedFile]] = None,  # type: ignore[assignment]
@@ -543,25 +547,23 @@ _STEP_ENDPOINTS = (
 )
 
 
-def _endpoint(row: _StepEndpoint) -> Any:
+def _endpoint(row: _StepEndpoint) -> Callable[..., Any]:
     """`POST /workorders/{id}/<action>`: parse the body, make the step, answer the order."""
-    if row.payload is None:
 
-        def operation(request: HttpRequest, workorder_id: int) -> Any:
-            return _step(request, workorder_id, row.action)
+    def bare(request: SignedInRequest, workorder_id: int) -> Any:
+        return _step(request, workorder_id, row.action)
 
-    else:
+    def with_body(request: SignedInRequest, workorder_id: int, payload: Any) -> Any:
+        return _step(request, workorder_id, row.action, **payload.step_kwargs())
 
-        def operation(request: HttpRequest, workorder_id: int, payload: Any) -> Any:
-            return _step(request, workorder_id, row.action, **payload.step_kwargs())
-
-        # Resolved by ninja from the annotations: the row's schema, not a forward ref.
-        operation.__annotations__ = {
-            "request": HttpRequest,
-            "workorder_id": int,
-            "payload": row.payload,
-            "return": Any,
-        }
+    # Resolved by ninja from the annotations: the row's schema, not a forward ref.
+    with_body.__annotations__ = {
+        "request": SignedInRequest,
+        "workorder_id": int,
+        "payload": row.payload,
+        "return": Any,
+    }
+    operation = bare if row.payload is None else with_body
     operation.__name__ = operation.__qualname__ = f"workorder_{row.action}"
     operation.__doc__ = row.doc or None
     return operation
@@ -581,7 +583,7 @@ for _row in _STEP_ENDPOINTS:
     operation_id="workorder_photo_get",
     url_name="workorder_photo_get",
 )
-def workorder_photo_get(request: HttpRequest, workorder_id: int, photo_id: int) -> Any:
+def workorder_photo_get(request: SignedInRequest, workorder_id: int, photo_id: int) -> Any:
     """The photo's bytes (image/jpeg or image/png), for whoever may see the order."""
     photo = selectors.attachment_get_for(
         user=request.user, order_id=workorder_id, attachment_id=photo_id

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -13,6 +13,9 @@ from gongzhi.core.errors import Conflict, Forbidden, NotFound
 from gongzhi.workorders import selectors
 from gongzhi.workorders.services import workorder_transition
 from gongzhi.workorders.states import Action
+
+if TYPE_CHECKING:
+    from gongzhi.accounts.models import User
 
 # --- several orders at once -----------------------------------------------------------------------
 
@@ -29,11 +32,11 @@ BULK_MAX = 100
 
 def workorder_bulk(
     *,
-    actor: Any,
+    actor: User,  # a dispatcher: each order is read through their view
     order_ids: Sequence[int],
     action: str,
     note: str = "",
-    handlers: Sequence[Any] = (),
+    handlers: Sequence[User] = (),
 ) -> BulkResult:
     """The same step on several orders of the inbox, each in its own transaction: one
     order that cannot move does not stop the others; each failure says why."""

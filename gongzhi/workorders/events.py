@@ -35,13 +35,13 @@ from gongzhi.workorders.states import Action
 order_resolved = Signal()
 order_rated = Signal()
 
-SIGNALS = {
+SIGNALS: dict[str, Signal] = {
     Action.RESOLVE: order_resolved,
     Action.SOLVE: order_resolved,
     Action.RATE: order_rated,
     Action.CALLBACK: order_rated,
 }
-KINDS = {
+KINDS: dict[str, str] = {
     Action.RESOLVE: "order.resolved",
     Action.SOLVE: "order.resolved",
     Action.RATE: "order.rated",

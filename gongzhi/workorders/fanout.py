@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -19,7 +20,7 @@ from gongzhi.workorders.states import Action, Status
 # --- after commit: tell people, publish events ----------------------------------------------------
 
 
-_TITLES = {
+_TITLES: dict[str, Promise] = {
     Action.CREATE: gettext_lazy("New request %(number)s: %(category)s"),
     Action.DISPATCH: gettext_lazy("Order %(number)s (%(category)s) is offered to you"),
     Action.ACCEPT: gettext_lazy("Your request %(number)s was accepted"),
@@ -37,7 +38,7 @@ _TITLES = {
     Action.REOPEN: gettext_lazy("Order %(number)s was reopened by the resident"),
     Action.CANCEL: gettext_lazy("Order %(number)s was cancelled"),
 }
-_RESIDENT_STEPS = {
+_RESIDENT_STEPS: dict[str, Promise] = {
     Action.CREATE: gettext_lazy("We received your request %(number)s."),
     Action.DISPATCH: gettext_lazy("Your request %(number)s was passed to a volunteer."),
     Action.ESCALATE: gettext_lazy("Your request %(number)s was passed up to %(level)s."),
@@ -102,11 +103,13 @@ def _told(step: _Step) -> list[int]:
 
 
 def _who_did_it(step: _Step) -> list[int]:
-    return [step.order.assignee_id or step.order.resolved_by_id]
+    who = step.order.assignee_id or step.order.resolved_by_id
+    return [who] if who is not None else []
 
 
 def _assignee_at_work(step: _Step) -> list[int]:
-    return [step.order.assignee_id] if step.working else []
+    who = step.order.assignee_id
+    return [who] if step.working and who is not None else []
 
 
 def _offered_while_dispatched(step: _Step) -> list[int]:

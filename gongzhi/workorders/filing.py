@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -40,6 +40,9 @@ from gongzhi.workorders.rules import (
 from gongzhi.workorders.states import Action, Status
 from gongzhi.workorders.uploads import StoredFiles, attach
 
+if TYPE_CHECKING:
+    from gongzhi.accounts.types import Actor
+
 
 @dataclass(frozen=True)
 class Filing:
@@ -54,7 +57,7 @@ class Filing:
 
 def _filing(
     *,
-    actor: Any,
+    actor: Actor,
     person: Person | None,
     household: Household | None,
     place: Area | None,
@@ -114,7 +117,7 @@ def _filing(
 
 
 def _place_label(place: Area) -> str:
-    if place.kind == AreaKind.BUILDING and place.compound_id:
+    if place.kind == AreaKind.BUILDING and place.compound is not None:
         return f"{place.compound.name} {place.name}"
     return place.name
 
@@ -122,7 +125,7 @@ def _place_label(place: Area) -> str:
 @transaction.atomic
 def workorder_create(
     *,
-    actor: Any,
+    actor: Actor,
     category: Category,
     description: str,
     person: Person | None = None,

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -38,6 +38,14 @@ class PhotosField(forms.FileField):
                 _("At most %(n)d photos at a time.") % {"n": uploads.MAX_PER_UPLOAD}
             )
         return [f for f in files if f]
+
+
+class AnyIdsField(forms.TypedMultipleChoiceField):
+    """Ids from a list the page built; any id passes here, the selector or service decides
+    (and names the ones it refuses)."""
+
+    def valid_value(self, value: Any) -> bool:
+        return True
 
 
 class DateTimeInput(forms.DateTimeInput):
@@ -89,7 +97,7 @@ class ResidentRequestForm(forms.Form):
 
     def __init__(self, *args: Any, categories: Choices, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = categories
+        cast(forms.ChoiceField, self.fields["category"]).choices = categories
         self.fields["description"].widget.attrs["required"] = True
 
     def clean_preferred_at(self) -> dt.datetime | None:
@@ -121,8 +129,8 @@ class StaffRequestForm(forms.Form):
 
     def __init__(self, *args: Any, categories: Choices, places: Choices, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = categories
-        self.fields["place"].choices = [("", "—"), *places]
+        cast(forms.ChoiceField, self.fields["category"]).choices = categories
+        cast(forms.ChoiceField, self.fields["place"]).choices = [("", "—"), *places]
         self.fields["description"].widget.attrs["required"] = True
 
     def clean_preferred_at(self) -> dt.datetime | None:
@@ -142,15 +150,10 @@ class NotePhotosForm(NoteForm):
 
 
 class DispatchForm(forms.Form):
-    handlers = forms.TypedMultipleChoiceField(coerce=int, required=False)
+    handlers = AnyIdsField(coerce=int, required=False)
     # A suggestion's own "Dispatch" button: that one person, whatever else is ticked.
     only = forms.IntegerField(required=False)
     note = forms.CharField(required=False)  # the service checks NOTE_MAX
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Any id: the selector decides who may take the order (and names who may not).
-        self.fields["handlers"].valid_value = lambda value: True  # type: ignore[method-assign]
 
 
 class RateForm(forms.Form):
@@ -170,7 +173,7 @@ class RateForm(forms.Form):
 
 
 class BulkForm(forms.Form):
-    orders = forms.TypedMultipleChoiceField(coerce=int, required=False)
+    orders = AnyIdsField(coerce=int, required=False)
     action = forms.ChoiceField(
         choices=[
             ("dispatch", _("Dispatch to")),
@@ -182,10 +185,6 @@ class BulkForm(forms.Form):
     handler = forms.IntegerField(required=False)
     note = forms.CharField(required=False)  # the service checks NOTE_MAX
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["orders"].valid_value = lambda value: True  # type: ignore[method-assign]
-
 
 class InboxFilterForm(forms.Form):
     tab = forms.CharField(required=False)
@@ -194,8 +193,11 @@ class InboxFilterForm(forms.Form):
 
     def __init__(self, *args: Any, grids: Choices, categories: Choices, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["area"].choices = [("", _("All grids")), *grids]
-        self.fields["category"].choices = [("", _("All categories")), *categories]
+        cast(forms.ChoiceField, self.fields["area"]).choices = [("", _("All grids")), *grids]
+        cast(forms.ChoiceField, self.fields["category"]).choices = [
+            ("", _("All categories")),
+            *categories,
+        ]
 
 
 def apply_errors(form: forms.Form, exc: ValidationError) -> None:

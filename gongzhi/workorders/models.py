@@ -180,6 +180,13 @@ class WorkOrder(BaseModel):
     scope_field = "area_path"
     objects = RestrictedManager()
 
+    # Set on the instances of one page or download, never stored (views._prepare, the
+    # inbox, exports): annotations only, no class attribute.
+    offers_open: list[Offer]
+    shows_requester: bool
+    overdue: bool
+    export_overdue: bool
+
     class Meta:
         ordering = ["-submitted_at", "-id"]
         verbose_name = _("work order")
@@ -247,6 +254,10 @@ class TimelineEntry(models.Model):
         "registry.Area", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     rating = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    # Set by `selectors.timeline_for` for the viewer, never stored: the step is the anonymous
+    # requester's own and is not named to this viewer.
+    actor_hidden: bool
 
     class Meta:
         ordering = ["at", "id"]

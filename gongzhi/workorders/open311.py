@@ -66,13 +66,13 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, ValidationError
 from django.core.signals import got_request_exception
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
 from django.urls import reverse
 from django.utils import timezone
@@ -90,6 +90,9 @@ from gongzhi.registry.models import Area, AreaKind, Household
 from gongzhi.workorders import filing, media_links, policy, rules, selectors, uploads
 from gongzhi.workorders.models import Attachment, Category, Channel, Priority, WorkOrder
 from gongzhi.workorders.states import Status
+
+if TYPE_CHECKING:
+    from gongzhi.accounts.models import User
 
 OPEN = "open"
 CLOSED = "closed"
@@ -224,7 +227,7 @@ class Call:
     """What every endpoint reads first, checked."""
 
     params: QueryDict  # the query string, and on POST the body too
-    user: Any  # the key's user, limited to the key's membership; None without a key
+    user: User | None  # the key's user, limited to the key's membership; None without a key
     key_path: str | None  # the key's area
     jurisdiction: Area | None  # the community named by jurisdiction_id
 
@@ -308,7 +311,7 @@ def _params(request: HttpRequest) -> QueryDict:
     try:
         if request.method != "POST":
             return request.GET
-        charset = request.content_params.get("charset", "utf-8").lower().replace("-", "")
+        charset = (request.content_params or {}).get("charset", "utf-8").lower().replace("-", "")
         if charset != "utf8":
             raise _not_utf8()
         if _content_length(request) > MAX_BODY:
@@ -364,7 +367,7 @@ def _many(params: QueryDict, name: str) -> list[str]:
     return found
 
 
-def _key_user(request: HttpRequest, params: QueryDict) -> tuple[Any, str | None]:
+def _key_user(request: HttpRequest, params: QueryDict) -> tuple[User | None, str | None]:
     """The user of a valid key, limited to the key's membership, and the key's area; (None,
     None) without a key; Open311Error(403) for a key that is wrong, revoked or expired."""
     raw = request.META.get(KEY_HEADER) or _one(params, "api_key")
@@ -675,7 +678,7 @@ def _number(value: str, field: str, bound: int) -> Decimal | None:
     return number.quantize(Decimal("0.000001"))
 
 
-def _allowed_paths(user: Any, jurisdiction: Area | None) -> list[str]:
+def _allowed_paths(user: User, jurisdiction: Area | None) -> list[str]:
     """Where the key may file, narrowed to the jurisdiction when one is named."""
     allowed = access.paths(user, Perm.WORKORDER_REQUEST)
     if jurisdiction is None:
@@ -838,7 +841,7 @@ def request_(request: HttpRequest, call: Call, fmt: str, workorder_id: str) -> H
 
 
 @csrf_exempt
-def media(request: HttpRequest, token: str) -> HttpResponse:
+def media(request: HttpRequest, token: str) -> HttpResponseBase:
     """The photo behind a `media_url`: the link is the permission, so no key is needed."""
     if request.method not in ("GET", "HEAD"):
         response = _error(FALLBACK_FORMAT, 405, _("Use GET."))

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -19,12 +19,16 @@ from gongzhi.registry.models import Household
 from gongzhi.workorders import selectors
 from gongzhi.workorders.models import HandlerProfile, Pairing, Skill
 
+if TYPE_CHECKING:
+    from gongzhi.accounts.models import User
+    from gongzhi.accounts.types import Actor
+
 # --- who serves whom --------------------------------------------------------------------------
 
 
 @transaction.atomic
 def handler_profile_set(
-    *, actor: Any, user: Any, skills: Iterable[str], available: bool = True, note: str = ""
+    *, actor: Actor, user: User, skills: Iterable[str], available: bool = True, note: str = ""
 ) -> HandlerProfile:
     """A volunteer's skills and availability: set by themselves or by staff of their area."""
     if actor is not None and actor.pk != user.pk:
@@ -50,7 +54,7 @@ def handler_profile_set(
 
 
 @transaction.atomic
-def pairing_set(*, actor: Any, handler: Any, households: Sequence[Household]) -> list[Pairing]:
+def pairing_set(*, actor: Actor, handler: User, households: Sequence[Household]) -> list[Pairing]:
     """包干到户: the households `handler` serves (Yuling's standard is 8). Replaces the
     handler's pairings within the actor's area; needs workorder.dispatch at each one."""
     errors: dict[str, list[str]] = {}

@@ -25,9 +25,9 @@ Who moves it (`states.Who`):
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 
 from gongzhi.accounts import access
 from gongzhi.accounts.policy import Perm
@@ -35,12 +35,17 @@ from gongzhi.accounts.selectors import persons_user_may_act_for
 from gongzhi.workorders.models import Channel, Offer, WorkOrder
 from gongzhi.workorders.states import ACTIONS, Action, Status, Who
 
+if TYPE_CHECKING:
+    from gongzhi.accounts.models import User
+    from gongzhi.accounts.types import Actor, Viewer
+    from gongzhi.registry.models import Person
+
 _ACTING_ATTR = "_gongzhi_acting_person_ids"
 
 
-def acting_person_ids(user: Any) -> frozenset[int]:
+def acting_person_ids(user: Viewer | None) -> frozenset[int]:
     """The register persons the user may act for: their own record and confirmed proxies."""
-    if user is None or not getattr(user, "is_authenticated", False):
+    if user is None or not user.is_authenticated:
         return frozenset()
     cached = getattr(user, _ACTING_ATTR, None)
     if cached is not None:
@@ -50,19 +55,19 @@ def acting_person_ids(user: Any) -> frozenset[int]:
     return found
 
 
-def is_staff_for(user: Any, order: WorkOrder) -> bool:
+def is_staff_for(user: Viewer | None, order: WorkOrder) -> bool:
     return access.can(user, Perm.WORKORDER_VIEW, order.area_path)
 
 
-def is_requester(user: Any, order: WorkOrder) -> bool:
-    if user is None or not getattr(user, "is_authenticated", False):
+def is_requester(user: Viewer | None, order: WorkOrder) -> bool:
+    if user is None or not user.is_authenticated:
         return False
     if order.requester_id == user.pk:
         return True
     return order.person_id is not None and order.person_id in acting_person_ids(user)
 
 
-def acts_as_proxy(user: Any, order: WorkOrder) -> bool:
+def acts_as_proxy(user: Viewer | None, order: WorkOrder) -> bool:
     """The order is for someone the user acts for through a proxy link (not themselves)."""
     return (
         order.person_id is not None
@@ -71,31 +76,31 @@ def acts_as_proxy(user: Any, order: WorkOrder) -> bool:
     )
 
 
-def is_served(user: Any, order: WorkOrder) -> bool:
+def is_served(user: Viewer | None, order: WorkOrder) -> bool:
     """The resident the order is for, or someone who may act for them (a confirmed proxy):
     who rates and reopens it. Staff who filed it on the resident's behalf are not."""
-    if user is None or not getattr(user, "is_authenticated", False):
+    if user is None or not user.is_authenticated:
         return False
     if order.person_id is not None:
         return order.person_id in acting_person_ids(user)
     return order.requester_id == user.pk and order.channel in (Channel.SELF, Channel.PROXY)
 
 
-def may_call_back(user: Any, order: WorkOrder) -> bool:
+def may_call_back(user: Viewer | None, order: WorkOrder) -> bool:
     """Staff who decide in the order's area (workorder.dispatch at its place): they may
     record the rating a resident gave on the phone (the step checks they did not handle it)."""
     return access.can(user, Perm.WORKORDER_DISPATCH, order.area_path)
 
 
-def handled(user: Any, order: WorkOrder) -> bool:
+def handled(user: Viewer | None, order: WorkOrder) -> bool:
     """Did the user do the order's work or resolve it (so may not rate it on a callback)?"""
     user_id = getattr(user, "pk", None)
     return user_id is not None and user_id in (order.assignee_id, order.resolved_by_id)
 
 
-def is_handler(user: Any, order: WorkOrder) -> bool:
+def is_handler(user: Viewer | None, order: WorkOrder) -> bool:
     """Offered the order (now or before) or accepted it, and still holding the role there."""
-    if user is None or not getattr(user, "is_authenticated", False):
+    if user is None or not user.is_authenticated:
         return False
     if not access.can(user, Perm.WORKORDER_HANDLE, order.area_path):
         return False
@@ -104,19 +109,19 @@ def is_handler(user: Any, order: WorkOrder) -> bool:
     return Offer.objects.filter(order=order, handler=user).exists()
 
 
-def can_see(user: Any, order: WorkOrder) -> bool:
+def can_see(user: Viewer | None, order: WorkOrder) -> bool:
     return is_staff_for(user, order) or is_requester(user, order) or is_handler(user, order)
 
 
-def sees_requester(user: Any, order: WorkOrder) -> bool:
+def sees_requester(user: Viewer | None, order: WorkOrder) -> bool:
     """An anonymous complaint hides who made it from the handler, never from staff."""
     return not order.anonymous or is_staff_for(user, order) or is_requester(user, order)
 
 
-def visible(user: Any) -> QuerySet[WorkOrder]:
+def visible(user: Viewer | None) -> access.RestrictedQuerySet[WorkOrder]:
     """Orders the user may see: in the area where they view orders, asked by them or for
     someone they act for, or offered to or taken by them where they handle orders."""
-    if user is None or not getattr(user, "is_authenticated", False):
+    if user is None or not user.is_authenticated:
         return WorkOrder.objects.none()
     orders = WorkOrder.objects.restrict(user, Perm.WORKORDER_VIEW)
     orders |= WorkOrder.objects.filter(requested_q(user))
@@ -126,7 +131,7 @@ def visible(user: Any) -> QuerySet[WorkOrder]:
     return orders
 
 
-def requested_q(user: Any) -> Q:
+def requested_q(user: Viewer | None) -> Q:
     """Orders the user asked for, or that are for someone they may act for."""
     query = Q(requester=user)
     persons = acting_person_ids(user)
@@ -135,17 +140,17 @@ def requested_q(user: Any) -> Q:
     return query
 
 
-def may_dispatch(user: Any, order: WorkOrder) -> bool:
+def may_dispatch(user: Viewer | None, order: WorkOrder) -> bool:
     """Decides at the level that handles the order now (dispatch, solve, escalate …)."""
     return access.can(user, Perm.WORKORDER_DISPATCH, order.level_path)
 
 
-def may_handle(user: Any, order: WorkOrder) -> bool:
+def may_handle(user: User, order: WorkOrder) -> bool:
     """Could this user be dispatched the order (holds workorder.handle at its place)?"""
     return bool(user.is_active) and access.can(user, Perm.WORKORDER_HANDLE, order.area_path)
 
 
-def part(actor: Any, order: WorkOrder, allowed: frozenset[str]) -> str | None:
+def part(actor: Actor, order: WorkOrder, allowed: frozenset[str]) -> str | None:
     """Which of the allowed parts (`states.Who`) the actor plays for this order, or None."""
     if actor is None:
         return Who.SYSTEM if Who.SYSTEM in allowed else None
@@ -162,7 +167,7 @@ def part(actor: Any, order: WorkOrder, allowed: frozenset[str]) -> str | None:
     return None
 
 
-def acting_for(actor: Any, order: WorkOrder, who: str | None) -> Any:
+def acting_for(actor: Actor, order: WorkOrder, who: str | None) -> Person | None:
     """The person the actor acts for in a step of this part (recorded on the timeline):
     the order's person for a proxy's step or a callback; None otherwise."""
     if order.person_id is None:
@@ -175,7 +180,7 @@ def acting_for(actor: Any, order: WorkOrder, who: str | None) -> Any:
 
 
 def rights(
-    user: Any,
+    user: Viewer,
     order: WorkOrder,
     *,
     open_offers: Iterable[Offer] | None = None,
@@ -209,6 +214,6 @@ def rights(
     return {str(a): bool(p) and order.status in ACTIONS[a].sources for a, p in parts.items()}
 
 
-def may_rate(user: Any, order: WorkOrder) -> bool:
+def may_rate(user: Viewer | None, order: WorkOrder) -> bool:
     """The residents' page offers rating and reopening (the served resident, resolved)."""
     return order.status in ACTIONS[Action.RATE].sources and is_served(user, order)

@@ -10,13 +10,14 @@ for or that are for someone they may act for; staff use the workbench.
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -25,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from gongzhi.accounts import access, acting
 from gongzhi.accounts.policy import Perm
 from gongzhi.accounts.services import user_set_elder_mode
+from gongzhi.accounts.types import SignedInRequest
 from gongzhi.core.errors import Conflict, NotFound
 from gongzhi.registry.models import Area, Person
 from gongzhi.workorders import exports, filing, policy, selectors, services, uploads, views
@@ -33,11 +35,14 @@ from gongzhi.workorders.models import Kind, WorkOrder
 from gongzhi.workorders.rules import category_label
 from gongzhi.workorders.states import Action, Status
 
+if TYPE_CHECKING:
+    from gongzhi.accounts.types import Viewer
+
 resident_login_required = partial(login_required, login_url="portal:login")
 LIST_LIMIT = 50
 
 
-def _keep_elder_choice(request: HttpRequest) -> None:
+def _keep_elder_choice(request: SignedInRequest) -> None:
     """`?elder=1|0` (a link a grid worker sends) becomes the account's preference, as on
     the portal's own pages, so the next page keeps it."""
     wanted = request.GET.get("elder")
@@ -45,7 +50,7 @@ def _keep_elder_choice(request: HttpRequest) -> None:
         user_set_elder_mode(user=request.user, on=wanted == "1")
 
 
-def _own_order(request: HttpRequest, order_id: int) -> WorkOrder:
+def _own_order(request: SignedInRequest, order_id: int) -> WorkOrder:
     """An order the user asked for, or that is for someone they may act for."""
     order = selectors.workorder_get_for(user=request.user, order_id=order_id)
     if not policy.is_requester(request.user, order):
@@ -53,14 +58,14 @@ def _own_order(request: HttpRequest, order_id: int) -> WorkOrder:
     return order
 
 
-def _acting_person(request: HttpRequest) -> Person | None:
+def _acting_person(request: SignedInRequest) -> Person | None:
     person_id = acting.acting_person_id(request)
     if person_id is None:
         return None
     return Person.objects.select_related("household").filter(pk=person_id).first()
 
 
-def _fallback_place(user: Any) -> Area | None:
+def _fallback_place(user: Viewer) -> Area | None:
     """A resident not linked to the register asks about their community (where they hold
     the right to ask)."""
     paths = access.paths(user, Perm.WORKORDER_REQUEST)
@@ -77,7 +82,7 @@ def _categories() -> list[tuple[str, str]]:
 
 @resident_login_required
 @require_GET
-def order_list(request: HttpRequest) -> HttpResponse:
+def order_list(request: SignedInRequest) -> HttpResponseBase:
     _keep_elder_choice(request)
     mine = selectors.my_orders_for(user=request.user)
     if request.GET.get("export"):
@@ -86,7 +91,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
     return render(request, "workorders/resident/list.html", {"orders": orders})
 
 
-def _export(request: HttpRequest, orders: Any) -> HttpResponse:
+def _export(request: SignedInRequest, orders: Any) -> HttpResponseBase:
     """A resident's own requests (and those for whom they act), all of them, as XLSX or CSV."""
     return exports.export_response(request, exports.MY_REQUESTS, orders)
 
@@ -94,7 +99,7 @@ def _export(request: HttpRequest, orders: Any) -> HttpResponse:
 @uploads.photos_upload_limit
 @resident_login_required
 @require_http_methods(["GET", "POST"])
-def order_new(request: HttpRequest) -> HttpResponse:
+def order_new(request: SignedInRequest) -> HttpResponse:
     user = request.user
     _keep_elder_choice(request)
     person = _acting_person(request)
@@ -144,7 +149,7 @@ def order_new(request: HttpRequest) -> HttpResponse:
 
 @resident_login_required
 @require_GET
-def order_detail(request: HttpRequest, workorder_id: int) -> HttpResponse:
+def order_detail(request: SignedInRequest, workorder_id: int) -> HttpResponse:
     order = _own_order(request, workorder_id)
     _keep_elder_choice(request)
     order.shows_requester = True
@@ -168,7 +173,7 @@ def order_detail(request: HttpRequest, workorder_id: int) -> HttpResponse:
     return render(request, "workorders/resident/detail.html", context)
 
 
-def _step(request: HttpRequest, order: WorkOrder, action: str, **kwargs: Any) -> HttpResponse:
+def _step(request: SignedInRequest, order: WorkOrder, action: str, **kwargs: Any) -> HttpResponse:
     try:
         services.workorder_transition(
             actor=request.user,
@@ -186,7 +191,7 @@ def _step(request: HttpRequest, order: WorkOrder, action: str, **kwargs: Any) ->
     return redirect("workorders_resident:detail", workorder_id=order.pk)
 
 
-_DONE = {
+_DONE: dict[str, Promise] = {
     Action.RATE: gettext_lazy("Thank you for your rating."),
     Action.REOPEN: gettext_lazy("Reopened: the community will look at it again."),
     Action.CANCEL: gettext_lazy("Your request was cancelled."),
@@ -195,7 +200,7 @@ _DONE = {
 
 @resident_login_required
 @require_POST
-def order_rate(request: HttpRequest, workorder_id: int) -> HttpResponse:
+def order_rate(request: SignedInRequest, workorder_id: int) -> HttpResponse:
     order = _own_order(request, workorder_id)
     form = RateForm(request.POST)
     form.is_valid()
@@ -205,7 +210,7 @@ def order_rate(request: HttpRequest, workorder_id: int) -> HttpResponse:
 
 @resident_login_required
 @require_POST
-def order_reopen(request: HttpRequest, workorder_id: int) -> HttpResponse:
+def order_reopen(request: SignedInRequest, workorder_id: int) -> HttpResponse:
     order = _own_order(request, workorder_id)
     form = NoteForm(request.POST)
     form.is_valid()
@@ -214,7 +219,7 @@ def order_reopen(request: HttpRequest, workorder_id: int) -> HttpResponse:
 
 @resident_login_required
 @require_POST
-def order_cancel(request: HttpRequest, workorder_id: int) -> HttpResponse:
+def order_cancel(request: SignedInRequest, workorder_id: int) -> HttpResponse:
     order = _own_order(request, workorder_id)
     form = NoteForm(request.POST)
     form.is_valid()
@@ -224,6 +229,6 @@ def order_cancel(request: HttpRequest, workorder_id: int) -> HttpResponse:
 @never_cache
 @resident_login_required
 @require_GET
-def order_photo(request: HttpRequest, workorder_id: int, photo_id: int) -> HttpResponse:
+def order_photo(request: SignedInRequest, workorder_id: int, photo_id: int) -> HttpResponseBase:
     _own_order(request, workorder_id)
     return views.attachment(request, workorder_id=workorder_id, photo_id=photo_id)

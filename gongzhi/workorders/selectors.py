@@ -10,15 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Avg, Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts import access
-from gongzhi.accounts.models import Membership, Role
+from gongzhi.accounts.models import Membership, Role, User
 from gongzhi.accounts.policy import Perm, roles_with
 from gongzhi.core import clock, scope
 from gongzhi.core.errors import Forbidden, NotFound
@@ -36,7 +35,8 @@ from gongzhi.workorders.models import (
 )
 from gongzhi.workorders.states import Status
 
-User = get_user_model()
+if TYPE_CHECKING:
+    from gongzhi.accounts.types import Viewer
 
 HANDLER_ROLES = frozenset({Role.VOLUNTEER, Role.PARTY_MEMBER})
 LEVEL_KINDS = (AreaKind.GRID, AreaKind.COMMUNITY, AreaKind.STREET)
@@ -49,7 +49,7 @@ def _with_related(qs: QuerySet[WorkOrder]) -> QuerySet[WorkOrder]:
     )
 
 
-def workorder_get_for(*, user: Any, order_id: Any) -> WorkOrder:
+def workorder_get_for(*, user: Viewer, order_id: Any) -> WorkOrder:
     # Only what every page and answer of one order shows; the rest loads on demand.
     order = get_by_id(
         WorkOrder.objects.select_related("category", "place", "grid", "level"), order_id
@@ -80,14 +80,15 @@ class OrderFilters:
     mine: bool = False  # only orders the viewer asked for (residents' list)
 
 
-def workorder_list_for(*, user: Any, filters: OrderFilters | None = None) -> QuerySet[WorkOrder]:
+def workorder_list_for(*, user: Viewer, filters: OrderFilters | None = None) -> QuerySet[WorkOrder]:
     filters = filters or OrderFilters()
-    orders = policy.visible(user)
+    visible = policy.visible(user)
     if filters.mine:
-        orders = orders.filter(policy.requested_q(user))
+        visible = visible.filter(policy.requested_q(user))
     if filters.area_id:
         area = area_get_for(user=user, area_id=filters.area_id)
-        orders = orders.within(area.path)
+        visible = visible.within(area.path)
+    orders: QuerySet[WorkOrder] = visible
     if filters.tab == "waiting":
         # The inbox: waiting at a level where the viewer decides.
         orders = access.restrict(
@@ -107,7 +108,7 @@ def workorder_list_for(*, user: Any, filters: OrderFilters | None = None) -> Que
     return _with_related(orders).order_by("-submitted_at", "-id")
 
 
-def my_orders_for(*, user: Any) -> QuerySet[WorkOrder]:
+def my_orders_for(*, user: Viewer) -> QuerySet[WorkOrder]:
     """A resident's orders: asked by them, or for anyone they may act for."""
     if user is None or not getattr(user, "is_authenticated", False):
         return WorkOrder.objects.none()
@@ -123,7 +124,7 @@ class Tasks:
     done: list[WorkOrder]
 
 
-def tasks_for(*, user: Any, done_limit: int = 20) -> Tasks:
+def tasks_for(*, user: User, done_limit: int = 20) -> Tasks:
     """A volunteer's or party member's list: offers to answer, orders in hand, recent ones."""
     if not access.can(user, Perm.WORKORDER_HANDLE):
         return Tasks([], [], [])
@@ -141,7 +142,7 @@ def tasks_for(*, user: Any, done_limit: int = 20) -> Tasks:
     return Tasks(list(offered), list(working), list(done))
 
 
-def area_get_for(*, user: Any, area_id: Any) -> Area:
+def area_get_for(*, user: Viewer, area_id: Any) -> Area:
     """A node of the tree where the user sees work orders (filters, the board)."""
     area = get_by_id(Area.objects.all(), area_id)
     if not access.can(user, Perm.WORKORDER_VIEW, area.path):
@@ -149,7 +150,7 @@ def area_get_for(*, user: Any, area_id: Any) -> Area:
     return area
 
 
-def grid_options_for(*, user: Any) -> list[tuple[int, str]]:
+def grid_options_for(*, user: Viewer) -> list[tuple[int, str]]:
     grids = access.restrict(
         Area.objects.filter(kind=AreaKind.GRID), user, Perm.WORKORDER_VIEW, "path"
     ).order_by("path")
@@ -184,7 +185,7 @@ class GridCount:
         return 1 if self.open else 0
 
 
-def board_for(*, user: Any, area: Area | None = None) -> list[GridCount]:
+def board_for(*, user: Viewer, area: Area | None = None) -> list[GridCount]:
     """Open orders counted by grid: the top grids of the viewer's area, each with its
     sub-grids. One grouped query; the tree is put together here."""
     if area is not None:
@@ -203,7 +204,7 @@ def board_for(*, user: Any, area: Area | None = None) -> list[GridCount]:
         .annotate(
             waiting=Count("pk", filter=Q(status__in=sorted(states.WAITING))),
             assigned=Count("pk", filter=Q(status__in=sorted(states.ASSIGNED))),
-            overdue=Count("pk", filter=Q(due_at__lt=now)),
+            late=Count("pk", filter=Q(due_at__lt=now)),
             resolved=Count("pk", filter=Q(status=Status.RESOLVED)),
         )
     )
@@ -215,7 +216,7 @@ def board_for(*, user: Any, area: Area | None = None) -> list[GridCount]:
         row = counts.get(grid.pk)
         if row:
             node.waiting, node.assigned = row["waiting"], row["assigned"]
-            node.overdue, node.resolved = row["overdue"], row["resolved"]
+            node.overdue, node.resolved = row["late"], row["resolved"]
         by_path[grid.path] = node
         parent = next(
             (by_path[p] for p in reversed(scope.ancestors(grid.path)) if p in by_path), None
@@ -243,7 +244,7 @@ def _sum_up(node: GridCount) -> None:
 
 @dataclass
 class Suggestion:
-    user: Any
+    user: Viewer
     role: str
     score: float
     paired: bool  # serves this household (包干到户)
@@ -274,7 +275,7 @@ class Suggestion:
 WEIGHTS = {"paired": 40, "grid": 20, "skill": 25, "load": -6, "rating": 6, "unavailable": -50}
 
 
-def handler_memberships_of(user: Any) -> list[Membership]:
+def handler_memberships_of(user: User) -> list[Membership]:
     roles = roles_with(Perm.WORKORDER_HANDLE)
     return list(
         Membership.objects.filter(user=user, is_active=True, role__in=roles).select_related("area")
@@ -304,7 +305,7 @@ def suggestions_for(*, order: WorkOrder, limit: int = 8) -> list[Suggestion]:
         if order.household_id
         else set()
     )
-    grid_path = order.grid.path if order.grid_id else order.level_path
+    grid_path = order.grid.path if order.grid is not None else order.level_path
     in_grid = set(
         Pairing.objects.within(grid_path)
         .filter(handler_id__in=ids, is_active=True)
@@ -374,18 +375,18 @@ def _loads(user_ids: list[int]) -> dict[int, int]:
         .annotate(n=Count("pk"))
     ):
         loads[row["assignee_id"]] = row["n"]
-    for row in (
+    for offers in (
         Offer.objects.filter(
             handler_id__in=user_ids, closed_at__isnull=True, order__status=Status.DISPATCHED
         )
         .values("handler_id")
         .annotate(n=Count("pk"))
     ):
-        loads[row["handler_id"]] = loads.get(row["handler_id"], 0) + row["n"]
+        loads[offers["handler_id"]] = loads.get(offers["handler_id"], 0) + offers["n"]
     return loads
 
 
-def handler_get_for(*, order: WorkOrder, user_id: Any) -> Any:
+def handler_get_for(*, order: WorkOrder, user_id: Any) -> User:
     """A user the order may be dispatched to, by id; NotFound otherwise."""
     user = get_by_id(User.objects.all(), user_id, is_active=True)
     if not policy.may_handle(user, order):
@@ -418,7 +419,7 @@ def not_handlers_here(ids: Iterable[Any]) -> ValidationError:
     )
 
 
-def handlers_get_for(*, user: Any, order: WorkOrder, user_ids: Iterable[Any]) -> list[Any]:
+def handlers_get_for(*, user: Viewer, order: WorkOrder, user_ids: Iterable[Any]) -> list[User]:
     """The users, by id, whom `user` (who decides at the order's level; Forbidden
     otherwise) offers the order to: each must be an active user who may handle it at its
     place. Any other id raises `not_handlers_here`, whether the user is missing or merely
@@ -433,7 +434,7 @@ def handlers_get_for(*, user: Any, order: WorkOrder, user_ids: Iterable[Any]) ->
     return [users[i] for i in ids]
 
 
-def handler_get_for_dispatcher(*, user: Any, user_id: Any) -> Any:
+def handler_get_for_dispatcher(*, user: Viewer, user_id: Any) -> User:
     """A volunteer or party member who serves somewhere in the area where `user`
     dispatches (or above it), by id — for bulk dispatch. Any other id, `not_handlers_here`."""
     ids = _ids([user_id])
@@ -447,7 +448,7 @@ def handler_get_for_dispatcher(*, user: Any, user_id: Any) -> Any:
 
 
 def handler_choices_for(
-    *, user: Any, area_id: Any = None, limit: int = 300
+    *, user: Viewer, area_id: Any = None, limit: int = 300
 ) -> list[tuple[int, str]]:
     """Volunteers and party members of the user's dispatch area (or of the chosen grid in
     it), as (user id, "name · area") for bulk dispatch; the service checks each order's
@@ -469,7 +470,9 @@ def handler_choices_for(
     return list(seen.items())
 
 
-def suggestions_for_dispatcher(*, user: Any, order: WorkOrder, limit: int = 8) -> list[Suggestion]:
+def suggestions_for_dispatcher(
+    *, user: Viewer, order: WorkOrder, limit: int = 8
+) -> list[Suggestion]:
     """Suggestions, for staff who decide at the order's level (Forbidden otherwise)."""
     if not policy.may_dispatch(user, order):
         raise Forbidden()
@@ -479,7 +482,7 @@ def suggestions_for_dispatcher(*, user: Any, order: WorkOrder, limit: int = 8) -
 # --- filing: whom and where a user may ask for ---------------------------------------------
 
 
-def person_for_filing(*, user: Any, person_id: Any) -> Person:
+def person_for_filing(*, user: Viewer, person_id: Any) -> Person:
     """A person the user may ask for: themselves, someone they act for, or a resident of
     the area where they keep the register or are building head."""
     person = get_by_id(Person.objects.select_related("household__building"), person_id)
@@ -492,7 +495,7 @@ def person_for_filing(*, user: Any, person_id: Any) -> Person:
     raise NotFound()
 
 
-def place_for_filing(*, user: Any, area_id: Any) -> Area:
+def place_for_filing(*, user: Viewer, area_id: Any) -> Area:
     area = get_by_id(Area.objects.select_related("compound"), area_id)
     if not access.can(user, Perm.WORKORDER_REQUEST, area.path):
         raise NotFound()
@@ -508,7 +511,7 @@ def open_offers(order: WorkOrder) -> list[Offer]:
     )
 
 
-def timeline_for(*, user: Any, order: WorkOrder) -> list[TimelineEntry]:
+def timeline_for(*, user: Viewer, order: WorkOrder) -> list[TimelineEntry]:
     """The steps the viewer may see: residents see the public ones only."""
     entries = order.timeline.select_related("actor", "assignee", "level", "on_behalf_of")
     if not (policy.is_staff_for(user, order) or policy.is_handler(user, order)):
@@ -529,7 +532,7 @@ def attachments_of(order: WorkOrder) -> list[Attachment]:
     return list(order.attachments.order_by("uploaded_at", "id"))
 
 
-def attachment_get_for(*, user: Any, order_id: Any, attachment_id: Any) -> Attachment:
+def attachment_get_for(*, user: Viewer, order_id: Any, attachment_id: Any) -> Attachment:
     order = workorder_get_for(user=user, order_id=order_id)
     return get_by_id(order.attachments.all(), attachment_id)
 

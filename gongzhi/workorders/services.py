@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -59,16 +59,20 @@ from gongzhi.workorders.states import (
 )
 from gongzhi.workorders.uploads import StoredFiles, attach
 
+if TYPE_CHECKING:
+    from gongzhi.accounts.models import User
+    from gongzhi.accounts.types import Actor
+
 # --- the one transition service ---------------------------------------------------------------
 
 
 def workorder_transition(
     *,
-    actor: Any,
+    actor: Actor,
     order: WorkOrder | int,
     action: str,
     note: str = "",
-    handlers: Sequence[Any] = (),
+    handlers: Sequence[User] = (),
     rating: int | None = None,
     photos: Sequence[Any] = (),
     only_if_due: dt.datetime | None = None,
@@ -160,7 +164,7 @@ def workorder_transition(
     return order
 
 
-def _for_whom(actor: Any, order: WorkOrder, who: str) -> tuple[Person | None, str]:
+def _for_whom(actor: Actor, order: WorkOrder, who: str) -> tuple[Person | None, str]:
     """Whom the actor acts for on this step (`policy.acting_for`), and the audit purpose
     saying so — from the actor and the order, whichever page or API call it came through."""
     person = policy.acting_for(actor, order, who)
@@ -172,12 +176,12 @@ def _for_whom(actor: Any, order: WorkOrder, who: str) -> tuple[Person | None, st
 @dataclass
 class _Step:
     order: WorkOrder
-    actor: Any
+    actor: Actor
     now: dt.datetime
     note: str
     who: str
     target: str | None = None  # overrides the table's target (decline with offers left)
-    entry_assignee: Any = None
+    entry_assignee: User | None = None
     entry_level: Area | None = None
     fields: set[str] = None  # type: ignore[assignment]
     told: tuple[int, ...] = ()  # extra users to tell (handlers whose offer closed)
@@ -193,7 +197,7 @@ def _still_due(order: WorkOrder, rule: StepRule, at: dt.datetime) -> bool:
     return when is not None and when <= at
 
 
-def _refusal(actor: Any, order: WorkOrder, action: str) -> Exception:
+def _refusal(actor: Actor, order: WorkOrder, action: str) -> Exception:
     """The clear answer to a step the order's status does not allow."""
     if action == Action.ACCEPT and order.status in (
         Status.ACCEPTED,
@@ -204,7 +208,7 @@ def _refusal(actor: Any, order: WorkOrder, action: str) -> Exception:
         if actor is not None and order.assignee_id == actor.pk:
             return IllegalTransition(_("You have already accepted this order."))
         return AlreadyTaken()
-    messages = {
+    messages: dict[str, str] = {
         Action.RATE: _("Only a resolved order can be rated, and only once."),
         Action.CALLBACK: _("Only a resolved order can be rated, and only once."),
         Action.REOPEN: _("Only a resolved order can be reopened."),
@@ -218,7 +222,7 @@ def _refusal(actor: Any, order: WorkOrder, action: str) -> Exception:
 
 
 def _close_offers(
-    order: WorkOrder, now: dt.datetime, outcome: str, *, except_user: Any = None
+    order: WorkOrder, now: dt.datetime, outcome: str, *, except_user: User | None = None
 ) -> list[int]:
     offers = Offer.objects.filter(order=order, closed_at__isnull=True)
     if except_user is not None:
@@ -228,7 +232,7 @@ def _close_offers(
     return ids
 
 
-def _dispatch(step: _Step, *, errors: dict, handlers: Sequence[Any], **_kw: Any) -> None:
+def _dispatch(step: _Step, *, errors: dict, handlers: Sequence[User], **_kw: Any) -> None:
     order = step.order
     chosen = list(dict.fromkeys(handlers))
     if not chosen:
@@ -435,7 +439,7 @@ STEPS: dict[str, StepRule] = {
 
 
 def workorder_export_record(
-    *, actor: Any, what: str, fmt: str, filters: dict[str, Any] | None = None
+    *, actor: Actor, what: str, fmt: str, filters: dict[str, Any] | None = None
 ) -> None:
     """Audit a download of a work-order list (as shown to the viewer, masked): who, which
     list, which format and filters — like any bulk read of residents' requests."""

@@ -21,7 +21,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -32,6 +32,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from gongzhi.core import clock
 from gongzhi.core.uploads import UploadLimit, upload_limit
 from gongzhi.workorders.models import Attachment, TimelineEntry, WorkOrder
+
+if TYPE_CHECKING:
+    from gongzhi.accounts.types import Actor
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_PER_UPLOAD = 6
@@ -105,9 +108,9 @@ def clean_photo(upload: Any, field: str = "photos") -> CleanPhoto:
                 if width * height > MAX_PIXELS:
                     raise _error(field, _too_big(), "too_big")
                 probe.verify()
-            with Image.open(io.BytesIO(raw)) as image:
-                image.load()
-                image = ImageOps.exif_transpose(image)
+            with Image.open(io.BytesIO(raw)) as opened:
+                opened.load()
+                image = ImageOps.exif_transpose(opened)
                 image.thumbnail((MAX_SIDE, MAX_SIDE))
                 has_alpha = image.mode in ("RGBA", "LA") or (
                     image.mode == "P" and "transparency" in image.info
@@ -248,7 +251,7 @@ def attach(
     entry: TimelineEntry,
     photos: Sequence[CleanPhoto],
     kind: str,
-    actor: Any,
+    actor: Actor,
     files: StoredFiles,
 ) -> list[Attachment]:
     out = []

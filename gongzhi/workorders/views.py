@@ -9,15 +9,16 @@ order allows now (a 409 becomes a message on the order's page).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.cache import never_cache
@@ -26,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from gongzhi.accounts import access
 from gongzhi.accounts.decorators import requires
 from gongzhi.accounts.policy import Perm
+from gongzhi.accounts.types import SignedInRequest
 from gongzhi.core import clock
 from gongzhi.core.errors import Conflict, NotFound
 from gongzhi.registry import selectors as registry_selectors
@@ -45,11 +47,14 @@ from gongzhi.workorders.models import Priority, WorkOrder
 from gongzhi.workorders.rules import category_label
 from gongzhi.workorders.states import Action
 
+if TYPE_CHECKING:
+    from gongzhi.accounts.types import Viewer
+
 PAGE_SIZE = 50
 HANDLER_CHOICES_MAX = 300
 
 
-def _render(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+def _render(request: SignedInRequest, template: str, context: dict[str, Any]) -> HttpResponse:
     user = request.user
     context["nav_orders"] = {
         "view": access.can(user, Perm.WORKORDER_VIEW),
@@ -63,7 +68,7 @@ def category_choices() -> list[tuple[str, str]]:
     return [(c.code, category_label(c)) for c in selectors.category_list()]
 
 
-def _rights(user: Any, order: WorkOrder) -> dict[str, bool]:
+def _rights(user: Viewer, order: WorkOrder) -> dict[str, bool]:
     """Which forms the order's page shows (the service checks again on submit)."""
     return policy.rights(
         user,
@@ -73,10 +78,8 @@ def _rights(user: Any, order: WorkOrder) -> dict[str, bool]:
     )
 
 
-def _prepare(order: WorkOrder, user: Any) -> WorkOrder:
+def _prepare(order: WorkOrder, user: Viewer) -> WorkOrder:
     order.offers_open = selectors.open_offers(order)
-    mine = {o.handler_id: o for o in order.offers_open}
-    order.open_offer_for = lambda u: mine.get(getattr(u, "pk", None))  # type: ignore[attr-defined]
     order.shows_requester = policy.sees_requester(user, order)
     order.overdue = bool(order.due_at and order.due_at < clock.now())
     return order
@@ -87,7 +90,7 @@ def _prepare(order: WorkOrder, user: Any) -> WorkOrder:
 
 @requires(Perm.WORKORDER_VIEW)
 @require_GET
-def inbox(request: HttpRequest) -> HttpResponse:
+def inbox(request: SignedInRequest) -> HttpResponseBase:
     """Orders of the user's area by tab (waiting at my level, dispatched, in hand …), grid
     and category; bulk actions on the waiting ones."""
     user = request.user
@@ -131,7 +134,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
     return _render(request, "workorders/inbox.html", context)
 
 
-def _orders_export(request: HttpRequest, orders: Any, *, filters: dict[str, Any]) -> HttpResponse:
+def _orders_export(
+    request: SignedInRequest, orders: Any, *, filters: dict[str, Any]
+) -> HttpResponseBase:
     """The list as shown (same scope, tab and filters), every page, as XLSX or CSV, with
     the viewer's masking; audited."""
     return exports.export_response(request, exports.ORDERS, orders, filters=filters)
@@ -151,7 +156,7 @@ def _tabs() -> list[tuple[str, str]]:
 
 @requires(Perm.WORKORDER_DISPATCH)
 @require_POST
-def bulk(request: HttpRequest) -> HttpResponse:
+def bulk(request: SignedInRequest) -> HttpResponse:
     user = request.user
     form = BulkForm(request.POST)
     back = request.POST.get("next") or reverse("workorders:inbox")
@@ -191,7 +196,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
 
 @requires(Perm.WORKORDER_VIEW)
 @require_GET
-def board(request: HttpRequest) -> HttpResponse:
+def board(request: SignedInRequest) -> HttpResponseBase:
     """Open orders by grid: a tile per grid, darker where more are waiting or overdue."""
     user = request.user
     area = None
@@ -209,7 +214,7 @@ def board(request: HttpRequest) -> HttpResponse:
     return _render(request, "workorders/board.html", {"tops": tops, "totals": totals, "area": area})
 
 
-def _board_export(request: HttpRequest, tops: list[Any], area: Any) -> HttpResponse:
+def _board_export(request: SignedInRequest, tops: list[Any], area: Any) -> HttpResponseBase:
     """Open orders by grid, one row per grid (sub-grids under their parent, indented)."""
     rows = list(exports.board_rows(tops))
     filters = {"area": area.pk if area else None}
@@ -218,7 +223,7 @@ def _board_export(request: HttpRequest, tops: list[Any], area: Any) -> HttpRespo
 
 @requires(Perm.WORKORDER_HANDLE)
 @require_GET
-def tasks(request: HttpRequest) -> HttpResponse:
+def tasks(request: SignedInRequest) -> HttpResponseBase:
     """A volunteer's or party member's list: what is offered to them, what they hold."""
     user = request.user
     found = selectors.tasks_for(user=user)
@@ -229,7 +234,7 @@ def tasks(request: HttpRequest) -> HttpResponse:
     return _render(request, "workorders/tasks.html", {"tasks": found})
 
 
-def _tasks_export(request: HttpRequest, found: selectors.Tasks) -> HttpResponse:
+def _tasks_export(request: SignedInRequest, found: selectors.Tasks) -> HttpResponseBase:
     """The volunteer's list as shown: offered to me, in hand, recently done."""
     groups = (
         (_("Offered to me"), found.offered),
@@ -246,7 +251,7 @@ def _tasks_export(request: HttpRequest, found: selectors.Tasks) -> HttpResponse:
 @uploads.photos_upload_limit
 @requires(Perm.WORKORDER_REQUEST)
 @require_http_methods(["GET", "POST"])
-def create(request: HttpRequest) -> HttpResponse:
+def create(request: SignedInRequest) -> HttpResponse:
     """A grid worker or building head files for a resident (a phone call, a visit)."""
     user = request.user
     places = [
@@ -306,7 +311,7 @@ def create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def detail(request: HttpRequest, workorder_id: int) -> HttpResponse:
+def detail(request: SignedInRequest, workorder_id: int) -> HttpResponse:
     user = request.user
     order = _prepare(selectors.workorder_get_for(user=user, order_id=workorder_id), user)
     rights = _rights(user, order)
@@ -326,13 +331,13 @@ def detail(request: HttpRequest, workorder_id: int) -> HttpResponse:
     return _render(request, "workorders/detail.html", context)
 
 
-def _read_note(request: HttpRequest, order: WorkOrder) -> dict[str, Any]:
+def _read_note(request: SignedInRequest, order: WorkOrder) -> dict[str, Any]:
     form = NoteForm(request.POST)
     form.is_valid()
     return {"note": form.cleaned_data.get("note", "")}
 
 
-def _read_photos(request: HttpRequest, order: WorkOrder) -> dict[str, Any]:
+def _read_photos(request: SignedInRequest, order: WorkOrder) -> dict[str, Any]:
     form = NotePhotosForm(request.POST, request.FILES or None)
     if not form.is_valid() and "photos" in form.errors:
         # Too many photos: refuse the step rather than make it without them.
@@ -343,13 +348,13 @@ def _read_photos(request: HttpRequest, order: WorkOrder) -> dict[str, Any]:
     }
 
 
-def _read_rating(request: HttpRequest, order: WorkOrder) -> dict[str, Any]:
+def _read_rating(request: SignedInRequest, order: WorkOrder) -> dict[str, Any]:
     form = RateForm(request.POST)
     form.is_valid()
     return {"note": form.cleaned_data.get("note", ""), "rating": form.cleaned_data.get("rating")}
 
 
-def _read_dispatch(request: HttpRequest, order: WorkOrder) -> dict[str, Any]:
+def _read_dispatch(request: SignedInRequest, order: WorkOrder) -> dict[str, Any]:
     """Whom to offer it to: a suggestion's own button (`only`), or the ticked ones."""
     form = DispatchForm(request.POST)
     form.is_valid()
@@ -360,14 +365,14 @@ def _read_dispatch(request: HttpRequest, order: WorkOrder) -> dict[str, Any]:
 
 
 def _step(
-    action: str, read: Callable[[HttpRequest, WorkOrder], dict[str, Any]] = _read_note
+    action: str, read: Callable[[SignedInRequest, WorkOrder], dict[str, Any]] = _read_note
 ) -> Callable[..., HttpResponse]:
     """A POST that makes one step on one order, then back to the order's page: `read`
     turns the form into the step's arguments; a refusal becomes a message there."""
 
     @login_required
     @require_POST
-    def view(request: HttpRequest, workorder_id: int) -> HttpResponse:
+    def view(request: SignedInRequest, workorder_id: int) -> HttpResponse:
         user = request.user
         order = selectors.workorder_get_for(user=user, order_id=workorder_id)
         back = redirect("workorders:detail", workorder_id=order.pk)
@@ -388,7 +393,7 @@ def _step(
     return view
 
 
-_DONE = {
+_DONE: dict[str, Promise] = {
     Action.DISPATCH: gettext_lazy("Dispatched."),
     Action.ACCEPT: gettext_lazy("You accepted the order."),
     Action.DECLINE: gettext_lazy("You declined the order."),
@@ -417,7 +422,7 @@ callback = _step(Action.CALLBACK, _read_rating)
 @never_cache
 @login_required
 @require_GET
-def attachment(request: HttpRequest, workorder_id: int, photo_id: int) -> HttpResponse:
+def attachment(request: SignedInRequest, workorder_id: int, photo_id: int) -> HttpResponseBase:
     """A photo of an order, for whoever may see the order; never from a public URL."""
     photo = selectors.attachment_get_for(
         user=request.user, order_id=workorder_id, attachment_id=photo_id

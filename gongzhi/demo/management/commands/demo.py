@@ -18,6 +18,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from gongzhi.core.crypto import ensure_keyring_file
+from gongzhi.core.fields import reveal
 from gongzhi.demo import extras
 from gongzhi.demo.load import DemoError, is_loaded, load, load_info, unload
 from gongzhi.demo.logins import DEMO_PASSWORD, create_logins, current_totp, logins_table
@@ -100,7 +101,7 @@ class Command(BaseCommand):
         if person is None:
             return
         try:
-            person.id_number.reveal()
+            reveal(person.id_number)
         except Exception as exc:  # DecryptionError, or no keyring at all
             raise DemoError(
                 "The demo is loaded but its personal data does not decrypt with the "
