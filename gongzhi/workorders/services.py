@@ -436,18 +436,3 @@ STEPS: dict[str, StepRule] = {
 
 
 # --- exports ------------------------------------------------------------------------------------
-
-
-def workorder_export_record(
-    *, actor: Actor, what: str, fmt: str, filters: dict[str, Any] | None = None
-) -> None:
-    """Audit a download of a work-order list (as shown to the viewer, masked): who, which
-    list, which format and filters — like any bulk read of residents' requests."""
-    shown = ", ".join(f"{k}={v}" for k, v in (filters or {}).items() if v not in (None, ""))
-    audit_record(
-        actor=actor,
-        action="workorders.export",
-        object_type="workorders.export",
-        fields=[what],
-        purpose=f"{what} as {fmt}" + (f" ({shown})" if shown else ""),
-    )
