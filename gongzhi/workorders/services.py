@@ -433,6 +433,3 @@ STEPS: dict[str, StepRule] = {
     # left to staff.
     Action.BREACH: StepRule(_nothing, clears=("remind_at", "due_at")),
 }
-
-
-# --- exports ------------------------------------------------------------------------------------
