@@ -17,12 +17,12 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
+from gongzhi.accounts.types import SignedInRequest
 from gongzhi.core.api_schemas import WRITE_ERRORS, Id, In, Page
 from gongzhi.core.errors import NotFound
 from gongzhi.health import selectors, services
@@ -62,7 +62,7 @@ class UpstreamListOut(Schema):
 
     @staticmethod
     def resolve_uploaded_by(obj: UpstreamList) -> str | None:
-        return obj.uploaded_by.username if obj.uploaded_by_id else None
+        return obj.uploaded_by.username if obj.uploaded_by is not None else None
 
 
 class WatchEntryOut(Schema):
@@ -106,11 +106,11 @@ class WatchEntryOut(Schema):
 
     @staticmethod
     def resolve_grid(obj: WatchEntry) -> str | None:
-        return obj.grid.name if obj.grid_id else None
+        return obj.grid.name if obj.grid is not None else None
 
     @staticmethod
     def resolve_assignee(obj: WatchEntry) -> str | None:
-        return obj.assignee.username if obj.assignee_id else None
+        return obj.assignee.username if obj.assignee is not None else None
 
     @staticmethod
     def resolve_actions(obj: WatchEntry) -> list[str]:
@@ -180,7 +180,7 @@ def _ref(field: str, get: Any, **kwargs: Any) -> Any:
     url_name="upstream_list_list",
 )
 @paginate(Page)
-def upstream_list_list(request: HttpRequest) -> Any:
+def upstream_list_list(request: SignedInRequest) -> Any:
     """Upstream lists of the caller's area (needs watchlist.upload), newest first."""
     return selectors.upstream_list_list_for(user=request.user)
 
@@ -191,7 +191,7 @@ def upstream_list_list(request: HttpRequest) -> Any:
     operation_id="upstream_list_upload",
 )
 def upstream_list_upload(
-    request: HttpRequest,
+    request: SignedInRequest,
     file: File[UploadedFile],
     area: Form[Id],
     name: Form[str] = "",
@@ -219,7 +219,7 @@ def upstream_list_upload(
     operation_id="upstream_list_get",
     url_name="upstream_list_get",
 )
-def upstream_list_get(request: HttpRequest, upstream_list_id: int) -> Any:
+def upstream_list_get(request: SignedInRequest, upstream_list_id: int) -> Any:
     return selectors.upstream_list_get_for(user=request.user, list_id=upstream_list_id)
 
 
@@ -228,7 +228,7 @@ def upstream_list_get(request: HttpRequest, upstream_list_id: int) -> Any:
     response={202: UpstreamListOut, **WRITE_ERRORS},
     operation_id="upstream_list_rematch",
 )
-def upstream_list_rematch(request: HttpRequest, upstream_list_id: int) -> Any:
+def upstream_list_rematch(request: SignedInRequest, upstream_list_id: int) -> Any:
     """Queue the match again (a list that failed, or that no worker picked up)."""
     upstream_list = selectors.upstream_list_get_for(user=request.user, list_id=upstream_list_id)
     return Status(
@@ -252,7 +252,7 @@ class WatchSummaryOut(Schema):
     response={200: WatchSummaryOut, **WRITE_ERRORS},
     operation_id="watchlist_summary",
 )
-def watchlist_summary(request: HttpRequest) -> Any:
+def watchlist_summary(request: SignedInRequest) -> Any:
     """The caller's watch list at a glance: entries in their area, open, waiting for online
     review, and open ones assigned to the caller; the entries are at `entries_url`."""
     if not selectors.can_see_watch_list(request.user):
@@ -268,7 +268,7 @@ def watchlist_summary(request: HttpRequest) -> Any:
     url_name="watch_entry_list",
 )
 @paginate(Page)
-def watch_entry_list(request: HttpRequest, filters: Query[EntryFiltersIn]) -> Any:
+def watch_entry_list(request: SignedInRequest, filters: Query[EntryFiltersIn]) -> Any:
     """The watch list: entries in the caller's area (follow-up or upload holders)."""
     status = "open" if filters.open else (filters.status or "")
     return selectors.watch_entry_list_for(
@@ -290,7 +290,7 @@ def watch_entry_list(request: HttpRequest, filters: Query[EntryFiltersIn]) -> An
     operation_id="watch_entry_get",
     url_name="watch_entry_get",
 )
-def watch_entry_get(request: HttpRequest, entry_id: int) -> Any:
+def watch_entry_get(request: SignedInRequest, entry_id: int) -> Any:
     return selectors.watch_entry_get_for(user=request.user, entry_id=entry_id)
 
 
@@ -299,7 +299,7 @@ def watch_entry_get(request: HttpRequest, entry_id: int) -> Any:
     response={200: WatchEntryDetailOut, **WRITE_ERRORS},
     operation_id="watch_entry_transition",
 )
-def watch_entry_transition(request: HttpRequest, entry_id: int, payload: TransitionIn) -> Any:
+def watch_entry_transition(request: SignedInRequest, entry_id: int, payload: TransitionIn) -> Any:
     """Review online, dismiss, record the offline verification, close with an outcome,
     or reopen (upload holders only). A move the entry's status does not allow is a 400
     on `action`."""
@@ -316,7 +316,7 @@ def watch_entry_transition(request: HttpRequest, entry_id: int, payload: Transit
     response={200: WatchEntryDetailOut, **WRITE_ERRORS},
     operation_id="watch_entry_assign",
 )
-def watch_entry_assign(request: HttpRequest, entry_id: int, payload: AssignIn) -> Any:
+def watch_entry_assign(request: SignedInRequest, entry_id: int, payload: AssignIn) -> Any:
     """Route an unmatched entry to a grid (its grid worker takes it) or give the entry to
     another follower (needs watchlist.upload)."""
     entry = selectors.watch_entry_get_for(user=request.user, entry_id=entry_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -73,7 +73,7 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args: Any, areas: Choices, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["area"].choices = areas
+        cast(forms.ChoiceField, self.fields["area"]).choices = areas
         self.fields["file"].widget.attrs["required"] = True
 
 
@@ -95,8 +95,11 @@ class EntryFilterForm(forms.Form):
 
     def __init__(self, *args: Any, lists: Choices, grids: Choices, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["upstream_list"].choices = [("", _("All lists")), *lists]
-        self.fields["area"].choices = [("", _("All grids")), *grids]
+        cast(forms.ChoiceField, self.fields["upstream_list"]).choices = [
+            ("", _("All lists")),
+            *lists,
+        ]
+        cast(forms.ChoiceField, self.fields["area"]).choices = [("", _("All grids")), *grids]
 
 
 class NoteForm(forms.Form):
@@ -115,7 +118,10 @@ class ReviewForm(NoteForm):
         self.fields["note"].label = _("Online review")
         self.fields["note"].widget.attrs["required"] = True
         if candidates:
-            self.fields["person"].choices = [("", _("None of them / not sure")), *candidates]
+            cast(forms.ChoiceField, self.fields["person"]).choices = [
+                ("", _("None of them / not sure")),
+                *candidates,
+            ]
         else:
             del self.fields["person"]
 
@@ -177,8 +183,11 @@ class AssignForm(forms.Form):
         if grids is None:
             del self.fields["grid"]
         else:
-            self.fields["grid"].choices = [("", "—"), *grids]
-        self.fields["assignee"].choices = [("", _("The grid's grid worker")), *assignees]
+            cast(forms.ChoiceField, self.fields["grid"]).choices = [("", "—"), *grids]
+        cast(forms.ChoiceField, self.fields["assignee"]).choices = [
+            ("", _("The grid's grid worker")),
+            *assignees,
+        ]
 
 
 OUTCOME_LABELS = dict(Outcome.choices)

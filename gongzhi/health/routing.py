@@ -69,7 +69,7 @@ class AddressRouter:
         self._by_compound: dict[str, dict[int, Destination]] = {}
         paths_by_compound: dict[str, list[str]] = {}
         for building in buildings:
-            compound = _normal(building.compound.name) if building.compound_id else ""
+            compound = _normal(building.compound.name) if building.compound is not None else ""
             if not compound:
                 continue
             grid_path = building.path[: -scope.STEP]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Substr
@@ -26,17 +26,20 @@ from gongzhi.health.models import UpstreamList, Vaccination, WatchEntry, WatchEv
 from gongzhi.health.states import OPEN_STATUSES
 from gongzhi.registry.models import PRESENT_RESIDENCY, Area, AreaKind, Person
 
+if TYPE_CHECKING:
+    from gongzhi.accounts.types import Viewer
+
 # --- scope -----------------------------------------------------------------------------------
 
 # Who sees watch-list entries: those who follow them up and those who upload the lists.
 WATCH_PERMS = (Perm.WATCHLIST_FOLLOW_UP, Perm.WATCHLIST_UPLOAD)
 
 
-def can_see_watch_list(user: Any) -> bool:
+def can_see_watch_list(user: Viewer) -> bool:
     return bool(access.paths(user, *WATCH_PERMS))
 
 
-def _may_watch(user: Any, path: str) -> bool:
+def _may_watch(user: Viewer, path: str) -> bool:
     return any(access.can(user, perm, path) for perm in WATCH_PERMS)
 
 
@@ -63,19 +66,19 @@ def responsible_grid_worker(area: Area) -> Any:
 # --- upstream lists --------------------------------------------------------------------------
 
 
-def upstream_list_list_for(*, user: Any) -> QuerySet[UpstreamList]:
+def upstream_list_list_for(*, user: Viewer) -> QuerySet[UpstreamList]:
     lists = UpstreamList.objects.restrict(user, Perm.WATCHLIST_UPLOAD)
     return lists.select_related("area", "uploaded_by").order_by("-created_at", "-pk")
 
 
-def upstream_list_get_for(*, user: Any, list_id: Any) -> UpstreamList:
+def upstream_list_get_for(*, user: Viewer, list_id: Any) -> UpstreamList:
     found = get_by_id(UpstreamList.objects.select_related("area", "uploaded_by"), list_id)
     if not access.can(user, Perm.WATCHLIST_UPLOAD, found.area_path):
         raise NotFound()
     return found
 
 
-def upload_area_choices_for(*, user: Any) -> list[Area]:
+def upload_area_choices_for(*, user: Viewer) -> list[Area]:
     """Communities (and higher nodes) where the user may upload lists."""
     return list(Area.objects.filter(path__in=access.paths(user, Perm.WATCHLIST_UPLOAD)))
 
@@ -93,7 +96,9 @@ class EntryFilters:
     q: str = ""  # a name (prefix)
 
 
-def watch_entry_list_for(*, user: Any, filters: EntryFilters | None = None) -> QuerySet[WatchEntry]:
+def watch_entry_list_for(
+    *, user: Viewer, filters: EntryFilters | None = None
+) -> QuerySet[WatchEntry]:
     filters = filters or EntryFilters()
     entries = WatchEntry.objects.restrict(user, *WATCH_PERMS)
     if filters.upstream_list_id is not None:
@@ -111,7 +116,7 @@ def watch_entry_list_for(*, user: Any, filters: EntryFilters | None = None) -> Q
             return entries.none()
         entries = entries.within(area.path)
     if filters.mine:
-        entries = entries.filter(assignee=user)
+        entries = entries.filter(assignee=user) if user.is_authenticated else entries.none()
     if filters.q:
         entries = entries.filter(name__startswith=filters.q.strip())
     return entries.select_related(
@@ -119,7 +124,7 @@ def watch_entry_list_for(*, user: Any, filters: EntryFilters | None = None) -> Q
     ).order_by("-upstream_list__created_at", "upstream_list_id", "row_number")
 
 
-def watch_entry_get_for(*, user: Any, entry_id: Any) -> WatchEntry:
+def watch_entry_get_for(*, user: Viewer, entry_id: Any) -> WatchEntry:
     entry = get_by_id(
         WatchEntry.objects.select_related("upstream_list", "grid", "assignee", "person__household"),
         entry_id,
@@ -133,7 +138,7 @@ def entry_events(entry: WatchEntry) -> list[WatchEvent]:
     return list(entry.events.select_related("actor").order_by("at", "pk"))
 
 
-def entry_candidates_for(*, user: Any, entry: WatchEntry) -> list[Person]:
+def entry_candidates_for(*, user: Viewer, entry: WatchEntry) -> list[Person]:
     """The persons an ambiguous entry may be, as far as the viewer may see them."""
     if not entry.candidates:
         return []
@@ -156,12 +161,12 @@ def assignee_choices_for(*, entry: WatchEntry) -> list[Any]:
     return list(seen.values())
 
 
-def watch_grid_list_for(*, user: Any) -> QuerySet[Area]:
+def watch_grid_list_for(*, user: Viewer) -> QuerySet[Area]:
     """The grids whose watch list the user sees (the list's grid filter)."""
     return Area.objects.filter(kind=AreaKind.GRID).restrict(user, *WATCH_PERMS)
 
 
-def grid_choices_for_entry(*, user: Any, entry: WatchEntry) -> list[Area]:
+def grid_choices_for_entry(*, user: Viewer, entry: WatchEntry) -> list[Area]:
     """Grids of the entry's list area that the viewer may route to."""
     grids = (
         Area.objects.filter(kind=AreaKind.GRID)
@@ -179,7 +184,7 @@ class WatchSummary:
     mine_open: int
 
 
-def watch_summary_for(*, user: Any) -> WatchSummary:
+def watch_summary_for(*, user: Viewer) -> WatchSummary:
     entries = WatchEntry.objects.restrict(user, *WATCH_PERMS)
     counts = entries.aggregate(
         total=Count("pk"),

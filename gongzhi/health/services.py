@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 from django.core.exceptions import ValidationError
@@ -44,6 +44,9 @@ from gongzhi.health.states import (
 )
 from gongzhi.registry.models import PRESENT_RESIDENCY, Area, AreaKind, Person
 
+if TYPE_CHECKING:
+    from gongzhi.accounts.types import Actor
+
 logger = logging.getLogger(__name__)
 
 UPLOAD_MAX_BYTES = 20 * MiB
@@ -67,7 +70,7 @@ def _clean_text(value: Any) -> str:
 @transaction.atomic
 def upstream_list_upload(
     *,
-    actor: Any,
+    actor: Actor,
     area: Area,
     file: Any,
     filename: str = "",
@@ -153,7 +156,7 @@ def _enqueue_match(upstream_list: UpstreamList) -> None:
 
 
 @transaction.atomic
-def upstream_list_rematch(*, actor: Any, upstream_list: UpstreamList) -> UpstreamList:
+def upstream_list_rematch(*, actor: Actor, upstream_list: UpstreamList) -> UpstreamList:
     """Queue the match again: after it failed, died while running, or was never picked up
     by a worker (the match is claimed under a row lock, so queueing twice is harmless)."""
     upstream_list = UpstreamList.objects.select_for_update().get(pk=upstream_list.pk)
@@ -352,7 +355,8 @@ def place_rows(*, area_path: str, rows: Sequence[parsing.Row]) -> Placement:
             routed.append(destination.area_path)
             continue
         where = {candidate_paths.get(pid) for pid in options.get(i, ())}
-        routed.append(where.pop() if len(where) == 1 and None not in where else area_path)
+        only = where.pop() if len(where) == 1 else None
+        routed.append(only if only is not None else area_path)
     routes = pl.DataFrame(
         {"i": indexes, "routed": routed}, schema={"i": pl.UInt32, "routed": pl.String}
     )
@@ -474,7 +478,7 @@ def _place_at_person(entry: WatchEntry, person: Person) -> None:
 
 @transaction.atomic
 def watch_entry_transition(
-    *, actor: Any, entry: WatchEntry, action: str, data: Mapping[str, Any] | None = None
+    *, actor: Actor, entry: WatchEntry, action: str, data: Mapping[str, Any] | None = None
 ) -> WatchEntry:
     """Move an entry along review → verification → outcome (or dismiss, or reopen).
 
@@ -590,7 +594,7 @@ def watch_entry_transition(
 
 @transaction.atomic
 def watch_entry_assign(
-    *, actor: Any, entry: WatchEntry, grid: Area | None = None, assignee: Any = None
+    *, actor: Actor, entry: WatchEntry, grid: Area | None = None, assignee: Any = None
 ) -> WatchEntry:
     """Route an unmatched entry to a grid, and/or give the entry to another follower.
 
@@ -659,7 +663,7 @@ MAX_DOSE = 5
 @transaction.atomic
 def vaccination_record(
     *,
-    actor: Any,
+    actor: Actor,
     person: Person,
     dose: int,
     vaccine: str,

@@ -8,14 +8,15 @@ allow is 404; an action on a visible entry that the role does not allow is 403.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -23,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from gongzhi.accounts import access
 from gongzhi.accounts.decorators import requires
 from gongzhi.accounts.policy import Perm
+from gongzhi.accounts.types import SignedInRequest
 from gongzhi.core.errors import Forbidden, IllegalTransition, NotFound
 from gongzhi.health import exports, selectors, services
 from gongzhi.health.forms import (
@@ -30,6 +32,7 @@ from gongzhi.health.forms import (
     CloseForm,
     DismissForm,
     EntryFilterForm,
+    NoteForm,
     ReopenForm,
     ReviewForm,
     UploadForm,
@@ -41,19 +44,22 @@ from gongzhi.health.states import Action, ListStatus, Tier, actions_from
 from gongzhi.registry import selectors as registry_selectors
 from gongzhi.registry.models import AreaKind
 
+if TYPE_CHECKING:
+    from gongzhi.accounts.types import Viewer
+
 PAGE_SIZE = 50
 
 
 # --- the watch list ----------------------------------------------------------------------------
 
 
-def _grid_choices(user: Any) -> list[tuple[int, str]]:
+def _grid_choices(user: Viewer) -> list[tuple[int, str]]:
     grids = selectors.watch_grid_list_for(user=user)
     return [(g.pk, "\u3000" * ((g.grid_level or 1) - 1) + g.name) for g in grids.order_by("path")]
 
 
 @login_required
-def watchlist(request: HttpRequest) -> HttpResponse:
+def watchlist(request: SignedInRequest) -> HttpResponseBase:
     user = request.user
     if not selectors.can_see_watch_list(user):
         raise NotFound()
@@ -91,13 +97,13 @@ def watchlist(request: HttpRequest) -> HttpResponse:
 # --- one entry ---------------------------------------------------------------------------------
 
 
-def _entry_forms(entry: WatchEntry, user: Any, data: Any = None, action: str = "") -> dict:
+def _entry_forms(entry: WatchEntry, user: Viewer, data: Any = None, action: str = "") -> dict:
     """The forms of the actions possible now (bound for `action` when re-shown)."""
     candidates = [
         (p.pk, f"{p.name} · {p.household.address} · {p.phone or '—'}")
         for p in selectors.entry_candidates_for(user=user, entry=entry)
     ]
-    builders = {
+    builders: dict[str, Callable[[Any], NoteForm]] = {
         Action.REVIEW: lambda d: ReviewForm(d, candidates=candidates, prefix="review"),
         Action.DISMISS: lambda d: DismissForm(d, prefix="dismiss"),
         Action.VERIFY: lambda d: VerifyForm(d, prefix="verify"),
@@ -112,7 +118,7 @@ def _entry_forms(entry: WatchEntry, user: Any, data: Any = None, action: str = "
     return forms
 
 
-def _assign_form(entry: WatchEntry, user: Any, data: Any = None) -> AssignForm | None:
+def _assign_form(entry: WatchEntry, user: Viewer, data: Any = None) -> AssignForm | None:
     if not access.can(user, Perm.WATCHLIST_UPLOAD, entry.area_path):
         return None
     grids = None
@@ -126,7 +132,7 @@ def _assign_form(entry: WatchEntry, user: Any, data: Any = None) -> AssignForm |
 
 
 def _render_entry(
-    request: HttpRequest,
+    request: SignedInRequest,
     entry: WatchEntry,
     *,
     forms: dict | None = None,
@@ -141,7 +147,8 @@ def _render_entry(
         "forms": forms if forms is not None else _entry_forms(entry, user),
         "assign_form": assign_form if assign_form is not None else _assign_form(entry, user),
         "can_see_person": bool(
-            entry.person_id and access.can(user, Perm.REGISTER_VIEW, entry.person.area_path)
+            entry.person is not None
+            and access.can(user, Perm.REGISTER_VIEW, entry.person.area_path)
         ),
         "can_see_list": access.can(user, Perm.WATCHLIST_UPLOAD, entry.upstream_list.area_path),
         "action_labels": dict(Action.choices),
@@ -151,14 +158,14 @@ def _render_entry(
 
 
 @login_required
-def entry_detail(request: HttpRequest, entry_id: int) -> HttpResponse:
+def entry_detail(request: SignedInRequest, entry_id: int) -> HttpResponse:
     entry = selectors.watch_entry_get_for(user=request.user, entry_id=entry_id)
     return _render_entry(request, entry)
 
 
 @login_required
 @require_POST
-def entry_transition(request: HttpRequest, entry_id: int) -> HttpResponse:
+def entry_transition(request: SignedInRequest, entry_id: int) -> HttpResponse:
     user = request.user
     entry = selectors.watch_entry_get_for(user=user, entry_id=entry_id)
     if not access.can(user, Perm.WATCHLIST_FOLLOW_UP, entry.area_path):
@@ -187,7 +194,7 @@ def entry_transition(request: HttpRequest, entry_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def entry_assign(request: HttpRequest, entry_id: int) -> HttpResponse:
+def entry_assign(request: SignedInRequest, entry_id: int) -> HttpResponse:
     user = request.user
     entry = selectors.watch_entry_get_for(user=user, entry_id=entry_id)
     if not access.can(user, Perm.WATCHLIST_UPLOAD, entry.area_path):
@@ -219,7 +226,7 @@ def entry_assign(request: HttpRequest, entry_id: int) -> HttpResponse:
 
 
 @requires(Perm.WATCHLIST_UPLOAD)
-def upstream_list_index(request: HttpRequest) -> HttpResponse:
+def upstream_list_index(request: SignedInRequest) -> HttpResponseBase:
     user = request.user
     lists = selectors.upstream_list_list_for(user=user)
     if exports.requested_format(request):
@@ -230,7 +237,7 @@ def upstream_list_index(request: HttpRequest) -> HttpResponse:
 
 @requires(Perm.WATCHLIST_UPLOAD)
 @require_http_methods(["GET", "POST"])
-def upstream_list_upload(request: HttpRequest) -> HttpResponse:
+def upstream_list_upload(request: SignedInRequest) -> HttpResponse:
     user = request.user
     areas = [(a.pk, a.name) for a in selectors.upload_area_choices_for(user=user)]
     form = UploadForm(request.POST or None, request.FILES or None, areas=areas)
@@ -268,7 +275,7 @@ def upstream_list_upload(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def upstream_list_detail(request: HttpRequest, upstream_list_id: int) -> HttpResponse:
+def upstream_list_detail(request: SignedInRequest, upstream_list_id: int) -> HttpResponse:
     upstream_list = selectors.upstream_list_get_for(user=request.user, list_id=upstream_list_id)
     counts = upstream_list.counts or {}
     tiers = [(tier, counts.get(tier.value, 0)) for tier in Tier]
@@ -287,7 +294,7 @@ def upstream_list_detail(request: HttpRequest, upstream_list_id: int) -> HttpRes
 
 @login_required
 @require_POST
-def upstream_list_rematch(request: HttpRequest, upstream_list_id: int) -> HttpResponse:
+def upstream_list_rematch(request: SignedInRequest, upstream_list_id: int) -> HttpResponse:
     upstream_list = selectors.upstream_list_get_for(user=request.user, list_id=upstream_list_id)
     try:
         services.upstream_list_rematch(actor=request.user, upstream_list=upstream_list)

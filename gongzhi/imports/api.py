@@ -5,11 +5,11 @@ batch is visible to whoever may import where it was made (404 otherwise)."""
 
 from typing import Any, Literal
 
-from django.http import HttpRequest
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
+from gongzhi.accounts.types import SignedInRequest
 from gongzhi.core.api_schemas import ERRORS, Page
 from gongzhi.core.errors import NotFound
 from gongzhi.imports import exports, selectors, services
@@ -97,14 +97,14 @@ def _with_progress(batch: ImportBatch) -> ImportBatch:
 
 @router.get("/imports", response={200: list[ImportListOut], **ERRORS}, operation_id="import_list")
 @paginate(Page)
-def import_list(request: HttpRequest) -> Any:
+def import_list(request: SignedInRequest) -> Any:
     """Imports the caller may see (made where they may import), newest first."""
     return selectors.import_list_for(user=request.user)
 
 
 @router.post("/imports", response={201: ImportOut, **ERRORS}, operation_id="import_upload")
 def import_upload(
-    request: HttpRequest,
+    request: SignedInRequest,
     file: File[UploadedFile],
     community: Form[int | None] = None,
 ) -> Any:
@@ -124,7 +124,7 @@ def import_upload(
 
 
 @router.get("/imports/{import_id}", response={200: ImportOut, **ERRORS}, operation_id="import_get")
-def import_get(request: HttpRequest, import_id: int) -> Any:
+def import_get(request: SignedInRequest, import_id: int) -> Any:
     """The import's state, counts, mapping and (while the worker runs) progress."""
     return _with_progress(selectors.import_get_for(user=request.user, batch_id=import_id))
 
@@ -134,7 +134,7 @@ def import_get(request: HttpRequest, import_id: int) -> Any:
     response={200: ImportOut, **ERRORS},
     operation_id="import_mapping_set",
 )
-def import_mapping_set(request: HttpRequest, import_id: int, payload: MappingIn) -> Any:
+def import_mapping_set(request: SignedInRequest, import_id: int, payload: MappingIn) -> Any:
     """Choose which column fills which register field (the ID number column is required)."""
     batch = selectors.import_get_for(user=request.user, batch_id=import_id)
     mapping = {k: v for k, v in payload.mapping.items() if v is not None}
@@ -143,7 +143,7 @@ def import_mapping_set(request: HttpRequest, import_id: int, payload: MappingIn)
     )
 
 
-def _request(request: HttpRequest, import_id: int, phase: Literal["check", "commit"]) -> Any:
+def _request(request: SignedInRequest, import_id: int, phase: Literal["check", "commit"]) -> Any:
     batch = selectors.import_get_for(user=request.user, batch_id=import_id)
     batch = services.import_request(actor=request.user, batch=batch, phase=phase)
     return Status(202, _with_progress(batch))
@@ -154,7 +154,7 @@ def _request(request: HttpRequest, import_id: int, phase: Literal["check", "comm
     response={202: ImportOut, **ERRORS},
     operation_id="import_check",
 )
-def import_check(request: HttpRequest, import_id: int) -> Any:
+def import_check(request: SignedInRequest, import_id: int) -> Any:
     """Queue the check: every row's outcome and problems, without changing the register."""
     return _request(request, import_id, "check")
 
@@ -164,7 +164,7 @@ def import_check(request: HttpRequest, import_id: int) -> Any:
     response={202: ImportOut, **ERRORS},
     operation_id="import_commit",
 )
-def import_commit(request: HttpRequest, import_id: int) -> Any:
+def import_commit(request: SignedInRequest, import_id: int) -> Any:
     """Queue the import of a checked file: all its good rows in one transaction."""
     return _request(request, import_id, "commit")
 
@@ -179,7 +179,7 @@ class RowFiltersIn(Schema):
     operation_id="import_rows",
 )
 @paginate(Page)
-def import_rows(request: HttpRequest, import_id: int, filters: Query[RowFiltersIn]) -> Any:
+def import_rows(request: SignedInRequest, import_id: int, filters: Query[RowFiltersIn]) -> Any:
     """Each row's outcome (of the commit once it ran, else of the check), in file order."""
     batch = selectors.import_get_for(user=request.user, batch_id=import_id)
     return _Rows(batch, filters.outcome or "")
@@ -236,7 +236,7 @@ class _Rows:
     operation_id="import_report",
 )
 def import_report(
-    request: HttpRequest,
+    request: SignedInRequest,
     import_id: int,
     format: Literal["xlsx", "csv", "csv-gbk"] = "xlsx",
 ) -> Any:

@@ -19,6 +19,13 @@ from gongzhi.core import clock
 from gongzhi.core.fields import EncryptedTextField
 
 
+def _column(field: models.Field) -> str:
+    """A concrete field's column (django-stubs allow None: only for fields without one)."""
+    if field.column is None:
+        raise ValueError(f"{field.name} has no column")
+    return field.column
+
+
 class Keys:
     """Primary keys for rows about to be inserted into `model`'s table, on SQLite, chosen
     as SQLite would (after the largest key and AUTOINCREMENT's counter), so that the
@@ -32,7 +39,7 @@ class Keys:
         table = model._meta.db_table
         quote = connection.ops.quote_name
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT max({quote(model._meta.pk.column)}) FROM {quote(table)}")  # noqa: S608
+            cursor.execute(f"SELECT max({quote(_column(model._meta.pk))}) FROM {quote(table)}")  # noqa: S608
             (largest,) = cursor.fetchone()
             cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
             counted = cursor.fetchone()
@@ -74,7 +81,7 @@ class Inserter:
             for f in fixed
         )
         quote = connection.ops.quote_name
-        names = ", ".join(quote(f.column) for f in [*given, *fixed])
+        names = ", ".join(quote(_column(f)) for f in [*given, *fixed])
         marks = ", ".join(["%s"] * (len(given) + len(fixed)))
         # Table and column names come from the model, quoted; values are all parameters.
         self.sql = f"INSERT INTO {quote(opts.db_table)} ({names}) VALUES ({marks})"  # noqa: S608
@@ -116,7 +123,7 @@ class Inserter:
         RETURNING (PostgreSQL; SQLite 3.35 and later), whose order neither promises."""
         rows = list(rows)
         quote = connection.ops.quote_name
-        by_attname = {f.attname: f.column for f in self.model._meta.concrete_fields}
+        by_attname = {f.attname: _column(f) for f in self.model._meta.concrete_fields}
         returning = " RETURNING " + ", ".join(quote(by_attname[c]) for c in columns)
         head = self.sql[: self.sql.index(" VALUES ")] + " VALUES "
         out: list[tuple[Any, ...]] = []

@@ -20,9 +20,9 @@ import sqlite3
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from django.db import connection
+from django.db import connection, models
 from django.utils.translation import gettext as _
 
 from gongzhi.core import clock, scope
@@ -43,6 +43,9 @@ from gongzhi.registry.models import (
 )
 from gongzhi.registry.rows import HOUSEHOLD_COLUMNS, PERSON_COLUMNS
 from gongzhi.registry.services import REGISTERED_ELSEWHERE
+
+if TYPE_CHECKING:
+    from gongzhi.accounts.types import Actor
 
 _PERSON = connection.ops.quote_name(Person._meta.db_table)
 _HOUSEHOLD = connection.ops.quote_name(Household._meta.db_table)
@@ -129,7 +132,7 @@ class Engine:
         scope_paths: list[str],
         mapping: dict[str, int],
         write: bool,
-        actor: Any = None,
+        actor: Actor = None,
         note: str = "",
         processes: int = 1,
         stage: StageWriter | None = None,
@@ -155,7 +158,10 @@ class Engine:
         # How the commit learns the keys of the rows it adds: see `_insert_new`.
         self.new_keys = new_keys_method() if write else ""
         if self.new_keys == PREDICT:
-            self.keys = {Person: Keys(Person), Household: Keys(Household)}
+            self.keys: dict[type[models.Model], Keys] = {
+                Person: Keys(Person),
+                Household: Keys(Household),
+            }
         if write:
             pk = ("id",) if self.new_keys == PREDICT else ()
             self.persons = Inserter(Person, pk + PERSON_COLUMNS)
@@ -493,8 +499,8 @@ class Engine:
 
             keys = self._insert_new(self.persons, ("id_number_index",), values, persons_read_back)
             work.new_ids = dict(zip(indexes, keys, strict=True))
-            tags = []
-            heads = []
+            tags: list[tuple[Any, ...]] = []
+            heads: list[tuple[int, int]] = []
             for (plan, _pk), home, person in zip(
                 work.created, work.create_homes, new_values, strict=True
             ):
@@ -525,8 +531,8 @@ class Engine:
             self.person_tags.insert(tags)
             self._set_heads(heads)
         # Changed persons.
-        for plan, person, home, values, changes, moved in work.updates:
-            self._update(plan, person, home, values, changes, moved, history)
+        for plan, existing, home, fields, changed, moved in work.updates:
+            self._update(plan, existing, home, fields, changed, moved, history)
         self.changes.insert(history)
         self._analyze(len(work.created))
 
@@ -556,14 +562,14 @@ class Engine:
             model = table.model
             names = [c for c in table.columns if c != "id"]
             objects = [model(**dict(zip(names, row, strict=True))) for row in values]
-            model.objects.bulk_create(objects)
+            model._default_manager.bulk_create(objects)
             return [obj.pk for obj in objects]
         if self.new_keys == RETURNING:
             columns = [c for c in table.columns if c != "id"]
             where = [columns.index(c) for c in natural]
             returned = table.insert_returning([table.row(row) for row in values], ("id", *natural))
-            keys = {tuple(found[1:]): found[0] for found in returned}
-            return [keys[tuple(row[i] for i in where)] for row in values]
+            by_natural = {tuple(found[1:]): found[0] for found in returned}
+            return [by_natural[tuple(row[i] for i in where)] for row in values]
         if self.new_keys == PREDICT:
             keyer = self.keys[table.model]
             keys = [keyer.take() for _row in values]
@@ -791,10 +797,11 @@ def _tag_rows() -> list[tuple[int, str]]:
     return list(Tag.objects.values_list("pk", "code"))
 
 
-def _chunks(
-    rows: Iterable[tuple[int, list[Any]]], size: int
-) -> Iterator[list[tuple[int, list[Any]]]]:
-    chunk: list[tuple[int, list[Any]]] = []
+_Row = TypeVar("_Row")
+
+
+def _chunks(rows: Iterable[_Row], size: int) -> Iterator[list[_Row]]:
+    chunk: list[_Row] = []
     for row in rows:
         chunk.append(row)
         if len(chunk) >= size:

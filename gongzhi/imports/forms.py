@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -22,9 +22,15 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args: Any, communities: list[Any], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["community"].choices = [(c.pk, c.name) for c in communities]
+        cast(forms.ChoiceField, self.fields["community"]).choices = [
+            (c.pk, c.name) for c in communities
+        ]
         if len(communities) <= 1:
             self.fields["community"].widget = forms.HiddenInput()
+
+
+class _ColumnField(forms.ChoiceField):
+    is_required_field = False  # the template marks the register's required fields
 
 
 class MappingForm(forms.Form):
@@ -37,13 +43,14 @@ class MappingForm(forms.Form):
         ]
         for field in FIELDS:
             initial = mapping.get(field.name)
-            self.fields[field.name] = forms.ChoiceField(
-                label=field.label,
+            column = _ColumnField(
+                label=str(field.label),
                 choices=columns,
                 required=False,
                 initial="" if initial is None else str(initial),
             )
-            self.fields[field.name].is_required_field = field.required
+            column.is_required_field = field.required
+            self.fields[field.name] = column
 
     def mapping(self) -> dict[str, Any]:
         return {name: value for name, value in self.cleaned_data.items() if value != ""}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils.functional import Promise
@@ -172,7 +173,7 @@ def auto_map(header: list[str]) -> dict[str, int]:
     return mapping
 
 
-def check_mapping(mapping: dict[str, int], header: list[str]) -> dict[str, int]:
+def check_mapping(mapping: dict[str, Any], header: list[str]) -> dict[str, int]:
     """A mapping as the user sent it, checked: known fields, real columns, each column
     once, and the required fields present (without an ID number column nothing can be
     matched with the register)."""

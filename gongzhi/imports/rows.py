@@ -104,9 +104,17 @@ def _text_key(text: str) -> str:
 # phonenumbers' parser may strip), `identity.normalize_phone` returns the digits as they
 # are; checking this one pattern is ten times cheaper than parsing. Anything else goes
 # through `identity.normalize_phone` itself. tests/test_rows.py compares the two.
-_CN = PhoneMetadata.metadata_for_region("CN")
-_MOBILE = re.compile(_CN.mobile.national_number_pattern, re.ASCII)
-_GENERAL = re.compile(_CN.general_desc.national_number_pattern, re.ASCII)
+def _cn_pattern(kind: str) -> re.Pattern[str]:
+    metadata = PhoneMetadata.metadata_for_region("CN")
+    desc = getattr(metadata, kind, None)
+    pattern = getattr(desc, "national_number_pattern", None)
+    if pattern is None:
+        raise ImportError(f"phonenumbers has no CN {kind} pattern")
+    return re.compile(pattern, re.ASCII)
+
+
+_MOBILE = _cn_pattern("mobile")
+_GENERAL = _cn_pattern("general_desc")
 _SAFE_MOBILE = re.compile(r"1[3-9][0-9]{9}")
 
 
@@ -185,7 +193,7 @@ def _room(text: str) -> str:
 
 # --- code lists --------------------------------------------------------------------------------
 
-_RELATION_WORDS = {
+_RELATION_WORDS: dict[str, str] = {
     Relation.HEAD: "户主 本人 户主本人 head self",
     Relation.SPOUSE: "配偶 妻 妻子 夫 丈夫 夫妻 老伴 spouse wife husband",
     Relation.CHILD: "子 女 儿子 女儿 子女 长子 次子 三子 长女 次女 三女 独子 独女 养子 养女 "
@@ -199,7 +207,7 @@ _RELATION_WORDS = {
     Relation.TENANT: "租户 租客 承租人 tenant",
     Relation.OTHER: "其他 其它 亲属 其他亲属 保姆 other",
 }
-_RESIDENCY_WORDS = {
+_RESIDENCY_WORDS: dict[str, str] = {
     Residency.LIVING: "常住 在住 居住 本地 户在人在 人户一致 living",
     Residency.TENANT: "租户 租住 租赁 出租 tenant",
     Residency.AWAY: "外出 外地 不在 暂离 户在人不在 away",
@@ -272,7 +280,7 @@ class Buildings:
         self.by_name: dict[str, list[Area]] = {}
         for building in buildings:
             key = building_key(building.name)
-            compound = compound_key(building.compound.name) if building.compound_id else ""
+            compound = compound_key(building.compound.name) if building.compound is not None else ""
             self.by_compound[(compound, key)] = building
             self.by_name.setdefault(key, []).append(building)
         self.compounds = {k[0] for k in self.by_compound}

@@ -3,7 +3,7 @@ import on the node it was made in (the uploader's area within the community)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 
@@ -13,8 +13,11 @@ from gongzhi.core.errors import NotFound
 from gongzhi.core.lookup import get_by_id
 from gongzhi.imports.models import ImportBatch
 
+if TYPE_CHECKING:
+    from gongzhi.accounts.types import Viewer
 
-def import_list_for(*, user: Any, status: str = "") -> QuerySet[ImportBatch]:
+
+def import_list_for(*, user: Viewer, status: str = "") -> QuerySet[ImportBatch]:
     batches = ImportBatch.objects.restrict(user, Perm.IMPORT_RUN)
     if status:
         batches = batches.filter(status=status)
@@ -23,7 +26,7 @@ def import_list_for(*, user: Any, status: str = "") -> QuerySet[ImportBatch]:
     )
 
 
-def import_get_for(*, user: Any, batch_id: Any) -> ImportBatch:
+def import_get_for(*, user: Viewer, batch_id: Any) -> ImportBatch:
     batch = get_by_id(
         ImportBatch.objects.select_related("created_by", "committed_by", "community"), batch_id
     )

@@ -26,7 +26,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -46,6 +46,10 @@ from gongzhi.imports.engine import Counts, Engine, Outcome
 from gongzhi.imports.models import ImportBatch, ImportChunk, ImportPhase, ImportStatus
 from gongzhi.imports.rows import text_of
 from gongzhi.registry.models import Area, AreaKind
+
+if TYPE_CHECKING:
+    from gongzhi.accounts.models import User
+    from gongzhi.accounts.types import Actor, Viewer
 
 logger = logging.getLogger("gongzhi.imports")
 
@@ -76,13 +80,13 @@ def _progress_path(batch: ImportBatch) -> Path:
 # --- who may import where ------------------------------------------------------------------
 
 
-def import_communities_for(user: Any) -> list[Area]:
+def import_communities_for(user: Viewer) -> list[Area]:
     """The communities the user may import into: those holding a node where they may."""
     communities = Area.objects.filter(kind=AreaKind.COMMUNITY)
     return list(communities.restrict(user, Perm.IMPORT_RUN, overlapping=True).order_by("path"))
 
 
-def _scope_in(user: Any, community: Area) -> list[str]:
+def _scope_in(user: Actor, community: Area) -> list[str]:
     """The user's import paths inside the community (the community itself if above it)."""
     return access.paths_within(user, Perm.IMPORT_RUN, community.path)
 
@@ -103,9 +107,10 @@ def _common_path(paths: list[str]) -> str:
 
 @transaction.atomic
 def import_upload(
-    *, actor: Any, file: Any, filename: str = "", community: Area | None = None
+    *, actor: User, file: Any, filename: str = "", community: Area | None = None
 ) -> ImportBatch:
-    """Store an uploaded spreadsheet and read its header; propose the column mapping."""
+    """Store an uploaded spreadsheet and read its header; propose the column mapping.
+    `actor` is a signed-in user (the batch records who uploaded it), never the system."""
     communities = import_communities_for(actor)
     if not communities:
         raise Forbidden()
@@ -223,13 +228,13 @@ def _masked_sample(values: list[Any], mapping: dict[str, int]) -> list[str]:
 # --- mapping and phases ----------------------------------------------------------------------
 
 
-def _require_import(actor: Any, batch: ImportBatch) -> None:
+def _require_import(actor: Actor, batch: ImportBatch) -> None:
     if not access.can(actor, Perm.IMPORT_RUN, batch.area_path):
         raise Forbidden()
 
 
 @transaction.atomic
-def import_set_mapping(*, actor: Any, batch: ImportBatch, mapping: dict[str, Any]) -> ImportBatch:
+def import_set_mapping(*, actor: Actor, batch: ImportBatch, mapping: dict[str, Any]) -> ImportBatch:
     batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
     _require_import(actor, batch)
     if batch.status not in (ImportStatus.UPLOADED, ImportStatus.CHECKED, ImportStatus.FAILED):
@@ -277,7 +282,7 @@ def _write_progress(batch: ImportBatch, phase: str, rows: int, total: int) -> No
 
 
 @transaction.atomic
-def import_request(*, actor: Any, batch: ImportBatch, phase: str) -> ImportBatch:
+def import_request(*, actor: Actor, batch: ImportBatch, phase: str) -> ImportBatch:
     """Queue a check or a commit for the background worker."""
     batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
     _require_import(actor, batch)

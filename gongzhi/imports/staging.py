@@ -111,7 +111,7 @@ def plan_of(record: list[Any], buildings: Buildings) -> RowPlan:
     """A staged row as the plan the engine settles; its building checked again."""
     if not record[1]:
         plan = RowPlan(row=record[0])
-        plan.problems = [tuple(p) for p in record[2]]  # type: ignore[misc]
+        plan.problems = [tuple(p) for p in record[2]]
         return plan
     (row, _ok, name, pinyin, initials, id_token, id_index, id_masked, birth, gender,
      phone_token, phone_index, phone_masked, building_id, unit, room, relation, residency,

@@ -5,14 +5,14 @@ merge proposals for duplicate persons. Thin: selectors read, services write."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, overload
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
-from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.core.paginator import Page, Paginator
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from gongzhi.accounts import access
 from gongzhi.accounts.decorators import requires
 from gongzhi.accounts.policy import Perm
+from gongzhi.accounts.types import SignedInRequest
 from gongzhi.core import tabular
 from gongzhi.core.errors import field_errors
 from gongzhi.imports import exports, selectors, services
@@ -51,7 +52,7 @@ def _apply_errors(form: Any, exc: ValidationError) -> None:
 
 
 @requires(Perm.IMPORT_RUN)
-def batch_list(request: HttpRequest) -> HttpResponse:
+def batch_list(request: SignedInRequest) -> HttpResponseBase:
     batches = selectors.import_list_for(user=request.user)
     if request.GET.get("export"):
         return exports.export_response(request, exports.IMPORTS, batches)
@@ -90,14 +91,14 @@ class _SizeLimit(FileUploadHandler):
 @csrf_exempt  # the upload handler must be set before CSRF reads the body: checked below
 @requires(Perm.IMPORT_RUN)
 @require_http_methods(["GET", "POST"])
-def upload(request: HttpRequest) -> HttpResponse:
+def upload(request: SignedInRequest) -> HttpResponse:
     limit = _SizeLimit(request, services.max_bytes())
     request.upload_handlers.insert(0, limit)
     return _upload(request, limit)
 
 
 @csrf_protect
-def _upload(request: HttpRequest, limit: _SizeLimit) -> HttpResponse:
+def _upload(request: SignedInRequest, limit: _SizeLimit) -> HttpResponse:
     communities = services.import_communities_for(request.user)
     form = UploadForm(request.POST or None, request.FILES or None, communities=communities)
     if limit.exceeded:
@@ -144,7 +145,18 @@ class _LazyRows:
     def __len__(self) -> int:
         return self._count
 
-    def __getitem__(self, item: slice) -> list[dict[str, Any]]:
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return _iter_rows(self.batch, self.only)
+
+    @overload
+    def __getitem__(self, item: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, item: slice) -> list[dict[str, Any]]: ...
+    def __getitem__(self, item: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(item, int):  # the paginator slices; one row, for completeness
+            if not 0 <= item < self._count:
+                raise IndexError(item)
+            return self[item : item + 1][0]
         start, stop = item.start or 0, item.stop or self._count
         out = []
         for index, row in enumerate(_iter_rows(self.batch, self.only)):
@@ -158,7 +170,9 @@ class _LazyRows:
 def _iter_rows(batch: ImportBatch, only: str) -> Iterator[dict[str, Any]]:
     for outcome in services.import_outcomes(batch, only=only):
         number, code, person_id, details = outcome
-        problems, changed, notes = [], [], []
+        problems: list[dict[str, Any]] = []
+        notes: list[dict[str, Any]] = []
+        changed: list[str] = []
         for item in details or []:
             if isinstance(item, list):
                 entry = {
@@ -190,14 +204,14 @@ def _count_for(batch: ImportBatch, only: str) -> int:
     }.get(only, batch.rows_total)
 
 
-def _context(request: HttpRequest, batch: ImportBatch, form: Any = None) -> dict[str, Any]:
+def _context(request: SignedInRequest, batch: ImportBatch, form: Any = None) -> dict[str, Any]:
     progress = services.progress_of(batch)
     total = progress.get("total") or 0
     percent = int(100 * progress["rows"] / total) if total else None
     filters = OutcomeFilterForm(request.GET or None)
     only = filters.cleaned_data["only"] if filters.is_valid() else ""
     has_rows = batch.status in (ImportStatus.CHECKED, ImportStatus.COMMITTED)
-    page = None
+    page: Page[dict[str, Any]] | None = None
     if has_rows:
         rows = _LazyRows(batch, only, _count_for(batch, only))
         page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -244,7 +258,7 @@ def registry_same_file(batch: ImportBatch) -> ImportBatch | None:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def detail(request: HttpRequest, import_id: int) -> HttpResponse:
+def detail(request: SignedInRequest, import_id: int) -> HttpResponseBase:
     batch = selectors.import_get_for(user=request.user, batch_id=import_id)
     if request.method == "GET" and request.GET.get("export"):
         return _export_outcomes(request, batch)
@@ -284,7 +298,7 @@ def detail(request: HttpRequest, import_id: int) -> HttpResponse:
     return render(request, "imports/detail.html", context)
 
 
-def _export_outcomes(request: HttpRequest, batch: ImportBatch) -> HttpResponse:
+def _export_outcomes(request: SignedInRequest, batch: ImportBatch) -> FileResponse:
     """The row-by-row table of the page (same outcome filter), every page: what the check
     found or the import did. Field names and rules only, no personal values."""
     filters = OutcomeFilterForm(request.GET)
@@ -302,7 +316,7 @@ def _export_outcomes(request: HttpRequest, batch: ImportBatch) -> HttpResponse:
 
 
 @login_required
-def report(request: HttpRequest, import_id: int) -> HttpResponse:
+def report(request: SignedInRequest, import_id: int) -> FileResponse:
     """The rows with problems, as in the file (ID numbers and phones masked), with an
     error column: fix them in the original file by row number and import it again."""
     batch = selectors.import_get_for(user=request.user, batch_id=import_id)
@@ -323,14 +337,14 @@ def report(request: HttpRequest, import_id: int) -> HttpResponse:
 
 
 @requires(Perm.REGISTER_EDIT)
-def duplicates(request: HttpRequest) -> HttpResponse:
+def duplicates(request: SignedInRequest) -> HttpResponse:
     groups = registry_selectors.person_duplicates_for(user=request.user)
     return render(request, "imports/duplicates.html", {"groups": groups})
 
 
 @requires(Perm.REGISTER_EDIT)
 @require_POST
-def merge(request: HttpRequest) -> HttpResponse:
+def merge(request: SignedInRequest) -> HttpResponse:
     form = MergeForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose the record to keep and the one to merge into it."))

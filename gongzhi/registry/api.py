@@ -11,11 +11,11 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
+from gongzhi.accounts.types import SignedInRequest
 from gongzhi.core import clock, identity
 from gongzhi.core.api_schemas import (
     ERRORS,
@@ -263,7 +263,7 @@ def _ref(field: str, get: Any, **kwargs: Any) -> Any:
     tags=["areas"],
 )
 @paginate(Page)
-def area_list(request: HttpRequest, filters: Query[AreaFiltersIn]) -> Any:
+def area_list(request: SignedInRequest, filters: Query[AreaFiltersIn]) -> Any:
     """Areas the caller may see, in tree order."""
     return selectors.area_list_for(
         user=request.user, kind=filters.kind or "", parent_id=filters.parent_id
@@ -277,7 +277,7 @@ def area_list(request: HttpRequest, filters: Query[AreaFiltersIn]) -> Any:
     url_name="area_get",
     tags=["areas"],
 )
-def area_get(request: HttpRequest, area_id: int) -> Any:
+def area_get(request: SignedInRequest, area_id: int) -> Any:
     return selectors.area_get_for(user=request.user, area_id=area_id)
 
 
@@ -287,7 +287,7 @@ def area_get(request: HttpRequest, area_id: int) -> Any:
     operation_id="area_create",
     tags=["areas"],
 )
-def area_create(request: HttpRequest, payload: AreaCreateIn) -> Any:
+def area_create(request: SignedInRequest, payload: AreaCreateIn) -> Any:
     """Add a node under `parent` (needs area.manage there)."""
     user = request.user
     parent = _ref("parent", selectors.area_get_for, user=user, area_id=payload.parent)
@@ -311,7 +311,7 @@ def area_create(request: HttpRequest, payload: AreaCreateIn) -> Any:
     operation_id="area_update",
     tags=["areas"],
 )
-def area_update(request: HttpRequest, area_id: int, payload: AreaUpdateIn) -> Any:
+def area_update(request: SignedInRequest, area_id: int, payload: AreaUpdateIn) -> Any:
     """Rename (needs area.manage on the node)."""
     area = selectors.area_get_for(user=request.user, area_id=area_id)
     return services.area_rename(actor=request.user, area=area, name=payload.name)
@@ -328,7 +328,7 @@ def area_update(request: HttpRequest, area_id: int, payload: AreaUpdateIn) -> An
     tags=["households"],
 )
 @paginate(Page)
-def household_list(request: HttpRequest, filters: Query[HouseholdFiltersIn]) -> Any:
+def household_list(request: SignedInRequest, filters: Query[HouseholdFiltersIn]) -> Any:
     return selectors.household_list_for(
         user=request.user,
         filters=selectors.HouseholdFilters(
@@ -344,7 +344,7 @@ def household_list(request: HttpRequest, filters: Query[HouseholdFiltersIn]) -> 
     url_name="household_get",
     tags=["households"],
 )
-def household_get(request: HttpRequest, household_id: int) -> Any:
+def household_get(request: SignedInRequest, household_id: int) -> Any:
     return selectors.household_get_for(user=request.user, household_id=household_id)
 
 
@@ -354,7 +354,7 @@ def household_get(request: HttpRequest, household_id: int) -> Any:
     operation_id="household_create",
     tags=["households"],
 )
-def household_create(request: HttpRequest, payload: HouseholdCreateIn) -> Any:
+def household_create(request: SignedInRequest, payload: HouseholdCreateIn) -> Any:
     building = _ref("building", selectors.area_get_for, user=request.user, area_id=payload.building)
     household = services.household_create(
         actor=request.user,
@@ -373,7 +373,9 @@ def household_create(request: HttpRequest, payload: HouseholdCreateIn) -> Any:
     operation_id="household_update",
     tags=["households"],
 )
-def household_update(request: HttpRequest, household_id: int, payload: HouseholdUpdateIn) -> Any:
+def household_update(
+    request: SignedInRequest, household_id: int, payload: HouseholdUpdateIn
+) -> Any:
     """Correct unit, room, status, notes or head; send only the fields that change."""
     household = selectors.household_get_for(user=request.user, household_id=household_id)
     data = payload.model_dump(exclude_unset=True)
@@ -390,7 +392,7 @@ def household_update(request: HttpRequest, household_id: int, payload: Household
     operation_id="household_move",
     tags=["households"],
 )
-def household_move(request: HttpRequest, household_id: int, payload: HouseholdMoveIn) -> Any:
+def household_move(request: SignedInRequest, household_id: int, payload: HouseholdMoveIn) -> Any:
     """Move to another dwelling in the same community."""
     household = selectors.household_get_for(user=request.user, household_id=household_id)
     building = _ref("building", selectors.area_get_for, user=request.user, area_id=payload.building)
@@ -414,7 +416,7 @@ def household_move(request: HttpRequest, household_id: int, payload: HouseholdMo
     tags=["persons"],
 )
 @paginate(Page)
-def person_list(request: HttpRequest, filters: Query[PersonFiltersIn]) -> Any:
+def person_list(request: SignedInRequest, filters: Query[PersonFiltersIn]) -> Any:
     return selectors.person_list_for(
         user=request.user,
         filters=selectors.PersonFilters(
@@ -433,7 +435,7 @@ def person_list(request: HttpRequest, filters: Query[PersonFiltersIn]) -> Any:
     url_name="person_get",
     tags=["persons"],
 )
-def person_get(request: HttpRequest, person_id: int) -> Any:
+def person_get(request: SignedInRequest, person_id: int) -> Any:
     return selectors.person_get_for(user=request.user, person_id=person_id)
 
 
@@ -443,7 +445,7 @@ def person_get(request: HttpRequest, person_id: int) -> Any:
     operation_id="person_create",
     tags=["persons"],
 )
-def person_create(request: HttpRequest, payload: PersonCreateIn) -> Any:
+def person_create(request: SignedInRequest, payload: PersonCreateIn) -> Any:
     """Register a person; gender and birth date come from the ID number. A number already
     in the register is 409 `duplicate`, with `existing` when you may see that person."""
     household = _ref(
@@ -460,7 +462,7 @@ def person_create(request: HttpRequest, payload: PersonCreateIn) -> Any:
     operation_id="person_update",
     tags=["persons"],
 )
-def person_update(request: HttpRequest, person_id: int, payload: PersonUpdateIn) -> Any:
+def person_update(request: SignedInRequest, person_id: int, payload: PersonUpdateIn) -> Any:
     """Correct fields; send only those that change, and `version` to guard against
     overwriting someone else's edit (409 `conflict`)."""
     person = selectors.person_get_for(user=request.user, person_id=person_id)
@@ -476,7 +478,7 @@ def person_update(request: HttpRequest, person_id: int, payload: PersonUpdateIn)
     operation_id="person_move_out",
     tags=["persons"],
 )
-def person_move_out(request: HttpRequest, person_id: int, payload: MoveOutIn) -> Any:
+def person_move_out(request: SignedInRequest, person_id: int, payload: MoveOutIn) -> Any:
     person = selectors.person_get_for(user=request.user, person_id=person_id)
     return services.person_move_out(
         actor=request.user,
@@ -493,7 +495,7 @@ def person_move_out(request: HttpRequest, person_id: int, payload: MoveOutIn) ->
     operation_id="person_move_in",
     tags=["persons"],
 )
-def person_move_in(request: HttpRequest, person_id: int, payload: MoveInIn) -> Any:
+def person_move_in(request: SignedInRequest, person_id: int, payload: MoveInIn) -> Any:
     person = selectors.person_get_for(user=request.user, person_id=person_id)
     household = _ref(
         "household", selectors.household_get_for, user=request.user, household_id=payload.household
@@ -514,7 +516,7 @@ def person_move_in(request: HttpRequest, person_id: int, payload: MoveInIn) -> A
     operation_id="person_tags_set",
     tags=["persons"],
 )
-def person_tags_set(request: HttpRequest, person_id: int, payload: TagsIn) -> Any:
+def person_tags_set(request: SignedInRequest, person_id: int, payload: TagsIn) -> Any:
     """Make the person's tags exactly these codes."""
     person = selectors.person_get_for(user=request.user, person_id=person_id)
     return services.person_tag_set(actor=request.user, person=person, tag_codes=payload.tags)
@@ -526,7 +528,7 @@ def person_tags_set(request: HttpRequest, person_id: int, payload: TagsIn) -> An
     operation_id="person_reveal",
     tags=["persons"],
 )
-def person_reveal(request: HttpRequest, person_id: int, payload: RevealIn) -> Any:
+def person_reveal(request: SignedInRequest, person_id: int, payload: RevealIn) -> Any:
     """The full ID number or phone, for roles with register.reveal; the purpose is audited."""
     person = selectors.person_get_for(user=request.user, person_id=person_id)
     value = services.person_reveal(
@@ -545,7 +547,7 @@ def person_reveal(request: HttpRequest, person_id: int, payload: RevealIn) -> An
     url_name="tag_list",
     tags=["persons"],
 )
-def tag_list(request: HttpRequest) -> Any:
+def tag_list(request: SignedInRequest) -> Any:
     """The tag codes the register uses (独居老人, 残疾 …)."""
     return selectors.tag_list()
 

@@ -10,7 +10,7 @@ every other caller of `registry.selectors.person_search_for` share one quota.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -23,6 +23,10 @@ from gongzhi.audit.services import audit_record
 from gongzhi.core import crypto
 from gongzhi.core.errors import DomainError, Forbidden
 from gongzhi.notifications.services import notify
+
+if TYPE_CHECKING:
+    from gongzhi.accounts.models import User
+    from gongzhi.accounts.types import Viewer
 
 ID_NUMBER, PHONE = "id_number", "phone"
 AUDIT_DIGEST_PURPOSE = "audit.exact_search"  # its own key: the digest joins no register column
@@ -47,8 +51,12 @@ class _SearcherThrottle(SimpleRateThrottle):
     def get_cache_key(self, request: Any) -> str:
         return f"gongzhi_exact_search_{self.ident}"
 
+    def allowed(self) -> bool:
+        """One more search within the rate? (The key is the searcher's, not a request's.)"""
+        return self.allow_request(None)  # type: ignore[arg-type]  # get_cache_key reads no request
 
-def _searchers(user: Any) -> list[str]:
+
+def _searchers(user: User) -> list[str]:
     idents = [f"user:{user.pk}"]
     membership = access.api_membership(user)
     if membership is not None:
@@ -56,7 +64,7 @@ def _searchers(user: Any) -> list[str]:
     return idents
 
 
-def _tell_auditors(user: Any) -> None:
+def _tell_auditors(user: User) -> None:
     """The nearest auditors above the searcher's areas hear of the burst (once a window:
     the inbox is not a second log)."""
     flag = f"gongzhi_exact_search_flagged_{user.pk}"
@@ -70,7 +78,7 @@ def _tell_auditors(user: Any) -> None:
     notify(
         recipients=list(auditors),
         kind="audit.exact_search_burst",
-        title=_("Many searches by full ID number or phone"),
+        title=str(_("Many searches by full ID number or phone")),
         body=_(
             "Account %(username)s went past the limit for exact searches and was refused. "
             "The audit log has each attempt (action register.exact_search_refused)."
@@ -79,10 +87,10 @@ def _tell_auditors(user: Any) -> None:
     )
 
 
-def exact_search_check(*, user: Any, kind: str, value: str) -> None:
+def exact_search_check(*, user: Viewer, kind: str, value: str) -> None:
     """Before an exact search: the role, the quota, the audit entry. The caller then looks
     only where the user may reveal."""
-    if not access.can(user, Perm.REGISTER_REVEAL):
+    if not user.is_authenticated or not access.can(user, Perm.REGISTER_REVEAL):
         raise Forbidden(
             _(
                 "Searching by a full ID number or phone is only for roles that may see them "
@@ -90,7 +98,7 @@ def exact_search_check(*, user: Any, kind: str, value: str) -> None:
             )
         )
     digest = crypto.blind_index(value, AUDIT_DIGEST_PURPOSE)
-    over = [ident for ident in _searchers(user) if not _SearcherThrottle(ident).allow_request(None)]
+    over = [ident for ident in _searchers(user) if not _SearcherThrottle(ident).allowed()]
     if over:
         audit_record(
             actor=user,

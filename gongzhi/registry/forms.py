@@ -6,10 +6,11 @@ a submission always reaches the service and every problem is shown at once, by f
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db.models import ForeignObjectRel
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -82,9 +83,12 @@ def field_label(name: str) -> str:
         return str(label)
     for model in (Person, Household):
         try:
-            return capfirst(str(model._meta.get_field(name).verbose_name))
+            field = model._meta.get_field(name)
         except FieldDoesNotExist:
             continue
+        if isinstance(field, ForeignObjectRel):  # a reverse relation has no label of its own
+            continue
+        return capfirst(str(field.verbose_name))
     return name
 
 
@@ -118,8 +122,8 @@ class HouseholdFilterForm(forms.Form):
 
     def __init__(self, *args: Any, grids: Choices, tags: Choices, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["area"].choices = [("", _("All grids")), *grids]
-        self.fields["tag"].choices = [("", _("Any tag")), *tags]
+        cast(forms.ChoiceField, self.fields["area"]).choices = [("", _("All grids")), *grids]
+        cast(forms.ChoiceField, self.fields["tag"]).choices = [("", _("Any tag")), *tags]
 
 
 # --- households ------------------------------------------------------------------------------
@@ -140,7 +144,7 @@ class HouseholdForm(forms.Form):
 
     def __init__(self, *args: Any, buildings: Choices, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["building"].choices = [("", "—"), *buildings]
+        cast(forms.ChoiceField, self.fields["building"]).choices = [("", "—"), *buildings]
         _mark_required(self, "building", "room")
 
 
@@ -157,7 +161,7 @@ class HouseholdEditForm(forms.Form):
 
     def __init__(self, *args: Any, members: Choices, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["head"].choices = [("", _("(none)")), *members]
+        cast(forms.ChoiceField, self.fields["head"]).choices = [("", _("(none)")), *members]
         _mark_required(self, "room")
 
 
@@ -168,7 +172,7 @@ class HouseholdMoveForm(forms.Form):
 
     def __init__(self, *args: Any, buildings: Choices, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["building"].choices = [("", "—"), *buildings]
+        cast(forms.ChoiceField, self.fields["building"]).choices = [("", "—"), *buildings]
         _mark_required(self, "building", "room")
 
 
@@ -222,7 +226,7 @@ class PersonForm(_PersonFields):
         self.fields["id_number"].help_text = _(
             "18 characters; gender and birth date are read from it."
         )
-        self.fields["tags"].choices = tags
+        cast(forms.ChoiceField, self.fields["tags"]).choices = tags
         _mark_required(self, "name", "id_number")
 
     def service_data(self) -> dict[str, Any]:
@@ -313,7 +317,7 @@ class TagsForm(forms.Form):
 
     def __init__(self, *args: Any, tags: Choices, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["tags"].choices = tags
+        cast(forms.ChoiceField, self.fields["tags"]).choices = tags
 
 
 class RevealForm(forms.Form):

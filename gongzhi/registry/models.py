@@ -62,6 +62,8 @@ class Area(BaseModel):
 
     scope_field = "path"
     objects = RestrictedManager()
+    # Set on the tree's children (selectors.area_children_for); not a column.
+    household_count: int
 
     class Meta:
         ordering = ["path"]
@@ -114,6 +116,8 @@ class Household(BaseModel):
 
     scope_field = "area_path"
     objects = RestrictedManager()
+    # Set on a page's instances (selectors.with_member_counts); not a column.
+    member_count: int
 
     class Meta:
         ordering = ["area_path", "unit", "room"]
@@ -176,6 +180,8 @@ class Person(BaseModel):
 
     scope_field = "area_path"
     objects = RestrictedManager()
+    # Set on a page's instances for the templates (views.household_detail); not a column.
+    age: int
 
     class Meta:
         ordering = ["household_id", "birth_date"]

@@ -9,18 +9,21 @@ together narrows a masked number to a few candidates (docs/security.md, "Masks")
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gongzhi.accounts import access
 from gongzhi.accounts.policy import Perm
 
+if TYPE_CHECKING:
+    from gongzhi.accounts.types import Viewer
 
-def sees_birth_date(user: Any, path: str) -> bool:
+
+def sees_birth_date(user: Viewer, path: str) -> bool:
     """May `user` read the full birth date of a person registered at `path`?"""
     return access.can(user, Perm.REGISTER_REVEAL, path)
 
 
-def birth_shown(user: Any, person: Any) -> dt.date | int | None:
+def birth_shown(user: Viewer, person: Any) -> dt.date | int | None:
     """The birth date for those who may reveal, else only the birth year."""
     if person.birth_date is None:
         return None

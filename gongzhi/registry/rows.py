@@ -143,7 +143,7 @@ def masked_phone(phone: str) -> str:
 
 def address_of(building: Area, unit: str, room: str) -> str:
     """The address as written in China (data, not UI text): `玉岭花园 3栋 2单元 301室`."""
-    compound = building.compound.name if building.compound_id else ""
+    compound = building.compound.name if building.compound is not None else ""
     parts = [compound, building.name, f"{unit}单元" if unit else "", f"{room}室"]
     return " ".join(p for p in parts if p)
 

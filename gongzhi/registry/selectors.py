@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -30,6 +30,9 @@ from gongzhi.registry.models import (
     RegisterChange,
     Tag,
 )
+
+if TYPE_CHECKING:
+    from gongzhi.accounts.types import Viewer
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _LETTERS = re.compile(r"^[a-z]+$")
@@ -52,7 +55,7 @@ def _letters_prefix(field: str, prefix: str) -> Q:
 # --- areas -----------------------------------------------------------------------------------
 
 
-def area_list_for(*, user: Any, kind: str = "", parent_id: int | None = None) -> QuerySet[Area]:
+def area_list_for(*, user: Viewer, kind: str = "", parent_id: int | None = None) -> QuerySet[Area]:
     areas = Area.objects.restrict(user, Perm.AREA_VIEW)
     if kind:
         areas = areas.filter(kind=kind)
@@ -61,14 +64,14 @@ def area_list_for(*, user: Any, kind: str = "", parent_id: int | None = None) ->
     return areas.order_by("path")
 
 
-def area_get_for(*, user: Any, area_id: Any, perm: Perm = Perm.AREA_VIEW) -> Area:
+def area_get_for(*, user: Viewer, area_id: Any, perm: Perm = Perm.AREA_VIEW) -> Area:
     area = get_by_id(Area.objects.select_related("parent", "compound"), area_id)
     if not access.can(user, perm, area.path):
         raise NotFound()
     return area
 
 
-def area_roots_for(*, user: Any) -> list[Area]:
+def area_roots_for(*, user: Viewer) -> list[Area]:
     """The highest nodes the user may see: the starting points of their tree."""
     return list(Area.objects.filter(path__in=access.paths(user, Perm.AREA_VIEW)).order_by("path"))
 
@@ -77,7 +80,7 @@ def area_ancestors(area: Area) -> list[Area]:
     return list(Area.objects.filter(path__in=scope.ancestors(area.path)).order_by("path"))
 
 
-def area_children_for(*, user: Any, area: Area) -> list[Area]:
+def area_children_for(*, user: Viewer, area: Area) -> list[Area]:
     """Children of a visible node, with how many households each holds (for the tree)."""
     children = list(area_list_for(user=user, parent_id=area.pk).exclude(kind=AreaKind.COMPOUND))
     if not children:
@@ -89,11 +92,11 @@ def area_children_for(*, user: Any, area: Area) -> list[Area]:
     return children
 
 
-def grid_choices_for(*, user: Any) -> list[Area]:
+def grid_choices_for(*, user: Viewer) -> list[Area]:
     return list(area_list_for(user=user, kind=AreaKind.GRID))
 
 
-def building_choices_for(*, user: Any, community: Area | None = None) -> QuerySet[Area]:
+def building_choices_for(*, user: Viewer, community: Area | None = None) -> QuerySet[Area]:
     buildings = (
         Area.objects.filter(kind=AreaKind.BUILDING)
         .restrict(user, Perm.REGISTER_EDIT)
@@ -116,7 +119,7 @@ class HouseholdFilters:
 
 
 def household_list_for(
-    *, user: Any, filters: HouseholdFilters | None = None
+    *, user: Viewer, filters: HouseholdFilters | None = None
 ) -> QuerySet[Household]:
     filters = filters or HouseholdFilters()
     households = Household.objects.restrict(user, Perm.REGISTER_VIEW)
@@ -157,7 +160,10 @@ def with_member_counts(households: Iterable[Household]) -> list[Household]:
     return page
 
 
-def _household_search(user: Any, households: QuerySet[Household], q: str) -> QuerySet[Household]:
+_Households = TypeVar("_Households", bound=QuerySet[Household])
+
+
+def _household_search(user: Viewer, households: _Households, q: str) -> _Households:
     """Households at a matching address, or with a member matching the person search."""
     text = q.strip()
     people = person_search_for(user=user, q=text)
@@ -172,7 +178,7 @@ def _household_search(user: Any, households: QuerySet[Household], q: str) -> Que
 
 
 def household_get_for(
-    *, user: Any, household_id: Any, perm: Perm = Perm.REGISTER_VIEW
+    *, user: Viewer, household_id: Any, perm: Perm = Perm.REGISTER_VIEW
 ) -> Household:
     household = get_by_id(
         Household.objects.select_related(
@@ -200,7 +206,7 @@ def household_members(household: Household, *, include_past: bool = False) -> li
 SEARCH_CAP = 200  # matches taken per name probe: a search box wants the first few
 
 
-def person_search_for(*, user: Any, q: str) -> QuerySet[Person]:
+def person_search_for(*, user: Viewer, q: str) -> QuerySet[Person]:
     """Persons matching a full ID number, a full phone number, a name (prefix), or its
     pinyin — full (`zhangsan`) or initials (`zs`).
 
@@ -250,7 +256,7 @@ def person_search_for(*, user: Any, q: str) -> QuerySet[Person]:
     return Person.objects.filter(pk__in=sorted(ids)).order_by("name_pinyin", "pk")
 
 
-def person_get_for(*, user: Any, person_id: Any, perm: Perm = Perm.REGISTER_VIEW) -> Person:
+def person_get_for(*, user: Viewer, person_id: Any, perm: Perm = Perm.REGISTER_VIEW) -> Person:
     person = get_by_id(
         Person.objects.select_related(
             "household__building__compound", "household__community"
@@ -281,7 +287,7 @@ class ScopeSummary:
     elderly_alone: int
 
 
-def scope_summary_for(*, user: Any, area: Area | None = None) -> ScopeSummary:
+def scope_summary_for(*, user: Viewer, area: Area | None = None) -> ScopeSummary:
     """Counts for the home page: households, present persons, elderly living alone."""
     households = Household.objects.exclude(status="closed").restrict(user, Perm.REGISTER_VIEW)
     persons = Person.objects.filter(residency__in=PRESENT_RESIDENCY).restrict(
@@ -305,7 +311,7 @@ class PersonFilters:
     residency: str = ""
 
 
-def person_list_for(*, user: Any, filters: PersonFilters | None = None) -> QuerySet[Person]:
+def person_list_for(*, user: Viewer, filters: PersonFilters | None = None) -> QuerySet[Person]:
     """Persons the user may see, filtered; an out-of-scope household is NotFound."""
     filters = filters or PersonFilters()
     if filters.q:
@@ -338,7 +344,7 @@ def area_names_by_id(area_ids: Any) -> dict[int, str]:
     return dict(Area.objects.filter(pk__in=ids).values_list("pk", "name"))
 
 
-def grid_options_for(*, user: Any) -> list[tuple[Any, Any]]:
+def grid_options_for(*, user: Viewer) -> list[tuple[Any, Any]]:
     """Grids the user may see, as form choices: indented by level, grouped by community
     when the user sees more than one community."""
     grids = list(area_list_for(user=user, kind=AreaKind.GRID))
@@ -360,7 +366,7 @@ def grid_options_for(*, user: Any) -> list[tuple[Any, Any]]:
 # --- duplicates (issue 3) ------------------------------------------------------------------
 
 
-def person_duplicates_for(*, user: Any, limit: int = 50) -> list[list[Person]]:
+def person_duplicates_for(*, user: Viewer, limit: int = 50) -> list[list[Person]]:
     """Groups of records in the user's area that look like one person: the same name,
     birth date and phone (same ID number cannot happen: the register refuses it). Each
     group is a merge proposal; at most `limit` groups."""

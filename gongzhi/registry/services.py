@@ -10,11 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import ForeignObjectRel, Max
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -23,7 +23,7 @@ from gongzhi.accounts.policy import Perm
 from gongzhi.audit.services import audit_record
 from gongzhi.core import clock, identity, scope
 from gongzhi.core.errors import Conflict, DuplicatePerson, Forbidden
-from gongzhi.core.fields import Sealed
+from gongzhi.core.fields import Sealed, reveal
 from gongzhi.core.validation import raise_errors, text_field
 from gongzhi.registry import rows
 from gongzhi.registry.choices import ETHNICITY_CODES
@@ -41,6 +41,9 @@ from gongzhi.registry.models import (
     Tag,
 )
 
+if TYPE_CHECKING:
+    from gongzhi.accounts.types import Actor
+
 # The register's limits and what its rows hold: `rows` (every write path uses it).
 NOTES_MAX, UNIT_MAX, ROOM_MAX = rows.NOTES_MAX, rows.UNIT_MAX, rows.ROOM_MAX
 address_of = rows.address_of
@@ -55,7 +58,7 @@ SENSITIVE = ("id_number", "phone")
 
 def _record(
     *,
-    actor: Any,
+    actor: Actor,
     action: str,
     household: Household | None = None,
     person: Person | None = None,
@@ -98,7 +101,7 @@ def community_of(area: Area) -> Area | None:
 @transaction.atomic
 def area_create(
     *,
-    actor: Any,
+    actor: Actor,
     parent: Area | None,
     kind: str,
     name: str,
@@ -170,7 +173,7 @@ def area_create(
 
 
 @transaction.atomic
-def area_rename(*, actor: Any, area: Area, name: str) -> Area:
+def area_rename(*, actor: Actor, area: Area, name: str) -> Area:
     access.require(actor, Perm.AREA_MANAGE, area.path)
     errors: dict[str, list[str]] = {}
     name = text_field(errors, "name", name, 100, required=True)
@@ -217,7 +220,7 @@ def _check_dwelling(
 @transaction.atomic
 def household_create(
     *,
-    actor: Any,
+    actor: Actor,
     building: Area,
     unit: str = "",
     room: str,
@@ -236,6 +239,7 @@ def household_create(
     if community is None:
         errors.setdefault("building", []).append(_("The building is not in a community."))
     raise_errors(errors)
+    assert community is not None  # refused above
     household = Household.objects.create(
         community=community,
         building=building,
@@ -256,7 +260,7 @@ def household_create(
 
 
 @transaction.atomic
-def household_update(*, actor: Any, household: Household, data: Mapping[str, Any]) -> Household:
+def household_update(*, actor: Actor, household: Household, data: Mapping[str, Any]) -> Household:
     """Correct unit, room, status, notes or head. Moving to another building: household_move."""
     household = Household.objects.select_for_update().get(pk=household.pk)
     access.require(actor, Perm.REGISTER_EDIT, household.area_path)
@@ -310,7 +314,7 @@ def household_update(*, actor: Any, household: Household, data: Mapping[str, Any
 
 @transaction.atomic
 def household_move(
-    *, actor: Any, household: Household, building: Area, unit: str = "", room: str
+    *, actor: Actor, household: Household, building: Area, unit: str = "", room: str
 ) -> Household:
     """Move a household to another dwelling in the same community."""
     household = Household.objects.select_for_update().get(pk=household.pk)
@@ -365,7 +369,7 @@ REGISTERED_ELSEWHERE = gettext_lazy(
 )
 
 
-def _duplicate(actor: Any, existing: Person) -> DuplicatePerson:
+def _duplicate(actor: Actor, existing: Person) -> DuplicatePerson:
     if actor is None or access.can(actor, Perm.REGISTER_VIEW, existing.area_path):
         message = _("This ID number is already registered: %(name)s, %(address)s.") % {
             "name": existing.name,
@@ -402,7 +406,9 @@ def _audits_duplicate_check(service: Callable[..., Person]) -> Callable[..., Per
     return audited
 
 
-def _clean_person(data: Mapping[str, Any], *, person: Person | None, actor: Any) -> dict[str, Any]:
+def _clean_person(
+    data: Mapping[str, Any], *, person: Person | None, actor: Actor
+) -> dict[str, Any]:
     """Validate the given person fields; derive gender, birth date and search keys."""
     errors: dict[str, list[str]] = {}
     out: dict[str, Any] = {}
@@ -480,7 +486,7 @@ def _clean_person(data: Mapping[str, Any], *, person: Person | None, actor: Any)
 @transaction.atomic
 def person_create(
     *,
-    actor: Any,
+    actor: Actor,
     household: Household,
     data: Mapping[str, Any],
     tags: Iterable[str] = (),
@@ -532,7 +538,7 @@ def person_create(
 @transaction.atomic
 def person_update(
     *,
-    actor: Any,
+    actor: Actor,
     person: Person,
     data: Mapping[str, Any],
     expected_version: int | None = None,
@@ -568,7 +574,7 @@ def person_update(
 @transaction.atomic
 def person_move_out(
     *,
-    actor: Any,
+    actor: Actor,
     person: Person,
     on_date: dt.date | None = None,
     reason: str = Residency.MOVED_OUT,
@@ -615,7 +621,7 @@ def person_move_out(
 @transaction.atomic
 def person_move_in(
     *,
-    actor: Any,
+    actor: Actor,
     person: Person,
     household: Household,
     relation: str = Relation.OTHER,
@@ -641,7 +647,7 @@ def person_move_in(
 
 def person_move_in_allowed(
     *,
-    actor: Any,
+    actor: Actor,
     person: Person,
     household: Household,
     relation: str = Relation.OTHER,
@@ -689,7 +695,7 @@ def person_move_in_allowed(
 
 
 @transaction.atomic
-def person_tag_set(*, actor: Any, person: Person, tag_codes: Iterable[str]) -> Person:
+def person_tag_set(*, actor: Actor, person: Person, tag_codes: Iterable[str]) -> Person:
     """Make the person's tags exactly `tag_codes`."""
     person = Person.objects.select_for_update().get(pk=person.pk)
     access.require(actor, Perm.REGISTER_EDIT, person.area_path)
@@ -719,7 +725,7 @@ def person_tag_set(*, actor: Any, person: Person, tag_codes: Iterable[str]) -> P
 
 
 @transaction.atomic
-def person_reveal(*, actor: Any, person: Person, field: str, purpose: str) -> str:
+def person_reveal(*, actor: Actor, person: Person, field: str, purpose: str) -> str:
     """The full ID number or phone, for a role that may see it, with the purpose audited."""
     if field not in SENSITIVE:
         raise ValidationError({"field": [_("Only the ID number or the phone can be revealed.")]})
@@ -750,7 +756,7 @@ def person_reveal(*, actor: Any, person: Person, field: str, purpose: str) -> st
 
 
 @transaction.atomic
-def person_merge(*, actor: Any, keep: Person, merge: Person, note: str = "") -> Person:
+def person_merge(*, actor: Actor, keep: Person, merge: Person, note: str = "") -> Person:
     """Merge a duplicate record into the one kept: the kept person gains what only the
     duplicate knew (phone, tags, notes), inherits its history and every reference to it;
     the duplicate is removed, its masked ID number and phone kept in the history entry.
@@ -776,7 +782,7 @@ def person_merge(*, actor: Any, keep: Person, merge: Person, note: str = "") -> 
     changes: dict[str, list[Any]] = {}
     if not keep.phone and merge.phone:
         changes["phone"] = [None, _shown(merge.phone)]
-        keep.phone, keep.phone_index = merge.phone.reveal(), merge.phone_index
+        keep.phone, keep.phone_index = reveal(merge.phone), merge.phone_index
     if merge.notes and merge.notes not in keep.notes:
         combined = (keep.notes + "\n" + merge.notes).strip()[:NOTES_MAX]
         changes["notes"] = [keep.notes, combined]
@@ -795,10 +801,10 @@ def person_merge(*, actor: Any, keep: Person, merge: Person, note: str = "") -> 
     # Every other reference to the duplicate now points at the person kept.
     RegisterChange.objects.filter(person=merge).update(person=keep)
     for relation in Person._meta.get_fields(include_hidden=True):
-        if not (relation.auto_created and relation.is_relation and not relation.concrete):
-            continue
+        if not isinstance(relation, ForeignObjectRel) or relation.concrete:
+            continue  # a reverse relation: another model's key to a person
         model = relation.related_model
-        if model in (PersonTag, RegisterChange) or not getattr(relation, "field", None):
+        if model is None or model in (PersonTag, RegisterChange):
             continue
         if relation.field.many_to_many:
             continue
@@ -845,7 +851,9 @@ def person_merge(*, actor: Any, keep: Person, merge: Person, note: str = "") -> 
     return keep
 
 
-def register_export_record(*, actor: Any, what: str, fmt: str, filters: Mapping[str, Any]) -> None:
+def register_export_record(
+    *, actor: Actor, what: str, fmt: str, filters: Mapping[str, Any]
+) -> None:
     """Audit a bulk export of a register list (masked, as shown): who, what and how."""
     shown = ", ".join(f"{k}={v}" for k, v in filters.items() if v not in (None, ""))
     audit_record(

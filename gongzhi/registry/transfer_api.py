@@ -5,18 +5,21 @@ requesters who may now see them): a requester learns nothing about the person be
 """
 
 import datetime as dt
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
+from gongzhi.accounts.types import SignedInRequest
 from gongzhi.core.api_schemas import ERRORS, WRITE_ERRORS, Clean, Id, In, Page
 from gongzhi.core.errors import NotFound
 from gongzhi.registry import selectors, transfers
 from gongzhi.registry.models import Relation, TransferStatus
+
+if TYPE_CHECKING:
+    from gongzhi.accounts.types import Viewer
 
 router = Router(tags=["transfers"])
 
@@ -92,7 +95,7 @@ def _out(view: transfers.TransferView) -> dict[str, Any]:
 class _Views:
     """A page of requests as the viewer sees each (the paginator slices the queryset)."""
 
-    def __init__(self, user: Any, queryset: Any):
+    def __init__(self, user: "Viewer", queryset: Any):
         self.user, self.queryset = user, queryset
 
     def count(self) -> int:
@@ -114,7 +117,7 @@ class _Views:
     url_name="transfer_list",
 )
 @paginate(Page)
-def transfer_list(request: HttpRequest, filters: Query[TransferFiltersIn]) -> Any:
+def transfer_list(request: SignedInRequest, filters: Query[TransferFiltersIn]) -> Any:
     """Transfer requests for your area to decide (`incoming`) or asked by it (`outgoing`)."""
     listing = (
         transfers.transfer_incoming_for
@@ -130,7 +133,7 @@ def transfer_list(request: HttpRequest, filters: Query[TransferFiltersIn]) -> An
     response={201: TransferOut, **WRITE_ERRORS},
     operation_id="transfer_create",
 )
-def transfer_create(request: HttpRequest, payload: TransferCreateIn) -> Any:
+def transfer_create(request: SignedInRequest, payload: TransferCreateIn) -> Any:
     """Ask the area holding the person with this ID number to transfer them into one of
     your households (the answer to a 409 `duplicate` without `existing`)."""
     try:
@@ -153,7 +156,7 @@ def transfer_create(request: HttpRequest, payload: TransferCreateIn) -> Any:
     operation_id="transfer_get",
     url_name="transfer_get",
 )
-def transfer_get(request: HttpRequest, transfer_id: int) -> Any:
+def transfer_get(request: SignedInRequest, transfer_id: int) -> Any:
     return _out(transfers.transfer_get_for(user=request.user, transfer_id=transfer_id))
 
 
@@ -162,7 +165,7 @@ def transfer_get(request: HttpRequest, transfer_id: int) -> Any:
     response={200: TransferOut, **WRITE_ERRORS},
     operation_id="transfer_approve",
 )
-def transfer_approve(request: HttpRequest, transfer_id: int) -> Any:
+def transfer_approve(request: SignedInRequest, transfer_id: int) -> Any:
     """For the holding area: the person moves into the household asked for, with history."""
     view = transfers.transfer_get_for(user=request.user, transfer_id=transfer_id)
     transfers.transfer_request_decide(actor=request.user, transfer=view.transfer, approve=True)
@@ -174,7 +177,7 @@ def transfer_approve(request: HttpRequest, transfer_id: int) -> Any:
     response={200: TransferOut, **WRITE_ERRORS},
     operation_id="transfer_decline",
 )
-def transfer_decline(request: HttpRequest, transfer_id: int, payload: TransferDeclineIn) -> Any:
+def transfer_decline(request: SignedInRequest, transfer_id: int, payload: TransferDeclineIn) -> Any:
     """For the holding area: refuse, saying why."""
     view = transfers.transfer_get_for(user=request.user, transfer_id=transfer_id)
     transfers.transfer_request_decide(
@@ -188,7 +191,7 @@ def transfer_decline(request: HttpRequest, transfer_id: int, payload: TransferDe
     response={200: TransferOut, **WRITE_ERRORS},
     operation_id="transfer_cancel",
 )
-def transfer_cancel(request: HttpRequest, transfer_id: int) -> Any:
+def transfer_cancel(request: SignedInRequest, transfer_id: int) -> Any:
     """For the requesting area: withdraw the request."""
     view = transfers.transfer_get_for(user=request.user, transfer_id=transfer_id)
     transfers.transfer_request_cancel(actor=request.user, transfer=view.transfer)

@@ -10,13 +10,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from gongzhi.accounts import access
 from gongzhi.accounts.policy import Perm
+from gongzhi.accounts.types import SignedInRequest
 from gongzhi.core.errors import Forbidden, NotFound, field_errors
 from gongzhi.registry import selectors, transfers
 from gongzhi.registry.forms import apply_errors
@@ -26,7 +27,7 @@ PAGE_SIZE = 50
 
 
 @login_required
-def transfer_list(request: HttpRequest) -> HttpResponse:
+def transfer_list(request: SignedInRequest) -> HttpResponse:
     user = request.user
     if not access.can(user, Perm.REGISTER_EDIT):
         raise NotFound()
@@ -59,7 +60,7 @@ def transfer_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def transfer_create(request: HttpRequest, household_id: int) -> HttpResponse:
+def transfer_create(request: SignedInRequest, household_id: int) -> HttpResponse:
     """Ask for a person registered elsewhere to move into this household. Also the target
     of the "申请迁入" offer on the new-person form (a POST with the ID number typed there)."""
     user = request.user
@@ -90,7 +91,7 @@ def transfer_create(request: HttpRequest, household_id: int) -> HttpResponse:
 
 
 @login_required
-def transfer_detail(request: HttpRequest, transfer_id: int) -> HttpResponse:
+def transfer_detail(request: SignedInRequest, transfer_id: int) -> HttpResponse:
     view = transfers.transfer_get_for(user=request.user, transfer_id=transfer_id)
     return render(
         request,
@@ -99,7 +100,7 @@ def transfer_detail(request: HttpRequest, transfer_id: int) -> HttpResponse:
     )
 
 
-def _decide(request: HttpRequest, transfer_id: int, action: str) -> HttpResponse:
+def _decide(request: SignedInRequest, transfer_id: int, action: str) -> HttpResponse:
     view = transfers.transfer_get_for(user=request.user, transfer_id=transfer_id)
     try:
         if action == "cancel":
@@ -130,19 +131,19 @@ def _decide(request: HttpRequest, transfer_id: int, action: str) -> HttpResponse
 
 @login_required
 @require_POST
-def transfer_approve(request: HttpRequest, transfer_id: int) -> HttpResponse:
+def transfer_approve(request: SignedInRequest, transfer_id: int) -> HttpResponse:
     return _decide(request, transfer_id, "approve")
 
 
 @login_required
 @require_POST
-def transfer_decline(request: HttpRequest, transfer_id: int) -> HttpResponse:
+def transfer_decline(request: SignedInRequest, transfer_id: int) -> HttpResponse:
     return _decide(request, transfer_id, "decline")
 
 
 @login_required
 @require_POST
-def transfer_cancel(request: HttpRequest, transfer_id: int) -> HttpResponse:
+def transfer_cancel(request: SignedInRequest, transfer_id: int) -> HttpResponse:
     return _decide(request, transfer_id, "cancel")
 
 

@@ -14,8 +14,9 @@ asked for. Both sides are found by area (`accounts.access`), never by a stored l
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -43,11 +44,17 @@ from gongzhi.registry.models import (
     TransferStatus,
 )
 
+if TYPE_CHECKING:
+    from django.utils.functional import Promise
+
+    from gongzhi.accounts.types import Actor, Viewer
+
 REASON_MIN = 2  # 搬来 is a reason
 REASON_MAX = 500
 
 # The moves a request may make: from requested only, to one of these.
-ALLOWED = {
+# Keyed by the stored status (a str; TransferStatus members are str too).
+ALLOWED: dict[str, set[str]] = {
     TransferStatus.REQUESTED: {
         TransferStatus.APPROVED,
         TransferStatus.DECLINED,
@@ -59,7 +66,7 @@ _ACTIONS = {
     TransferStatus.DECLINED: "person.transfer_decline",
     TransferStatus.CANCELLED: "person.transfer_cancel",
 }
-_TOLD = {
+_TOLD: dict[str, Promise] = {
     TransferStatus.APPROVED: gettext_lazy("Transfer request #%(id)d was approved"),
     TransferStatus.DECLINED: gettext_lazy("Transfer request #%(id)d was declined"),
 }
@@ -75,7 +82,7 @@ def _reason(errors: dict[str, list[str]], field: str, value: Any) -> str:
     return mask_text(text)
 
 
-def _audit(*, actor: Any, action: str, transfer: TransferRequest, fields: list[str]) -> None:
+def _audit(*, actor: Actor, action: str, transfer: TransferRequest, fields: list[str]) -> None:
     audit_record(
         actor=actor,
         action=action,
@@ -93,7 +100,7 @@ def _audit(*, actor: Any, action: str, transfer: TransferRequest, fields: list[s
 @transaction.atomic
 def transfer_request_create(
     *,
-    actor: Any,
+    actor: Actor,
     household: Household,
     id_number: str,
     reason: str,
@@ -150,7 +157,7 @@ def transfer_request_create(
 
 @transaction.atomic
 def transfer_request_decide(
-    *, actor: Any, transfer: TransferRequest, approve: bool, decline_reason: str = ""
+    *, actor: Actor, transfer: TransferRequest, approve: bool, decline_reason: str = ""
 ) -> TransferRequest:
     """The holders' answer. Approved: the person moves into the household asked for,
     with their history. Declined: `decline_reason` says why (the requesters see it)."""
@@ -192,7 +199,7 @@ def transfer_request_decide(
 
 
 @transaction.atomic
-def transfer_request_cancel(*, actor: Any, transfer: TransferRequest) -> TransferRequest:
+def transfer_request_cancel(*, actor: Actor, transfer: TransferRequest) -> TransferRequest:
     """The requesting area withdraws its request."""
     transfer = TransferRequest.objects.select_for_update().get(pk=transfer.pk)
     access.require(actor, Perm.REGISTER_EDIT, transfer.to_area_path)
@@ -219,7 +226,7 @@ def _check_move(transfer: TransferRequest, target: str) -> None:
         )
 
 
-def _close_others(transfer: TransferRequest, actor: Any) -> None:
+def _close_others(transfer: TransferRequest, actor: Actor) -> None:
     """Other pending requests for the person cannot be carried out any more."""
     others = TransferRequest.objects.select_for_update().filter(
         person_id=transfer.person_id, status=TransferStatus.REQUESTED
@@ -233,7 +240,7 @@ def _close_others(transfer: TransferRequest, actor: Any) -> None:
         _audit(
             actor=actor, action=_ACTIONS[TransferStatus.DECLINED], transfer=other, fields=["status"]
         )
-        transaction.on_commit(lambda pk=other.pk: _tell_requester(pk))
+        transaction.on_commit(functools.partial(_tell_requester, other.pk))
 
 
 # --- who is told -------------------------------------------------------------------------------
@@ -282,7 +289,7 @@ def _tell_requester(transfer_id: int) -> None:
 INCOMING, OUTGOING = "incoming", "outgoing"
 
 
-def transfer_incoming_for(*, user: Any, status: str = "") -> QuerySet[TransferRequest]:
+def transfer_incoming_for(*, user: Viewer, status: str = "") -> QuerySet[TransferRequest]:
     """Requests for persons held where the user may edit the register: theirs to decide."""
     transfers = access.restrict(
         TransferRequest.objects.all(), user, Perm.REGISTER_EDIT, "from_area_path"
@@ -294,7 +301,7 @@ def transfer_incoming_for(*, user: Any, status: str = "") -> QuerySet[TransferRe
     )
 
 
-def transfer_outgoing_for(*, user: Any, status: str = "") -> QuerySet[TransferRequest]:
+def transfer_outgoing_for(*, user: Viewer, status: str = "") -> QuerySet[TransferRequest]:
     """Requests into households where the user may edit the register: theirs to follow."""
     transfers = access.restrict(
         TransferRequest.objects.all(), user, Perm.REGISTER_EDIT, "to_area_path"
@@ -316,7 +323,7 @@ class TransferView:
     can_cancel: bool
 
 
-def transfer_view(*, user: Any, transfer: TransferRequest) -> TransferView:
+def transfer_view(*, user: Viewer, transfer: TransferRequest) -> TransferView:
     incoming = access.can(user, Perm.REGISTER_EDIT, transfer.from_area_path)
     outgoing = access.can(user, Perm.REGISTER_EDIT, transfer.to_area_path)
     if not (incoming or outgoing):
@@ -339,7 +346,7 @@ def transfer_view(*, user: Any, transfer: TransferRequest) -> TransferView:
     )
 
 
-def transfer_get_for(*, user: Any, transfer_id: Any) -> TransferView:
+def transfer_get_for(*, user: Viewer, transfer_id: Any) -> TransferView:
     """One request, for either side; missing and not the viewer's alike are NotFound."""
     transfer = get_by_id(
         TransferRequest.objects.select_related(

@@ -8,13 +8,13 @@ Forbidden -> 403; invisible is 404.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -26,6 +26,7 @@ from django.views.decorators.http import require_http_methods
 from gongzhi.accounts import access
 from gongzhi.accounts.decorators import requires
 from gongzhi.accounts.policy import Perm
+from gongzhi.accounts.types import SignedInRequest
 from gongzhi.core import clock, identity
 from gongzhi.core.errors import Conflict, DomainError, DuplicatePerson, Forbidden, NotFound
 from gongzhi.registry import exports, policy, selectors, services
@@ -57,6 +58,9 @@ from gongzhi.registry.models import (
 )
 from gongzhi.registry.transfer_views import transfer_offer
 
+if TYPE_CHECKING:
+    from gongzhi.accounts.types import Viewer
+
 PAGE_SIZE = 50
 PICK_LIMIT = 20
 _ETHNICITY = dict(ETHNICITIES)
@@ -65,7 +69,7 @@ _ETHNICITY = dict(ETHNICITIES)
 # --- helpers -----------------------------------------------------------------------------------
 
 
-def _allowed(user: Any, perm: Perm, path: str) -> None:
+def _allowed(user: Viewer, perm: Perm, path: str) -> None:
     """A visible object, an action the user's role does not allow there: 403."""
     if not access.can(user, perm, path):
         raise Forbidden()
@@ -89,7 +93,7 @@ def _building_choices(buildings: Any) -> list[tuple[Any, Any]]:
     return [(grid, options) for grid, options in groups.items()]
 
 
-def _save_failed(form: Any, exc: ValidationError, context: dict[str, Any], user: Any) -> None:
+def _save_failed(form: Any, exc: ValidationError, context: dict[str, Any], user: Viewer) -> None:
     """Put a service's errors on the form; a duplicate ID number links to the person found
     when the user may see them (the service's message already says who and where)."""
     apply_errors(form, exc)
@@ -124,7 +128,7 @@ def _shown(field: str, value: Any, tags: dict[str, str]) -> str:
     if value is None or value == "":
         return "—"
     if field == "tags" and isinstance(value, list):
-        return "、".join(tags.get(code, code) for code in value) or "—"
+        return "、".join(str(tags.get(code, code)) for code in value) or "—"
     choices = _VALUE_LABELS.get(field)
     if choices is not None and value in choices.values:
         return str(choices(value).label)
@@ -165,7 +169,7 @@ def _history_rows(
     return rows
 
 
-def _person_facts(user: Any, person: Person) -> dict[str, Any]:
+def _person_facts(user: Viewer, person: Person) -> dict[str, Any]:
     shown = policy.birth_shown(user, person)
     return {
         "age": identity.age_on(person.birth_date, clock.today()),
@@ -180,7 +184,7 @@ def _person_facts(user: Any, person: Person) -> dict[str, Any]:
 
 
 @requires(Perm.AREA_VIEW)
-def area_tree(request: HttpRequest) -> HttpResponse:
+def area_tree(request: SignedInRequest) -> HttpResponse:
     """The user's area: their top nodes, each opened one level."""
     roots = selectors.area_roots_for(user=request.user)
     nodes = [
@@ -191,7 +195,7 @@ def area_tree(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def area_children(request: HttpRequest, area_id: int) -> HttpResponse:
+def area_children(request: SignedInRequest, area_id: int) -> HttpResponse:
     """One node's children: a fragment for htmx, or the tree opened at this node."""
     area = selectors.area_get_for(user=request.user, area_id=area_id)
     children = selectors.area_children_for(user=request.user, area=area)
@@ -215,10 +219,9 @@ def area_children(request: HttpRequest, area_id: int) -> HttpResponse:
 
 
 @requires(Perm.REGISTER_VIEW)
-def household_list(request: HttpRequest) -> HttpResponse:
+def household_list(request: SignedInRequest) -> HttpResponseBase:
     user = request.user
     grids = selectors.grid_options_for(user=user)
-    form = HouseholdFilterForm(request.GET or None, grids=grids, tags=_tag_choices())
     area: Area | None = None
     raw_area = request.GET.get("area", "")
     if raw_area:
@@ -226,7 +229,8 @@ def household_list(request: HttpRequest) -> HttpResponse:
         area = selectors.area_get_for(user=user, area_id=raw_area, perm=Perm.REGISTER_VIEW)
         known = {value for value, _label in _flatten(grids)}
         if area.pk not in known:
-            form.fields["area"].choices = [*form.fields["area"].choices, (area.pk, area.name)]
+            grids = [*grids, (area.pk, area.name)]
+    form = HouseholdFilterForm(request.GET or None, grids=grids, tags=_tag_choices())
     filters = selectors.HouseholdFilters()
     if form.is_valid():
         data = form.cleaned_data
@@ -264,12 +268,12 @@ def household_list(request: HttpRequest) -> HttpResponse:
     return render(request, "registry/household_list.html", context)
 
 
-def _household_export(request: HttpRequest, households: Any, filters: Any) -> HttpResponse:
+def _household_export(request: SignedInRequest, households: Any, filters: Any) -> FileResponse:
     """The list as shown (same filters, same scope), every page, as XLSX or CSV; audited."""
     return exports.export_response(request, exports.HOUSEHOLDS, households, filters=filters)
 
 
-def _person_export(request: HttpRequest, households: Any, filters: Any) -> HttpResponse:
+def _person_export(request: SignedInRequest, households: Any, filters: Any) -> FileResponse:
     """The persons of the listed households (same filters, same scope), one row each, with
     ID numbers and phones masked as on the household page; audited."""
     people = (
@@ -292,7 +296,7 @@ def _flatten(choices: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
 
 
 @login_required
-def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
+def household_detail(request: SignedInRequest, household_id: int) -> HttpResponse:
     user = request.user
     household = selectors.household_get_for(user=user, household_id=household_id)
     members = selectors.household_members(household, include_past=True)
@@ -319,7 +323,7 @@ def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
 
 @requires(Perm.REGISTER_EDIT)
 @require_http_methods(["GET", "POST"])
-def household_create(request: HttpRequest) -> HttpResponse:
+def household_create(request: SignedInRequest) -> HttpResponse:
     user = request.user
     buildings = _building_choices(selectors.building_choices_for(user=user))
     initial = {}
@@ -347,7 +351,7 @@ def household_create(request: HttpRequest) -> HttpResponse:
     return render(request, "registry/household_form.html", context)
 
 
-def _building_for_edit(user: Any, building_id: int | None, form: Any) -> Area | None:
+def _building_for_edit(user: Viewer, building_id: int | None, form: Any) -> Area | None:
     if building_id is None:
         form.add_error("building", _("Choose a building."))
         return None
@@ -360,7 +364,7 @@ def _building_for_edit(user: Any, building_id: int | None, form: Any) -> Area | 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def household_edit(request: HttpRequest, household_id: int) -> HttpResponse:
+def household_edit(request: SignedInRequest, household_id: int) -> HttpResponse:
     user = request.user
     household = selectors.household_get_for(user=user, household_id=household_id)
     _allowed(user, Perm.REGISTER_EDIT, household.area_path)
@@ -391,7 +395,7 @@ def household_edit(request: HttpRequest, household_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def household_move(request: HttpRequest, household_id: int) -> HttpResponse:
+def household_move(request: SignedInRequest, household_id: int) -> HttpResponse:
     user = request.user
     household = selectors.household_get_for(user=user, household_id=household_id)
     _allowed(user, Perm.REGISTER_EDIT, household.area_path)
@@ -421,11 +425,11 @@ def household_move(request: HttpRequest, household_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def person_create(request: HttpRequest, household_id: int) -> HttpResponse:
+def person_create(request: SignedInRequest, household_id: int) -> HttpResponse:
     user = request.user
     household = selectors.household_get_for(user=user, household_id=household_id)
     _allowed(user, Perm.REGISTER_EDIT, household.area_path)
-    initial = {"moved_in_on": clock.today()}
+    initial: dict[str, Any] = {"moved_in_on": clock.today()}
     if household.head_id is None:
         initial["relation"] = Relation.HEAD
     form = PersonForm(request.POST or None, tags=_tag_choices(), initial=initial)
@@ -447,7 +451,7 @@ def person_create(request: HttpRequest, household_id: int) -> HttpResponse:
 
 
 @login_required
-def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
+def person_detail(request: SignedInRequest, person_id: int) -> HttpResponse:
     user = request.user
     person = selectors.person_get_for(user=user, person_id=person_id)
     can_edit = access.can(user, Perm.REGISTER_EDIT, person.area_path)
@@ -468,7 +472,7 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def person_edit(request: HttpRequest, person_id: int) -> HttpResponse:
+def person_edit(request: SignedInRequest, person_id: int) -> HttpResponse:
     user = request.user
     person = selectors.person_get_for(user=user, person_id=person_id)
     _allowed(user, Perm.REGISTER_EDIT, person.area_path)
@@ -494,7 +498,7 @@ def person_edit(request: HttpRequest, person_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def person_move_out(request: HttpRequest, person_id: int) -> HttpResponse:
+def person_move_out(request: SignedInRequest, person_id: int) -> HttpResponse:
     user = request.user
     person = selectors.person_get_for(user=user, person_id=person_id)
     _allowed(user, Perm.REGISTER_EDIT, person.area_path)
@@ -519,7 +523,7 @@ def person_move_out(request: HttpRequest, person_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def person_move_in(request: HttpRequest, person_id: int) -> HttpResponse:
+def person_move_in(request: SignedInRequest, person_id: int) -> HttpResponse:
     """Into a household of the user's area: back home, or a new home (picked by search)."""
     user = request.user
     person = selectors.person_get_for(user=user, person_id=person_id)
@@ -591,7 +595,7 @@ def person_move_in(request: HttpRequest, person_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def person_tags(request: HttpRequest, person_id: int) -> HttpResponse:
+def person_tags(request: SignedInRequest, person_id: int) -> HttpResponse:
     """Edit a person's tags: inline on the person page with htmx, or as its own page."""
     user = request.user
     person = selectors.person_get_for(user=user, person_id=person_id)
@@ -636,7 +640,7 @@ def person_tags(request: HttpRequest, person_id: int) -> HttpResponse:
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def person_reveal(request: HttpRequest, person_id: int, field: str) -> HttpResponse:
+def person_reveal(request: SignedInRequest, person_id: int, field: str) -> HttpResponse:
     """Show a full ID number or phone after the user states why (audited by the service)."""
     if field not in services.SENSITIVE:
         raise Http404()

@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.auth.models import AnonymousUser
 
 from gongzhi.accounts.models import Role
 from gongzhi.core.errors import NotFound
@@ -63,6 +64,14 @@ def test_filters(world, lists):
         user=secretary, filters=selectors.EntryFilters(area_id=world.grid_b1.pk)
     )
     assert not outside.exists()
+
+
+def test_mine_for_an_anonymous_viewer_is_nothing_not_an_error(world, lists):
+    # Found by mypy: filtering by assignee=AnonymousUser raised TypeError.
+    mine = selectors.watch_entry_list_for(
+        user=AnonymousUser(), filters=selectors.EntryFilters(mine=True)
+    )
+    assert not mine.exists()
 
 
 def test_summary_counts(world, lists):
