@@ -849,17 +849,3 @@ def person_merge(*, actor: Actor, keep: Person, merge: Person, note: str = "") -
         purpose=f"merged person #{merged_id} into #{keep.pk}",
     )
     return keep
-
-
-def register_export_record(
-    *, actor: Actor, what: str, fmt: str, filters: Mapping[str, Any]
-) -> None:
-    """Audit a bulk export of a register list (masked, as shown): who, what and how."""
-    shown = ", ".join(f"{k}={v}" for k, v in filters.items() if v not in (None, ""))
-    audit_record(
-        actor=actor,
-        action=f"{what}.export",
-        object_type="registry.export",
-        fields=[what],
-        purpose=f"{what} as {fmt}" + (f" ({shown})" if shown else ""),
-    )
