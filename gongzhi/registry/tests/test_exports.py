@@ -36,9 +36,9 @@ def test_households_export_within_the_viewers_scope(world):
 
 
 def test_the_export_keeps_the_pages_filters_and_all_pages(world, monkeypatch):
-    from gongzhi.registry import views
+    from gongzhi.registry.views import households
 
-    monkeypatch.setattr(views, "PAGE_SIZE", 1)
+    monkeypatch.setattr(households, "PAGE_SIZE", 1)
     for room in ("102", "103"):
         services.household_create(actor=None, building=world.building_a1, unit="1", room=room)
     client = _client(world.secretary)
