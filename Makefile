@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: demo serve install install-dev test test-fast fuzz lint format messages clean
+.PHONY: demo serve install install-dev test test-fast fuzz lint format messages clean lock
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Gongzhi needs Python 3.11 or newer"' \
@@ -38,13 +38,16 @@ serve: install
 ## order: pytest-randomly prints the seed; PYTEST_ARGS=--randomly-seed=N repeats that order,
 ## PYTEST_ARGS="-p no:randomly" runs in file order. No test needs to share a worker with
 ## another (no xdist_group marks), so xdist's default `--dist load` spreads them.
-test: install-dev
+## Then the bounded fuzz run (`make fuzz`). `make test-fast` is the first part alone.
+test: test-fast fuzz
+
+test-fast: install-dev
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
-## make fuzz: schemathesis over /api/v1/ and Hypothesis over /open311/v2/ (a few minutes;
-## GONGZHI_FUZZ_SCALE=10 for a longer hunt). `make test` leaves these out.
+## make fuzz: schemathesis over /api/v1/ and Hypothesis over /open311/v2/ (a minute or two;
+## GONGZHI_FUZZ_SCALE=10 for a longer hunt). Its own FUZZ_ARGS, not PYTEST_ARGS.
 fuzz: install-dev
-	$(BIN)/pytest -n 2 -m fuzz $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 -m fuzz $(FUZZ_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .
