@@ -39,7 +39,8 @@ from gongzhi.health.models import UpstreamList, Vaccination, WatchEntry, WatchEv
 from gongzhi.health.uploads import remove
 from gongzhi.registry import rows as register_rows
 from gongzhi.registry import services as registry
-from gongzhi.registry.models import PRESENT_RESIDENCY, AreaKind, Person
+from gongzhi.registry import transfers
+from gongzhi.registry.models import PRESENT_RESIDENCY, AreaKind, Household, Person
 from gongzhi.reports import services as reports
 from gongzhi.reports.models import Report, ReportTemplate
 
@@ -279,6 +280,38 @@ def _duplicate(community: LoadedCommunity, *, seed: int) -> str:
     return ""
 
 
+def _transfers(communities: Sequence[LoadedCommunity], *, seed: int) -> int:
+    """One transfer request (迁入申请) into each community's demo grid, for a resident of
+    the community before it: what **迁入申请** shows the holding community to decide.
+    Made with `transfer_request_create`, as a grid worker would."""
+    made = 0
+    for i, receiving in enumerate(communities):
+        holding = communities[i - 1]
+        if holding is receiving:
+            continue
+        rng = _rng(seed, receiving, "transfer")
+        worker = User.objects.filter(username=f"{receiving.plan.spec.slug}-gridworker").first()
+        worker_grid = _worker_grid(receiving)
+        if worker is None or not worker_grid:
+            continue
+        households = list(Household.objects.within(worker_grid).order_by("pk")[:50])
+        people = list(
+            Person.objects.within(holding.community.path)
+            .filter(residency__in=PRESENT_RESIDENCY)
+            .order_by("pk")[:200]
+        )
+        if not households or not people:
+            continue
+        transfers.transfer_request_create(
+            actor=worker,
+            household=rng.choice(households),
+            id_number=reveal(rng.choice(people).id_number),
+            reason="随子女居住，申请迁入本社区",
+        )
+        made += 1
+    return made
+
+
 # --- reports -------------------------------------------------------------------------------------
 
 
@@ -315,6 +348,9 @@ def load(communities: Sequence[LoadedCommunity], *, seed: int, say: Say) -> None
             f"register), {steps} follow-up steps; {filled} reports filled"
             + (f"; {duplicate} registered twice (a merge to try)" if duplicate else "")
         )
+    requested = _transfers(communities, seed=seed)
+    if requested:
+        say(f"{requested} transfer requests between the communities, waiting for a decision")
 
 
 def unload(*, say: Say) -> None:

@@ -193,7 +193,20 @@ def test_one_summary_audit_entry_per_community_not_one_per_row(demo):
     loads = AuditEntry.objects.filter(action="demo.load")
     assert loads.count() == 3
     # The register is written in bulk; the only persons written one by one, through the
-    # audited service, are the three planted duplicates (gongzhi/demo/datasets.py).
+    # audited service, are the three planted duplicates, and three transfer requests are
+    # asked (gongzhi/demo/datasets.py).
     per_person = AuditEntry.objects.filter(action__startswith="person.")
-    assert list(per_person.values_list("action", flat=True)) == ["person.create"] * 3
+    assert sorted(per_person.values_list("action", flat=True)) == (
+        ["person.create"] * 3 + ["person.transfer_request"] * 3
+    )
     assert not AuditEntry.objects.filter(action__startswith="household.").exists()
+
+
+def test_each_community_has_a_transfer_request_from_another_to_decide(demo):
+    from gongzhi.registry.models import TransferRequest
+
+    requests = list(TransferRequest.objects.select_related("to_household"))
+    assert len(requests) == 3
+    for request in requests:
+        assert request.status == "requested"
+        assert request.from_area_path[:24] != request.to_household.area_path[:24]
