@@ -42,7 +42,7 @@ def forget_unread(user: Viewer) -> None:
         delattr(user, _UNREAD_ATTR)
 
 
-def notification_get_for(*, user: Any, notification_id: Any) -> Notification:
+def notification_get_for(*, user: Viewer, notification_id: Any) -> Notification:
     """One of the user's own notifications; anyone else's is NotFound."""
     return get_by_id(Notification.objects.all(), notification_id, recipient=user)
 

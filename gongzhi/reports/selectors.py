@@ -32,7 +32,7 @@ def template_list_for(*, user: Viewer) -> QuerySet[ReportTemplate]:
     )
 
 
-def template_get_for(*, user: Any, template_id: Any) -> ReportTemplate:
+def template_get_for(*, user: Viewer, template_id: Any) -> ReportTemplate:
     template = get_by_id(
         ReportTemplate.objects.select_related("area", "schedule_owner"), template_id, is_active=True
     )
@@ -55,7 +55,7 @@ def report_list_for(*, user: Viewer, template: ReportTemplate | None = None) -> 
     return reports.select_related("template", "area", "requested_by").order_by("-created_at", "-pk")
 
 
-def report_get_for(*, user: Any, report_id: Any) -> Report:
+def report_get_for(*, user: Viewer, report_id: Any) -> Report:
     report = get_by_id(Report.objects.select_related("template", "area", "requested_by"), report_id)
     if not access.can(user, Perm.REPORT_VIEW, report.area_path):
         raise NotFound()
