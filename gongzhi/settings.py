@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "gongzhi.api",
     "gongzhi.web",
     "gongzhi.demo",
+    "gongzhi.ops",
 ]
 
 MIDDLEWARE = [
