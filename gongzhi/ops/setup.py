@@ -144,6 +144,20 @@ class PathNode:
     created: bool
 
 
+def code_problems(*, field: str, code: str, parent_code: str) -> list[str]:
+    """What is wrong with a typed street code (under its district) or community code
+    (under its street): the rules of `registry.codes.check_code`."""
+    kind, parent_kind = {
+        "street_code": (AreaKind.STREET, AreaKind.DISTRICT),
+        "community_code": (AreaKind.COMMUNITY, AreaKind.STREET),
+    }[field]
+    try:
+        check_code(kind=kind, code=code.strip(), parent=Area(kind=parent_kind, code=parent_code))
+    except ValidationError as exc:
+        return [m for messages in exc.message_dict.values() for m in messages]
+    return []
+
+
 def community_plan_check(plan: CommunityPlan) -> list[divisions.Division]:
     """The province → district path of the plan; ValidationError naming each bad field."""
     errors: dict[str, list[str]] = {}
@@ -155,16 +169,13 @@ def community_plan_check(plan: CommunityPlan) -> list[divisions.Division]:
                 "in use today (for example 421087)."
             )
         ]
-    district = Area(kind=AreaKind.DISTRICT, code=plan.district.strip())
-    street = Area(kind=AreaKind.STREET, code=plan.street_code.strip())
-    for field, kind, code, parent in (
-        ("street_code", AreaKind.STREET, plan.street_code.strip(), district),
-        ("community_code", AreaKind.COMMUNITY, plan.community_code.strip(), street),
+    for field, code, parent_code in (
+        ("street_code", plan.street_code, plan.district.strip()),
+        ("community_code", plan.community_code, plan.street_code.strip()),
     ):
-        try:
-            check_code(kind=kind, code=code, parent=parent)
-        except ValidationError as exc:
-            errors[field] = [m for messages in exc.message_dict.values() for m in messages]
+        problems = code_problems(field=field, code=code, parent_code=parent_code)
+        if problems:
+            errors[field] = problems
     for field, value in (
         ("street_name", plan.street_name),
         ("community_name", plan.community_name),

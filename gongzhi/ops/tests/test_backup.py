@@ -95,10 +95,18 @@ def test_sqlite_round_trip_restores_counts_audit_and_decryptable_values(tmp_path
     person = Person.objects.exclude(id_number="").order_by("pk").first()
     id_number = person.id_number.reveal()
 
-    manifest = backup.backup_create(dest=tmp_path / "bk", passphrase=PASSPHRASE)
+    photo = tmp_path / "old" / "uploads" / "workorders" / "1" / "a.jpg"
+    photo.parent.mkdir(parents=True)
+    photo.write_bytes(b"\xff\xd8 a photo")
+
+    with override_settings(DATA_DIR=tmp_path / "old"):
+        manifest = backup.backup_create(dest=tmp_path / "bk", passphrase=PASSPHRASE)
     output = _restore_in_a_new_process(tmp_path / "bk", tmp_path / "new", None)
 
     assert "Everything matches the backup." in output
+    assert manifest["uploads"]["files"] == 1
+    restored_photo = tmp_path / "new" / "uploads" / "workorders" / "1" / "a.jpg"
+    assert restored_photo.read_bytes() == photo.read_bytes()
     restored = sqlite3.connect(tmp_path / "new" / "gongzhi.sqlite3")
     for table, count in manifest["tables"].items():
         if table.startswith("audit_"):

@@ -162,6 +162,7 @@ def test_interactive_setup_asks_confirms_the_second_factor_and_picks_divisions(m
     }
     asked: list[str] = []
     provinces = iter(["42", "420000"])
+    community_codes = iter(["42108700100", "421087001003"])  # 11 digits first: asked again
 
     def fake_input(prompt: str = "") -> str:
         asked.append(prompt)
@@ -170,6 +171,8 @@ def test_interactive_setup_asks_confirms_the_second_factor_and_picks_divisions(m
             return str(totp(device.bin_key)).zfill(6)
         if prompt.startswith("Province code"):
             return next(provinces)
+        if prompt.startswith("Community code"):
+            return next(community_codes)
         return next(v for k, v in answers.items() if prompt.startswith(k))
 
     monkeypatch.delenv("GONGZHI_ADMIN_PASSWORD", raising=False)
@@ -184,5 +187,6 @@ def test_interactive_setup_asks_confirms_the_second_factor_and_picks_divisions(m
     assert TOTPDevice.objects.get(user=admin).confirmed
     assert "Second factor confirmed." in out.getvalue()
     assert "Choose one of the codes listed." in out.getvalue()
+    assert "A community code has 12 digits" in out.getvalue()
     assert Area.objects.get(kind=AreaKind.COMMUNITY).code == "421087001003"
     assert Area.objects.get(code="421087").parent.code == "421000"

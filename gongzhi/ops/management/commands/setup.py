@@ -181,13 +181,19 @@ class Command(BaseCommand):
             raise CommandError(
                 _("--district, --street-code, --community-code and their names are required.")
             )
+        district = options["district"] or self._pick_district()
+        street_code = options["street_code"] or self._ask_code(
+            _("Street code (9 digits)"), "street_code", district
+        )
+        street_name = options["street_name"] or self._ask(_("Street name"), "street_name")
+        community_code = options["community_code"] or self._ask_code(
+            _("Community code (12 digits)"), "community_code", street_code
+        )
         plan = setup.CommunityPlan(
-            district=options["district"] or self._pick_district(),
-            street_code=options["street_code"]
-            or self._ask(_("Street code (9 digits)"), "street_code"),
-            street_name=options["street_name"] or self._ask(_("Street name"), "street_name"),
-            community_code=options["community_code"]
-            or self._ask(_("Community code (12 digits)"), "community_code"),
+            district=district,
+            street_code=street_code,
+            street_name=street_name,
+            community_code=community_code,
             community_name=options["community_name"]
             or self._ask(_("Community name"), "community_name"),
         )
@@ -232,6 +238,15 @@ class Command(BaseCommand):
             answer = input(prompt).strip()
             if answer or default is not None:
                 return answer or (default or "")
+
+    def _ask_code(self, label: str, field: str, parent_code: str) -> str:
+        """A street or community code, asked again until it fits under its parent."""
+        while True:
+            code = self._ask(label, field)
+            problems = setup.code_problems(field=field, code=code, parent_code=parent_code)
+            if not problems:
+                return code
+            self._say(" ".join(problems))
 
     def _yes(self, question: str) -> bool:
         return input(f"{question} [y/N] ").strip().lower() in {"y", "yes", "是"}
