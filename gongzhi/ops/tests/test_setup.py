@@ -190,3 +190,12 @@ def test_interactive_setup_asks_confirms_the_second_factor_and_picks_divisions(m
     assert "A community code has 12 digits" in out.getvalue()
     assert Area.objects.get(kind=AreaKind.COMMUNITY).code == "421087001003"
     assert Area.objects.get(code="421087").parent.code == "421000"
+
+
+def test_prompts_without_input_end_with_a_clear_error(monkeypatch):
+    def no_more(prompt=""):
+        raise EOFError
+
+    monkeypatch.setattr(builtins, "input", no_more)
+    with pytest.raises(CommandError, match="--no-input"):
+        call_command("setup", language="en", stdout=io.StringIO())

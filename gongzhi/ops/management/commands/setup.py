@@ -74,6 +74,10 @@ class Command(BaseCommand):
             self._community(options)
         except ValidationError as exc:
             raise CommandError(self._describe(exc)) from None
+        except EOFError:
+            raise CommandError(
+                _("The input ended before setup was done; scripts run it with --no-input.")
+            ) from None
         self._next_steps(options["url"])
 
     # --- steps ----------------------------------------------------------------------------
