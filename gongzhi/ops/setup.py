@@ -78,6 +78,10 @@ def admin_check(*, username: str, password: str) -> None:
     username = username.strip()
     if not username:
         raise ValidationError({"admin_username": [_("Enter a username.")]})
+    try:
+        User._meta.get_field("username").run_validators(username)
+    except ValidationError as exc:
+        raise ValidationError({"admin_username": exc.messages}) from None
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationError({"admin_username": [_("This username is taken.")]})
     try:

@@ -199,3 +199,9 @@ def test_prompts_without_input_end_with_a_clear_error(monkeypatch):
     monkeypatch.setattr(builtins, "input", no_more)
     with pytest.raises(CommandError, match="--no-input"):
         call_command("setup", language="en", stdout=io.StringIO())
+
+
+def test_a_username_with_spaces_is_refused_naming_the_flag(password_file):
+    with pytest.raises(CommandError, match=r"^--admin-username:"):
+        run(admin_username="chief admin", admin_password_file=password_file, **FLAGS)
+    assert not User.objects.exists()
