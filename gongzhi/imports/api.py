@@ -13,6 +13,8 @@ from gongzhi.accounts.types import SignedInRequest
 from gongzhi.core.api_schemas import ERRORS, Page
 from gongzhi.core.errors import NotFound
 from gongzhi.imports import exports, selectors, services
+from gongzhi.imports.engine import NOTE_CODES
+from gongzhi.imports.mapping import column_labels
 from gongzhi.imports.models import ImportBatch
 
 router = Router(tags=["imports"])
@@ -43,7 +45,16 @@ class ImportOut(Schema):
     rows_updated: int
     rows_unchanged: int
     rows_failed: int
+    rows_warned: int = Field(description="rows imported with a value left out, to correct")
     households_created: int
+    places: dict[str, Any] = Field(
+        default_factory=dict,
+        description=(
+            "buildings the rows name that are not in the importer's area: `new` (proposed, "
+            "with row counts), `questions` (in another grid: rows held), `grids` (where new "
+            "ones may go), `created` (by the commit)"
+        ),
+    )
     error: str
     created_at: Any
     committed_at: Any | None
@@ -72,6 +83,7 @@ class MappingIn(Schema):
 
 class ProblemOut(Schema):
     field: str
+    column: str = Field("", description="the file's own header of the field")
     code: str
     message: str
 
@@ -82,6 +94,18 @@ class RowOut(Schema):
     person_id: int | None
     changed: list[str] = []
     problems: list[ProblemOut] = []
+    warnings: list[ProblemOut] = Field(
+        default_factory=list, description="values left out of an imported row, to correct"
+    )
+
+
+class CommitIn(Schema):
+    create_buildings: bool = Field(
+        False, description="make the buildings the check proposed (`places.new`)"
+    )
+    grid_id: int | None = Field(
+        None, description="the grid they go under (needed when your area has several)"
+    )
 
 
 def _with_progress(batch: ImportBatch) -> ImportBatch:
@@ -143,9 +167,32 @@ def import_mapping_set(request: SignedInRequest, import_id: int, payload: Mappin
     )
 
 
-def _request(request: SignedInRequest, import_id: int, phase: Literal["check", "commit"]) -> Any:
+def _request(
+    request: SignedInRequest,
+    import_id: int,
+    phase: Literal["check", "commit"],
+    payload: CommitIn | None = None,
+) -> Any:
     batch = selectors.import_get_for(user=request.user, batch_id=import_id)
-    batch = services.import_request(actor=request.user, batch=batch, phase=phase)
+    grid = None
+    if payload is not None and payload.grid_id is not None:
+        grid = next(
+            (
+                g
+                for g in services.building_parents(batch.community, batch.scope_paths)
+                if g.pk == payload.grid_id
+            ),
+            None,
+        )
+        if grid is None:
+            raise NotFound()
+    batch = services.import_request(
+        actor=request.user,
+        batch=batch,
+        phase=phase,
+        create_buildings=bool(payload and payload.create_buildings),
+        grid=grid,
+    )
     return Status(202, _with_progress(batch))
 
 
@@ -164,13 +211,15 @@ def import_check(request: SignedInRequest, import_id: int) -> Any:
     response={202: ImportOut, **ERRORS},
     operation_id="import_commit",
 )
-def import_commit(request: SignedInRequest, import_id: int) -> Any:
-    """Queue the import of a checked file: all its good rows in one transaction."""
-    return _request(request, import_id, "commit")
+def import_commit(request: SignedInRequest, import_id: int, confirm: Query[CommitIn]) -> Any:
+    """Queue the import of a checked file: all its good rows in one transaction. With
+    `?create_buildings=true` (and `grid_id` when your area has several grids), the
+    buildings the check proposed (`places.new`) are made first, in your area."""
+    return _request(request, import_id, "commit", confirm)
 
 
 class RowFiltersIn(Schema):
-    outcome: Literal["created", "updated", "unchanged", "error"] | None = None
+    outcome: Literal["created", "updated", "unchanged", "error", "warning"] | None = None
 
 
 @router.get(
@@ -198,6 +247,7 @@ class _Rows:
             "updated": b.rows_updated,
             "unchanged": b.rows_unchanged,
             "error": b.rows_failed,
+            "warning": b.rows_warned,
         }.get(self.only, b.rows_total)
 
     def count(self) -> int:
@@ -205,6 +255,7 @@ class _Rows:
 
     def __getitem__(self, item: slice) -> list[dict[str, Any]]:
         out = []
+        labels = column_labels(self.batch.mapping, list(self.batch.header))
         for index, (row, outcome, person_id, details) in enumerate(
             services.import_outcomes(self.batch, only=self.only)
         ):
@@ -212,11 +263,12 @@ class _Rows:
                 break
             if index < (item.start or 0):
                 continue
-            problems = [
-                {"field": d[0], "code": d[1], "message": d[2]}
+            listed = [
+                {"field": d[0], "column": labels.get(d[0], ""), "code": d[1], "message": d[2]}
                 for d in details
                 if isinstance(d, list)
             ]
+            error = outcome == "error"
             changed = [d for d in details if isinstance(d, str)]
             out.append(
                 {
@@ -224,7 +276,9 @@ class _Rows:
                     "outcome": outcome,
                     "person_id": person_id,
                     "changed": changed,
-                    "problems": problems,
+                    # A possible duplicate is a note, not a value left out.
+                    "problems": [p for p in listed if error or p["code"] in NOTE_CODES],
+                    "warnings": [p for p in listed if not error and p["code"] not in NOTE_CODES],
                 }
             )
         return out
@@ -239,18 +293,20 @@ def import_report(
     request: SignedInRequest,
     import_id: int,
     format: Literal["xlsx", "csv", "csv-gbk"] = "xlsx",
+    rows: Literal["error", "warning"] = "error",
 ) -> Any:
-    """The rows with problems as in the file (ID numbers and phones masked), with the row
-    number first and an error column last."""
+    """The rows with problems (`rows=warning`: the imported rows with a value left out, to
+    correct) as in the file (ID numbers and phones masked), with the row number first and
+    the problems, named by the file's own headers, last."""
     batch = selectors.import_get_for(user=request.user, batch_id=import_id)
-    header, rows = services.import_error_report(batch)
+    header, body = services.import_error_report(batch, only=rows)
     stem = batch.filename.rsplit(".", 1)[0]
     return exports.export_response(
         request,
         exports.IMPORT_PROBLEMS,
-        rows,
+        body,
         header=header,
         fmt=format,
-        filename=f"{stem}-problems",
+        filename=f"{stem}-{'to-correct' if rows == 'warning' else 'problems'}",
         object_id=batch.pk,
     )

@@ -27,7 +27,15 @@ from django.utils.translation import gettext as _
 
 from gongzhi.core import clock, scope
 from gongzhi.imports.bulk import Inserter, Keys
-from gongzhi.imports.rows import Buildings, RowPlan, Vocabulary, parse_row
+from gongzhi.imports.mapping import column_labels
+from gongzhi.imports.rows import (
+    Buildings,
+    RowPlan,
+    Vocabulary,
+    building_key,
+    compound_key,
+    parse_row,
+)
 from gongzhi.imports.staging import StageWriter, plan_of
 from gongzhi.registry import rows as row_rules
 from gongzhi.registry.models import (
@@ -119,6 +127,18 @@ class Counts:
     unchanged: int = 0
     failed: int = 0
     households: int = 0
+    warned: int = 0  # imported rows with a value left out, listed for correction
+
+
+# A note on a row that is not a warning (the row's values are all imported).
+NOTE_CODES = frozenset({"possible_duplicate"})
+
+
+def warned(outcome: list[Any]) -> bool:
+    """Was the row imported (or would it be) with a value left out for correction?"""
+    return outcome[1] != ERROR and any(
+        isinstance(d, list) and d[1] not in NOTE_CODES for d in outcome[3] or ()
+    )
 
 
 Outcome = list[Any]  # [row, outcome, person id | None, details]
@@ -136,8 +156,15 @@ class Engine:
         note: str = "",
         processes: int = 1,
         stage: StageWriter | None = None,
+        header: list[str] | None = None,
     ):
         self.processes = processes
+        # The file's own header of each mapped field, for messages naming a column.
+        self.labels = column_labels(mapping, header) if header is not None else {}
+        # Buildings the rows name that are not in the area: proposed ("new") or asked
+        # about ("questions"), with their row counts (see `places`).
+        self.new_buildings: dict[tuple[str, str], dict[str, Any]] = {}
+        self.questions: dict[tuple[str, str], dict[str, Any]] = {}
         self.stage = stage
         self.community = community
         self.scope_paths = scope_paths
@@ -223,7 +250,7 @@ class Engine:
 
     def parse(self, rows: list[tuple[int, list[Any]]]) -> list[RowPlan]:
         plans = [
-            parse_row(n, v, self.mapping, self.buildings, self.vocabulary, self.today)
+            parse_row(n, v, self.mapping, self.buildings, self.vocabulary, self.today, self.labels)
             for n, v in rows
         ]
         if self.stage is not None:
@@ -267,6 +294,9 @@ class Engine:
                 )
         if self.stage is not None:
             self.stage.write(plans)
+        for plan in plans:
+            if plan.place is not None:
+                self._place(plan)
         valid = [p for p in plans if not p.problems]
         existing = self._existing([p.id_index for p in valid])
         self._load_dwellings({p.building.pk for p in valid if p.building is not None})
@@ -277,7 +307,8 @@ class Engine:
                 self._plan_row(plan, existing.get(plan.id_index), work)
             if plan.problems:
                 self.counts.failed += 1
-                outcomes[plan.row] = [plan.row, ERROR, None, [list(p) for p in plan.problems]]
+                details = [list(p) for p in (*plan.problems, *plan.warnings)]
+                outcomes[plan.row] = [plan.row, ERROR, None, details]
         twins = self._look_alikes([plan for plan, _pk in work.created])
         if self.write:
             self._apply(work)
@@ -291,7 +322,50 @@ class Engine:
         for plan, person in work.unchanged:
             self.counts.unchanged += 1
             outcomes[plan.row] = [plan.row, UNCHANGED, person.pk, []]
+        for plan in valid:
+            if plan.warnings and not plan.problems:
+                self.counts.warned += 1
+                outcomes[plan.row][3].extend(list(w) for w in plan.warnings)
         return [outcomes[p.row] for p in plans]
+
+    def _place(self, plan: RowPlan) -> None:
+        """A row whose building is not in the area: counted with its building; a row
+        waiting for a new building is held unless the building was made (the commit
+        makes confirmed ones before it starts, so they resolve as any other)."""
+        kind, compound, building, extra = plan.place  # type: ignore[misc]
+        key = (compound_key(compound), building_key(building))  # 5栋 and 5号楼: one building
+        if kind == "question":
+            entry = self.questions.setdefault(
+                key, {"compound": compound, "building": building, "where": extra, "rows": 0}
+            )
+            entry["rows"] += 1
+            return
+        if plan.problems or plan.building is not None:
+            return
+        entry = self.new_buildings.setdefault(
+            key, {"compound": compound, "building": building, "new_compound": extra, "rows": 0}
+        )
+        entry["rows"] += 1
+        if self.write:
+            message = _(
+                "Building “%(building)s” of %(compound)s is not in the register and was not "
+                "created (the new buildings were not confirmed): the row is not imported."
+            )
+        else:
+            message = _(
+                "Building “%(building)s” of %(compound)s is not in the register: it will be "
+                "created if you confirm the new buildings; otherwise the row is not imported."
+            )
+        plan.problem(
+            "building", "new_building", message % {"building": building, "compound": compound}
+        )
+
+    def places(self) -> dict[str, Any]:
+        """The buildings to propose and to ask about, for the preview (sorted by name)."""
+        return {
+            "new": [self.new_buildings[k] for k in sorted(self.new_buildings)],
+            "questions": [self.questions[k] for k in sorted(self.questions)],
+        }
 
     # --- reading the register ------------------------------------------------------------------
     def _existing(self, indexes: list[str]) -> dict[str, Existing]:

@@ -64,6 +64,10 @@ IMPORT_ROWS: Export[Any] = Export(
             _("Problems"),
             lambda r: "\n".join(f"{p['field']}: {p['message']}" for p in r["problems"]),
         ),
+        Column(
+            _("To correct"),
+            lambda r: "\n".join(f"{w['field']}: {w['message']}" for w in r["warnings"]),
+        ),
         Column(_("Notes"), lambda r: "\n".join(str(n["message"]) for n in r["notes"])),
         Column(_("Person"), lambda r: r["person_id"] or ""),
     ),

@@ -60,8 +60,16 @@ class OutcomeFilterForm(forms.Form):
     only = forms.ChoiceField(
         label=_("Rows"),
         required=False,
-        choices=[("", _("All rows")), *ImportOutcome.choices],
+        choices=[("", _("All rows")), *ImportOutcome.choices, ("warning", _("To correct"))],
     )
+
+
+class CommitForm(forms.Form):
+    """The preview's answer to the proposed new buildings."""
+
+    create_buildings = forms.BooleanField(required=False)
+    # Any whole number: the view looks it up among the importer's own grids.
+    grid = forms.IntegerField(required=False, min_value=1)
 
 
 class MergeForm(forms.Form):

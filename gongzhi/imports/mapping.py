@@ -218,3 +218,24 @@ def check_mapping(mapping: dict[str, Any], header: list[str]) -> dict[str, int]:
     if errors:
         raise ValidationError(errors)
     return clean
+
+
+def column_labels(mapping: dict[str, Any], header: list[str]) -> dict[str, str]:
+    """Each mapped field's column as the file names it (`手机号`, `公民身份号码`): what row
+    messages call a field, so that the user finds it in their own file."""
+    labels: dict[str, str] = {}
+    for name, column in mapping.items():
+        try:
+            index = int(column)
+        except (TypeError, ValueError):
+            continue
+        if 0 <= index < len(header) and header[index]:
+            labels[name] = str(header[index])
+    return labels
+
+
+def field_label(name: str, labels: dict[str, str]) -> str:
+    """How a row message names a field: the file's header, else the register's name."""
+    if name in labels:
+        return labels[name]
+    return str(BY_NAME[name].label) if name in BY_NAME else name

@@ -63,7 +63,18 @@ class ImportBatch(BaseModel):
     rows_updated = models.PositiveIntegerField(default=0)
     rows_unchanged = models.PositiveIntegerField(default=0)
     rows_failed = models.PositiveIntegerField(default=0)
+    rows_warned = models.PositiveIntegerField(default=0)  # imported with a value left out
     households_created = models.PositiveIntegerField(default=0)
+    # Buildings the rows name that are not in the importer's area (from the check):
+    # {"new": [{compound, building, new_compound, rows}], "questions": [{compound,
+    # building, where, rows}], "grids": [[id, name]] where new ones may go, "created":
+    # [[compound, building, area id]] by the commit}. Names of places, no personal value.
+    places = models.JSONField(default=dict)
+    # The importer's answer in the preview: make the proposed buildings, under this grid.
+    create_buildings = models.BooleanField(default=False)
+    building_grid = models.ForeignKey(
+        "registry.Area", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     checked_rows = models.PositiveIntegerField(default=0)  # rows_total of the last check
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -102,6 +113,7 @@ class ImportChunk(models.Model):
     first_row = models.PositiveIntegerField()
     last_row = models.PositiveIntegerField()
     errors = models.PositiveIntegerField(default=0)
+    warnings = models.PositiveIntegerField(default=0)  # imported rows listed for correction
     rows = models.JSONField(default=list)
 
     class Meta:

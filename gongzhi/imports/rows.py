@@ -24,6 +24,7 @@ from phonenumbers.phonemetadata import PhoneMetadata
 from gongzhi.core import clock, identity, scope
 from gongzhi.core.masking import mask_text
 from gongzhi.core.validation import CONTROL
+from gongzhi.imports.mapping import BY_NAME
 from gongzhi.registry import rows as row_rules
 from gongzhi.registry.choices import ETHNICITIES
 from gongzhi.registry.models import Area, AreaKind, Relation, Residency, Tag
@@ -32,6 +33,7 @@ NOTES_MAX, UNIT_MAX, ROOM_MAX = row_rules.NOTES_MAX, row_rules.UNIT_MAX, row_rul
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 is 1900-01-01 (Excel's 1900 leap-year bug)
 _CONTROL = CONTROL  # the services' rule for text (`core.validation`)
 _SPLIT_TAGS = re.compile(r"[、，,;；/|\s]+")
+AREA_NAME_MAX = 100  # Area.name
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日", "%Y-%m-%d %H:%M:%S")
 
 Problem = tuple[str, str, str]  # field, code, message
@@ -63,11 +65,21 @@ class RowPlan:
     moved_in_on: dt.date | None = None
     notes: str | None = None
     problems: list[Problem] = field(default_factory=list)
+    # Bad optional values: the row is imported without them and listed for correction.
+    warnings: list[Problem] = field(default_factory=list)
+    # Where the row would go when its building is not in the importer's area:
+    # ("new", compound, building, compound is new) proposes creating it; ("question",
+    # compound, building, grid) is a building of that name outside the area.
+    place: tuple[Any, ...] | None = None
 
     def problem(self, field_name: str, code: str, message: Any) -> None:
         # Messages quote cells ("“…” is not one of the choices"); a cell may hold an ID
         # number or a phone (a column mapped wrongly): masked, as everywhere it is shown.
         self.problems.append((field_name, code, mask_text(str(message))))
+
+    def warn(self, field_name: str, code: str, message: Any) -> None:
+        """A bad optional value: not imported (the caller drops it), the row listed."""
+        self.warnings.append((field_name, code, mask_text(str(message))))
 
 
 # --- value readers ---------------------------------------------------------------------------
@@ -266,14 +278,18 @@ class Vocabulary:
 
 
 class Buildings:
-    """The community's buildings by compound and name; which of them the importer may use."""
+    """The community's buildings by compound and name; which of them the importer may use.
+
+    A building the community does not have, named with its compound, is proposed for
+    creation (`RowPlan.place`, "new"); one that exists only outside the importer's area is
+    a question ("question"), never a guess and never a second building of that name."""
 
     def __init__(self, community: Area, scope_paths: list[str]):
         self.scope_paths = scope_paths
         buildings = list(
             Area.objects.within(community.path)
             .filter(kind=AreaKind.BUILDING)
-            .select_related("compound")
+            .select_related("compound", "parent")
         )
         self.by_id = {b.pk: b for b in buildings}
         self.by_compound: dict[tuple[str, str], Area] = {}
@@ -283,8 +299,15 @@ class Buildings:
             compound = compound_key(building.compound.name) if building.compound is not None else ""
             self.by_compound[(compound, key)] = building
             self.by_name.setdefault(key, []).append(building)
-        self.compounds = {k[0] for k in self.by_compound}
-        self._cache: dict[tuple[str, str], tuple[Area | None, list[Problem]]] = {}
+        # Every compound, with or without buildings (a new building may join one).
+        self.compound_names = {
+            compound_key(name): name
+            for name in Area.objects.within(community.path)
+            .filter(kind=AreaKind.COMPOUND)
+            .values_list("name", flat=True)
+        }
+        self.compounds = {k[0] for k in self.by_compound} | set(self.compound_names)
+        self._cache: dict[tuple[str, str], tuple[Area | None, list[Problem], Any]] = {}
         self._allowed: dict[int, bool] = {}
 
     def allows(self, building: Area) -> bool:
@@ -300,10 +323,11 @@ class Buildings:
         found = self._cache.get(key)
         if found is None:
             probe = RowPlan(row=0)
-            found = self._cache[key] = (self._resolve(probe, *key), probe.problems)
+            found = self._cache[key] = (self._resolve(probe, *key), probe.problems, probe.place)
             if len(self._cache) > 4096:
                 self._cache.clear()
         plan.problems.extend(found[1])
+        plan.place = found[2]
         return found[0]
 
     def _resolve(self, plan: RowPlan, compound: Any, building: Any) -> Area | None:
@@ -316,7 +340,16 @@ class Buildings:
         if ckey:
             found = self.by_compound.get((ckey, key))
             if found is None:
-                if ckey not in self.compounds:
+                if _nameable(text_of(compound)) and _nameable(name):
+                    # Not in the community: proposed for creation in the importer's area.
+                    known = self.compound_names.get(ckey)
+                    plan.place = (
+                        "new",
+                        known or _display(text_of(compound)),
+                        building_name(name),
+                        known is None,
+                    )
+                elif ckey not in self.compounds:
                     plan.problem(
                         "compound",
                         "unknown_compound",
@@ -337,7 +370,10 @@ class Buildings:
                 plan.problem(
                     "building",
                     "unknown_building",
-                    _("There is no building “%(building)s” in this community.")
+                    _(
+                        "There is no building “%(building)s” in this community; to have it "
+                        "created, add a column with its compound."
+                    )
                     % {"building": name},
                 )
                 return None
@@ -354,14 +390,42 @@ class Buildings:
                 return None
             found = candidates[0]
         if not self.allows(found):
+            compound_name = found.compound.name if found.compound is not None else ""
+            where = found.parent.name if found.parent is not None else ""
+            plan.place = ("question", compound_name, found.name, where)
             plan.problem(
                 "building",
                 "out_of_scope",
-                _("Building “%(building)s” is outside your area; you may not import into it.")
-                % {"building": name},
+                _(
+                    "Building “%(building)s” of %(compound)s lies in %(where)s, outside the "
+                    "area you import into: the row is held. If it belongs there, whoever "
+                    "keeps that area imports it; otherwise correct the building in the file."
+                )
+                % {"building": found.name, "compound": compound_name, "where": where},
             )
             return None
         return found
+
+
+def _display(text: str) -> str:
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip()
+
+
+def building_name(text: str) -> str:
+    """A new building's name from a cell: `5` -> `5栋`, otherwise the cell as written."""
+    shown = _display(text)
+    return f"{shown}栋" if shown.isdigit() else shown
+
+
+def _nameable(text: str) -> bool:
+    """Could the cell name a new area? Not a personal value (a column mapped wrongly),
+    no control characters, within an area name's length."""
+    return (
+        bool(text)
+        and len(text) <= AREA_NAME_MAX
+        and not _CONTROL.search(text)
+        and mask_text(text) == text
+    )
 
 
 # --- the row -----------------------------------------------------------------------------------
@@ -379,8 +443,12 @@ def parse_row(
     buildings: Buildings,
     vocabulary: Vocabulary,
     today: dt.date,
+    labels: dict[str, str] | None = None,
 ) -> RowPlan:
-    """Read and check one row; the plan's `problems` list what is wrong, field by field."""
+    """Read and check one row; the plan's `problems` list what rejects it (a bad name or
+    ID number, an address that cannot be placed), its `warnings` the optional values
+    left out (a phone no carrier uses, a word not in a code list), field by field.
+    `labels`: the file's header of each mapped field, for messages naming another column."""
     plan = RowPlan(row=number)
 
     width = len(values)
@@ -418,36 +486,44 @@ def parse_row(
             if given:
                 gender = _GENDER_WORDS.get(given) or (given if given in ("male", "female") else "")
                 if gender != rid.gender:
-                    plan.problem(
+                    plan.warn(
                         "gender",
                         "gender_mismatch",
-                        _("The gender does not match the resident ID number (its 17th digit)."),
+                        _(
+                            "This does not match the ID number in “%(column)s” (its 17th "
+                            "digit); the register takes the gender from the ID number."
+                        )
+                        % {"column": _column(labels, "id_number")},
                     )
             raw_birth = cell("birth_date")
             if raw_birth not in (None, ""):
                 try:
                     birth = date_of(raw_birth)
                 except ValueError:
-                    plan.problem("birth_date", "date", _bad_date(raw_birth))
+                    plan.warn("birth_date", "date", _bad_date(raw_birth))
                 else:
                     if birth != rid.birth_date:
-                        plan.problem(
+                        plan.warn(
                             "birth_date",
                             "birth_date_mismatch",
                             _(
-                                "The birth date does not match the resident ID number "
-                                "(its digits 7–14)."
-                            ),
+                                "This does not match the ID number in “%(column)s” (its "
+                                "digits 7–14); the register takes the birth date from the "
+                                "ID number."
+                            )
+                            % {"column": _column(labels, "id_number")},
                         )
 
-    # Phone (optional): an empty cell keeps the register's phone.
+    # Phone (optional): an empty cell keeps the register's phone; so does a bad one.
     raw_phone = text_of(cell("phone"))
     if raw_phone:
         try:
             plan.phone, plan.phone_index = row_rules.phone_columns(normalize_phone(raw_phone))
             plan.phone_masked = row_rules.masked_phone(plan.phone)
         except ValidationError as exc:
-            plan.problem("phone", *_messages(exc))
+            plan.phone, plan.phone_index = None, None
+            rule, message = _messages(exc)
+            plan.warn("phone", rule, _not_imported(message))
 
     # Where: compound + building (by name, within the community and the importer's area).
     plan.building = buildings.resolve(plan, cell("compound"), cell("building"))
@@ -469,7 +545,8 @@ def parse_row(
     plan.ethnicity = _choice(plan, "ethnicity", cell("ethnicity"), vocabulary.ethnicities)
     raw_tags = text_of(cell("tags"))
     if raw_tags:
-        codes, unknown = set(), []
+        codes: set[str] = set()
+        unknown: list[str] = []
         for word in _SPLIT_TAGS.split(unicodedata.normalize("NFKC", raw_tags)):
             if not word or word in ("无", "-", "—"):
                 continue
@@ -479,42 +556,67 @@ def parse_row(
             else:
                 codes.add(code)
         if unknown:
-            # Not quoted: a tag word may say something about the person's health.
-            plan.problem(
+            # Not quoted: a tag word may say something about the person's health. The
+            # cell is left out whole: a known subset would drop the register's other tags.
+            plan.warn(
                 "tags",
                 "unknown_tag",
-                _("%(count)d of the tags are not in the tag list; write them as it names them.")
-                % {"count": len(unknown)},
+                _not_imported(
+                    _("%(count)d of the tags are not in the tag list; write them as it names them.")
+                    % {"count": len(unknown)}
+                ),
             )
-        plan.tags = frozenset(codes)
+        else:
+            plan.tags = frozenset(codes)
 
     raw_moved_in = cell("moved_in_on")
     if raw_moved_in not in (None, ""):
         try:
             plan.moved_in_on = date_of(raw_moved_in)
         except ValueError:
-            plan.problem("moved_in_on", "date", _bad_date(raw_moved_in))
+            plan.warn("moved_in_on", "date", _not_imported(_bad_date(raw_moved_in)))
         else:
             if plan.moved_in_on and plan.moved_in_on > today:
-                plan.problem("moved_in_on", "future", _("A move-in date cannot be in the future."))
+                plan.moved_in_on = None
+                plan.warn(
+                    "moved_in_on",
+                    "future",
+                    _not_imported(_("A move-in date cannot be in the future.")),
+                )
             elif plan.moved_in_on and plan.birth_date and plan.moved_in_on < plan.birth_date:
-                plan.problem(
+                plan.moved_in_on = None
+                plan.warn(
                     "moved_in_on",
                     "before_birth",
-                    _("A move-in date cannot be before the birth date."),
+                    _not_imported(_("A move-in date cannot be before the birth date.")),
                 )
 
     notes = text_of(cell("notes"))
     if notes:
         if _CONTROL.search(notes):
-            plan.problem("notes", "control", _("Control characters (such as NUL) are not allowed."))
+            plan.warn(
+                "notes",
+                "control",
+                _not_imported(_("Control characters (such as NUL) are not allowed.")),
+            )
         elif len(notes) > NOTES_MAX:
-            plan.problem(
-                "notes", "max_length", _("At most %(max)d characters.") % {"max": NOTES_MAX}
+            plan.warn(
+                "notes",
+                "max_length",
+                _not_imported(_("At most %(max)d characters.") % {"max": NOTES_MAX}),
             )
         else:
             plan.notes = notes
     return plan
+
+
+def _column(labels: dict[str, str] | None, name: str) -> str:
+    """A field as the file's header names it (asked only when a message needs it)."""
+    return (labels or {}).get(name) or str(BY_NAME[name].label)
+
+
+def _not_imported(message: Any) -> str:
+    return _("%(rule)s This value was not imported; correct it in the file.") % {"rule": message}
 
 
 def _bad_date(value: Any) -> str:
@@ -529,10 +631,10 @@ def _choice(plan: RowPlan, name: str, value: Any, words: dict[str, str]) -> str 
         return None
     code = words.get(key)
     if code is None:
-        plan.problem(
+        plan.warn(
             name,
             "choice",
-            _("This is not one of the choices for this column."),
+            _not_imported(_("This is not one of the choices for this column.")),
         )
     return code
 

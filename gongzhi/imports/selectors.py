@@ -36,12 +36,12 @@ def import_get_for(*, user: Viewer, batch_id: Any) -> ImportBatch:
 
 
 def import_same_file(batch: ImportBatch) -> ImportBatch | None:
-    """An earlier committed import of the very same file into the same community."""
+    """An earlier committed import of the very same file into the same community (the
+    same bytes: whether importing them again changes anything is the check's to say)."""
     return (
         ImportBatch.objects.filter(
-            sha256=batch.sha256, community=batch.community, status="committed"
+            sha256=batch.sha256, community=batch.community, status="committed", pk__lt=batch.pk
         )
-        .exclude(pk=batch.pk)
         .order_by("-committed_at")
         .first()
     )

@@ -42,9 +42,10 @@ from gongzhi.core.errors import Forbidden
 from gongzhi.core.masking import mask_id_number, mask_phone, mask_text, mask_value
 from gongzhi.imports import mapping as fields
 from gongzhi.imports import staging
-from gongzhi.imports.engine import Counts, Engine, Outcome
+from gongzhi.imports.engine import ERROR, NOTE_CODES, Counts, Engine, Outcome, warned
 from gongzhi.imports.models import ImportBatch, ImportChunk, ImportPhase, ImportStatus
-from gongzhi.imports.rows import text_of
+from gongzhi.imports.rows import Buildings, building_key, compound_key, text_of
+from gongzhi.registry import services as registry_services
 from gongzhi.registry.models import Area, AreaKind
 
 if TYPE_CHECKING:
@@ -281,9 +282,47 @@ def _write_progress(batch: ImportBatch, phase: str, rows: int, total: int) -> No
         os.replace(tmp, path)
 
 
+def building_parents(community: Area, paths: list[str]) -> list[Area]:
+    """Where an import may make new buildings: the grids inside the importer's area, or
+    (a community without grids, imported into whole) the community itself."""
+    grids: dict[int, Area] = {}
+    for path in paths:
+        for grid in Area.objects.within(path).filter(kind=AreaKind.GRID).order_by("path"):
+            grids[grid.pk] = grid
+    if grids:
+        return sorted(grids.values(), key=lambda g: g.path)
+    return [community] if community.path in paths else []
+
+
+def _building_parent(batch: ImportBatch, paths: list[str], grid: Area | None) -> Area:
+    """The grid the confirmed new buildings go under: the one chosen, or the only one."""
+    choices = building_parents(batch.community, paths)
+    if grid is not None:
+        chosen = next((c for c in choices if c.pk == grid.pk), None)
+        if chosen is None:
+            raise ValidationError(
+                {"grid": [_("Choose one of the grids of your area for the new buildings.")]}
+            )
+        return chosen
+    if len(choices) == 1:
+        return choices[0]
+    if not choices:
+        raise ValidationError({"grid": [_("Your area has no grid to put new buildings in.")]})
+    raise ValidationError({"grid": [_("Choose the grid the new buildings go under.")]})
+
+
 @transaction.atomic
-def import_request(*, actor: Actor, batch: ImportBatch, phase: str) -> ImportBatch:
-    """Queue a check or a commit for the background worker."""
+def import_request(
+    *,
+    actor: Actor,
+    batch: ImportBatch,
+    phase: str,
+    create_buildings: bool = False,
+    grid: Area | None = None,
+) -> ImportBatch:
+    """Queue a check or a commit for the background worker. A commit may make the
+    buildings the check proposed (`create_buildings`, the importer's confirmation in the
+    preview), under `grid` (needed when the importer's area holds several grids)."""
     batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
     _require_import(actor, batch)
     if phase not in ImportPhase.values:
@@ -308,6 +347,11 @@ def import_request(*, actor: Actor, batch: ImportBatch, phase: str) -> ImportBat
     if not paths:
         raise Forbidden()
     batch.scope_paths = paths
+    if phase == ImportPhase.COMMIT:
+        batch.create_buildings = bool(create_buildings and (batch.places or {}).get("new"))
+        batch.building_grid = (
+            _building_parent(batch, paths, grid) if batch.create_buildings else None
+        )
     batch.status = ImportStatus.CHECKING if phase == ImportPhase.CHECK else ImportStatus.COMMITTING
     batch.phase = phase
     batch.attempt += 1
@@ -376,6 +420,7 @@ def _engine(batch: ImportBatch, *, write: bool) -> Engine:
         write=write,
         actor=actor,
         note=_("Import #%(id)d: %(file)s") % {"id": batch.pk, "file": batch.filename},
+        header=list(batch.header),
     )
 
 
@@ -399,7 +444,8 @@ class _ChunkWriter:
             seq=self.seq,
             first_row=outcomes[0][0],
             last_row=outcomes[-1][0],
-            errors=sum(1 for o in outcomes if o[1] == "error"),
+            errors=sum(1 for o in outcomes if o[1] == ERROR),
+            warnings=sum(1 for o in outcomes if warned(o)),
             rows=outcomes,
         )
         _write_progress(self.batch, self.phase, counts.total, self.total)
@@ -434,6 +480,8 @@ def _run_check(batch: ImportBatch) -> Counts:
         if locked.attempt != batch.attempt:
             return counts
         _set_counts(locked, counts)
+        grids = building_parents(locked.community, list(locked.scope_paths))
+        locked.places = {**engine.places(), "grids": [[g.pk, g.name] for g in grids]}
         locked.checked_rows = counts.total
         locked.status = ImportStatus.CHECKED
         locked.finished_at = clock.now()
@@ -447,6 +495,7 @@ def _run_commit(batch: ImportBatch) -> Counts:
         if locked.attempt != batch.attempt or locked.status != ImportStatus.COMMITTING:
             return Counts()
         ImportChunk.objects.filter(batch=locked, phase=ImportPhase.COMMIT).delete()
+        created = _create_buildings(locked) if locked.create_buildings else []
         engine = _engine(locked, write=True)
         writer = _ChunkWriter(locked, ImportPhase.COMMIT, locked.checked_rows)
         staged = staging.staged_rows(_staged_path(locked), _stage_header(locked))
@@ -456,6 +505,7 @@ def _run_commit(batch: ImportBatch) -> Counts:
             with tabular.read_table(stored_path(locked), max_bytes=max_bytes()) as table:
                 counts = engine.run(_rows(table, locked), writer)
         _set_counts(locked, counts)
+        locked.places = {**(locked.places or {}), "created": created}
         locked.status = ImportStatus.COMMITTED
         locked.finished_at = locked.committed_at = clock.now()
         locked.save()
@@ -464,14 +514,73 @@ def _run_commit(batch: ImportBatch) -> Counts:
             action="import.commit",
             obj=locked,
             area_path=locked.area_path,
-            fields=["households", "persons"],
+            fields=["households", "persons", *(["areas"] if created else [])],
             purpose=(
                 f"{locked.filename}: {counts.total} rows, {counts.created} new, "
                 f"{counts.updated} updated, {counts.unchanged} unchanged, {counts.failed} "
-                f"with problems, {counts.households} new households"
+                f"with problems, {counts.warned} with values left out, {counts.households} "
+                f"new households, {len(created)} new buildings"
             ),
         )
     return counts
+
+
+def _create_buildings(batch: ImportBatch) -> list[list[Any]]:
+    """Make the buildings the check proposed (and their compounds, under the community)
+    under the grid the importer chose, through `registry.services.area_create`, in the
+    commit's transaction. One already made meanwhile is not made again: its rows resolve
+    to it (or, outside the area, are held as a question). The import acts as the system
+    (the grid worker may import here but not manage areas); the commit's audit entry, by
+    the committer, counts them, and `places["created"]` names them."""
+    parent = batch.building_grid
+    community = batch.community
+    if parent is None or not scope.within(parent.path, list(batch.scope_paths)):
+        raise Forbidden()
+    known = Buildings(community, list(batch.scope_paths))
+    compounds = {
+        compound_key(c.name): c
+        for c in Area.objects.within(community.path).filter(kind=AreaKind.COMPOUND)
+    }
+    created: list[list[Any]] = []
+    for entry in (batch.places or {}).get("new", []):
+        ckey, bkey = compound_key(entry["compound"]), building_key(entry["building"])
+        if (ckey, bkey) in known.by_compound:
+            continue
+        compound = compounds.get(ckey)
+        if compound is None:
+            compound = compounds[ckey] = registry_services.area_create(
+                actor=None,
+                parent=community,
+                kind=AreaKind.COMPOUND,
+                name=entry["compound"],
+                code=_next_code(f"{community.code}C", 3, ""),
+            )
+        building = registry_services.area_create(
+            actor=None,
+            parent=parent,
+            kind=AreaKind.BUILDING,
+            name=entry["building"],
+            code=_next_code(f"{compound.code}B", 2, bkey),
+            compound=compound,
+        )
+        known.by_compound[(ckey, bkey)] = building
+        created.append([compound.name, building.name, building.pk])
+    return created
+
+
+def _next_code(prefix: str, width: int, wanted: str) -> str:
+    """A free code `prefix` + digits: the building's own number (`5栋` -> B05) when free,
+    else one after the largest in use."""
+    used = set(Area.objects.filter(code__startswith=prefix).values_list("code", flat=True))
+    numbers = [int(c[len(prefix) :]) for c in used if c[len(prefix) :].isdigit()]
+    if wanted.isdigit() and 0 < int(wanted) <= 999:
+        code = prefix + wanted.lstrip("0").zfill(width)
+        if code not in used:
+            return code
+    number = max(numbers, default=0) + 1
+    if number > 999:
+        raise ValidationError({"code": [_("No free code is left for a new area here.")]})
+    return prefix + str(number).zfill(width)
 
 
 def _set_counts(batch: ImportBatch, counts: Counts) -> None:
@@ -480,6 +589,7 @@ def _set_counts(batch: ImportBatch, counts: Counts) -> None:
     batch.rows_updated = counts.updated
     batch.rows_unchanged = counts.unchanged
     batch.rows_failed = counts.failed
+    batch.rows_warned = counts.warned
     batch.households_created = counts.households
 
 
@@ -509,26 +619,35 @@ def import_outcomes(
     chunks = ImportChunk.objects.filter(batch=batch, phase=phase).order_by("seq")
     if only == "error":
         chunks = chunks.filter(errors__gt=0)
+    elif only == "warning":
+        chunks = chunks.filter(warnings__gt=0)
     for chunk in chunks.iterator(chunk_size=20):
         for outcome in chunk.rows:
-            if not only or outcome[1] == only:
+            if not only or outcome[1] == only or (only == "warning" and warned(outcome)):
                 yield outcome
 
 
-def import_error_report(batch: ImportBatch) -> tuple[list[str], Iterator[list[Any]]]:
-    """The rows with problems, as in the file (ID numbers and phones masked), with the
-    row number first and the problems last: header and rows for `exports.IMPORT_PROBLEMS`."""
-    problems = import_outcomes(batch, only="error")
+def import_error_report(
+    batch: ImportBatch, *, only: str = "error"
+) -> tuple[list[str], Iterator[list[Any]]]:
+    """The rows with problems (or, `only="warning"`, the imported rows with a value left
+    out, to correct), as in the file (ID numbers and phones masked), with the row number
+    first and the problems last: header and rows for `exports.IMPORT_PROBLEMS`. Problems
+    name the file's own columns."""
+    only = "warning" if only == "warning" else "error"
+    problems = import_outcomes(batch, only=only)
     mapping = batch.mapping
+    labels = fields.column_labels(mapping, list(batch.header))
+    last = _("Problems") if only == "error" else _("To correct")
     if not stored_path(batch).exists():
         # The upload is removed after the keeping period (import_files_prune); the
         # outcomes stay, so the report still lists each problem row and its problems.
         def outcomes_only() -> Iterator[list[Any]]:
             for outcome in problems:
-                yield [outcome[0], _problems_text(outcome[3])]
+                yield [outcome[0], _problems_text(outcome[3], labels)]
 
-        return [_("Row"), _("Problems")], outcomes_only()
-    header = [_("Row"), *batch.header, _("Problems")]
+        return [_("Row"), last], outcomes_only()
+    header = [_("Row"), *batch.header, last]
 
     def rows() -> Iterator[list[Any]]:
         wanted = next(problems, None)
@@ -542,16 +661,22 @@ def import_error_report(batch: ImportBatch) -> tuple[list[str], Iterator[list[An
                     break
                 if wanted[0] != number:
                     continue
-                yield [number, *masked_cells(values, mapping), _problems_text(wanted[3])]
+                yield [
+                    number,
+                    *masked_cells(values, mapping),
+                    _problems_text(wanted[3], labels),
+                ]
 
     return header, rows()
 
 
-def _problems_text(problems: list[Any]) -> str:
+def _problems_text(problems: list[Any], labels: dict[str, str]) -> str:
+    """`手机号: …；公民身份号码: …` (changed field names and notes left out)."""
     return mask_text(
         "；".join(
-            f"{fields.BY_NAME[f].label if f in fields.BY_NAME else f}: {m}"
-            for f, _code, m in problems
+            f"{fields.field_label(p[0], labels)}: {p[2]}"
+            for p in problems
+            if isinstance(p, list) and p[1] not in NOTE_CODES
         )
     )
 

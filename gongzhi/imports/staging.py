@@ -26,7 +26,7 @@ from gongzhi.core.fields import Sealed
 from gongzhi.imports.rows import Buildings, RowPlan
 from gongzhi.registry import rows as row_rules
 
-FORMAT = 2  # 2: a line per chunk, not per row
+FORMAT = 3  # 2: a line per chunk, not per row; 3: warnings and new buildings
 
 
 class StageWriter:
@@ -41,7 +41,9 @@ class StageWriter:
         records: list[list[Any]] = []
         for plan in plans:
             if plan.problems:
-                records.append([plan.row, 0, [list(p) for p in plan.problems]])
+                # Its warnings too: the commit lists them with its problems, as the check.
+                listed = (*plan.problems, *plan.warnings)
+                records.append([plan.row, 0, [list(p) for p in listed]])
                 continue
             records.append(
                 [
@@ -67,6 +69,9 @@ class StageWriter:
                     sorted(plan.tags) if plan.tags is not None else None,
                     plan.moved_in_on.isoformat() if plan.moved_in_on else None,
                     plan.notes,
+                    [list(w) for w in plan.warnings],
+                    # A building to be made (if confirmed): found again by its names.
+                    list(plan.place[1:3]) if plan.place and plan.building is None else None,
                 ]
             )
         self.handle.write(json.dumps(records, ensure_ascii=False) + "\n")
@@ -115,7 +120,7 @@ def plan_of(record: list[Any], buildings: Buildings) -> RowPlan:
         return plan
     (row, _ok, name, pinyin, initials, id_token, id_index, id_masked, birth, gender,
      phone_token, phone_index, phone_masked, building_id, unit, room, relation, residency,
-     ethnicity, tags, moved_in, notes) = record  # fmt: skip
+     ethnicity, tags, moved_in, notes, warnings, new_building) = record  # fmt: skip
     plan = RowPlan(
         row=row,
         name=name,
@@ -137,7 +142,12 @@ def plan_of(record: list[Any], buildings: Buildings) -> RowPlan:
         tags=frozenset(tags) if tags is not None else None,
         moved_in_on=dt.date.fromisoformat(moved_in) if moved_in else None,
         notes=notes,
+        warnings=[tuple(w) for w in warnings],
     )
+    if building_id is None and new_building:
+        # Waiting for a new building: made by now if the importer confirmed it.
+        plan.building = buildings.resolve(plan, *new_building)
+        return plan
     building = buildings.by_id.get(building_id)
     if building is None:
         plan.problem(

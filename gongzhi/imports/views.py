@@ -25,8 +25,15 @@ from gongzhi.accounts.types import SignedInRequest
 from gongzhi.core import tabular
 from gongzhi.core.errors import field_errors
 from gongzhi.imports import exports, selectors, services
-from gongzhi.imports.forms import MappingForm, MergeForm, OutcomeFilterForm, UploadForm
-from gongzhi.imports.mapping import BY_NAME
+from gongzhi.imports.engine import NOTE_CODES
+from gongzhi.imports.forms import (
+    CommitForm,
+    MappingForm,
+    MergeForm,
+    OutcomeFilterForm,
+    UploadForm,
+)
+from gongzhi.imports.mapping import BY_NAME, column_labels, field_label
 from gongzhi.imports.models import ImportBatch, ImportOutcome, ImportStatus
 from gongzhi.registry import selectors as registry_selectors
 from gongzhi.registry import services as registry_services
@@ -168,18 +175,23 @@ class _LazyRows:
 
 
 def _iter_rows(batch: ImportBatch, only: str) -> Iterator[dict[str, Any]]:
+    # Messages name the file's own columns (手机号, 公民身份号码), as the user knows them.
+    labels = column_labels(batch.mapping, list(batch.header))
     for outcome in services.import_outcomes(batch, only=only):
         number, code, person_id, details = outcome
         problems: list[dict[str, Any]] = []
+        warnings: list[dict[str, Any]] = []
         notes: list[dict[str, Any]] = []
         changed: list[str] = []
         for item in details or []:
             if isinstance(item, list):
-                entry = {
-                    "field": BY_NAME[item[0]].label if item[0] in BY_NAME else item[0],
-                    "message": item[2],
-                }
-                (problems if code == "error" else notes).append(entry)
+                entry = {"field": field_label(item[0], labels), "message": item[2]}
+                if code == "error":
+                    problems.append(entry)
+                elif item[1] in NOTE_CODES:
+                    notes.append(entry)
+                else:
+                    warnings.append(entry)
             else:
                 changed.append(str(BY_NAME[item].label) if item in BY_NAME else item)
         yield {
@@ -189,6 +201,7 @@ def _iter_rows(batch: ImportBatch, only: str) -> Iterator[dict[str, Any]]:
             "badge": OUTCOME_BADGES.get(code, ""),
             "person_id": person_id,
             "problems": problems,
+            "warnings": warnings,
             "notes": notes,
             "changed": changed,
         }
@@ -201,6 +214,7 @@ def _count_for(batch: ImportBatch, only: str) -> int:
         "updated": batch.rows_updated,
         "unchanged": batch.rows_unchanged,
         "error": batch.rows_failed,
+        "warning": batch.rows_warned,
     }.get(only, batch.rows_total)
 
 
@@ -219,7 +233,21 @@ def _context(request: SignedInRequest, batch: ImportBatch, form: Any = None) -> 
     editable = batch.status in (ImportStatus.UPLOADED, ImportStatus.CHECKED, ImportStatus.FAILED)
     mapping_form = form or MappingForm(header=batch.header, mapping=batch.mapping)
     columns = {v: k for k, v in batch.mapping.items()}
+    places = batch.places or {}
+    same_file = selectors.import_same_file(batch)
     return {
+        "places": places,
+        "new_buildings": places.get("new") or [],
+        "new_building_count": len(places.get("new") or []),
+        "new_building_rows": sum(b["rows"] for b in places.get("new") or []),
+        "grids": places.get("grids") or [],
+        # "Nothing would change" only when the check found nothing to change: the same
+        # bytes may meet a register changed since, or another mapping.
+        "same_file_unchanged": bool(
+            same_file
+            and batch.status == ImportStatus.CHECKED
+            and not (batch.rows_created or batch.rows_updated or places.get("new"))
+        ),
         "batch": batch,
         "progress": progress,
         "percent": percent,
@@ -233,8 +261,9 @@ def _context(request: SignedInRequest, batch: ImportBatch, form: Any = None) -> 
             {"name": name, "field": BY_NAME[columns[i]].label if i in columns else None}
             for i, name in enumerate(batch.header)
         ],
-        "same_file": registry_same_file(batch),
-        "can_commit": batch.status == ImportStatus.CHECKED and batch.rows_total > batch.rows_failed,
+        "same_file": same_file,
+        "can_commit": batch.status == ImportStatus.CHECKED
+        and (batch.rows_total > batch.rows_failed or bool(places.get("new"))),
         "can_retry": progress["stalled"] or batch.status == ImportStatus.FAILED,
         "export_formats": exports.EXPORT_FORMATS,
         "step": _step(batch),
@@ -250,10 +279,6 @@ def _step(batch: ImportBatch) -> int:
     if batch.status == ImportStatus.FAILED:
         return 4 if batch.phase == "commit" else 2
     return 4
-
-
-def registry_same_file(batch: ImportBatch) -> ImportBatch | None:
-    return selectors.import_same_file(batch)
 
 
 @login_required
@@ -277,7 +302,26 @@ def detail(request: SignedInRequest, import_id: int) -> HttpResponseBase:
                     return redirect("imports:detail", import_id=batch.pk)
             elif action in ("commit", "retry"):
                 phase = "commit" if action == "commit" or batch.phase == "commit" else "check"
-                services.import_request(actor=request.user, batch=batch, phase=phase)
+                confirm = CommitForm(request.POST)
+                confirm.is_valid()
+                choice = confirm.cleaned_data.get("grid")
+                grid = next(
+                    (
+                        g
+                        for g in services.building_parents(batch.community, batch.scope_paths)
+                        if g.pk == choice
+                    ),
+                    None,
+                )
+                services.import_request(
+                    actor=request.user,
+                    batch=batch,
+                    phase=phase,
+                    create_buildings=bool(confirm.cleaned_data.get("create_buildings"))
+                    if action == "commit"
+                    else batch.create_buildings,
+                    grid=grid if action == "commit" else batch.building_grid,
+                )
                 return redirect("imports:detail", import_id=batch.pk)
             else:
                 messages.error(request, _("Choose what to do with the file."))
@@ -320,15 +364,17 @@ def report(request: SignedInRequest, import_id: int) -> FileResponse:
     """The rows with problems, as in the file (ID numbers and phones masked), with an
     error column: fix them in the original file by row number and import it again."""
     batch = selectors.import_get_for(user=request.user, batch_id=import_id)
-    header, rows = services.import_error_report(batch)
+    only = "warning" if request.GET.get("rows") == "warning" else "error"
+    header, rows = services.import_error_report(batch, only=only)
     stem = batch.filename.rsplit(".", 1)[0]
+    name = _("%(file)s - to correct") if only == "warning" else _("%(file)s - problems")
     return exports.export_response(
         request,
         exports.IMPORT_PROBLEMS,
         rows,
         header=header,
         fmt=exports.requested_format(request) or "xlsx",
-        filename=_("%(file)s - problems") % {"file": stem},
+        filename=name % {"file": stem},
         object_id=batch.pk,
     )
 

@@ -128,3 +128,35 @@ def test_a_batch_is_not_found_for_roles_that_may_not_import_there(world, row_for
     if role != "grid_worker_b":
         refused = client.post("/api/v1/imports", {"file": io.BytesIO(b"a,b\n1,2\n")})
         assert refused.status_code == 403
+
+
+def test_new_buildings_and_values_to_correct_over_the_api(
+    world, row_for, django_capture_on_commit_callbacks
+):
+    """The check proposes the missing building; the commit makes it when asked (in the
+    caller's grid, not another's); a bad phone is a warning naming the file's column."""
+    client = api_client(world.grid_worker_a)
+    data = xlsx([row_for("赵六", make_id_number(), "10012345678", building="5栋")])
+    batch_id = client.post("/api/v1/imports", {"file": io.BytesIO(data)}).json()["id"]
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/api/v1/imports/{batch_id}/check")
+    run_queued(batch_id)
+    checked = client.get(f"/api/v1/imports/{batch_id}").json()
+    assert [b["building"] for b in checked["places"]["new"]] == ["5栋"]
+    other = client.post(
+        f"/api/v1/imports/{batch_id}/commit?create_buildings=true&grid_id={world.grid_a2.pk}"
+    )
+    assert other.status_code == 404
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = client.post(f"/api/v1/imports/{batch_id}/commit?create_buildings=true")
+    assert queued.status_code == 202, queued.content
+    run_queued(batch_id)
+    done = client.get(f"/api/v1/imports/{batch_id}").json()
+    assert (done["status"], done["rows_created"], done["rows_warned"]) == ("committed", 1, 1)
+    assert [c[1] for c in done["places"]["created"]] == ["5栋"]
+    rows = client.get(f"/api/v1/imports/{batch_id}/rows?outcome=warning").json()["items"]
+    assert rows[0]["warnings"][0]["column"] == "联系电话"
+    assert "10012345678" not in str(rows)
+    report = client.get(f"/api/v1/imports/{batch_id}/report?rows=warning&format=csv")
+    text = b"".join(report.streaming_content).decode("utf-8-sig")
+    assert report.status_code == 200 and "联系电话" in text
