@@ -28,6 +28,7 @@ from gongzhi.accounts.policy import Perm
 from gongzhi.accounts.services import user_set_elder_mode
 from gongzhi.accounts.types import SignedInRequest
 from gongzhi.core.errors import Conflict, NotFound
+from gongzhi.notifications.services import notifications_mark_read_about
 from gongzhi.registry.models import Area, Person
 from gongzhi.workorders import exports, filing, policy, selectors, services, uploads, views
 from gongzhi.workorders.forms import NoteForm, RateForm, ResidentRequestForm, apply_errors
@@ -152,6 +153,7 @@ def order_new(request: SignedInRequest) -> HttpResponse:
 def order_detail(request: SignedInRequest, workorder_id: int) -> HttpResponse:
     order = _own_order(request, workorder_id)
     _keep_elder_choice(request)
+    notifications_mark_read_about(user=request.user, obj=order)  # handled means read
     order.shows_requester = True
     context = {
         "order": order,

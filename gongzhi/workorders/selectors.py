@@ -27,6 +27,7 @@ from gongzhi.workorders import policy, states
 from gongzhi.workorders.models import (
     Attachment,
     Category,
+    Channel,
     HandlerProfile,
     Offer,
     Pairing,
@@ -560,9 +561,11 @@ def dispatcher_ids(level: Area) -> list[int]:
     return sorted({m.user_id for m in access.holders(Perm.WORKORDER_DISPATCH, level.path)})
 
 
-def requester_ids(order: WorkOrder) -> list[int]:
-    """The resident's accounts to tell: who asked, and the person's own account."""
-    ids = {order.requester_id} if order.requester_id else set()
+def served_ids(order: WorkOrder) -> list[int]:
+    """The resident's accounts to tell: who asked for themselves or as a proxy, and the
+    accounts of the person it is for — not the staff or building head who filed it on the
+    person's behalf (channel `staff`)."""
+    ids = {order.requester_id} if order.requester_id and order.channel != Channel.STAFF else set()
     if order.person_id:
         ids.update(User.objects.filter(person_id=order.person_id).values_list("pk", flat=True))
     return sorted(ids)

@@ -26,6 +26,7 @@ from gongzhi.audit.services import audit_record
 from gongzhi.core import clock
 from gongzhi.core.errors import Forbidden, NotFound
 from gongzhi.core.validation import raise_errors, text_field
+from gongzhi.notifications.services import notifications_mark_read_about
 from gongzhi.registry.models import Area, Person
 from gongzhi.workorders import policy, selectors, uploads
 from gongzhi.workorders.fanout import after
@@ -160,6 +161,8 @@ def workorder_transition(
                 fields=sorted(step.fields | ({"status"} if order.status != before else set())),
                 purpose=purpose,
             )
+        if actor is not None:
+            notifications_mark_read_about(user=actor, obj=order)  # handled means read
         transaction.on_commit(lambda: after(order.pk, entry.pk, step.told), robust=True)
     return order
 

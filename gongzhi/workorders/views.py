@@ -30,6 +30,7 @@ from gongzhi.accounts.policy import Perm
 from gongzhi.accounts.types import SignedInRequest
 from gongzhi.core import clock
 from gongzhi.core.errors import Conflict, NotFound
+from gongzhi.notifications.services import notifications_mark_read_about
 from gongzhi.registry import selectors as registry_selectors
 from gongzhi.workorders import bulk as bulk_steps
 from gongzhi.workorders import exports, filing, policy, selectors, services, uploads
@@ -314,6 +315,7 @@ def create(request: SignedInRequest) -> HttpResponse:
 def detail(request: SignedInRequest, workorder_id: int) -> HttpResponse:
     user = request.user
     order = _prepare(selectors.workorder_get_for(user=user, order_id=workorder_id), user)
+    notifications_mark_read_about(user=user, obj=order)  # handled means read
     rights = _rights(user, order)
     suggestions = selectors.suggestions_for(order=order) if rights["dispatch"] else []
     context = {
