@@ -9,7 +9,7 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from gongzhi.core import scope
 from gongzhi.core.errors import Conflict
@@ -108,3 +108,25 @@ def proxy_purpose(channel: str, person: Person | None) -> str:
     if channel == Channel.STAFF:
         return f"on behalf of person {person.pk}"
     return ""
+
+
+def time_left(due: dt.datetime | None, now: dt.datetime) -> str:
+    """How long until the deadline, or how long past it, in the largest whole unit:
+    "剩余 3 小时", "已超时 2 天"; "" without a deadline."""
+    if due is None:
+        return ""
+    seconds = (due - now).total_seconds()
+    late = seconds < 0
+    seconds = abs(seconds)
+    if seconds >= 86400:
+        n = int(seconds // 86400)
+        unit = ngettext("%(n)d day", "%(n)d days", n) % {"n": n}
+    elif seconds >= 3600:
+        n = int(seconds // 3600)
+        unit = ngettext("%(n)d hour", "%(n)d hours", n) % {"n": n}
+    else:
+        n = max(1, int(seconds // 60))
+        unit = ngettext("%(n)d minute", "%(n)d minutes", n) % {"n": n}
+    if late:
+        return _("%(time)s overdue") % {"time": unit}
+    return _("%(time)s left") % {"time": unit}

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models import Avg, Count, F, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts import access
@@ -81,8 +81,8 @@ class OrderFilters:
     mine: bool = False  # only orders the viewer asked for (residents' list)
 
 
-def workorder_list_for(*, user: Viewer, filters: OrderFilters | None = None) -> QuerySet[WorkOrder]:
-    filters = filters or OrderFilters()
+def _in_scope(user: Viewer, filters: OrderFilters) -> QuerySet[WorkOrder]:
+    """The orders the viewer sees, narrowed by every filter but the tab."""
     visible = policy.visible(user)
     if filters.mine:
         visible = visible.filter(policy.requested_q(user))
@@ -90,23 +90,69 @@ def workorder_list_for(*, user: Viewer, filters: OrderFilters | None = None) -> 
         area = area_get_for(user=user, area_id=filters.area_id)
         visible = visible.within(area.path)
     orders: QuerySet[WorkOrder] = visible
-    if filters.tab == "waiting":
-        # The inbox: waiting at a level where the viewer decides.
-        orders = access.restrict(
-            orders.filter(status__in=sorted(states.WAITING)),
-            user,
-            Perm.WORKORDER_DISPATCH,
-            "level_path",
-        )
-    elif filters.tab == "overdue":
-        orders = orders.filter(due_at__lt=clock.now())
-    elif filters.tab in _TAB_STATUSES:
-        orders = orders.filter(status__in=sorted(_TAB_STATUSES[filters.tab]))
     if filters.status:
         orders = orders.filter(status=filters.status)
     if filters.category:
         orders = orders.filter(category__code=filters.category)
-    return _with_related(orders).order_by("-submitted_at", "-id")
+    return orders
+
+
+def _waiting_here(orders: QuerySet[WorkOrder], user: Viewer) -> QuerySet[WorkOrder]:
+    """The inbox: waiting at a level where the viewer decides."""
+    return access.restrict(
+        orders.filter(status__in=sorted(states.WAITING)),
+        user,
+        Perm.WORKORDER_DISPATCH,
+        "level_path",
+    )
+
+
+def workorder_list_for(*, user: Viewer, filters: OrderFilters | None = None) -> QuerySet[WorkOrder]:
+    """The orders of one tab, the next deadline first (overdue ones on top: their deadline
+    is the earliest), then those with none, newest first."""
+    filters = filters or OrderFilters()
+    orders = _in_scope(user, filters)
+    if filters.tab == "waiting":
+        orders = _waiting_here(orders, user)
+    elif filters.tab == "overdue":
+        orders = orders.filter(due_at__lt=clock.now())
+    elif filters.tab in _TAB_STATUSES:
+        orders = orders.filter(status__in=sorted(_TAB_STATUSES[filters.tab]))
+    return _with_related(orders).order_by(F("due_at").asc(nulls_last=True), "-submitted_at", "-id")
+
+
+def tab_counts_for(*, user: Viewer, filters: OrderFilters | None = None) -> dict[str, int]:
+    """How many orders each tab of the inbox holds, with the same filters: two queries."""
+    filters = filters or OrderFilters()
+    orders = _in_scope(user, filters)
+    counts = orders.aggregate(
+        all=Count("pk"),
+        overdue=Count("pk", filter=Q(due_at__lt=clock.now())),
+        **{
+            tab: Count("pk", filter=Q(status__in=sorted(statuses)))
+            for tab, statuses in _TAB_STATUSES.items()
+            if tab != "waiting"
+        },
+    )
+    counts["waiting"] = _waiting_here(orders, user).count()
+    return {tab: counts.get(tab) or 0 for tab in TABS}
+
+
+def community_labels_for(*, user: Viewer, grids: Iterable[Area]) -> dict[int, str]:
+    """ "玉岭社区 · 第一网格" for each grid, when the viewer's area spans more than one
+    community (a street officer); otherwise the grid's own name is enough."""
+    grids = [g for g in grids if g is not None]
+    communities = Area.objects.filter(kind=AreaKind.COMMUNITY)
+    seen = access.restrict(communities, user, Perm.WORKORDER_VIEW, "path")
+    if not grids or seen[:2].count() < 2:
+        return {g.pk: g.name for g in grids}
+    wanted = {a for g in grids for a in scope.ancestors(g.path)}
+    names = dict(communities.filter(path__in=sorted(wanted)).values_list("path", "name"))
+    out = {}
+    for grid in grids:
+        community = next((names[a] for a in scope.ancestors(grid.path) if a in names), "")
+        out[grid.pk] = f"{community} · {grid.name}" if community else grid.name
+    return out
 
 
 def my_orders_for(*, user: Viewer) -> QuerySet[WorkOrder]:
@@ -152,10 +198,13 @@ def area_get_for(*, user: Viewer, area_id: Any) -> Area:
 
 
 def grid_options_for(*, user: Viewer) -> list[tuple[int, str]]:
-    grids = access.restrict(
-        Area.objects.filter(kind=AreaKind.GRID), user, Perm.WORKORDER_VIEW, "path"
-    ).order_by("path")
-    return [(g.pk, "\u3000" * ((g.grid_level or 1) - 1) + g.name) for g in grids]
+    grids = list(
+        access.restrict(
+            Area.objects.filter(kind=AreaKind.GRID), user, Perm.WORKORDER_VIEW, "path"
+        ).order_by("path")
+    )
+    labels = community_labels_for(user=user, grids=[g for g in grids if (g.grid_level or 1) == 1])
+    return [(g.pk, "\u3000" * ((g.grid_level or 1) - 1) + labels.get(g.pk, g.name)) for g in grids]
 
 
 # --- the board: open orders by grid ---------------------------------------------------------

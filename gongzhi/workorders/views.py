@@ -45,7 +45,7 @@ from gongzhi.workorders.forms import (
     apply_errors,
 )
 from gongzhi.workorders.models import Priority, WorkOrder
-from gongzhi.workorders.rules import category_label
+from gongzhi.workorders.rules import category_label, time_left
 from gongzhi.workorders.states import Action
 
 if TYPE_CHECKING:
@@ -116,13 +116,21 @@ def inbox(request: SignedInRequest) -> HttpResponseBase:
         )
     page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
     now = clock.now()
+    labels = selectors.community_labels_for(
+        user=user, grids=[order.grid for order in page.object_list]
+    )
     for order in page.object_list:
         order.overdue = bool(order.due_at and order.due_at < now)
+        order.time_left = time_left(order.due_at, now)
+        order.grid_label = labels.get(order.grid_id or 0) or order.place.name
     can_dispatch = access.can(user, Perm.WORKORDER_DISPATCH)
+    counts = selectors.tab_counts_for(
+        user=user, filters=selectors.OrderFilters(area_id=area_id, category=category)
+    )
     context = {
         "form": form,
         "tab": tab,
-        "tabs": _tabs(),
+        "tabs": [(code, label, counts[code]) for code, label in _tabs()],
         "page_obj": page,
         "can_dispatch": can_dispatch,
         "can_request": access.can(user, Perm.WORKORDER_REQUEST),
