@@ -5,6 +5,7 @@ the sweep, so none of them imports another to get these."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.utils import translation
@@ -82,6 +83,49 @@ def schedule(order: WorkOrder, now: dt.datetime) -> None:
         due = None
     order.due_at = due
     order.remind_at = sla.remind_time(now, due) if due is not None and due > now else None
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """Which deadline an order's `due_at` ("下一截止时间") is, in words for its page."""
+
+    kind: str  # "response" or "resolution"
+    label: str
+    help: str
+
+
+def deadline_kind(order: WorkOrder) -> Deadline | None:
+    """The deadline `schedule` chose for the order's status: the response deadline while
+    nobody has accepted it (unless resolving is due sooner), then the resolution deadline."""
+    if order.due_at is None:
+        return None
+    if (
+        order.resolve_due is not None
+        and order.due_at == order.resolve_due
+        and (
+            order.status not in (Status.NEW, Status.ESCALATED, Status.DISPATCHED)
+            or order.response_due is None
+            or order.resolve_due < order.response_due
+        )
+    ):
+        return Deadline(
+            "resolution",
+            _("Resolve by"),
+            _(
+                "The resolution deadline of this category and priority (SLA): the order must "
+                "be resolved by then. Past it, the order goes one level up by itself (at the "
+                "street, the missed deadline is recorded)."
+            ),
+        )
+    return Deadline(
+        "response",
+        _("Respond by"),
+        _(
+            "The response deadline of this category and priority (SLA): someone must accept "
+            "the order by then. Once accepted, the resolution deadline applies. Past it, the "
+            "order goes one level up by itself (at the street, the missed deadline is recorded)."
+        ),
+    )
 
 
 def restart_clocks(order: WorkOrder, now: dt.datetime, *, keep_resolution: bool) -> None:

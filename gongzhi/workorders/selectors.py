@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 from django.db.models import Avg, Count, F, Q, QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from gongzhi.accounts import access
 from gongzhi.accounts.models import Membership, Role, User
@@ -31,6 +32,7 @@ from gongzhi.workorders.models import (
     HandlerProfile,
     Offer,
     Pairing,
+    Skill,
     TimelineEntry,
     WorkOrder,
 )
@@ -304,6 +306,58 @@ class Suggestion:
     rating: float | None  # average stars over the last 90 days
     ratings: int
     available: bool
+    skill: str = ""  # the category's skill, in words
+
+    @property
+    def explanation(self) -> list[str]:
+        """Why this person is suggested, one sentence per part of the score (`_score`),
+        with the points it gives."""
+        out = []
+        if self.paired:
+            out.append(
+                _("Serves this household under the 8-household pairing (+%(p)d).")
+                % {"p": WEIGHTS["paired"]}
+            )
+        if self.serves_grid:
+            out.append(_("Serves this grid (+%(p)d).") % {"p": WEIGHTS["grid"]})
+        else:
+            out.append(_("Serves elsewhere in the area, not this grid."))
+        if self.skill_match:
+            out.append(
+                _("Has the skill this request needs: %(skill)s (+%(p)d).")
+                % {"skill": self.skill, "p": WEIGHTS["skill"]}
+            )
+        else:
+            out.append(
+                _("Does not list the skill this request needs: %(skill)s.") % {"skill": self.skill}
+            )
+        if self.load:
+            out.append(
+                ngettext(
+                    "Has %(n)d open order already (%(p)d).",
+                    "Has %(n)d open orders already (%(p)d).",
+                    self.load,
+                )
+                % {"n": self.load, "p": WEIGHTS["load"] * self.load}
+            )
+        else:
+            out.append(_("Has no open orders now."))
+        if self.rating is not None:
+            out.append(
+                ngettext(
+                    "Rated %(avg).1f stars on average for %(n)d order in the last 90 days (%(p)+.1f).",
+                    "Rated %(avg).1f stars on average for %(n)d orders in the last 90 days (%(p)+.1f).",
+                    self.ratings,
+                )
+                % {
+                    "avg": self.rating,
+                    "n": self.ratings,
+                    "p": WEIGHTS["rating"] * (self.rating - 3),
+                }
+            )
+        if not self.available:
+            out.append(_("Is not taking orders now (%(p)d).") % {"p": WEIGHTS["unavailable"]})
+        return out
 
     @property
     def reasons(self) -> list[str]:
@@ -375,6 +429,7 @@ def suggestions_for(*, order: WorkOrder, limit: int = 8) -> list[Suggestion]:
     }
     profiles = {p.user_id: p for p in HandlerProfile.objects.filter(user_id__in=ids)}
     skill = order.category.skill
+    skill_label = str(Skill(skill).label) if skill in Skill.values else skill
     out = []
     for user_id, membership in best.items():
         profile = profiles.get(user_id)
@@ -392,6 +447,7 @@ def suggestions_for(*, order: WorkOrder, limit: int = 8) -> list[Suggestion]:
             rating=float(avg) if avg is not None else None,
             ratings=n,
             available=available,
+            skill=skill_label,
         )
         suggestion.score = _score(suggestion)
         out.append(suggestion)

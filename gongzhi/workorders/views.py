@@ -33,7 +33,7 @@ from gongzhi.core.errors import Conflict, NotFound
 from gongzhi.notifications.services import notifications_mark_read_about
 from gongzhi.registry import selectors as registry_selectors
 from gongzhi.workorders import bulk as bulk_steps
-from gongzhi.workorders import exports, filing, policy, selectors, services, uploads
+from gongzhi.workorders import exports, filing, policy, rules, selectors, services, uploads
 from gongzhi.workorders.forms import (
     BulkForm,
     DispatchForm,
@@ -336,6 +336,11 @@ def detail(request: SignedInRequest, workorder_id: int) -> HttpResponse:
             order.person_id and access.can(user, Perm.REGISTER_VIEW, order.area_path)
         ),
         "dispatch_form": DispatchForm(),
+        "can_reveal_phone": policy.may_reveal_phone(user, order),
+        # The order's contact phone; staff also see the register's, masked, to call back.
+        "phone_masked": order.contact_phone
+        or (order.person.phone if order.person_id and policy.is_staff_for(user, order) else ""),
+        "deadline": rules.deadline_kind(order),
         "max_photos": uploads.MAX_PER_UPLOAD,
     }
     return _render(request, "workorders/detail.html", context)
@@ -427,6 +432,23 @@ solve = _step(Action.SOLVE)
 escalate = _step(Action.ESCALATE)
 cancel = _step(Action.CANCEL)
 callback = _step(Action.CALLBACK, _read_rating)
+
+
+@never_cache
+@login_required
+@require_POST
+def phone(request: SignedInRequest, workorder_id: int) -> HttpResponse:
+    """The resident's full phone, to call them back: revealed on a tap, audited with the
+    purpose "callback", shown with a `tel:` link (the slot itself with htmx)."""
+    user = request.user
+    order = selectors.workorder_get_for(user=user, order_id=workorder_id)
+    context: dict[str, Any] = {"order": order, "state": "revealed"}
+    try:
+        context["value"] = services.workorder_phone_reveal(actor=user, order=order)
+    except ValidationError as exc:
+        context["state"], context["problems"] = "missing", exc.messages
+    template = "workorders/_phone.html" if request.htmx else "workorders/phone.html"
+    return _render(request, template, context)
 
 
 @never_cache
