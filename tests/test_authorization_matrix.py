@@ -170,6 +170,7 @@ UI_ROUTES: dict[str, Route] = {
     "workorders_resident:new": Route("login", methods=("GET", "POST")),
     "workorders_resident:detail": Route("asked for it", obj="workorder"),
     "workorders_resident:cancel": Route("asked for it", obj="workorder", methods=("POST",)),
+    "workorders_resident:add_info": Route("asked for it", obj="workorder", methods=("POST",)),
     "workorders_resident:rate": Route("asked for it", obj="resolved_workorder", methods=("POST",)),
     "workorders_resident:reopen": Route(
         "asked for it", obj="resolved_workorder", methods=("POST",)

@@ -54,6 +54,7 @@ _TITLES: dict[str, Promise] = {
         "Order %(number)s was rated %(rating)s stars by the resident on a callback"
     ),
     Action.REOPEN: gettext_lazy("Order %(number)s was reopened by the resident"),
+    Action.INFO: gettext_lazy("Order %(number)s: the resident added information"),
     Action.CANCEL: gettext_lazy("Order %(number)s was cancelled"),
 }
 _RESIDENT_STEPS: dict[str, Promise] = {
@@ -184,6 +185,12 @@ AUDIENCES: dict[str, tuple[Tell, ...]] = {
     Action.BREACH: (_TO_DISPATCHERS,),
     Action.REMIND: (
         Tell(_assignee_at_work, sms=True),
+        Tell(_offered_while_dispatched),
+        Tell(_dispatchers_unless_at_work),
+    ),
+    # The resident's new words or photos: whoever has the order in hand, else who decides.
+    Action.INFO: (
+        Tell(_assignee_at_work),
         Tell(_offered_while_dispatched),
         Tell(_dispatchers_unless_at_work),
     ),

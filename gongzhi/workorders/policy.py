@@ -220,6 +220,11 @@ def rights(
     return {str(a): bool(p) and order.status in ACTIONS[a].sources for a, p in parts.items()}
 
 
+def may_add_info(user: Viewer | None, order: WorkOrder) -> bool:
+    """The residents' page offers adding words or photos (who asked, or their proxy; open)."""
+    return order.status in ACTIONS[Action.INFO].sources and is_requester(user, order)
+
+
 def may_rate(user: Viewer | None, order: WorkOrder) -> bool:
     """The residents' page offers rating and reopening (the served resident, resolved)."""
     return order.status in ACTIONS[Action.RATE].sources and is_served(user, order)

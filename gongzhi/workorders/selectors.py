@@ -634,6 +634,37 @@ def timeline_for(*, user: Viewer, order: WorkOrder) -> list[TimelineEntry]:
     return found
 
 
+@dataclass
+class ResidentStep:
+    """One line of the resident's timeline: the step in their words, its note if it is
+    theirs to read, its photos."""
+
+    action: str
+    at: dt.datetime
+    text: str
+    note: str
+    photos: list[Attachment]
+    order_id: int
+
+
+def resident_timeline_for(*, user: Viewer, order: WorkOrder) -> list[ResidentStep]:
+    """The public steps in residents' words, each said once: a step that reads the same
+    as the one before it and adds no note or photo (offered again after a decline,
+    escalated again) is left out."""
+    out: list[ResidentStep] = []
+    for entry in timeline_for(user=user, order=order):
+        words = states.RESIDENT_STEPS.get(entry.action)
+        if words is None:
+            continue
+        note = entry.note if entry.action in states.RESIDENT_NOTES else ""
+        photos = list(entry.attachments.all())
+        text = str(words)
+        if out and out[-1].text == text and not note and not photos:
+            continue
+        out.append(ResidentStep(entry.action, entry.at, text, note, photos, order.pk))
+    return out
+
+
 def attachments_of(order: WorkOrder) -> list[Attachment]:
     return list(order.attachments.order_by("uploaded_at", "id"))
 

@@ -348,6 +348,15 @@ def _evidence(step: _Step, *, errors: dict, **_kw: Any) -> None:
     step.fields = {"evidence"}
 
 
+def _info(step: _Step, *, errors: dict, **_kw: Any) -> None:
+    """The resident adds words or photos to their open order."""
+    if not step.note and not step.photos:
+        errors.setdefault("note", []).append(
+            _("Add information: write a few words or choose a photo.")
+        )
+    step.fields = {"info"}
+
+
 def _resolve(step: _Step, **_kw: Any) -> None:
     _own_order(step)
     order = step.order
@@ -457,6 +466,7 @@ STEPS: dict[str, StepRule] = {
     Action.DECLINE: StepRule(_decline),
     Action.START: StepRule(_start),
     Action.EVIDENCE: StepRule(_evidence),
+    Action.INFO: StepRule(_info),
     Action.RESOLVE: StepRule(_resolve),
     Action.SOLVE: StepRule(_solve),
     Action.ESCALATE: StepRule(_escalate),

@@ -8,6 +8,7 @@ import re
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from gongzhi.core import clock
 from gongzhi.workorders import filing
@@ -55,6 +56,7 @@ def test_the_inbox_lists_the_soonest_deadline_first_overdue_on_top(people):
     assert "2 days overdue" in html and "3 hours left" in html
 
 
+@translation.override("en")
 def test_time_left_is_said_in_the_largest_whole_unit():
     now = clock.now()
     assert time_left(now + dt.timedelta(hours=3, minutes=59), now) == "3 hours left"
@@ -100,3 +102,10 @@ def test_at_phone_width_each_row_carries_its_labels(people):
     assert 'data-label="Time left"' in html and 'class="order-row' in html
     css = (settings.BASE_DIR / "gongzhi/workorders/static/workorders/workorders.css").read_text()
     assert "@media (max-width: 767.98px)" in css and ".orders-table thead { display: none; }" in css
+
+
+def test_time_left_in_chinese_reads_as_the_issue_asks():
+    now = clock.now()
+    with translation.override("zh-hans"):
+        assert time_left(now + dt.timedelta(hours=3, minutes=1), now) == "剩余 3 小时"
+        assert time_left(now - dt.timedelta(days=2, hours=1), now) == "已超时 2 天"
