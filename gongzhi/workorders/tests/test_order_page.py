@@ -152,3 +152,19 @@ def test_the_next_deadline_says_whether_it_is_to_respond_or_to_resolve(people):
 def test_no_deadline_no_explanation(people):
     order = order_in(people, Status.CLOSED)
     assert deadline_kind(order) is None
+
+
+def test_the_inbox_marks_staff_filed_orders_waiting_for_a_callback(people):
+    order = order_in(
+        people, Status.RESOLVED, actor=people.grid_worker, person=people.world.person_a1
+    )
+    mine = order_in(people, Status.RESOLVED)
+    html = (
+        _client(people.secretary)
+        .get(reverse("workorders:inbox"), {"tab": "resolved"})
+        .content.decode()
+    )
+    rows = html.split('class="order-row')
+    row = next(r for r in rows if order.number in r)
+    other = next(r for r in rows if mine.number in r)
+    assert "Call back" in row and "Call back" not in other
