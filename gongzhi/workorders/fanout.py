@@ -220,12 +220,12 @@ def _tell(order: WorkOrder, entry: TimelineEntry, told: Iterable[int]) -> None:
         "taken": lambda: str(AlreadyTaken.default_message),
         "callback": lambda: str(_CALLBACK_DUE) % params,
     }
-    told: set[int] = set()  # one message per person per step
+    sent: set[int] = set()  # one message per person per step
     for tell in AUDIENCES.get(action, ()):
-        recipients = sorted({i for i in tell.audience(step) if i} - told)
+        recipients = sorted({i for i in tell.audience(step) if i} - sent)
         if not recipients:
             continue
-        told.update(recipients)
+        sent.update(recipients)
         notify(
             recipients=recipients,
             kind=tell.kind or f"workorder.{action}",

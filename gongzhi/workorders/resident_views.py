@@ -233,7 +233,7 @@ def order_add_info(request: SignedInRequest, workorder_id: int) -> HttpResponse:
     form = NotePhotosForm(request.POST, request.FILES or None)
     if not form.is_valid() and "photos" in form.errors:
         for problem in form.errors["photos"]:
-            messages.error(request, problem)
+            messages.error(request, str(problem))
         return redirect("workorders_resident:detail", workorder_id=order.pk)
     data = form.cleaned_data
     return _step(

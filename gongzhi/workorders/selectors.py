@@ -143,7 +143,7 @@ def tab_counts_for(*, user: Viewer, filters: OrderFilters | None = None) -> dict
 def community_labels_for(*, user: Viewer, grids: Iterable[Area]) -> dict[int, str]:
     """ "玉岭社区 · 第一网格" for each grid, when the viewer's area spans more than one
     community (a street officer); otherwise the grid's own name is enough."""
-    grids = [g for g in grids if g is not None]
+    grids = list(grids)
     communities = Area.objects.filter(kind=AreaKind.COMMUNITY)
     seen = access.restrict(communities, user, Perm.WORKORDER_VIEW, "path")
     if not grids or seen[:2].count() < 2:

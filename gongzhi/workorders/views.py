@@ -117,7 +117,7 @@ def inbox(request: SignedInRequest) -> HttpResponseBase:
     page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
     now = clock.now()
     labels = selectors.community_labels_for(
-        user=user, grids=[order.grid for order in page.object_list]
+        user=user, grids=[order.grid for order in page.object_list if order.grid is not None]
     )
     for order in page.object_list:
         order.overdue = bool(order.due_at and order.due_at < now)
@@ -339,7 +339,11 @@ def detail(request: SignedInRequest, workorder_id: int) -> HttpResponse:
         "can_reveal_phone": policy.may_reveal_phone(user, order),
         # The order's contact phone; staff also see the register's, masked, to call back.
         "phone_masked": order.contact_phone
-        or (order.person.phone if order.person_id and policy.is_staff_for(user, order) else ""),
+        or (
+            order.person.phone
+            if order.person is not None and policy.is_staff_for(user, order)
+            else ""
+        ),
         "deadline": rules.deadline_kind(order),
         "max_photos": uploads.MAX_PER_UPLOAD,
     }
