@@ -156,6 +156,10 @@ UI_ROUTES: dict[str, Route] = {
     "workorders:solve": Route(WO_DISPATCH, obj="new_workorder", methods=("POST",)),
     "workorders:cancel": Route("asked for it, or decides", obj="workorder", methods=("POST",)),
     "workorders:callback": Route(WO_DISPATCH, obj="callback_workorder", methods=("POST",)),
+    # The resident's full phone, to call back: staff who decide there and may reveal.
+    "workorders:phone": Route(
+        "decides there and reveals", obj="callback_workorder", methods=("POST",)
+    ),
     "workorders:accept": Route("handles it", obj="workorder", methods=("POST",)),
     "workorders:decline": Route("handles it", obj="workorder", methods=("POST",)),
     "workorders:start": Route("handles it", obj="accepted_workorder", methods=("POST",)),
@@ -166,6 +170,7 @@ UI_ROUTES: dict[str, Route] = {
     "workorders_resident:new": Route("login", methods=("GET", "POST")),
     "workorders_resident:detail": Route("asked for it", obj="workorder"),
     "workorders_resident:cancel": Route("asked for it", obj="workorder", methods=("POST",)),
+    "workorders_resident:add_info": Route("asked for it", obj="workorder", methods=("POST",)),
     "workorders_resident:rate": Route("asked for it", obj="resolved_workorder", methods=("POST",)),
     "workorders_resident:reopen": Route(
         "asked for it", obj="resolved_workorder", methods=("POST",)
@@ -560,6 +565,7 @@ WO_OWN = "asked for it"  # the residents' pages: 404 for anyone else, staff incl
 WO_HANDLER = "handles it"  # offered to them, or accepted by them; 403 for others who see it
 WO_REQUESTER = "asked for it, may act"  # rate, reopen: 403 for others who see it
 WO_CANCELS = "asked for it, or decides"
+WO_CALLER = "decides there and reveals"
 API_KEY = "an API key"
 SIGNED_LINK = "a signed link"
 
@@ -672,6 +678,7 @@ def _wo_expected(need: str, obj: str, principal: str, scope: str) -> str:
         WO_HANDLER: principal == Role.VOLUNTEER,
         WO_REQUESTER: principal == Role.RESIDENT,
         WO_CANCELS: WO_DISPATCH in abilities or principal == Role.RESIDENT,
+        WO_CALLER: WO_DISPATCH in abilities and REVEAL in abilities,
     }[need]
     return ALLOW if part else FORBID
 

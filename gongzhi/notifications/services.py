@@ -250,3 +250,17 @@ def notifications_mark_read(*, user: User, ids: Iterable[int] | None = None) -> 
     if ids is not None:
         unread = unread.filter(pk__in=[int(i) for i in ids])
     return unread.update(read_at=clock.now(), updated_at=clock.now())
+
+
+def notifications_mark_read_about(*, user: Any, obj: Any) -> int:
+    """Handled means read: the user's unread notifications about `obj` (an order they
+    opened or made a step on) are marked read. Returns how many changed."""
+    if obj is None or not getattr(user, "pk", None):
+        return 0
+    unread = Notification.objects.filter(
+        recipient_id=user.pk,
+        read_at__isnull=True,
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk),
+    )
+    return unread.update(read_at=clock.now(), updated_at=clock.now())

@@ -1,4 +1,22 @@
-"""After a step commits: tell people (notifications), then other modules (`events`)."""
+"""After a step commits: tell people (notifications), then other modules (`events`).
+
+Who hears of what (`AUDIENCES`, one row per step) follows three rules:
+
+- **One message per person per step.** A user who is in two audiences of one step (a
+  dispatcher who is also the requester, say) gets the first message only.
+- **The resident's messages go to the resident served**: who asked for themselves, their
+  proxy, and the accounts of the person the order is for — never the staff member or
+  building head who filed it on their behalf (they did the filing; `_Step.residents`). A
+  person without an account gets nothing; staff call them back (回访).
+- **A resident hears of the steps that concern them, once each**: received (only when
+  someone else filed it for them: who filed it themselves saw it on the screen), accepted
+  (someone is coming), resolved or solved (please rate, also by SMS), and cancelled by
+  staff. Dispatch, start and escalation are the staff's business; the resident's page
+  shows them on the timeline, in residents' words.
+
+A message about an order is marked read when its recipient opens the order or makes a step
+on it (`notifications.services.notifications_mark_read_about`): handled means read.
+"""
 
 from __future__ import annotations
 
@@ -36,14 +54,16 @@ _TITLES: dict[str, Promise] = {
         "Order %(number)s was rated %(rating)s stars by the resident on a callback"
     ),
     Action.REOPEN: gettext_lazy("Order %(number)s was reopened by the resident"),
+    Action.INFO: gettext_lazy("Order %(number)s: the resident added information"),
     Action.CANCEL: gettext_lazy("Order %(number)s was cancelled"),
 }
 _RESIDENT_STEPS: dict[str, Promise] = {
     Action.CREATE: gettext_lazy("We received your request %(number)s."),
-    Action.DISPATCH: gettext_lazy("Your request %(number)s was passed to a volunteer."),
-    Action.ESCALATE: gettext_lazy("Your request %(number)s was passed up to %(level)s."),
     Action.CANCEL: gettext_lazy("Your request %(number)s was cancelled."),
 }
+_CALLBACK_DUE = gettext_lazy(
+    "Order %(number)s is resolved: call the resident back and record their rating (回访)"
+)
 
 
 def after(order_id: int, entry_id: int, told: Iterable[int] = ()) -> None:
@@ -66,10 +86,11 @@ class _Step:
 
     @cached_property
     def residents(self) -> list[int]:
-        """The resident's accounts (not another system's: Open311, API keys)."""
+        """The accounts of the resident served (not another system's: Open311, API keys;
+        not the staff member who filed it for them)."""
         if self.order.channel in (Channel.OPEN311, Channel.API):
             return []
-        return [i for i in selectors.requester_ids(self.order) if i != self.entry.actor_id]
+        return [i for i in selectors.served_ids(self.order) if i != self.entry.actor_id]
 
     @cached_property
     def dispatchers(self) -> list[int]:
@@ -120,12 +141,21 @@ def _dispatchers_unless_at_work(step: _Step) -> list[int]:
     return [] if step.working else step.dispatchers
 
 
+def _callers(step: _Step) -> list[int]:
+    """For an order filed on a resident's behalf, the staff who call the resident back:
+    the dispatchers of its level, but not whoever did or resolved the work."""
+    if step.order.channel != Channel.STAFF:
+        return []
+    did = {step.order.assignee_id, step.order.resolved_by_id}
+    return [i for i in step.dispatchers if i not in did]
+
+
 @dataclass(frozen=True)
 class Tell:
     """One message of a step: to whom, which text, which page it links to."""
 
     audience: Callable[[_Step], Iterable[int]]
-    text: str = "title"  # title (_TITLES), resident (_RESIDENT_STEPS), withdrawn, taken
+    text: str = "title"  # title (_TITLES), resident (_RESIDENT_STEPS), withdrawn, taken, callback
     page: str = "staff"  # staff: the workbench; resident: the residents' pages
     sms: bool = False
     kind: str = ""  # the notification's kind; "" is workorder.<action>
@@ -135,23 +165,32 @@ _WITHDRAWN = Tell(_told, text="withdrawn", kind="workorder.withdrawn")
 _TO_RESIDENT = Tell(_residents, text="resident", page="resident")
 _TO_DISPATCHERS = Tell(_dispatchers)
 
-# The fan-out: a step's action → whom to tell, in this order. A new step adds a row.
+_TO_CALLERS = Tell(_callers, text="callback", kind="workorder.callback_due")
+
+# The fan-out: a step's action → whom to tell, in this order (a user in two audiences of a
+# step hears only the first). A new step adds a row; `()` tells nobody.
 AUDIENCES: dict[str, tuple[Tell, ...]] = {
     Action.CREATE: (_TO_DISPATCHERS, _TO_RESIDENT),
-    Action.DISPATCH: (Tell(_offered, sms=True), _TO_RESIDENT, _WITHDRAWN),
+    Action.DISPATCH: (Tell(_offered, sms=True), _WITHDRAWN),
     Action.ACCEPT: (
         Tell(_residents, page="resident"),
         Tell(_told, text="taken", kind="workorder.taken"),
     ),
-    Action.START: (Tell(_residents, page="resident"),),
-    Action.RESOLVE: (Tell(_residents, page="resident", sms=True),),
-    Action.SOLVE: (Tell(_residents, page="resident", sms=True),),
-    Action.ESCALATE: (_TO_DISPATCHERS, _TO_RESIDENT, _WITHDRAWN),
+    Action.START: (),
+    Action.RESOLVE: (Tell(_residents, page="resident", sms=True), _TO_CALLERS),
+    Action.SOLVE: (Tell(_residents, page="resident", sms=True), _TO_CALLERS),
+    Action.ESCALATE: (_TO_DISPATCHERS, _WITHDRAWN),
     Action.DECLINE: (_TO_DISPATCHERS,),
     Action.REOPEN: (_TO_DISPATCHERS,),
     Action.BREACH: (_TO_DISPATCHERS,),
     Action.REMIND: (
         Tell(_assignee_at_work, sms=True),
+        Tell(_offered_while_dispatched),
+        Tell(_dispatchers_unless_at_work),
+    ),
+    # The resident's new words or photos: whoever has the order in hand, else who decides.
+    Action.INFO: (
+        Tell(_assignee_at_work),
         Tell(_offered_while_dispatched),
         Tell(_dispatchers_unless_at_work),
     ),
@@ -179,11 +218,14 @@ def _tell(order: WorkOrder, entry: TimelineEntry, told: Iterable[int]) -> None:
         "resident": lambda: str(_RESIDENT_STEPS[action]) % params,
         "withdrawn": lambda: _withdrawn(order),
         "taken": lambda: str(AlreadyTaken.default_message),
+        "callback": lambda: str(_CALLBACK_DUE) % params,
     }
+    sent: set[int] = set()  # one message per person per step
     for tell in AUDIENCES.get(action, ()):
-        recipients = sorted({i for i in tell.audience(step) if i})
+        recipients = sorted({i for i in tell.audience(step) if i} - sent)
         if not recipients:
             continue
+        sent.update(recipients)
         notify(
             recipients=recipients,
             kind=tell.kind or f"workorder.{action}",

@@ -66,7 +66,14 @@ class ResidentRequestForm(forms.Form):
     description and a photo; the rest keeps its defaults (here, at home, as soon as
     possible)."""
 
-    category = forms.ChoiceField(label=_("What kind of help?"), widget=forms.RadioSelect)
+    category = forms.ChoiceField(
+        label=_("What kind of help?"),
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Choose what kind of help you need."),
+            "invalid_choice": _("Choose what kind of help you need."),
+        },
+    )
     description = forms.CharField(
         label=_("Tell us what you need"),
         # No max_length: the service names the limit (DESCRIPTION_MAX) whatever the length;
@@ -80,6 +87,7 @@ class ResidentRequestForm(forms.Form):
         choices=[("home", _("At home")), ("elsewhere", _("Somewhere else"))],
         initial="home",
         widget=forms.RadioSelect,
+        error_messages={"required": _("Say where: at home or somewhere else.")},
     )
     address = forms.CharField(
         label=_("Which place? (building, street, landmark)"), max_length=200, required=False
@@ -102,6 +110,18 @@ class ResidentRequestForm(forms.Form):
 
     def clean_preferred_at(self) -> dt.datetime | None:
         return _localize(self.cleaned_data.get("preferred_at"))
+
+    def clean(self) -> dict[str, Any]:
+        """Every empty field at once, each named in words a resident understands (the
+        service checks the description again, with its limit)."""
+        data = super().clean() or {}
+        if not (data.get("description") or "").strip():
+            self.add_error("description", _("Tell us what you need: a few words are enough."))
+        if data.get("where") == "elsewhere" and not (data.get("address") or "").strip():
+            self.add_error(
+                "address", _("Somewhere else: say which place (a building, a street, a landmark).")
+            )
+        return data
 
 
 class StaffRequestForm(forms.Form):

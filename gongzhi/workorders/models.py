@@ -186,6 +186,8 @@ class WorkOrder(BaseModel):
     shows_requester: bool
     overdue: bool
     export_overdue: bool
+    time_left: str  # "剩余 3 小时" / "已超时 2 天" (the inbox)
+    grid_label: str  # "玉岭社区 · 第一网格" for a viewer who sees several communities
 
     class Meta:
         ordering = ["-submitted_at", "-id"]

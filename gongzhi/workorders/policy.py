@@ -92,6 +92,12 @@ def may_call_back(user: Viewer | None, order: WorkOrder) -> bool:
     return access.can(user, Perm.WORKORDER_DISPATCH, order.area_path)
 
 
+def may_reveal_phone(user: Viewer | None, order: WorkOrder) -> bool:
+    """Staff who decide in the order's area and may reveal the register's phones there:
+    they see the resident's full phone to call them (audited, purpose "callback")."""
+    return may_call_back(user, order) and access.can(user, Perm.REGISTER_REVEAL, order.area_path)
+
+
 def handled(user: Viewer | None, order: WorkOrder) -> bool:
     """Did the user do the order's work or resolve it (so may not rate it on a callback)?"""
     user_id = getattr(user, "pk", None)
@@ -212,6 +218,11 @@ def rights(
         Action.RESOLVE: own,
     }
     return {str(a): bool(p) and order.status in ACTIONS[a].sources for a, p in parts.items()}
+
+
+def may_add_info(user: Viewer | None, order: WorkOrder) -> bool:
+    """The residents' page offers adding words or photos (who asked, or their proxy; open)."""
+    return order.status in ACTIONS[Action.INFO].sources and is_requester(user, order)
 
 
 def may_rate(user: Viewer | None, order: WorkOrder) -> bool:

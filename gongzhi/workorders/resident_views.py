@@ -28,10 +28,17 @@ from gongzhi.accounts.policy import Perm
 from gongzhi.accounts.services import user_set_elder_mode
 from gongzhi.accounts.types import SignedInRequest
 from gongzhi.core.errors import Conflict, NotFound
+from gongzhi.notifications.services import notifications_mark_read_about
 from gongzhi.registry.models import Area, Person
 from gongzhi.workorders import exports, filing, policy, selectors, services, uploads, views
-from gongzhi.workorders.forms import NoteForm, RateForm, ResidentRequestForm, apply_errors
-from gongzhi.workorders.models import Kind, WorkOrder
+from gongzhi.workorders.forms import (
+    NoteForm,
+    NotePhotosForm,
+    RateForm,
+    ResidentRequestForm,
+    apply_errors,
+)
+from gongzhi.workorders.models import WorkOrder
 from gongzhi.workorders.rules import category_label
 from gongzhi.workorders.states import Action, Status
 
@@ -104,20 +111,26 @@ def order_new(request: SignedInRequest) -> HttpResponse:
     _keep_elder_choice(request)
     person = _acting_person(request)
     place = None if person is not None else _fallback_place(user)
+    posted = request.method == "POST"  # an empty POST is still a form sent empty
     form = ResidentRequestForm(
-        request.POST or None, request.FILES or None, categories=_categories()
+        request.POST if posted else None,
+        request.FILES if posted else None,
+        categories=_categories(),
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         elsewhere = data["where"] == "elsewhere"
         try:
+            category = selectors.category_get(data["category"])
             order = filing.workorder_create(
                 actor=user,
-                category=selectors.category_get(data["category"]),
+                category=category,
                 description=data["description"],
                 person=person,
                 place=place,
-                anonymous=data["anonymous"],
+                # The box shows only for categories that can be anonymous: a tick left
+                # from another category the resident looked at first does not count.
+                anonymous=data["anonymous"] and category.allows_anonymous,
                 preferred_at=data["preferred_at"],
                 photos=data["photos"],
                 address=data["address"] if elsewhere else "",
@@ -133,15 +146,14 @@ def order_new(request: SignedInRequest) -> HttpResponse:
                 % {"number": order.number},
             )
             return redirect("workorders_resident:detail", workorder_id=order.pk)
-    anonymous_categories = [
-        c for c in selectors.category_list() if c.kind != Kind.SERVICE and c.allows_anonymous
-    ]
+    categories = selectors.category_list()
     context = {
         "form": form,
         "person": person,
         "place": place,
         "link": acting.acting_for(request),
-        "anonymous_categories": anonymous_categories,
+        "anonymous_categories": [c for c in categories if c.allows_anonymous],
+        "anonymous_codes": [c.code for c in categories if c.allows_anonymous],
         "max_photos": uploads.MAX_PER_UPLOAD,
     }
     return render(request, "workorders/resident/new.html", context)
@@ -152,10 +164,11 @@ def order_new(request: SignedInRequest) -> HttpResponse:
 def order_detail(request: SignedInRequest, workorder_id: int) -> HttpResponse:
     order = _own_order(request, workorder_id)
     _keep_elder_choice(request)
+    notifications_mark_read_about(user=request.user, obj=order)  # handled means read
     order.shows_requester = True
     context = {
         "order": order,
-        "timeline": selectors.timeline_for(user=request.user, order=order),
+        "steps": selectors.resident_timeline_for(user=request.user, order=order),
         "rate_form": RateForm(),
         "stars": [
             (1, _("Very poor")),
@@ -169,6 +182,8 @@ def order_detail(request: SignedInRequest, workorder_id: int) -> HttpResponse:
         "can_rate": policy.may_rate(request.user, order),
         "can_cancel": order.status in (Status.NEW, Status.ESCALATED, Status.DISPATCHED),
         "handler": order.assignee if order.status != Status.NEW else None,
+        "can_add_info": policy.may_add_info(request.user, order),
+        "max_photos": uploads.MAX_PER_UPLOAD,
     }
     return render(request, "workorders/resident/detail.html", context)
 
@@ -192,6 +207,7 @@ def _step(request: SignedInRequest, order: WorkOrder, action: str, **kwargs: Any
 
 
 _DONE: dict[str, Promise] = {
+    Action.INFO: gettext_lazy("Added. Whoever handles your request can see it."),
     Action.RATE: gettext_lazy("Thank you for your rating."),
     Action.REOPEN: gettext_lazy("Reopened: the community will look at it again."),
     Action.CANCEL: gettext_lazy("Your request was cancelled."),
@@ -206,6 +222,23 @@ def order_rate(request: SignedInRequest, workorder_id: int) -> HttpResponse:
     form.is_valid()
     data = getattr(form, "cleaned_data", {})
     return _step(request, order, Action.RATE, rating=data.get("rating"), note=data.get("note", ""))
+
+
+@uploads.photos_upload_limit
+@resident_login_required
+@require_POST
+def order_add_info(request: SignedInRequest, workorder_id: int) -> HttpResponse:
+    """Add words or photos to one's open request (a timeline entry, through the step)."""
+    order = _own_order(request, workorder_id)
+    form = NotePhotosForm(request.POST, request.FILES or None)
+    if not form.is_valid() and "photos" in form.errors:
+        for problem in form.errors["photos"]:
+            messages.error(request, str(problem))
+        return redirect("workorders_resident:detail", workorder_id=order.pk)
+    data = form.cleaned_data
+    return _step(
+        request, order, Action.INFO, note=data.get("note", ""), photos=data.get("photos") or []
+    )
 
 
 @resident_login_required

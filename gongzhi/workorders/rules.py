@@ -5,11 +5,12 @@ the sweep, so none of them imports another to get these."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from gongzhi.core import scope
 from gongzhi.core.errors import Conflict
@@ -84,6 +85,49 @@ def schedule(order: WorkOrder, now: dt.datetime) -> None:
     order.remind_at = sla.remind_time(now, due) if due is not None and due > now else None
 
 
+@dataclass(frozen=True)
+class Deadline:
+    """Which deadline an order's `due_at` ("下一截止时间") is, in words for its page."""
+
+    kind: str  # "response" or "resolution"
+    label: str
+    help: str
+
+
+def deadline_kind(order: WorkOrder) -> Deadline | None:
+    """The deadline `schedule` chose for the order's status: the response deadline while
+    nobody has accepted it (unless resolving is due sooner), then the resolution deadline."""
+    if order.due_at is None:
+        return None
+    if (
+        order.resolve_due is not None
+        and order.due_at == order.resolve_due
+        and (
+            order.status not in (Status.NEW, Status.ESCALATED, Status.DISPATCHED)
+            or order.response_due is None
+            or order.resolve_due < order.response_due
+        )
+    ):
+        return Deadline(
+            "resolution",
+            _("Resolve by"),
+            _(
+                "The resolution deadline of this category and priority (SLA): the order must "
+                "be resolved by then. Past it, the order goes one level up by itself (at the "
+                "street, the missed deadline is recorded)."
+            ),
+        )
+    return Deadline(
+        "response",
+        _("Respond by"),
+        _(
+            "The response deadline of this category and priority (SLA): someone must accept "
+            "the order by then. Once accepted, the resolution deadline applies. Past it, the "
+            "order goes one level up by itself (at the street, the missed deadline is recorded)."
+        ),
+    )
+
+
 def restart_clocks(order: WorkOrder, now: dt.datetime, *, keep_resolution: bool) -> None:
     """Fresh deadlines at a new level (escalation) or after the resident reopens."""
     rule = sla.deadlines_for(order.category, order.priority)
@@ -108,3 +152,25 @@ def proxy_purpose(channel: str, person: Person | None) -> str:
     if channel == Channel.STAFF:
         return f"on behalf of person {person.pk}"
     return ""
+
+
+def time_left(due: dt.datetime | None, now: dt.datetime) -> str:
+    """How long until the deadline, or how long past it, in the largest whole unit:
+    "剩余 3 小时", "已超时 2 天"; "" without a deadline."""
+    if due is None:
+        return ""
+    seconds = (due - now).total_seconds()
+    late = seconds < 0
+    seconds = abs(seconds)
+    if seconds >= 86400:
+        n = int(seconds // 86400)
+        unit = ngettext("%(n)d day", "%(n)d days", n) % {"n": n}
+    elif seconds >= 3600:
+        n = int(seconds // 3600)
+        unit = ngettext("%(n)d hour", "%(n)d hours", n) % {"n": n}
+    else:
+        n = max(1, int(seconds // 60))
+        unit = ngettext("%(n)d minute", "%(n)d minutes", n) % {"n": n}
+    if late:
+        return _("%(time)s overdue") % {"time": unit}
+    return _("%(time)s left") % {"time": unit}

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models import Avg, Count, F, Q, QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from gongzhi.accounts import access
 from gongzhi.accounts.models import Membership, Role, User
@@ -27,9 +28,11 @@ from gongzhi.workorders import policy, states
 from gongzhi.workorders.models import (
     Attachment,
     Category,
+    Channel,
     HandlerProfile,
     Offer,
     Pairing,
+    Skill,
     TimelineEntry,
     WorkOrder,
 )
@@ -80,8 +83,8 @@ class OrderFilters:
     mine: bool = False  # only orders the viewer asked for (residents' list)
 
 
-def workorder_list_for(*, user: Viewer, filters: OrderFilters | None = None) -> QuerySet[WorkOrder]:
-    filters = filters or OrderFilters()
+def _in_scope(user: Viewer, filters: OrderFilters) -> QuerySet[WorkOrder]:
+    """The orders the viewer sees, narrowed by every filter but the tab."""
     visible = policy.visible(user)
     if filters.mine:
         visible = visible.filter(policy.requested_q(user))
@@ -89,23 +92,69 @@ def workorder_list_for(*, user: Viewer, filters: OrderFilters | None = None) -> 
         area = area_get_for(user=user, area_id=filters.area_id)
         visible = visible.within(area.path)
     orders: QuerySet[WorkOrder] = visible
-    if filters.tab == "waiting":
-        # The inbox: waiting at a level where the viewer decides.
-        orders = access.restrict(
-            orders.filter(status__in=sorted(states.WAITING)),
-            user,
-            Perm.WORKORDER_DISPATCH,
-            "level_path",
-        )
-    elif filters.tab == "overdue":
-        orders = orders.filter(due_at__lt=clock.now())
-    elif filters.tab in _TAB_STATUSES:
-        orders = orders.filter(status__in=sorted(_TAB_STATUSES[filters.tab]))
     if filters.status:
         orders = orders.filter(status=filters.status)
     if filters.category:
         orders = orders.filter(category__code=filters.category)
-    return _with_related(orders).order_by("-submitted_at", "-id")
+    return orders
+
+
+def _waiting_here(orders: QuerySet[WorkOrder], user: Viewer) -> QuerySet[WorkOrder]:
+    """The inbox: waiting at a level where the viewer decides."""
+    return access.restrict(
+        orders.filter(status__in=sorted(states.WAITING)),
+        user,
+        Perm.WORKORDER_DISPATCH,
+        "level_path",
+    )
+
+
+def workorder_list_for(*, user: Viewer, filters: OrderFilters | None = None) -> QuerySet[WorkOrder]:
+    """The orders of one tab, the next deadline first (overdue ones on top: their deadline
+    is the earliest), then those with none, newest first."""
+    filters = filters or OrderFilters()
+    orders = _in_scope(user, filters)
+    if filters.tab == "waiting":
+        orders = _waiting_here(orders, user)
+    elif filters.tab == "overdue":
+        orders = orders.filter(due_at__lt=clock.now())
+    elif filters.tab in _TAB_STATUSES:
+        orders = orders.filter(status__in=sorted(_TAB_STATUSES[filters.tab]))
+    return _with_related(orders).order_by(F("due_at").asc(nulls_last=True), "-submitted_at", "-id")
+
+
+def tab_counts_for(*, user: Viewer, filters: OrderFilters | None = None) -> dict[str, int]:
+    """How many orders each tab of the inbox holds, with the same filters: two queries."""
+    filters = filters or OrderFilters()
+    orders = _in_scope(user, filters)
+    counts = orders.aggregate(
+        all=Count("pk"),
+        overdue=Count("pk", filter=Q(due_at__lt=clock.now())),
+        **{
+            tab: Count("pk", filter=Q(status__in=sorted(statuses)))
+            for tab, statuses in _TAB_STATUSES.items()
+            if tab != "waiting"
+        },
+    )
+    counts["waiting"] = _waiting_here(orders, user).count()
+    return {tab: counts.get(tab) or 0 for tab in TABS}
+
+
+def community_labels_for(*, user: Viewer, grids: Iterable[Area]) -> dict[int, str]:
+    """ "玉岭社区 · 第一网格" for each grid, when the viewer's area spans more than one
+    community (a street officer); otherwise the grid's own name is enough."""
+    grids = list(grids)
+    communities = Area.objects.filter(kind=AreaKind.COMMUNITY)
+    seen = access.restrict(communities, user, Perm.WORKORDER_VIEW, "path")
+    if not grids or seen[:2].count() < 2:
+        return {g.pk: g.name for g in grids}
+    wanted = {a for g in grids for a in scope.ancestors(g.path)}
+    names = dict(communities.filter(path__in=sorted(wanted)).values_list("path", "name"))
+    out = {}
+    for grid in grids:
+        community = next((names[a] for a in scope.ancestors(grid.path) if a in names), "")
+        out[grid.pk] = f"{community} · {grid.name}" if community else grid.name
+    return out
 
 
 def my_orders_for(*, user: Viewer) -> QuerySet[WorkOrder]:
@@ -151,10 +200,13 @@ def area_get_for(*, user: Viewer, area_id: Any) -> Area:
 
 
 def grid_options_for(*, user: Viewer) -> list[tuple[int, str]]:
-    grids = access.restrict(
-        Area.objects.filter(kind=AreaKind.GRID), user, Perm.WORKORDER_VIEW, "path"
-    ).order_by("path")
-    return [(g.pk, "\u3000" * ((g.grid_level or 1) - 1) + g.name) for g in grids]
+    grids = list(
+        access.restrict(
+            Area.objects.filter(kind=AreaKind.GRID), user, Perm.WORKORDER_VIEW, "path"
+        ).order_by("path")
+    )
+    labels = community_labels_for(user=user, grids=[g for g in grids if (g.grid_level or 1) == 1])
+    return [(g.pk, "\u3000" * ((g.grid_level or 1) - 1) + labels.get(g.pk, g.name)) for g in grids]
 
 
 # --- the board: open orders by grid ---------------------------------------------------------
@@ -254,6 +306,58 @@ class Suggestion:
     rating: float | None  # average stars over the last 90 days
     ratings: int
     available: bool
+    skill: str = ""  # the category's skill, in words
+
+    @property
+    def explanation(self) -> list[str]:
+        """Why this person is suggested, one sentence per part of the score (`_score`),
+        with the points it gives."""
+        out = []
+        if self.paired:
+            out.append(
+                _("Serves this household under the 8-household pairing (+%(p)d).")
+                % {"p": WEIGHTS["paired"]}
+            )
+        if self.serves_grid:
+            out.append(_("Serves this grid (+%(p)d).") % {"p": WEIGHTS["grid"]})
+        else:
+            out.append(_("Serves elsewhere in the area, not this grid."))
+        if self.skill_match:
+            out.append(
+                _("Has the skill this request needs: %(skill)s (+%(p)d).")
+                % {"skill": self.skill, "p": WEIGHTS["skill"]}
+            )
+        else:
+            out.append(
+                _("Does not list the skill this request needs: %(skill)s.") % {"skill": self.skill}
+            )
+        if self.load:
+            out.append(
+                ngettext(
+                    "Has %(n)d open order already (%(p)d).",
+                    "Has %(n)d open orders already (%(p)d).",
+                    self.load,
+                )
+                % {"n": self.load, "p": WEIGHTS["load"] * self.load}
+            )
+        else:
+            out.append(_("Has no open orders now."))
+        if self.rating is not None:
+            out.append(
+                ngettext(
+                    "Rated %(avg).1f stars on average for %(n)d order in the last 90 days (%(p)+.1f).",
+                    "Rated %(avg).1f stars on average for %(n)d orders in the last 90 days (%(p)+.1f).",
+                    self.ratings,
+                )
+                % {
+                    "avg": self.rating,
+                    "n": self.ratings,
+                    "p": WEIGHTS["rating"] * (self.rating - 3),
+                }
+            )
+        if not self.available:
+            out.append(_("Is not taking orders now (%(p)d).") % {"p": WEIGHTS["unavailable"]})
+        return out
 
     @property
     def reasons(self) -> list[str]:
@@ -325,6 +429,7 @@ def suggestions_for(*, order: WorkOrder, limit: int = 8) -> list[Suggestion]:
     }
     profiles = {p.user_id: p for p in HandlerProfile.objects.filter(user_id__in=ids)}
     skill = order.category.skill
+    skill_label = str(Skill(skill).label) if skill in Skill.values else skill
     out = []
     for user_id, membership in best.items():
         profile = profiles.get(user_id)
@@ -342,6 +447,7 @@ def suggestions_for(*, order: WorkOrder, limit: int = 8) -> list[Suggestion]:
             rating=float(avg) if avg is not None else None,
             ratings=n,
             available=available,
+            skill=skill_label,
         )
         suggestion.score = _score(suggestion)
         out.append(suggestion)
@@ -528,6 +634,37 @@ def timeline_for(*, user: Viewer, order: WorkOrder) -> list[TimelineEntry]:
     return found
 
 
+@dataclass
+class ResidentStep:
+    """One line of the resident's timeline: the step in their words, its note if it is
+    theirs to read, its photos."""
+
+    action: str
+    at: dt.datetime
+    text: str
+    note: str
+    photos: list[Attachment]
+    order_id: int
+
+
+def resident_timeline_for(*, user: Viewer, order: WorkOrder) -> list[ResidentStep]:
+    """The public steps in residents' words, each said once: a step that reads the same
+    as the one before it and adds no note or photo (offered again after a decline,
+    escalated again) is left out."""
+    out: list[ResidentStep] = []
+    for entry in timeline_for(user=user, order=order):
+        words = states.RESIDENT_STEPS.get(entry.action)
+        if words is None:
+            continue
+        note = entry.note if entry.action in states.RESIDENT_NOTES else ""
+        photos = list(entry.attachments.all())
+        text = str(words)
+        if out and out[-1].text == text and not note and not photos:
+            continue
+        out.append(ResidentStep(entry.action, entry.at, text, note, photos, order.pk))
+    return out
+
+
 def attachments_of(order: WorkOrder) -> list[Attachment]:
     return list(order.attachments.order_by("uploaded_at", "id"))
 
@@ -560,9 +697,11 @@ def dispatcher_ids(level: Area) -> list[int]:
     return sorted({m.user_id for m in access.holders(Perm.WORKORDER_DISPATCH, level.path)})
 
 
-def requester_ids(order: WorkOrder) -> list[int]:
-    """The resident's accounts to tell: who asked, and the person's own account."""
-    ids = {order.requester_id} if order.requester_id else set()
+def served_ids(order: WorkOrder) -> list[int]:
+    """The resident's accounts to tell: who asked for themselves or as a proxy, and the
+    accounts of the person it is for — not the staff or building head who filed it on the
+    person's behalf (channel `staff`)."""
+    ids = {order.requester_id} if order.requester_id and order.channel != Channel.STAFF else set()
     if order.person_id:
         ids.update(User.objects.filter(person_id=order.person_id).values_list("pk", flat=True))
     return sorted(ids)

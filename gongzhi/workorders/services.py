@@ -25,8 +25,11 @@ from django.utils.translation import gettext as _
 from gongzhi.audit.services import audit_record
 from gongzhi.core import clock
 from gongzhi.core.errors import Forbidden, NotFound
+from gongzhi.core.fields import reveal
 from gongzhi.core.validation import raise_errors, text_field
+from gongzhi.notifications.services import notifications_mark_read_about
 from gongzhi.registry.models import Area, Person
+from gongzhi.registry.services import person_reveal
 from gongzhi.workorders import policy, selectors, uploads
 from gongzhi.workorders.fanout import after
 from gongzhi.workorders.models import (
@@ -62,6 +65,38 @@ from gongzhi.workorders.uploads import StoredFiles, attach
 if TYPE_CHECKING:
     from gongzhi.accounts.models import User
     from gongzhi.accounts.types import Actor
+
+# --- the resident's phone, for a callback -----------------------------------------------------
+
+CALLBACK_PURPOSE = "callback"
+
+
+def workorder_phone_reveal(*, actor: Actor, order: WorkOrder) -> str:
+    """The full phone to call the resident back on: the order's contact phone, else the
+    phone of the person it is for. Audited with the purpose "callback" — the order's own
+    field on the order, the register's through `registry.services.person_reveal` (the
+    register's one reveal). NotFound if the actor cannot see the order, Forbidden if they
+    may not reveal there; a ValidationError names the missing phone."""
+    if actor is None or not policy.can_see(actor, order):
+        raise NotFound()
+    if not policy.may_reveal_phone(actor, order):
+        raise Forbidden()
+    if order.contact_phone:
+        with transaction.atomic():
+            audit_record(
+                actor=actor,
+                action="workorder.reveal",
+                obj=order,
+                area_path=order.area_path,
+                fields=["contact_phone"],
+                purpose=CALLBACK_PURPOSE,
+            )
+        return reveal(order.contact_phone)
+    person = order.person
+    if person is None or not person.phone:
+        raise ValidationError({"phone": [_("No phone is on record for this order.")]})
+    return person_reveal(actor=actor, person=person, field="phone", purpose=CALLBACK_PURPOSE)
+
 
 # --- the one transition service ---------------------------------------------------------------
 
@@ -160,6 +195,8 @@ def workorder_transition(
                 fields=sorted(step.fields | ({"status"} if order.status != before else set())),
                 purpose=purpose,
             )
+        if actor is not None:
+            notifications_mark_read_about(user=actor, obj=order)  # handled means read
         transaction.on_commit(lambda: after(order.pk, entry.pk, step.told), robust=True)
     return order
 
@@ -311,6 +348,15 @@ def _evidence(step: _Step, *, errors: dict, **_kw: Any) -> None:
     step.fields = {"evidence"}
 
 
+def _info(step: _Step, *, errors: dict, **_kw: Any) -> None:
+    """The resident adds words or photos to their open order."""
+    if not step.note and not step.photos:
+        errors.setdefault("note", []).append(
+            _("Add information: write a few words or choose a photo.")
+        )
+    step.fields = {"info"}
+
+
 def _resolve(step: _Step, **_kw: Any) -> None:
     _own_order(step)
     order = step.order
@@ -420,6 +466,7 @@ STEPS: dict[str, StepRule] = {
     Action.DECLINE: StepRule(_decline),
     Action.START: StepRule(_start),
     Action.EVIDENCE: StepRule(_evidence),
+    Action.INFO: StepRule(_info),
     Action.RESOLVE: StepRule(_resolve),
     Action.SOLVE: StepRule(_solve),
     Action.ESCALATE: StepRule(_escalate),

@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -75,6 +76,7 @@ class Action(models.TextChoices):
     DECLINE = "decline", _("Declined")
     START = "start", _("Started")
     EVIDENCE = "evidence", _("Evidence added")
+    INFO = "info", _("Information added by the resident")
     RESOLVE = "resolve", _("Resolved")
     SOLVE = "solve", _("Solved by staff")
     ESCALATE = "escalate", _("Escalated")
@@ -145,6 +147,9 @@ ACTIONS: dict[str, Move] = {
     # 回访: for an order filed on a resident's behalf, staff who did not handle it record
     # the rating the resident gave on the phone (marked as such on the order and the event).
     Action.CALLBACK: Move(frozenset({Status.RESOLVED}), Status.CLOSED, frozenset({Who.CALLER})),
+    # The resident (or their proxy, or who filed it for them) adds words or photos to an
+    # open order: a timeline entry, the status stays.
+    Action.INFO: Move(frozenset(OPEN), None, frozenset({Who.REQUESTER})),
     Action.CANCEL: Move(
         frozenset(WAITING | {Status.DISPATCHED}),
         Status.CANCELLED,
@@ -159,6 +164,50 @@ ACTIONS: dict[str, Move] = {
 # Where "back to the inbox" leads for an order that has been escalated before.
 BACK_TO_INBOX = {False: Status.NEW, True: Status.ESCALATED}
 
+# What a resident reads for each status: their words, not the staff's (待派单 →
+# "已收到，正在安排"). The workbench keeps `Status` labels.
+RESIDENT_STATUS: dict[str, Promise] = {
+    Status.NEW: pgettext_lazy("resident status", "Received, being arranged"),
+    Status.ESCALATED: pgettext_lazy("resident status", "Passed on to be handled"),
+    Status.DISPATCHED: pgettext_lazy("resident status", "Finding someone to help"),
+    Status.ACCEPTED: pgettext_lazy("resident status", "Someone will help you"),
+    Status.IN_PROGRESS: pgettext_lazy("resident status", "Being done"),
+    Status.RESOLVED: pgettext_lazy("resident status", "Done: please rate it"),
+    Status.CLOSED: pgettext_lazy("resident status", "Finished"),
+    Status.CANCELLED: pgettext_lazy("resident status", "Cancelled"),
+}
+
+# The timeline's steps in residents' words (consecutive equal ones are shown once).
+RESIDENT_STEPS: dict[str, Promise] = {
+    Action.CREATE: pgettext_lazy("resident step", "Request received"),
+    Action.DISPATCH: pgettext_lazy("resident step", "Looking for someone to help"),
+    Action.ACCEPT: pgettext_lazy("resident step", "Someone will help you"),
+    Action.START: pgettext_lazy("resident step", "Work has started"),
+    Action.EVIDENCE: pgettext_lazy("resident step", "The helper added a note or photos"),
+    Action.INFO: pgettext_lazy("resident step", "Information added"),
+    Action.RESOLVE: pgettext_lazy("resident step", "Done"),
+    Action.SOLVE: pgettext_lazy("resident step", "Done"),
+    Action.ESCALATE: pgettext_lazy("resident step", "Passed on to be handled"),
+    Action.RATE: pgettext_lazy("resident step", "Rated"),
+    Action.CALLBACK: pgettext_lazy("resident step", "Rated on the phone"),
+    Action.REOPEN: pgettext_lazy("resident step", "Reopened"),
+    Action.CANCEL: pgettext_lazy("resident step", "Cancelled"),
+}
+# Steps whose note is for the resident too (a dispatch's or an escalation's note is the
+# staff's own: whom it was offered to, why it went up).
+RESIDENT_NOTES = frozenset(
+    {
+        Action.EVIDENCE,
+        Action.INFO,
+        Action.RESOLVE,
+        Action.SOLVE,
+        Action.RATE,
+        Action.CALLBACK,
+        Action.REOPEN,
+        Action.CANCEL,
+    }
+)
+
 # Timeline entries a resident sees (the others are the staff's own business: who declined
 # and why, reminders).
 PUBLIC_ACTIONS = frozenset(
@@ -168,6 +217,7 @@ PUBLIC_ACTIONS = frozenset(
         Action.ACCEPT,
         Action.START,
         Action.EVIDENCE,
+        Action.INFO,
         Action.RESOLVE,
         Action.SOLVE,
         Action.ESCALATE,

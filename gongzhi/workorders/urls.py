@@ -15,6 +15,7 @@ urlpatterns = [
     path("<int:workorder_id>/escalate/", views.escalate, name="escalate"),
     path("<int:workorder_id>/cancel/", views.cancel, name="cancel"),
     path("<int:workorder_id>/callback/", views.callback, name="callback"),
+    path("<int:workorder_id>/phone/", views.phone, name="phone"),
     path("<int:workorder_id>/accept/", views.accept, name="accept"),
     path("<int:workorder_id>/decline/", views.decline, name="decline"),
     path("<int:workorder_id>/start/", views.start, name="start"),

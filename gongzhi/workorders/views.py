@@ -30,9 +30,10 @@ from gongzhi.accounts.policy import Perm
 from gongzhi.accounts.types import SignedInRequest
 from gongzhi.core import clock
 from gongzhi.core.errors import Conflict, NotFound
+from gongzhi.notifications.services import notifications_mark_read_about
 from gongzhi.registry import selectors as registry_selectors
 from gongzhi.workorders import bulk as bulk_steps
-from gongzhi.workorders import exports, filing, policy, selectors, services, uploads
+from gongzhi.workorders import exports, filing, policy, rules, selectors, services, uploads
 from gongzhi.workorders.forms import (
     BulkForm,
     DispatchForm,
@@ -44,7 +45,7 @@ from gongzhi.workorders.forms import (
     apply_errors,
 )
 from gongzhi.workorders.models import Priority, WorkOrder
-from gongzhi.workorders.rules import category_label
+from gongzhi.workorders.rules import category_label, time_left
 from gongzhi.workorders.states import Action
 
 if TYPE_CHECKING:
@@ -115,13 +116,21 @@ def inbox(request: SignedInRequest) -> HttpResponseBase:
         )
     page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
     now = clock.now()
+    labels = selectors.community_labels_for(
+        user=user, grids=[order.grid for order in page.object_list if order.grid is not None]
+    )
     for order in page.object_list:
         order.overdue = bool(order.due_at and order.due_at < now)
+        order.time_left = time_left(order.due_at, now)
+        order.grid_label = labels.get(order.grid_id or 0) or order.place.name
     can_dispatch = access.can(user, Perm.WORKORDER_DISPATCH)
+    counts = selectors.tab_counts_for(
+        user=user, filters=selectors.OrderFilters(area_id=area_id, category=category)
+    )
     context = {
         "form": form,
         "tab": tab,
-        "tabs": _tabs(),
+        "tabs": [(code, label, counts[code]) for code, label in _tabs()],
         "page_obj": page,
         "can_dispatch": can_dispatch,
         "can_request": access.can(user, Perm.WORKORDER_REQUEST),
@@ -314,6 +323,7 @@ def create(request: SignedInRequest) -> HttpResponse:
 def detail(request: SignedInRequest, workorder_id: int) -> HttpResponse:
     user = request.user
     order = _prepare(selectors.workorder_get_for(user=user, order_id=workorder_id), user)
+    notifications_mark_read_about(user=user, obj=order)  # handled means read
     rights = _rights(user, order)
     suggestions = selectors.suggestions_for(order=order) if rights["dispatch"] else []
     context = {
@@ -326,6 +336,15 @@ def detail(request: SignedInRequest, workorder_id: int) -> HttpResponse:
             order.person_id and access.can(user, Perm.REGISTER_VIEW, order.area_path)
         ),
         "dispatch_form": DispatchForm(),
+        "can_reveal_phone": policy.may_reveal_phone(user, order),
+        # The order's contact phone; staff also see the register's, masked, to call back.
+        "phone_masked": order.contact_phone
+        or (
+            order.person.phone
+            if order.person is not None and policy.is_staff_for(user, order)
+            else ""
+        ),
+        "deadline": rules.deadline_kind(order),
         "max_photos": uploads.MAX_PER_UPLOAD,
     }
     return _render(request, "workorders/detail.html", context)
@@ -417,6 +436,23 @@ solve = _step(Action.SOLVE)
 escalate = _step(Action.ESCALATE)
 cancel = _step(Action.CANCEL)
 callback = _step(Action.CALLBACK, _read_rating)
+
+
+@never_cache
+@login_required
+@require_POST
+def phone(request: SignedInRequest, workorder_id: int) -> HttpResponse:
+    """The resident's full phone, to call them back: revealed on a tap, audited with the
+    purpose "callback", shown with a `tel:` link (the slot itself with htmx)."""
+    user = request.user
+    order = selectors.workorder_get_for(user=user, order_id=workorder_id)
+    context: dict[str, Any] = {"order": order, "state": "revealed"}
+    try:
+        context["value"] = services.workorder_phone_reveal(actor=user, order=order)
+    except ValidationError as exc:
+        context["state"], context["problems"] = "missing", exc.messages
+    template = "workorders/_phone.html" if request.htmx else "workorders/phone.html"
+    return _render(request, template, context)
 
 
 @never_cache

@@ -56,3 +56,12 @@ def requester_label(order: Any) -> str:
     if order.person_id:
         return order.person.name
     return order.contact_name or (str(order.requester) if order.requester_id else "—")
+
+
+@register.filter
+def resident_status(status: str) -> str:
+    """A status in residents' words (待派单 → "已收到，正在安排"): `states.RESIDENT_STATUS`."""
+    from gongzhi.workorders.states import RESIDENT_STATUS
+
+    words = RESIDENT_STATUS.get(str(status))
+    return str(words) if words is not None else str(status)

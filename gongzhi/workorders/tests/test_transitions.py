@@ -315,5 +315,7 @@ def test_every_move_has_a_row_in_the_step_table_and_the_fan_out():
     from gongzhi.workorders import fanout
 
     assert set(services.STEPS) == set(states.ACTIONS)
-    # Every step but the handler's evidence tells someone (the request itself too).
+    # Every step but the handler's evidence has a row (the request itself too); the start
+    # tells nobody (the resident sees it on the timeline).
     assert set(fanout.AUDIENCES) == set(Action) - {Action.EVIDENCE}
+    assert fanout.AUDIENCES[Action.START] == ()

@@ -179,7 +179,7 @@ def test_form_errors_name_the_field(people):
 
     assert response.status_code == 200
     assert not WorkOrder.objects.exists()
-    assert "This field is required." in response.content.decode()
+    assert "Tell us what you need: a few words are enough." in response.content.decode()
 
 
 def test_a_non_image_disguised_as_a_photo_is_refused(people):
