@@ -119,9 +119,7 @@ def test_persons_met_must_be_members_of_the_household(world):
 
 
 def test_the_audit_entry_names_kinds_not_values(world):
-    visit = _log(
-        world.grid_worker_a, world.household_a1, notes="王建国身份证421087198005170011"
-    )
+    visit = _log(world.grid_worker_a, world.household_a1, notes="王建国身份证421087198005170011")
     entry = AuditEntry.objects.filter(action="visit.log").get()
     assert entry.object_id == str(visit.pk)
     assert "notes" in entry.fields
