@@ -74,6 +74,8 @@ class Visit(BaseModel):
 
     scope_field = "area_path"
     objects = RestrictedManager()
+    # Set on a page's instances (views._concern_labels); not a column.
+    concern_labels: list[str]
 
     class Meta:
         ordering = ["-visited_at", "-id"]

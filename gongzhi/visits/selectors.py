@@ -154,6 +154,7 @@ class Due:
     every_days: int
     due_on: dt.date | None  # None: never visited
     household: Household | None = None
+    late_days: int | None = None  # days past the due date (set for a page)
 
     def overdue_days(self, today: dt.date) -> int | None:
         return None if self.due_on is None else (today - self.due_on).days
@@ -232,8 +233,10 @@ def with_households(rows: list[Due]) -> list[Due]:
     found = Household.objects.select_related("building__parent", "head").in_bulk(
         [r.household_id for r in rows]
     )
+    today = clock.today()
     for row in rows:
         row.household = found.get(row.household_id)
+        row.late_days = row.overdue_days(today)
     return rows
 
 
