@@ -41,8 +41,6 @@ def mask_all(value: str) -> str:
     return "*" * min(len(value), 8)
 
 
-
-
 # --- values that look like an ID number or a mobile number, wherever they are ----------------
 # For text whose column says nothing (户主身份证号, 紧急联系人电话, a remark): what a
 # preview, a problem report or a stored sample shows of it. Deliberately broad: a 15-digit
