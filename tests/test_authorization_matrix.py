@@ -40,7 +40,8 @@ IMPORT, WATCH_UPLOAD, WATCH_FOLLOW, REPORT, REPORT_MANAGE = (
 WO_REQUEST, WO_VIEW, WO_DISPATCH, WO_HANDLE, OUTBOX = (
     "wo_request", "wo_view", "wo_dispatch", "wo_handle", "outbox",
 )  # fmt: skip
-_KEEP = {VIEW, EDIT, REVEAL, AREA, IMPORT, WATCH_FOLLOW, REPORT}
+VISIT, VISIT_RULES, WORKLOAD = "visit", "visit_rules", "workload"
+_KEEP = {VIEW, EDIT, REVEAL, AREA, IMPORT, WATCH_FOLLOW, REPORT, VISIT}
 _ORDERS = {WO_REQUEST, WO_VIEW, WO_DISPATCH, WO_HANDLE}
 ABILITIES: dict[str, set[str]] = {
     Role.RESIDENT: {WO_REQUEST},
@@ -48,9 +49,11 @@ ABILITIES: dict[str, set[str]] = {
     Role.PARTY_MEMBER: {VIEW, AREA, WO_HANDLE},
     Role.BUILDING_HEAD: {VIEW, AREA, WO_REQUEST},
     Role.GRID_WORKER: _KEEP | _ORDERS,
-    Role.GRID_LEADER: _KEEP | _ORDERS,
+    Role.GRID_LEADER: _KEEP | _ORDERS | {WORKLOAD},
     Role.COMMUNITY_STAFF: _KEEP | _ORDERS | {WATCH_UPLOAD, REPORT_MANAGE},
-    Role.SECRETARY: _KEEP | _ORDERS | {WATCH_UPLOAD, REPORT_MANAGE, AREA_MANAGE},
+    Role.SECRETARY: _KEEP
+    | _ORDERS
+    | {WATCH_UPLOAD, REPORT_MANAGE, AREA_MANAGE, VISIT_RULES, WORKLOAD},
     Role.POLICE: {VIEW, REVEAL, AREA, WATCH_FOLLOW},
     Role.DOCTOR: {VIEW, REVEAL, AREA, WATCH_FOLLOW},
     Role.STREET_OFFICER: {VIEW, AREA, REPORT, WO_VIEW, WO_DISPATCH},
@@ -193,6 +196,17 @@ UI_ROUTES: dict[str, Route] = {
     "portal:account": Route("login"),
     "portal:elder": Route("login", methods=("POST",)),
     "portal:acting": Route("login", methods=("POST",)),  # no person: act for oneself
+    # --- issue 12: the grid worker's day -------------------------------------------------
+    # A household's visits: 404 where the register does not show it, 403 to roles that see
+    # it but do not visit (police, doctor, building head …). A POST without a body is a
+    # form error, still allowed.
+    "visits:due": Route(VISIT),
+    "visits:mine": Route(VISIT),
+    "visits:household": Route(VISIT, obj="household"),
+    "visits:log": Route(VISIT, obj="household", methods=("GET", "POST")),
+    "visits:rules": Route(VISIT),  # read by those who visit; set by the secretary
+    "visits:rule_set": Route(VISIT_RULES, methods=("POST",)),
+    "visits:workload": Route(WORKLOAD),
 }
 
 

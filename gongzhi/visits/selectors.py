@@ -19,7 +19,7 @@ from django.utils import timezone
 from gongzhi.accounts import access
 from gongzhi.accounts.policy import Perm
 from gongzhi.core import clock, scope
-from gongzhi.core.errors import NotFound
+from gongzhi.core.errors import Forbidden, NotFound
 from gongzhi.core.lookup import get_by_id
 from gongzhi.registry.models import (
     Area,
@@ -50,8 +50,13 @@ def _with_related(visits: QuerySet[Visit]) -> QuerySet[Visit]:
 
 
 def household_for_visits(*, user: Viewer, household_id: Any) -> Household:
-    """A household whose visits the user may log and read (visits.log there)."""
-    return household_get_for(user=user, household_id=household_id, perm=Perm.VISIT_LOG)
+    """A household whose visits the user may log and read (visits.log there): NotFound
+    when the user cannot see it in the register, Forbidden when they see it but do not
+    visit there (a police officer, a building head)."""
+    household = household_get_for(user=user, household_id=household_id)
+    if not access.can(user, Perm.VISIT_LOG, household.area_path):
+        raise Forbidden()
+    return household
 
 
 def household_visits(*, user: Viewer, household: Household) -> QuerySet[Visit]:

@@ -9,5 +9,6 @@ urlpatterns = [
     path("households/<int:household_id>/", views.household, name="household"),
     path("households/<int:household_id>/new/", views.log, name="log"),
     path("rules/", views.rules, name="rules"),
+    path("rules/set/", views.rule_set, name="rule_set"),
     path("workload/", views.workload, name="workload"),
 ]

@@ -6,13 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from gongzhi.accounts import access
 from gongzhi.accounts.decorators import requires
@@ -39,7 +41,7 @@ def _concern_labels(visits: Any) -> None:
         visit.concern_labels = [labels.get(c, c) for c in visit.concerns]
 
 
-@requires(Perm.VISIT_LOG)
+@login_required
 def household(request: SignedInRequest, household_id: int) -> HttpResponse:
     """A household's visits; with `?panel=1` (htmx, on the household page) the short
     summary: when it is due, the last visit, and the button to log one."""
@@ -61,7 +63,7 @@ def household(request: SignedInRequest, household_id: int) -> HttpResponse:
     return render(request, "visits/household.html", context)
 
 
-@requires(Perm.VISIT_LOG)
+@login_required
 @require_http_methods(["GET", "POST"])
 def log(request: SignedInRequest, household_id: int) -> HttpResponseBase:
     user = request.user
@@ -141,44 +143,15 @@ def due(request: SignedInRequest) -> HttpResponse:
     )
 
 
-@requires(Perm.VISIT_LOG, Perm.VISIT_RULES)
-@require_http_methods(["GET", "POST"])
-def rules(request: SignedInRequest) -> HttpResponseBase:
-    """The visit rules of a community: read by those who visit, set by the secretary."""
+def _rules_page(request: SignedInRequest, community_id: Any, error: str = "") -> HttpResponse:
     user = request.user
     communities = selectors.rule_communities_for(user=user)
-    raw = request.POST.get("community") or request.GET.get("community")
-    if raw:
-        community = selectors.rule_community_get_for(user=user, area_id=raw)
+    if community_id:
+        community = selectors.rule_community_get_for(user=user, area_id=community_id)
     elif communities:
         community = communities[0]
     else:
         raise NotFound()
-    may_set = access.can(user, Perm.VISIT_RULES, community.path)
-    error = ""
-    if request.method == "POST":
-        if not may_set:
-            raise Forbidden()
-        form = RuleForm(request.POST)
-        tag = Tag.objects.filter(code=form.data.get("tag", "")).first() if form.is_valid() else None
-        if tag is None:
-            error = _("Choose a tag from the list.")
-        else:
-            try:
-                if (form.cleaned_data["every_days"] or "").strip():
-                    services.visit_rule_set(
-                        actor=user,
-                        area=community,
-                        tag=tag,
-                        every_days=form.cleaned_data["every_days"],
-                    )
-                else:
-                    services.visit_rule_clear(actor=user, area=community, tag=tag)
-            except ValidationError as exc:
-                error = " ".join(exc.messages)
-            else:
-                messages.success(request, _("Visit rule saved."))
-                return redirect(f"{request.path}?community={community.pk}")
     return render(
         request,
         "visits/rules.html",
@@ -186,10 +159,48 @@ def rules(request: SignedInRequest) -> HttpResponseBase:
             "community": community,
             "communities": communities,
             "rows": selectors.rule_rows_for(community=community),
-            "may_set": may_set,
+            "may_set": access.can(user, Perm.VISIT_RULES, community.path),
             "error": error,
         },
+        status=400 if error else 200,
     )
+
+
+@requires(Perm.VISIT_LOG, Perm.VISIT_RULES)
+def rules(request: SignedInRequest) -> HttpResponse:
+    """The visit rules of a community: read by those who visit, set by the secretary."""
+    return _rules_page(request, request.GET.get("community"))
+
+
+@requires(Perm.VISIT_RULES)
+@require_POST
+def rule_set(request: SignedInRequest) -> HttpResponseBase:
+    """Set (or, with no days, clear) a community's rule for one tag."""
+    user = request.user
+    raw = request.POST.get("community")
+    community = (
+        selectors.rule_community_get_for(user=user, area_id=raw)
+        if raw
+        else next(iter(selectors.rule_communities_for(user=user)), None)
+    )
+    if community is None:
+        raise NotFound()
+    if not access.can(user, Perm.VISIT_RULES, community.path):
+        raise Forbidden()
+    form = RuleForm(request.POST)
+    tag = Tag.objects.filter(code=form.data.get("tag", "")).first() if form.is_valid() else None
+    if tag is None:
+        return _rules_page(request, community.pk, _("Choose a tag from the list."))
+    days = (form.cleaned_data["every_days"] or "").strip()
+    try:
+        if days:
+            services.visit_rule_set(actor=user, area=community, tag=tag, every_days=days)
+        else:
+            services.visit_rule_clear(actor=user, area=community, tag=tag)
+    except ValidationError as exc:
+        return _rules_page(request, community.pk, " ".join(exc.messages))
+    messages.success(request, _("Visit rule saved."))
+    return redirect(f"{reverse('visits:rules')}?community={community.pk}")
 
 
 @requires(Perm.WORKLOAD_VIEW)

@@ -61,6 +61,12 @@ def test_a_household_of_another_grid_is_not_found(client, world):
     assert client.get(url).status_code == 404
 
 
+def test_a_role_that_sees_the_household_but_does_not_visit_is_refused(client, world):
+    client.force_login(world.by_role[Role.POLICE])
+    assert _post(client, world.household_a1).status_code == 403
+    assert not Visit.objects.exists()
+
+
 def test_the_panel_says_when_the_household_is_due(client, world):
     PersonTag.objects.create(person=world.person_a1, tag=Tag.objects.get(code="elderly_alone"))
     client.force_login(world.grid_worker_a)
@@ -81,21 +87,22 @@ def test_visits_due_and_my_visits_list_the_users_own(client, world):
 
 def test_the_secretary_sets_a_rule_and_a_grid_worker_only_reads_them(client, world):
     client.force_login(world.secretary)
-    url = reverse("visits:rules")
-    response = client.post(url, {"tag": "elderly_alone", "every_days": "5"})
+    url, set_url = reverse("visits:rules"), reverse("visits:rule_set")
+    response = client.post(set_url, {"tag": "elderly_alone", "every_days": "5"})
     assert response.status_code == 302
     assert VisitRule.objects.get(area=world.community_a).every_days == 5
     client.force_login(world.grid_worker_a)
     assert client.get(url).status_code == 200
-    response = client.post(url, {"tag": "elderly_alone", "every_days": "1"})
-    assert response.status_code == 403
+    response = client.post(set_url, {"tag": "elderly_alone", "every_days": "1"})
+    assert response.status_code == 404
     assert VisitRule.objects.get(area=world.community_a).every_days == 5
 
 
 def test_a_bad_rule_says_the_rule(client, world):
     client.force_login(world.secretary)
-    response = client.post(reverse("visits:rules"), {"tag": "elderly_alone", "every_days": "0"})
-    assert response.status_code == 200
+    data = {"tag": "elderly_alone", "every_days": "0"}
+    response = client.post(reverse("visits:rule_set"), data)
+    assert response.status_code == 400
     assert "366" in response.content.decode()
 
 
