@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -57,8 +57,11 @@ class VisitForm(forms.Form):
         **kwargs: Any,
     ):
         super().__init__(*args, **kwargs)
-        self.fields["persons"].choices = members
-        self.fields["follow_up_category"].choices = [("", _("No follow-up order")), *categories]
+        cast(forms.ChoiceField, self.fields["persons"]).choices = members
+        cast(forms.ChoiceField, self.fields["follow_up_category"]).choices = [
+            ("", _("No follow-up order")),
+            *categories,
+        ]
 
 
 class RuleForm(forms.Form):

@@ -59,6 +59,8 @@ def visit_log(
 ) -> Visit:
     """Record a visit to `household` (visits.log there), with the members met, what was
     found and, when a follow-up category is given, a work order filed for it."""
+    if actor is None:  # a visit is someone's: the system logs none
+        raise Forbidden()
     household = Household.objects.select_for_update().get(pk=household.pk)
     access.require(actor, Perm.VISIT_LOG, household.area_path)
     errors: dict[str, list[str]] = {}

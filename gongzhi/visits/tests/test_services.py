@@ -165,3 +165,8 @@ def test_a_rules_days_are_a_whole_number_in_range(world, days):
     with pytest.raises(ValidationError) as exc:
         visit_rule_set(actor=world.secretary, area=world.community_a, tag=tag, every_days=days)
     assert "every_days" in exc.value.message_dict
+
+
+def test_the_system_logs_no_visit(world):
+    with pytest.raises(Forbidden):
+        _log(None, world.household_a1)
