@@ -6,6 +6,7 @@ from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gongzhi.visits.models import CONCERN_NOTE_MAX, NOTES_MAX, Concern, Method
 
@@ -19,7 +20,7 @@ class VisitForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
     )
     method = forms.ChoiceField(
-        label=_("How"), choices=Method.choices, widget=forms.RadioSelect, initial=Method.HOME
+        label=pgettext_lazy("visit", "How"), choices=Method.choices, widget=forms.RadioSelect, initial=Method.HOME
     )
     persons = forms.MultipleChoiceField(
         label=_("Who was met"), required=False, widget=forms.CheckboxSelectMultiple

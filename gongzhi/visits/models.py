@@ -37,7 +37,7 @@ class Method(models.TextChoices):
 class Concern(models.TextChoices):
     """What a visit found that needs attention (several may apply)."""
 
-    HEALTH = "health", _("Health")
+    HEALTH = "health", pgettext_lazy("visit concern", "Health")
     DAILY_LIFE = "daily_life", _("Daily life and care")
     SAFETY = "safety", _("Safety hazard")
     HOUSING = "housing", _("Housing and repairs")
