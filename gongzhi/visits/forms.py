@@ -20,7 +20,10 @@ class VisitForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
     )
     method = forms.ChoiceField(
-        label=pgettext_lazy("visit", "How"), choices=Method.choices, widget=forms.RadioSelect, initial=Method.HOME
+        label=pgettext_lazy("visit", "How"),
+        choices=Method.choices,
+        widget=forms.RadioSelect,
+        initial=Method.HOME,
     )
     persons = forms.MultipleChoiceField(
         label=_("Who was met"), required=False, widget=forms.CheckboxSelectMultiple
