@@ -65,6 +65,13 @@ def household_visits(*, user: Viewer, household: Household) -> QuerySet[Visit]:
     return _with_related(visits).order_by("-visited_at", "-id")
 
 
+def area_visits(*, user: Viewer) -> QuerySet[Visit]:
+    """The visits in the user's area, newest first."""
+    return _with_related(Visit.objects.restrict(user, Perm.VISIT_LOG)).order_by(
+        "-visited_at", "-id"
+    )
+
+
 def my_visits(*, user: Viewer) -> QuerySet[Visit]:
     """The visits the user made, in the area where they still log visits."""
     if not getattr(user, "is_authenticated", False):
