@@ -60,9 +60,12 @@ def household_for_visits(*, user: Viewer, household_id: Any) -> Household:
 
 
 def household_visits(*, user: Viewer, household: Household) -> QuerySet[Visit]:
-    """The household's visits the user may read, newest first."""
-    visits = Visit.objects.restrict(user, Perm.VISIT_LOG).filter(household=household)
-    return _with_related(visits).order_by("-visited_at", "-id")
+    """The household's visits, newest first, for a user who visits it now: its history
+    goes with it (a household moved to another grid keeps it, as its register history
+    does). Nothing for anyone else."""
+    if not access.can(user, Perm.VISIT_LOG, household.area_path):
+        return Visit.objects.none()
+    return _with_related(Visit.objects.filter(household=household)).order_by("-visited_at", "-id")
 
 
 def area_visits(*, user: Viewer) -> QuerySet[Visit]:

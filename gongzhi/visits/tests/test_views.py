@@ -115,3 +115,19 @@ def test_workload_is_for_the_grid_leader_and_the_secretary(client, world):
     ):
         client.force_login(world.by_role[role])
         assert client.get(reverse("visits:workload")).status_code == status, role
+
+
+def test_a_households_visits_go_with_it_to_another_grid(client, world):
+    from gongzhi.registry.services import household_move
+
+    client.force_login(world.grid_worker_a)
+    _post(client, world.household_a1, notes="搬走前的走访")
+    household_move(
+        actor=None, household=world.household_a1, building=world.building_a2, unit="3", room="301"
+    )
+    client.force_login(world.grid_worker_b)
+    body = client.get(reverse("visits:household", args=[world.household_a1.pk])).content.decode()
+    assert "搬走前的走访" in body
+    client.force_login(world.grid_worker_a)  # no longer in their grid; their own list keeps it
+    assert client.get(reverse("visits:household", args=[world.household_a1.pk])).status_code == 404
+    assert "搬走前的走访" in client.get(reverse("visits:mine")).content.decode()
