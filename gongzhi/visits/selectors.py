@@ -141,6 +141,11 @@ def rule_rows_for(*, community: Area) -> list[RuleRow]:
     ]
 
 
+def tag_by_code(code: str) -> Tag | None:
+    """A register tag by its code (the rules page's form), or None."""
+    return Tag.objects.filter(code=code).first() if code else None
+
+
 def rule_communities_for(*, user: Viewer) -> list[Area]:
     """Communities whose rules the user reads (visits.log or visits.rules somewhere in or
     above them)."""

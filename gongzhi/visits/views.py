@@ -23,7 +23,6 @@ from gongzhi.accounts.types import SignedInRequest
 from gongzhi.core import clock
 from gongzhi.core.errors import Forbidden, NotFound
 from gongzhi.core.validation import errors_to_form
-from gongzhi.registry.models import Tag
 from gongzhi.registry.selectors import household_members
 from gongzhi.visits import selectors, services
 from gongzhi.visits import workload as workload_module
@@ -188,7 +187,7 @@ def rule_set(request: SignedInRequest) -> HttpResponseBase:
     if not access.can(user, Perm.VISIT_RULES, community.path):
         raise Forbidden()
     form = RuleForm(request.POST)
-    tag = Tag.objects.filter(code=form.data.get("tag", "")).first() if form.is_valid() else None
+    tag = selectors.tag_by_code(form.cleaned_data["tag"]) if form.is_valid() else None
     if tag is None:
         return _rules_page(request, community.pk, _("Choose a tag from the list."))
     days = (form.cleaned_data["every_days"] or "").strip()
