@@ -108,3 +108,23 @@ def test_the_home_page_shows_the_sections(client, busy):
     assert 'id="todo-visits"' in body and busy.household_a1.address in body
     assert busy.household_a2.address not in body
     assert reverse("visits:due") in body
+
+
+def test_the_to_do_list_takes_a_fixed_number_of_queries(busy, django_assert_max_num_queries):
+    from gongzhi.registry.services import household_create, person_create
+    from gongzhi.testing import make_id_number
+
+    elderly = Tag.objects.get(code="elderly_alone")
+    for n in range(20):  # more households due: no more queries
+        household = household_create(actor=None, building=busy.building_a1, unit="5", room=f"{n}")
+        person = person_create(
+            actor=None, household=household, data={"name": "测试", "id_number": make_id_number()}
+        )
+        PersonTag.objects.create(person=person, tag=elderly)
+    user = busy.grid_worker_a
+    user.refresh_from_db()
+    # grants; per section a count and its first items (the visits: communities, rules, due,
+    # households; the tasks: offers, orders in hand)
+    with django_assert_max_num_queries(18):
+        found = sections(user)
+    assert found["visits"].count == 21
