@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "gongzhi.imports",
     "gongzhi.health",
     "gongzhi.workorders",
+    "gongzhi.visits",
     "gongzhi.reports",
     "gongzhi.portal",
     "gongzhi.api",

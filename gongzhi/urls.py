@@ -15,6 +15,7 @@ urlpatterns = [
     path("health/", include("gongzhi.health.urls")),
     path("reports/", include("gongzhi.reports.urls")),
     path("orders/", include("gongzhi.workorders.urls")),
+    path("visits/", include("gongzhi.visits.urls")),
     path("open311/v2/", include("gongzhi.workorders.open311_urls")),
     path("inbox/", include("gongzhi.notifications.urls")),
     path("m/orders/", include("gongzhi.workorders.resident_urls")),

@@ -40,7 +40,8 @@ IMPORT, WATCH_UPLOAD, WATCH_FOLLOW, REPORT, REPORT_MANAGE = (
 WO_REQUEST, WO_VIEW, WO_DISPATCH, WO_HANDLE, OUTBOX = (
     "wo_request", "wo_view", "wo_dispatch", "wo_handle", "outbox",
 )  # fmt: skip
-_KEEP = {VIEW, EDIT, REVEAL, AREA, IMPORT, WATCH_FOLLOW, REPORT}
+VISIT, VISIT_RULES, WORKLOAD = "visit", "visit_rules", "workload"
+_KEEP = {VIEW, EDIT, REVEAL, AREA, IMPORT, WATCH_FOLLOW, REPORT, VISIT}
 _ORDERS = {WO_REQUEST, WO_VIEW, WO_DISPATCH, WO_HANDLE}
 ABILITIES: dict[str, set[str]] = {
     Role.RESIDENT: {WO_REQUEST},
@@ -48,9 +49,11 @@ ABILITIES: dict[str, set[str]] = {
     Role.PARTY_MEMBER: {VIEW, AREA, WO_HANDLE},
     Role.BUILDING_HEAD: {VIEW, AREA, WO_REQUEST},
     Role.GRID_WORKER: _KEEP | _ORDERS,
-    Role.GRID_LEADER: _KEEP | _ORDERS,
+    Role.GRID_LEADER: _KEEP | _ORDERS | {WORKLOAD},
     Role.COMMUNITY_STAFF: _KEEP | _ORDERS | {WATCH_UPLOAD, REPORT_MANAGE},
-    Role.SECRETARY: _KEEP | _ORDERS | {WATCH_UPLOAD, REPORT_MANAGE, AREA_MANAGE},
+    Role.SECRETARY: _KEEP
+    | _ORDERS
+    | {WATCH_UPLOAD, REPORT_MANAGE, AREA_MANAGE, VISIT_RULES, WORKLOAD},
     Role.POLICE: {VIEW, REVEAL, AREA, WATCH_FOLLOW},
     Role.DOCTOR: {VIEW, REVEAL, AREA, WATCH_FOLLOW},
     Role.STREET_OFFICER: {VIEW, AREA, REPORT, WO_VIEW, WO_DISPATCH},
@@ -198,6 +201,17 @@ UI_ROUTES: dict[str, Route] = {
     "portal:account": Route("login"),
     "portal:elder": Route("login", methods=("POST",)),
     "portal:acting": Route("login", methods=("POST",)),  # no person: act for oneself
+    # --- issue 12: the grid worker's day -------------------------------------------------
+    # A household's visits: 404 where the register does not show it, 403 to roles that see
+    # it but do not visit (police, doctor, building head …). A POST without a body is a
+    # form error, still allowed.
+    "visits:due": Route(VISIT),
+    "visits:mine": Route(VISIT),
+    "visits:household": Route(VISIT, obj="household"),
+    "visits:log": Route(VISIT, obj="household", methods=("GET", "POST")),
+    "visits:rules": Route(VISIT),  # read by those who visit; set by the secretary
+    "visits:rule_set": Route(VISIT_RULES, methods=("POST",)),
+    "visits:workload": Route(WORKLOAD),
 }
 
 
@@ -360,6 +374,12 @@ API_OPERATIONS: dict[str, Operation] = {
     ),
     "workorder_cancel": Operation(
         "asked for it, or decides", obj="workorder", kind="write", body="wo_note"
+    ),
+    # --- issue 12: visits -------------------------------------------------------------------
+    "visit_list": Operation(VISIT, kind="list", lists="visit"),
+    "visit_due_list": Operation(VISIT, kind="list", lists="due_household"),
+    "visit_create": Operation(
+        VISIT, kind="create", body="visit_create", ref="household", ref_sees=frozenset({VISIT})
     ),
 }
 
@@ -702,6 +722,60 @@ def _issue4_bodies(side, world) -> dict[str, Any]:
     }
 
 
+# --- issue 12: visits ---------------------------------------------------------------------
+# A visit on each side, and on each side a household due a visit (a new one, never visited,
+# whose person is 独居老人 under the platform's default rule).
+
+
+def _build_visit(world, side) -> Any:
+    from gongzhi.core import clock
+    from gongzhi.visits.models import Visit
+
+    return Visit.objects.create(
+        household=side.household, visitor=world.grid_worker_a, visited_at=clock.now(),
+        method="home", notes="矩阵走访", area_path=side.household.area_path,
+    )  # fmt: skip
+
+
+def _build_due_household(world, side) -> Any:
+    import importlib
+
+    from django.apps import apps as django_apps
+
+    from gongzhi.registry.models import PersonTag, Tag
+    from gongzhi.visits.models import VisitRule
+
+    if not VisitRule.objects.exists():  # a transactional test emptied the migration's rows
+        migration = importlib.import_module("gongzhi.visits.migrations.0002_default_visit_rules")
+        migration.forwards(django_apps, None)
+    household = services.household_create(actor=None, building=side.area, unit="7", room="701")
+    person = services.person_create(
+        actor=None, household=household, data={"name": "矩阵老人", "id_number": make_id_number()}
+    )
+    PersonTag.objects.create(person=person, tag=Tag.objects.get(code="elderly_alone"))
+    return household
+
+
+OBJECTS.update(
+    {
+        "visit": ({VISIT}, _build_visit),
+        "due_household": ({VISIT}, _build_due_household),
+    }
+)
+
+
+def _issue12_bodies(side, world) -> dict[str, Any]:
+    from gongzhi.core import clock
+
+    return {
+        "visit_create": lambda: {
+            "household": side.household.pk,
+            "visited_at": clock.now().isoformat(),
+            "method": "home",
+        },
+    }
+
+
 # --- the world: two communities of one street (gongzhi.testing) and one of another -------
 
 
@@ -958,6 +1032,7 @@ def _body(kind: str, side: Side, world) -> dict[str, Any]:
         "transfer_decline": lambda: {"reason": "矩阵检查"},
         **_issue3_bodies(side, world),
         **_issue4_bodies(side, world),
+        **_issue12_bodies(side, world),
     }
     return builders[kind]()
 

@@ -25,6 +25,10 @@ class Perm(StrEnum):
     WORKORDER_DISPATCH = "workorder.dispatch"  # dispatch, escalate, solve, bulk actions
     WORKORDER_HANDLE = "workorder.handle"  # accept, decline, start, resolve one's own orders
     NOTIFICATION_OUTBOX = "notifications.outbox"  # the development SMS gateway's outbox
+    # The grid worker's day (走访记录, visit rules, workload).
+    VISIT_LOG = "visits.log"  # log visits to the area's households; read its visit history
+    VISIT_RULES = "visits.rules"  # set how often households with a tag are visited
+    WORKLOAD_VIEW = "workload.view"  # the area's workers' work per week
 
 
 # The register's keepers: the people who hold a grid's households and persons, import
@@ -42,6 +46,7 @@ _KEEPERS = frozenset(
         Perm.WORKORDER_VIEW,
         Perm.WORKORDER_DISPATCH,
         Perm.WORKORDER_HANDLE,
+        Perm.VISIT_LOG,
     }
 )
 # Community staff and the secretary also take in upstream lists and own the templates.
@@ -60,9 +65,11 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
     # A building head files on a resident's behalf.
     Role.BUILDING_HEAD: frozenset({Perm.AREA_VIEW, Perm.REGISTER_VIEW, Perm.WORKORDER_REQUEST}),
     Role.GRID_WORKER: _KEEPERS,
-    Role.GRID_LEADER: _KEEPERS,
+    # The grid leader and the secretary see their workers' workload; the secretary sets
+    # the community's visit rules.
+    Role.GRID_LEADER: _KEEPERS | {Perm.WORKLOAD_VIEW},
     Role.COMMUNITY_STAFF: _COMMUNITY,
-    Role.SECRETARY: _COMMUNITY | {Perm.AREA_MANAGE},
+    Role.SECRETARY: _COMMUNITY | {Perm.AREA_MANAGE, Perm.VISIT_RULES, Perm.WORKLOAD_VIEW},
     Role.POLICE: _TEAM,
     Role.DOCTOR: _TEAM,
     # The street reads its communities, their reports, and decides on escalated orders.

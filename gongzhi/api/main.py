@@ -31,6 +31,7 @@ from gongzhi.health.api import router as health_router
 from gongzhi.imports.api import router as imports_router
 from gongzhi.registry.api import router as registry_router
 from gongzhi.reports.api import router as reports_router
+from gongzhi.visits.api import router as visits_router
 from gongzhi.workorders.api import router as workorders_router
 from gongzhi.workorders.uploads import PHOTOS_LIMIT
 
@@ -128,6 +129,7 @@ api.add_router("/", imports_router)
 api.add_router("/", health_router)
 api.add_router("/", reports_router)
 api.add_router("/", workorders_router)
+api.add_router("/", visits_router)
 
 # Last, so that it matches only what no operation does: a JSON 404, not Django's page.
 _fallback = Router()

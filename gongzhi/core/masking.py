@@ -41,14 +41,6 @@ def mask_all(value: str) -> str:
     return "*" * min(len(value), 8)
 
 
-MASKERS: dict[str, Callable[[str], str]] = {
-    "id_number": mask_id_number,
-    "phone": mask_phone,
-    "name": mask_name,
-    "all": mask_all,
-}
-
-
 # --- values that look like an ID number or a mobile number, wherever they are ----------------
 # For text whose column says nothing (户主身份证号, 紧急联系人电话, a remark): what a
 # preview, a problem report or a stored sample shows of it. Deliberately broad: a 15-digit
@@ -87,6 +79,17 @@ def mask_text(value: str) -> str:
     value = _ID_IN_TEXT.sub(lambda m: mask_id_number("".join(m.groups())), value)
     value = _ID_NUMBER.sub(lambda m: mask_id_number(m.group(0)), value)
     return _PHONE.sub(_masked_phone, value)
+
+
+MASKERS: dict[str, Callable[[str], str]] = {
+    "id_number": mask_id_number,
+    "phone": mask_phone,
+    "name": mask_name,
+    "all": mask_all,
+    # Free text kept encrypted (a visit's notes): shown as written, each ID number and
+    # mobile number in it masked.
+    "text": mask_text,
+}
 
 
 def mask_value(value: Any) -> Any:

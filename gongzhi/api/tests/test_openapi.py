@@ -43,6 +43,10 @@ OPERATIONS = {
     ("post", "/api/v1/workorders/{workorder_id}/reopen"): "workorder_reopen",
     ("post", "/api/v1/workorders/{workorder_id}/cancel"): "workorder_cancel",
     ("get", "/api/v1/workorders/{workorder_id}/photos/{photo_id}"): "workorder_photo_get",
+    # Visits (issue 12).
+    ("get", "/api/v1/visits"): "visit_list",
+    ("post", "/api/v1/visits"): "visit_create",
+    ("get", "/api/v1/visits/due"): "visit_due_list",
     # Imports, upstream lists and watch lists, reports (issue 3).
     ("get", "/api/v1/imports"): "import_list",
     ("post", "/api/v1/imports"): "import_upload",
