@@ -83,6 +83,7 @@ class Route:
 
 UI_ROUTES: dict[str, Route] = {
     "healthz": Route("public"),
+    "favicon": Route("public"),
     "set_language": Route("public", methods=("POST",)),
     "accounts:login": Route("public"),
     "accounts:logout": Route("signs out", methods=("POST",)),
