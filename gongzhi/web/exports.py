@@ -10,7 +10,7 @@ A list that can be downloaded declares it once, next to its views (`<app>/export
         sensitivity=Sensitivity.PERSONAL,
         scope_perms=(Perm.REGISTER_VIEW,),  # the exporter's area goes on the audit entry
         columns=(
-            Column(_("Name"), lambda p: p.name),
+            Column(pgettext_lazy("person", "Name"), lambda p: p.name),
             Column(_("Resident ID number"), lambda p: str(p.id_number)),  # masked
             ...
         ),
