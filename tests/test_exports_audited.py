@@ -24,6 +24,7 @@ from django.urls import reverse
 import gongzhi
 from gongzhi.accounts.models import SECOND_FACTOR_ROLES, Role
 from gongzhi.audit.models import AuditEntry
+from gongzhi.audit.vocabulary import system_purpose
 from gongzhi.web import exports
 
 ROOT = Path(gongzhi.__file__).resolve().parent
@@ -138,7 +139,10 @@ def test_every_export_records_exactly_one_audit_entry(world, context, case, fmt)
     assert (entry.action, entry.object_label) == ("export", case.export)
     assert entry.object_type == declared.object_type
     assert entry.actor_id == case.user(world).pk
-    assert re.fullmatch(rf"{fmt}, \d+ rows, {declared.sensitivity.value}", entry.purpose)
+    assert re.fullmatch(
+        rf'§export \{{"fmt":"{fmt}","rows":\d+,"sensitivity":"{declared.sensitivity.value}"\}}',
+        entry.purpose,
+    )
 
 
 def test_the_audit_entry_counts_the_rows_written(world):
@@ -148,7 +152,9 @@ def test_the_audit_entry_counts_the_rows_written(world):
 
     lines = body.decode("utf-8-sig").strip().splitlines()
     entry = AuditEntry.objects.get(action="export")
-    assert entry.purpose == f"csv, {len(lines) - 1} rows, personal"
+    assert entry.purpose == system_purpose(
+        "export", fmt="csv", rows=len(lines) - 1, sensitivity="personal"
+    )
 
 
 # --- a search by ID number or phone leaves no digits in the audit log ---------------------------

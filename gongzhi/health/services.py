@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from gongzhi.accounts import access
 from gongzhi.accounts.policy import Perm
 from gongzhi.audit.services import audit_record
+from gongzhi.audit.vocabulary import system_purpose
 from gongzhi.core import clock, scope
 from gongzhi.core.errors import Forbidden, IllegalTransition, field_errors
 from gongzhi.core.tabular import MiB, TableFileError, read_table
@@ -302,7 +303,9 @@ def match_rows(*, upstream_list: UpstreamList, rows: Sequence[parsing.Row]) -> l
         obj=upstream_list,
         area_path=upstream_list.area_path,
         fields=["entries"],
-        purpose=", ".join(f"{k} {v}" for k, v in sorted(plan.counts.items())),
+        purpose=system_purpose(
+            "match_counts", counts=", ".join(f"{k} {v}" for k, v in sorted(plan.counts.items()))
+        ),
     )
     return plan.entries
 

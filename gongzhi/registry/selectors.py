@@ -206,7 +206,7 @@ def household_members(household: Household, *, include_past: bool = False) -> li
 SEARCH_CAP = 200  # matches taken per name probe: a search box wants the first few
 
 
-def person_search_for(*, user: Viewer, q: str) -> QuerySet[Person]:
+def person_search_for(*, user: Viewer, q: str, perm: Perm = Perm.REGISTER_VIEW) -> QuerySet[Person]:
     """Persons matching a full ID number, a full phone number, a name (prefix), or its
     pinyin — full (`zhangsan`) or initials (`zs`).
 
@@ -216,8 +216,12 @@ def person_search_for(*, user: Viewer, q: str) -> QuerySet[Person]:
     instead of reading the whole scope (500,000 persons for a large community) or sorting
     every match of a common surname. The probes run when this is called; the result is a
     queryset of the matched ids. See docs/benchmarks.md.
+
+    `perm` is the area the search covers: the register's readers by default; the auditor
+    finds the person whose entries to read within the area they audit (`Perm.AUDIT_VIEW`)
+    by name; an exact search stays with the roles that may reveal.
     """
-    people = Person.objects.restrict(user, Perm.REGISTER_VIEW)
+    people = Person.objects.restrict(user, perm)
     text = normalize_query(q)
     if not text:
         return people.none()

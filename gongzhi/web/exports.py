@@ -52,7 +52,9 @@ from django.utils.functional import Promise
 from gongzhi.accounts import access
 from gongzhi.accounts.policy import Perm
 from gongzhi.accounts.types import SignedInRequest
+from gongzhi.audit import vocabulary
 from gongzhi.audit.services import audit_record
+from gongzhi.audit.vocabulary import system_purpose
 from gongzhi.core import clock, identity, scope
 from gongzhi.core.tabular import csv_chunks, write_xlsx
 
@@ -124,6 +126,7 @@ class Export(Generic[T]):
         if self.name in _DECLARED:
             raise ValueError(f"export {self.name!r} is declared twice")
         _DECLARED[self.name] = self
+        vocabulary.EXPORT_NAMES[self.name] = self.filename  # how the audit log names it
 
 
 def declared() -> dict[str, Export[Any]]:
@@ -193,7 +196,9 @@ def export_response(
             object_label=export.name,
             area_path=_area_path(request.user, export.scope_perms),
             fields=filter_kinds(filters),
-            purpose=f"{fmt}, {counted.count} rows, {export.sensitivity.value}",
+            purpose=system_purpose(
+                "export", fmt=fmt, rows=counted.count, sensitivity=export.sensitivity.value
+            ),
         )
     except BaseException:
         spool.close()
