@@ -108,6 +108,7 @@ ACTIONS: dict[str, Promise] = {
     "watchlist.close": _a("Watch-list entry closed"),
     "watchlist.reopen": _a("Watch-list entry reopened"),
     "watchlist.assign": _a("Watch-list entry assigned"),
+    "watchlist.reveal": _a("Full value of a watch-list entry shown"),
     "vaccination.record": _a("Vaccination recorded"),
     "workorder.create": _a("Work order filed"),
     "workorder.dispatch": _a("Work order dispatched"),
@@ -483,7 +484,7 @@ def _shown_params(code: str, params: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # Actions whose purpose a person types: never read as a system sentence.
-TYPED_PURPOSE_ACTIONS = frozenset({"person.reveal"})
+TYPED_PURPOSE_ACTIONS = frozenset({"person.reveal", "watchlist.reveal"})
 
 
 def purpose_text(purpose: str, action: str = "") -> str:

@@ -116,7 +116,7 @@ class ReviewForm(NoteForm):
 
     def __init__(self, *args: Any, candidates: Choices, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["note"].label = _("Online review")
+        self.fields["note"].label = pgettext_lazy("watch-list form", "What the review found")
         self.fields["note"].widget.attrs["required"] = True
         if candidates:
             cast(forms.ChoiceField, self.fields["person"]).choices = [

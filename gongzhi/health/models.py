@@ -152,6 +152,11 @@ class WatchEntry(BaseModel):
     def __str__(self) -> str:
         return self.name or f"#{self.row_number}"
 
+    @property
+    def audit_label(self) -> str:
+        """How the audit log names an entry: by number, never by the listed name."""
+        return f"#{self.pk}"
+
 
 class WatchEvent(models.Model):
     """The timeline of an entry: each transition and assignment, with its note."""
