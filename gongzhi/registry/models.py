@@ -118,6 +118,8 @@ class Household(BaseModel):
     objects = RestrictedManager()
     # Set on a page's instances (selectors.with_member_counts); not a column.
     member_count: int
+    # Set on a search's page (views.households): which members the search matched.
+    matched: str
 
     class Meta:
         ordering = ["area_path", "unit", "room"]

@@ -177,6 +177,31 @@ def _household_search(user: Viewer, households: _Households, q: str) -> _Househo
     return households.filter(by_person)
 
 
+@dataclass(frozen=True)
+class MemberMatch:
+    """A member through whom a search found their household: by name or by pinyin."""
+
+    person: Person
+    how: str  # "name" or "pinyin" (full or initials)
+    key: str  # what was searched, normalised
+
+
+def household_matches_for(
+    *, user: Viewer, households: Iterable[Household], q: str
+) -> dict[int, list[MemberMatch]]:
+    """For a page of a household search by name or pinyin: the members who matched, per
+    household. Exact searches (a full ID number or phone) are not run a second time."""
+    text = normalize_query(q)
+    if not text or not (_CJK.search(text) or _LETTERS.match(text)):
+        return {}
+    how = "name" if _CJK.search(text) else "pinyin"
+    ids = [h.pk for h in households]
+    matches: dict[int, list[MemberMatch]] = {}
+    for person in person_search_for(user=user, q=q).filter(household_id__in=ids):
+        matches.setdefault(person.household_id, []).append(MemberMatch(person, how, text))
+    return matches
+
+
 def household_get_for(
     *, user: Viewer, household_id: Any, perm: Perm = Perm.REGISTER_VIEW
 ) -> Household:
