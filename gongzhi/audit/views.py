@@ -77,7 +77,7 @@ class AuditFilterForm(forms.Form):
         object_type.choices = [("", _("Any object")), *kinds]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and end < start:
             self.add_error("date_to", _("Until: the last day comes on or after the first."))

@@ -222,8 +222,8 @@ def entry_steps(entry: WatchEntry) -> list[Step]:
     """The online review and the offline verification: done, to do now (with the deadline
     and the time left), or not reached."""
     now = clock.now()
-    order = [EntryStatus.TO_REVIEW, EntryStatus.TO_VERIFY]
-    done = {
+    order: list[str] = [EntryStatus.TO_REVIEW, EntryStatus.TO_VERIFY]
+    done: dict[str, tuple[Any, str]] = {
         EntryStatus.TO_REVIEW: (entry.reviewed_at, entry.review_note),
         EntryStatus.TO_VERIFY: (entry.verified_on, entry.verification_note),
     }

@@ -431,7 +431,7 @@ def export_job_queue(
         {
             "model": rows.model._meta.label,
             "query": rows.query,
-            "prefetch": list(rows._prefetch_related_lookups),
+            "prefetch": list(getattr(rows, "_prefetch_related_lookups", ())),
         }
     )
     job = ExportJob.objects.create(
