@@ -48,4 +48,10 @@ PERIODIC_JOBS = [
         every=timedelta(minutes=5),
         description="Remind on work orders near their deadline; escalate breached ones a level.",
     ),
+    PeriodicJob(
+        name="web.prune_exports",
+        task="gongzhi.web.tasks.prune_exports",
+        every=timedelta(minutes=15),
+        description="Remove long list downloads past their keeping time.",
+    ),
 ]

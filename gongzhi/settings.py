@@ -286,6 +286,10 @@ GONGZHI_IMPORT_MAX_BYTES = env_int("GONGZHI_IMPORT_MAX_BYTES", 100 * 1024 * 1024
 # Days an uploaded spreadsheet is kept after its import (it holds personal data in the
 # clear; the register and each row's outcome stay).
 GONGZHI_IMPORT_KEEP_DAYS = env_int("GONGZHI_IMPORT_KEEP_DAYS", 7)
+# A list download of this many rows or more is written by the worker (0: always on the spot);
+# its file is kept, encrypted, for this many minutes.
+GONGZHI_EXPORT_BACKGROUND_ROWS = env_int("GONGZHI_EXPORT_BACKGROUND_ROWS", 5000)
+GONGZHI_EXPORT_KEEP_MINUTES = env_int("GONGZHI_EXPORT_KEEP_MINUTES", 60)
 # Forked reader processes for big files (0: decided from the number of cores).
 GONGZHI_IMPORT_PROCESSES = env_int("GONGZHI_IMPORT_PROCESSES", 0) or None
 

@@ -2,9 +2,11 @@ from django.urls import include, path
 
 from gongzhi.api.main import api
 from gongzhi.core.views import healthz
+from gongzhi.web.assets import favicon
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("", include("gongzhi.web.urls")),

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gongzhi.accounts.policy import Perm
 from gongzhi.web.exports import Column, Export, Sensitivity, export_response, requested_format
@@ -29,7 +30,7 @@ WATCH_LIST: Export[Any] = Export(
     columns=(
         Column(_("List"), lambda e: e.upstream_list.name),
         Column(_("Row"), lambda e: e.row_number),
-        Column(_("Name"), lambda e: e.name),
+        Column(pgettext_lazy("person", "Name"), lambda e: e.name),
         # A Sealed value's text is its mask.
         Column(_("Resident ID number"), lambda e: str(e.id_number)),
         Column(_("Phone"), lambda e: str(e.phone)),

@@ -7,6 +7,7 @@ from typing import Any, cast
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gongzhi.core.validation import errors_to_form
 from gongzhi.health.states import (
@@ -78,7 +79,7 @@ class UploadForm(forms.Form):
 
 
 class EntryFilterForm(forms.Form):
-    q = forms.CharField(label=_("Name"), required=False, max_length=40)
+    q = forms.CharField(label=pgettext_lazy("person", "Name"), required=False, max_length=40)
     upstream_list = forms.TypedChoiceField(
         label=_("List"), coerce=int, required=False, empty_value=None
     )
@@ -115,7 +116,7 @@ class ReviewForm(NoteForm):
 
     def __init__(self, *args: Any, candidates: Choices, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["note"].label = _("Online review")
+        self.fields["note"].label = pgettext_lazy("watch-list form", "What the review found")
         self.fields["note"].widget.attrs["required"] = True
         if candidates:
             cast(forms.ChoiceField, self.fields["person"]).choices = [

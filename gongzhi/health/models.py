@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gongzhi.accounts.access import RestrictedManager
 from gongzhi.core.fields import EncryptedTextField
@@ -74,7 +75,7 @@ class WatchEntry(BaseModel):
     )
     row_number = models.PositiveIntegerField()
     # The row as the list gives it (normalised).
-    name = models.CharField(_("name"), max_length=40, blank=True)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=40, blank=True)
     id_number = EncryptedTextField(
         _("resident ID number"),
         purpose=register_rows.ID_NUMBER_PURPOSE,  # the register's: the blind indexes compare
@@ -150,6 +151,11 @@ class WatchEntry(BaseModel):
 
     def __str__(self) -> str:
         return self.name or f"#{self.row_number}"
+
+    @property
+    def audit_label(self) -> str:
+        """How the audit log names an entry: by number, never by the listed name."""
+        return f"#{self.pk}"
 
 
 class WatchEvent(models.Model):

@@ -16,14 +16,16 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Substr
+from django.utils.timesince import timesince, timeuntil
 
 from gongzhi.accounts import access
 from gongzhi.accounts.models import Role
 from gongzhi.accounts.policy import Perm
+from gongzhi.core import clock
 from gongzhi.core.errors import NotFound
 from gongzhi.core.lookup import get_by_id
 from gongzhi.health.models import UpstreamList, Vaccination, WatchEntry, WatchEvent
-from gongzhi.health.states import OPEN_STATUSES
+from gongzhi.health.states import OPEN_STATUSES, STEP_DEADLINES, EntryStatus
 from gongzhi.registry.models import PRESENT_RESIDENCY, Area, AreaKind, Person
 
 if TYPE_CHECKING:
@@ -193,6 +195,107 @@ def watch_summary_for(*, user: Viewer) -> WatchSummary:
         mine_open=Count("pk", filter=Q(status__in=OPEN_STATUSES, assignee_id=user.pk)),
     )
     return WatchSummary(**counts)
+
+
+# --- deadlines and progress ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of an entry's follow-up as its page shows it."""
+
+    status: str  # the status the entry has while the step is to do
+    state: str  # "done", "current", "waiting" or "skipped"
+    due: dt.datetime | None = None
+    overdue: bool = False
+    left: str = ""  # time left, or how long it is overdue, in words
+    done_at: Any = None
+    note: str = ""
+
+
+def step_due(entry: WatchEntry, status: str) -> dt.datetime | None:
+    within = STEP_DEADLINES.get(status)
+    return entry.created_at + within if within is not None else None
+
+
+def entry_steps(entry: WatchEntry) -> list[Step]:
+    """The online review and the offline verification: done, to do now (with the deadline
+    and the time left), or not reached."""
+    now = clock.now()
+    order: list[str] = [EntryStatus.TO_REVIEW, EntryStatus.TO_VERIFY]
+    done: dict[str, tuple[Any, str]] = {
+        EntryStatus.TO_REVIEW: (entry.reviewed_at, entry.review_note),
+        EntryStatus.TO_VERIFY: (entry.verified_on, entry.verification_note),
+    }
+    steps = []
+    for status in order:
+        done_at, note = done[status]
+        if entry.status == status:
+            due = step_due(entry, status)
+            overdue = due is not None and due <= now
+            left = ""
+            if due is not None:
+                left = timesince(due, now, depth=1) if overdue else timeuntil(due, now, depth=1)
+            steps.append(Step(status, "current", due, overdue, left, note=note))
+        elif done_at:
+            steps.append(Step(status, "done", done_at=done_at, note=note))
+        elif entry.status in OPEN_STATUSES and order.index(status) > order.index(entry.status):
+            steps.append(Step(status, "waiting", step_due(entry, status)))
+        else:  # closed without it (dismissed after the review)
+            steps.append(Step(status, "skipped"))
+    return steps
+
+
+def _overdue_q(now: dt.datetime) -> Q:
+    condition = Q(pk__in=[])
+    for status, within in STEP_DEADLINES.items():
+        condition |= Q(status=status, created_at__lte=now - within)
+    return condition
+
+
+@dataclass(frozen=True)
+class WorkerProgress:
+    user: Any
+    assigned: int
+    reviewed: int
+    verified: int
+    overdue: int
+
+
+def watch_progress_for(*, user: Viewer) -> list[WorkerProgress]:
+    """Per follower, in the area whose lists the viewer takes in (secretary, staff): the
+    entries assigned, reviewed online, verified offline, and overdue now. Empty for those
+    who only follow up."""
+    if not access.can(user, Perm.WATCHLIST_UPLOAD):
+        return []
+    from django.contrib.auth import get_user_model
+
+    entries = WatchEntry.objects.restrict(user, Perm.WATCHLIST_UPLOAD).filter(
+        assignee__isnull=False
+    )
+    rows = (
+        entries.values("assignee")
+        .annotate(
+            assigned=Count("pk"),
+            reviewed=Count("pk", filter=Q(reviewed_at__isnull=False)),
+            verified=Count("pk", filter=Q(verified_on__isnull=False)),
+            overdue=Count("pk", filter=_overdue_q(clock.now())),
+        )
+        .order_by("assignee")
+    )
+    users = get_user_model().objects.in_bulk([r["assignee"] for r in rows])
+    progress = [
+        WorkerProgress(
+            user=users[r["assignee"]],
+            assigned=r["assigned"],
+            reviewed=r["reviewed"],
+            verified=r["verified"],
+            overdue=r["overdue"],
+        )
+        for r in rows
+        if r["assignee"] in users
+    ]
+    return sorted(progress, key=lambda p: (-p.overdue, str(p.user)))
 
 
 # --- vaccinations ------------------------------------------------------------------------------

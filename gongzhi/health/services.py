@@ -24,8 +24,10 @@ from django.utils.translation import gettext as _
 from gongzhi.accounts import access
 from gongzhi.accounts.policy import Perm
 from gongzhi.audit.services import audit_record
+from gongzhi.audit.vocabulary import system_purpose, typed_purpose
 from gongzhi.core import clock, scope
 from gongzhi.core.errors import Forbidden, IllegalTransition, field_errors
+from gongzhi.core.fields import reveal
 from gongzhi.core.tabular import MiB, TableFileError, read_table
 from gongzhi.core.validation import merge_errors, raise_errors
 from gongzhi.health import matching, parsing, selectors, uploads
@@ -43,6 +45,7 @@ from gongzhi.health.states import (
     VerificationMethod,
 )
 from gongzhi.registry.models import PRESENT_RESIDENCY, Area, AreaKind, Person
+from gongzhi.registry.services import PURPOSE_MAX, PURPOSE_MIN
 
 if TYPE_CHECKING:
     from gongzhi.accounts.types import Actor
@@ -302,7 +305,9 @@ def match_rows(*, upstream_list: UpstreamList, rows: Sequence[parsing.Row]) -> l
         obj=upstream_list,
         area_path=upstream_list.area_path,
         fields=["entries"],
-        purpose=", ".join(f"{k} {v}" for k, v in sorted(plan.counts.items())),
+        purpose=system_purpose(
+            "match_counts", counts=", ".join(f"{k} {v}" for k, v in sorted(plan.counts.items()))
+        ),
     )
     return plan.entries
 
@@ -653,6 +658,38 @@ def watch_entry_assign(
     return entry
 
 
+REVEALABLE = ("phone", "id_number")
+
+
+@transaction.atomic
+def watch_entry_reveal(*, actor: Actor, entry: WatchEntry, field: str, purpose: str) -> str:
+    """The list's own full phone or ID number of an entry (for a call or a visit), for a
+    role that may reveal the register's there, with the purpose audited — as
+    `registry.services.person_reveal`, whose rules on the purpose it shares."""
+    if field not in REVEALABLE:
+        raise ValidationError({"field": [_("Only the ID number or the phone can be revealed.")]})
+    access.require(actor, Perm.REGISTER_REVEAL, entry.area_path)
+    purpose = (purpose or "").strip()
+    if len(purpose) < PURPOSE_MIN or len(purpose) > PURPOSE_MAX:
+        raise ValidationError(
+            {
+                "purpose": [
+                    _("Say why you need the full value, in %(min)d to %(max)d characters.")
+                    % {"min": PURPOSE_MIN, "max": PURPOSE_MAX}
+                ]
+            }
+        )
+    audit_record(
+        actor=actor,
+        action="watchlist.reveal",
+        obj=entry,
+        area_path=entry.area_path,
+        fields=[field],
+        purpose=typed_purpose(purpose),
+    )
+    return reveal(getattr(entry, field))
+
+
 # --- vaccinations ------------------------------------------------------------------------------
 
 VACCINE_MAX = 60
@@ -731,7 +768,7 @@ def vaccination_record(
         actor=actor,
         action="vaccination.record",
         obj=vaccination,
-        object_label=f"{person.name} #{dose}",
+        object_label=f"{person.audit_label} #{dose}",
         area_path=person.area_path,
         fields=["dose", "vaccine", "vaccinated_on", "site"],
     )

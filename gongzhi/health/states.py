@@ -7,6 +7,8 @@ and closed with an outcome. Staff who upload lists may reopen a closed entry.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -89,3 +91,11 @@ ALLOWED_TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
 def actions_from(status: str) -> list[str]:
     """The actions that may be taken on an entry in `status`."""
     return [action for action, (sources, _to) in ALLOWED_TRANSITIONS.items() if status in sources]
+
+
+# How long each open step may take, counted from when the entry arrived with its list:
+# the online review within a day, the offline verification within three.
+STEP_DEADLINES: dict[str, dt.timedelta] = {
+    EntryStatus.TO_REVIEW: dt.timedelta(days=1),
+    EntryStatus.TO_VERIFY: dt.timedelta(days=3),
+}

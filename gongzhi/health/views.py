@@ -18,7 +18,9 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from gongzhi.accounts import access
@@ -40,8 +42,9 @@ from gongzhi.health.forms import (
     apply_errors,
 )
 from gongzhi.health.models import WatchEntry
-from gongzhi.health.states import Action, ListStatus, Tier, actions_from
+from gongzhi.health.states import Action, EntryStatus, ListStatus, Tier, actions_from
 from gongzhi.registry import selectors as registry_selectors
+from gongzhi.registry.forms import RevealForm
 from gongzhi.registry.models import AreaKind
 
 if TYPE_CHECKING:
@@ -88,6 +91,7 @@ def watchlist(request: SignedInRequest) -> HttpResponseBase:
         "page_obj": page,
         "summary": selectors.watch_summary_for(user=user),
         "can_upload": access.can(user, Perm.WATCHLIST_UPLOAD),
+        "progress": selectors.watch_progress_for(user=user),
     }
     if request.htmx and request.htmx.target == "results":
         return render(request, "health/_entry_results.html", context)
@@ -153,8 +157,80 @@ def _render_entry(
         "can_see_list": access.can(user, Perm.WATCHLIST_UPLOAD, entry.upstream_list.area_path),
         "action_labels": dict(Action.choices),
         "ambiguous": entry.tier == Tier.AMBIGUOUS,
+        "steps": selectors.entry_steps(entry),
+        "step_names": STEP_NAMES,
+        "form_titles": FORM_TITLES,
+        "event_labels": EVENT_LABELS,
+        "reveal_owner": f"e{entry.pk}",
+        "can_reveal": access.can(user, Perm.REGISTER_REVEAL, entry.area_path),
+        "can_reveal_person": bool(
+            entry.person is not None
+            and access.can(user, Perm.REGISTER_REVEAL, entry.person.area_path)
+        ),
     }
     return render(request, "health/entry_detail.html", context, status=status)
+
+
+# The steps as the entry page names them: each once, in the follow-up card; the forms
+# and the timeline say what is done, not the step's name again.
+STEP_NAMES = {
+    EntryStatus.TO_REVIEW: gettext_lazy("Online review"),
+    EntryStatus.TO_VERIFY: pgettext_lazy("watch-list step", "Offline verification"),
+}
+FORM_TITLES = {
+    Action.REVIEW: pgettext_lazy("watch-list form", "Record the review"),
+    Action.DISMISS: Action.DISMISS.label,
+    Action.VERIFY: Action.VERIFY.label,
+    Action.CLOSE: Action.CLOSE.label,
+    Action.REOPEN: Action.REOPEN.label,
+}
+EVENT_LABELS = {
+    Action.REVIEW: pgettext_lazy("watch-list event", "Reviewed"),
+    Action.DISMISS: pgettext_lazy("watch-list event", "Dismissed"),
+    Action.VERIFY: pgettext_lazy("watch-list event", "Verified"),
+    Action.CLOSE: pgettext_lazy("watch-list event", "Closed"),
+    Action.REOPEN: pgettext_lazy("watch-list event", "Reopened"),
+    "assign": pgettext_lazy("watch-list event", "Assigned"),
+}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def entry_reveal(request: SignedInRequest, entry_id: int, field: str) -> HttpResponse:
+    """The list's own full phone or ID number of an entry, after the user says why
+    (audited by the service); the register's reveal slot, for the list's values."""
+    if field not in services.REVEALABLE:
+        raise NotFound()
+    user = request.user
+    entry = selectors.watch_entry_get_for(user=user, entry_id=entry_id)
+    if not access.can(user, Perm.REGISTER_REVEAL, entry.area_path):
+        raise NotFound()
+    url = reverse("health:entry_reveal", args=[entry.pk, field])
+    context: dict[str, Any] = {
+        "entry": entry,
+        "field": field,
+        "field_label": _("Phone") if field == "phone" else _("Resident ID number"),
+        "masked": getattr(entry, field),
+        "slot": f"reveal-e{entry.pk}-{field}",
+        "owner": f"e{entry.pk}",
+        "url": url,
+        "state": "form",
+    }
+    form = RevealForm(request.POST or None)
+    if request.method == "GET" and request.GET.get("cancel"):
+        context["state"] = "masked"
+    elif request.method == "POST" and form.is_valid():
+        try:
+            context["value"] = services.watch_entry_reveal(
+                actor=user, entry=entry, field=field, purpose=form.cleaned_data["purpose"]
+            )
+            context["state"] = "revealed"
+        except ValidationError as exc:
+            apply_errors(form, exc)
+    context["form"] = form
+    if not request.htmx and context["state"] != "form":
+        return redirect("health:entry_detail", entry_id=entry.pk)
+    return render(request, "health/_entry_reveal.html", context)
 
 
 @login_required

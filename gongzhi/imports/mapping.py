@@ -11,7 +11,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class ImportField:
 FIELDS: tuple[ImportField, ...] = (
     ImportField(
         "name",
-        gettext_lazy("Name"),
+        pgettext_lazy("person", "Name"),
         ("姓名", "名字", "居民姓名", "人员姓名", "成员姓名", "name", "姓名(必填)"),
         required=True,
         contains=("姓名",),

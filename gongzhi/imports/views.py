@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.core.paginator import Page, Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -342,7 +342,7 @@ def detail(request: SignedInRequest, import_id: int) -> HttpResponseBase:
     return render(request, "imports/detail.html", context)
 
 
-def _export_outcomes(request: SignedInRequest, batch: ImportBatch) -> FileResponse:
+def _export_outcomes(request: SignedInRequest, batch: ImportBatch) -> HttpResponseBase:
     """The row-by-row table of the page (same outcome filter), every page: what the check
     found or the import did. Field names and rules only, no personal values."""
     filters = OutcomeFilterForm(request.GET)
@@ -360,7 +360,7 @@ def _export_outcomes(request: SignedInRequest, batch: ImportBatch) -> FileRespon
 
 
 @login_required
-def report(request: SignedInRequest, import_id: int) -> FileResponse:
+def report(request: SignedInRequest, import_id: int) -> HttpResponseBase:
     """The rows with problems, as in the file (ID numbers and phones masked), with an
     error column: fix them in the original file by row number and import it again."""
     batch = selectors.import_get_for(user=request.user, batch_id=import_id)

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
@@ -38,7 +38,7 @@ def inbox(request: SignedInRequest) -> HttpResponseBase:
     return render(request, "notifications/inbox.html", {"page": page, "unread_only": unread_only})
 
 
-def _inbox_export(request: SignedInRequest, notes: Any) -> FileResponse:
+def _inbox_export(request: SignedInRequest, notes: Any) -> HttpResponseBase:
     """One's own messages as listed (every page), as XLSX or CSV (`?export=`)."""
     return exports.export_response(request, exports.INBOX, notes)
 
@@ -92,7 +92,7 @@ def outbox(request: SignedInRequest) -> HttpResponseBase:
     return render(request, "notifications/outbox.html", context)
 
 
-def _outbox_export(request: SignedInRequest, messages: Any, status: str) -> FileResponse:
+def _outbox_export(request: SignedInRequest, messages: Any, status: str) -> HttpResponseBase:
     """The outbox as shown (numbers masked, codes of a real provider blanked), every page;
     the download is audited."""
     return exports.export_response(request, exports.OUTBOX, messages, filters={"status": status})

@@ -20,6 +20,7 @@ from ninja.throttling import SimpleRateThrottle
 from gongzhi.accounts import access
 from gongzhi.accounts.policy import Perm
 from gongzhi.audit.services import audit_record
+from gongzhi.audit.vocabulary import system_purpose
 from gongzhi.core import crypto
 from gongzhi.core.errors import DomainError, Forbidden
 from gongzhi.notifications.services import notify
@@ -105,7 +106,7 @@ def exact_search_check(*, user: Viewer, kind: str, value: str) -> None:
             action="register.exact_search_refused",
             object_type="registry.person",
             fields=[kind],
-            purpose=f"throttled {kind} lookup; digest {digest[:16]}",
+            purpose=system_purpose("exact_refused", kind=kind, digest=digest[:16]),
         )
         _tell_auditors(user)
         raise TooManyExactSearches()
@@ -114,5 +115,5 @@ def exact_search_check(*, user: Viewer, kind: str, value: str) -> None:
         action="register.exact_search",
         object_type="registry.person",
         fields=[kind],
-        purpose=f"{kind} lookup; digest {digest[:16]}",
+        purpose=system_purpose("exact_search", kind=kind, digest=digest[:16]),
     )

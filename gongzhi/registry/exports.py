@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import prefetch_related_objects
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gongzhi.accounts.policy import Perm
 from gongzhi.core import identity
@@ -64,7 +65,7 @@ PERSONS: Export[Any] = Export(
     columns=(
         Column(_("Address"), lambda p: p.household.address),
         Column(_("Grid"), lambda p: _grid(p.household.building)),
-        Column(_("Name"), lambda p: p.name),
+        Column(pgettext_lazy("person", "Name"), lambda p: p.name),
         Column(_("Relation"), lambda p: p.get_relation_display()),
         Column(_("Gender"), lambda p: p.get_gender_display()),
         Column(_("Age"), lambda p: p.export_age),

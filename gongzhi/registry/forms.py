@@ -13,6 +13,7 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import ForeignObjectRel
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gongzhi.core.validation import errors_to_form
 from gongzhi.registry.choices import ETHNICITIES
@@ -48,7 +49,7 @@ def _mark_required(form: forms.Form, *names: str) -> None:
 
 
 FIELD_LABELS = {
-    "name": _("Name"),
+    "name": pgettext_lazy("person", "Name"),
     "id_number": _("Resident ID number"),
     "phone": _("Phone"),
     "gender": _("Gender"),

@@ -118,6 +118,8 @@ class Household(BaseModel):
     objects = RestrictedManager()
     # Set on a page's instances (selectors.with_member_counts); not a column.
     member_count: int
+    # Set on a search's page (views.households): which members the search matched.
+    matched: str
 
     class Meta:
         ordering = ["area_path", "unit", "room"]
@@ -146,7 +148,7 @@ PRESENT_RESIDENCY = (Residency.LIVING, Residency.TENANT, Residency.AWAY)
 class Person(BaseModel):
     household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="persons")
     area_path = models.CharField(max_length=255, db_index=True)
-    name = models.CharField(_("name"), max_length=rows.NAME_MAX)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=rows.NAME_MAX)
     name_pinyin = models.CharField(max_length=120)
     name_initials = models.CharField(max_length=40)
     gender = models.CharField(_("gender"), max_length=8, choices=Gender.choices)

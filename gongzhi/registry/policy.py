@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from gongzhi.accounts import access
 from gongzhi.accounts.policy import Perm
+from gongzhi.core.masking import mask_name
 
 if TYPE_CHECKING:
     from gongzhi.accounts.types import Viewer
@@ -30,3 +31,11 @@ def birth_shown(user: Viewer, person: Any) -> dt.date | int | None:
     if sees_birth_date(user, person.area_path):
         return person.birth_date
     return person.birth_date.year
+
+
+def name_shown(user: Viewer, person: Any) -> str:
+    """A person's name where a list points them out among others (the member a search
+    matched): in full for those who may reveal there, masked for the others."""
+    if access.can(user, Perm.REGISTER_REVEAL, person.area_path):
+        return str(person.name)
+    return mask_name(str(person.name))

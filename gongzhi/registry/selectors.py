@@ -177,6 +177,31 @@ def _household_search(user: Viewer, households: _Households, q: str) -> _Househo
     return households.filter(by_person)
 
 
+@dataclass(frozen=True)
+class MemberMatch:
+    """A member through whom a search found their household: by name or by pinyin."""
+
+    person: Person
+    how: str  # "name" or "pinyin" (full or initials)
+    key: str  # what was searched, normalised
+
+
+def household_matches_for(
+    *, user: Viewer, households: Iterable[Household], q: str
+) -> dict[int, list[MemberMatch]]:
+    """For a page of a household search by name or pinyin: the members who matched, per
+    household. Exact searches (a full ID number or phone) are not run a second time."""
+    text = normalize_query(q)
+    if not text or not (_CJK.search(text) or _LETTERS.match(text)):
+        return {}
+    how = "name" if _CJK.search(text) else "pinyin"
+    ids = [h.pk for h in households]
+    matches: dict[int, list[MemberMatch]] = {}
+    for person in person_search_for(user=user, q=q).filter(household_id__in=ids):
+        matches.setdefault(person.household_id, []).append(MemberMatch(person, how, text))
+    return matches
+
+
 def household_get_for(
     *, user: Viewer, household_id: Any, perm: Perm = Perm.REGISTER_VIEW
 ) -> Household:
@@ -206,7 +231,7 @@ def household_members(household: Household, *, include_past: bool = False) -> li
 SEARCH_CAP = 200  # matches taken per name probe: a search box wants the first few
 
 
-def person_search_for(*, user: Viewer, q: str) -> QuerySet[Person]:
+def person_search_for(*, user: Viewer, q: str, perm: Perm = Perm.REGISTER_VIEW) -> QuerySet[Person]:
     """Persons matching a full ID number, a full phone number, a name (prefix), or its
     pinyin — full (`zhangsan`) or initials (`zs`).
 
@@ -216,8 +241,12 @@ def person_search_for(*, user: Viewer, q: str) -> QuerySet[Person]:
     instead of reading the whole scope (500,000 persons for a large community) or sorting
     every match of a common surname. The probes run when this is called; the result is a
     queryset of the matched ids. See docs/benchmarks.md.
+
+    `perm` is the area the search covers: the register's readers by default; the auditor
+    finds the person whose entries to read within the area they audit (`Perm.AUDIT_VIEW`)
+    by name; an exact search stays with the roles that may reveal.
     """
-    people = Person.objects.restrict(user, Perm.REGISTER_VIEW)
+    people = Person.objects.restrict(user, perm)
     text = normalize_query(q)
     if not text:
         return people.none()

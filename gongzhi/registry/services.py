@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from gongzhi.accounts import access
 from gongzhi.accounts.policy import Perm
 from gongzhi.audit.services import audit_record
+from gongzhi.audit.vocabulary import system_purpose, typed_purpose
 from gongzhi.core import clock, identity, scope
 from gongzhi.core.errors import Conflict, DuplicatePerson, Forbidden
 from gongzhi.core.fields import Sealed, reveal
@@ -399,7 +400,7 @@ def _audits_duplicate_check(service: Callable[..., Person]) -> Callable[..., Per
                 object_label=f"#{existing.pk}",
                 area_path=existing.area_path,
                 fields=["id_number"],
-                purpose="the ID number is registered already; nothing was saved",
+                purpose=system_purpose("duplicate_id"),
             )
             raise
 
@@ -747,7 +748,7 @@ def person_reveal(*, actor: Actor, person: Person, field: str, purpose: str) -> 
         obj=person,
         area_path=person.area_path,
         fields=[field],
-        purpose=purpose,
+        purpose=typed_purpose(purpose),
     )
     return value.reveal() if isinstance(value, Sealed) else ""
 

@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy
 from gongzhi.accounts import access
 from gongzhi.accounts.policy import Perm
 from gongzhi.audit.services import audit_record
+from gongzhi.audit.vocabulary import system_purpose
 from gongzhi.core import clock, identity
 from gongzhi.core.errors import NotFound
 from gongzhi.core.lookup import get_by_id
@@ -90,7 +91,9 @@ def _audit(*, actor: Actor, action: str, transfer: TransferRequest, fields: list
         object_label=f"#{transfer.pk}",
         area_path=transfer.from_area_path,
         fields=fields,
-        purpose=f"transfer request #{transfer.pk} into household #{transfer.to_household_id}",
+        purpose=system_purpose(
+            "transfer", transfer=transfer.pk, household=transfer.to_household_id
+        ),
     )
 
 

@@ -15,6 +15,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 # Kinds of field: how a value is written and which transforms apply.
 TEXT, NUMBER, RATIO, DATE, CODE, SENSITIVE, BOOL, SEQUENCE = (
@@ -45,7 +46,7 @@ SEQUENCE_FIELD = FieldDef("sequence", _("Row number"), SEQUENCE, ("序号", "编
 
 PERSON_FIELDS = (
     SEQUENCE_FIELD,
-    FieldDef("name", _("Name"), TEXT, ("姓名", "老人姓名", "人员姓名")),
+    FieldDef("name", pgettext_lazy("person", "Name"), TEXT, ("姓名", "老人姓名", "人员姓名")),
     FieldDef("gender", _("Gender"), CODE, ("性别",)),
     FieldDef("birth_date", _("Birth date"), DATE, ("出生日期", "出生年月", "出生年月日")),
     FieldDef("age", _("Age"), NUMBER, ("年龄", "周岁")),
@@ -79,7 +80,7 @@ PERSON_FIELDS = (
 
 WATCH_FIELDS = (
     SEQUENCE_FIELD,
-    FieldDef("name", _("Name"), TEXT, ("姓名",)),
+    FieldDef("name", pgettext_lazy("person", "Name"), TEXT, ("姓名",)),
     FieldDef("gender", _("Gender"), CODE, ("性别",)),
     FieldDef("age", _("Age"), NUMBER, ("年龄",)),
     FieldDef("birth_date", _("Birth date"), DATE, ("出生日期",)),

@@ -6,6 +6,7 @@ from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.core.validation import errors_to_form
@@ -69,6 +70,20 @@ class InstallForm(forms.Form):
     def __init__(self, *args: Any, areas: Choices, **kwargs: Any):
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["area"]).choices = areas
+
+
+# Short names of a template's filters, for the summary on its page.
+FILTER_LABELS = {
+    "area": _("Grid"),
+    "tags": _("Tags"),
+    "residency": _("Residency"),
+    "age_min": _("Aged at least"),
+    "age_max": _("Aged at most"),
+    "status": _("Status"),
+    "tier": _("Match"),
+    "since_days": _("Lists of the last … days"),
+    "grid_level": _("Grid level"),
+}
 
 
 class MappingForm(forms.Form):
@@ -168,6 +183,20 @@ class MappingForm(forms.Form):
 
     def filter_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in self.fields if name.startswith("f_")]
+
+    def describe_filters(self, filters: dict[str, Any]) -> list[str]:
+        """A template's stored filters in words (`标签：独居老人`), never as codes."""
+        described = []
+        for key, value in (filters or {}).items():
+            field = self.fields.get(f"f_{key}")
+            label = FILTER_LABELS.get(key) or (field.label if field else key)
+            values = value if isinstance(value, (list, tuple)) else [value]
+            choices = {str(k): v for k, v in getattr(field, "choices", ()) or ()}
+            words = pgettext("list separator", ", ").join(
+                str(choices.get(str(v), v)) for v in values
+            )
+            described.append(gettext("%(label)s: %(value)s") % {"label": label, "value": words})
+        return described
 
     def columns(self) -> list[dict[str, Any]]:
         data = self.cleaned_data

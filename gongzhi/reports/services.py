@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from gongzhi.accounts import access
 from gongzhi.accounts.policy import Perm
 from gongzhi.audit.services import audit_record
+from gongzhi.audit.vocabulary import system_purpose
 from gongzhi.core import clock, crypto, scope
 from gongzhi.core.errors import Forbidden, field_errors
 from gongzhi.core.fields import Sealed
@@ -709,7 +710,7 @@ def _fill(report: Report) -> None:
             object_label=f"{template.name} · {report.area.name}",
             area_path=report.area_path,
             fields=sorted(set(wants_full)) if report.full_values else ["rows"],
-            purpose=_("report %(name)s, %(rows)d rows") % {"name": template.name, "rows": count},
+            purpose=system_purpose("report_fill", name=template.name, rows=count),
         )
     except BaseException:
         uploads.remove(stored.path)

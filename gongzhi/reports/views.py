@@ -168,6 +168,7 @@ def template_detail(request: SignedInRequest, template_id: int) -> HttpResponse:
         "columns": columns,
         "page_obj": reports,
         "can_manage": can_manage,
+        "filters": _mapping_form(request, template).describe_filters(template.filters),
         "fill_form": FillForm(areas=_fill_areas(user, template)),
         "schedule_form": ScheduleForm(
             initial={

@@ -21,8 +21,8 @@ def test_the_log_exports_with_its_filters_as_xlsx(as_auditor, world):  # noqa: F
     assert response["Content-Disposition"].startswith("attachment")
     rows = [[c.value for c in row] for row in _sheet(response).iter_rows()]
     assert rows[0][0] == "#"
-    assert [r[3] for r in rows[1:]] == ["person.reveal"]
-    assert rows[1][8] == "'=HYPERLINK(1)"
+    assert [r[4] for r in rows[1:]] == ["person.reveal"]
+    assert rows[1][9] == "'=HYPERLINK(1)"
 
 
 def test_the_log_exports_as_gbk_csv(as_auditor, world):  # noqa: F811

@@ -177,3 +177,13 @@ def test_the_list_page_polls_while_matching(client, world):
     response = client.get(reverse("health:upstream_list_detail", args=[upstream_list.pk]))
     assert response.context["running"] is True
     assert 'hx-trigger="every 3s"' in response.content.decode()
+
+
+def test_a_lists_name_is_名称_and_a_persons_name_is_姓名(client, world, upstream_list):
+    """The "Name" msgid read 姓名 everywhere, even as the column of the lists' names."""
+    client.force_login(world.secretary)
+    with translation.override("zh-hans"):
+        lists = client.get(reverse("health:upstream_list_index")).content.decode()
+        entries = client.get(reverse("health:watchlist")).content.decode()
+    assert "<th>名称</th>" in lists and "<th>姓名</th>" not in lists
+    assert "<th>姓名</th>" in entries

@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from gongzhi.audit.models import AuditEntry
+from gongzhi.audit.vocabulary import system_purpose
 from gongzhi.registry import services
 
 
@@ -64,7 +65,7 @@ def test_an_export_is_audited(world):
     entry = AuditEntry.objects.get(action="export")
     assert entry.actor_name == world.grid_worker_a.username
     assert (entry.object_type, entry.object_label) == ("registry.household", "registry.households")
-    assert entry.purpose == "csv, 1 rows, personal"
+    assert entry.purpose == system_purpose("export", fmt="csv", rows=1, sensitivity="personal")
     assert entry.area_path == world.grid_a1.path  # the worker's grid: its auditors see it
 
 
@@ -122,7 +123,10 @@ def test_persons_export_as_csv_is_audited(world, fmt):
     assert world.person_a1.name in text
     assert world.person_a1.id_number.reveal() not in text
     entry = AuditEntry.objects.get(action="export")
-    assert (entry.object_type, entry.purpose) == ("registry.person", f"{fmt}, 1 rows, personal")
+    assert (entry.object_type, entry.purpose) == (
+        "registry.person",
+        system_purpose("export", fmt=fmt, rows=1, sensitivity="personal"),
+    )
 
 
 def test_the_household_list_offers_both_exports_and_refreshes_them_with_the_filters(world):

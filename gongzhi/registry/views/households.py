@@ -8,9 +8,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpResponse, HttpResponseBase
+from django.http import HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods
 
 from gongzhi.accounts import access
@@ -82,6 +83,8 @@ def household_list(request: SignedInRequest) -> HttpResponseBase:
         return _household_export(request, households, filters)
     page = Paginator(households, PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = selectors.with_member_counts(page.object_list)
+    if filters.q and not search_error:
+        _mark_matches(user, page.object_list, filters.q)
     context = {
         "form": form,
         "page_obj": page,
@@ -95,12 +98,30 @@ def household_list(request: SignedInRequest) -> HttpResponseBase:
     return render(request, "registry/household_list.html", context)
 
 
-def _household_export(request: SignedInRequest, households: Any, filters: Any) -> FileResponse:
+def _mark_matches(user: Viewer, households: list[Household], q: str) -> None:
+    """Say on each household which members the search matched (匹配：张*明（拼音 zm）)."""
+    matches = selectors.household_matches_for(user=user, households=households, q=q)
+    for household in households:
+        found = []
+        for match in matches.get(household.pk, []):
+            name = policy.name_shown(user, match.person)
+            if match.how == "pinyin":
+                found.append(_("%(name)s (pinyin %(key)s)") % {"name": name, "key": match.key})
+            else:
+                found.append(name)
+        household.matched = (
+            _("Matched: %(members)s") % {"members": pgettext("list separator", ", ").join(found)}
+            if found
+            else ""
+        )
+
+
+def _household_export(request: SignedInRequest, households: Any, filters: Any) -> HttpResponseBase:
     """The list as shown (same filters, same scope), every page, as XLSX or CSV; audited."""
     return exports.export_response(request, exports.HOUSEHOLDS, households, filters=filters)
 
 
-def _person_export(request: SignedInRequest, households: Any, filters: Any) -> FileResponse:
+def _person_export(request: SignedInRequest, households: Any, filters: Any) -> HttpResponseBase:
     """The persons of the listed households (same filters, same scope), one row each, with
     ID numbers and phones masked as on the household page; audited."""
     people = (

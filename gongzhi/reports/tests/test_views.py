@@ -156,3 +156,18 @@ def test_api_catalogue_lists_the_data_sets(world):
     body = api.get("/api/v1/report-fields").json()
     assert {d["code"] for d in body["datasets"]} == {"persons", "watch_entries", "grid_vaccination"}
     assert body["ready_made"]["vaccination"] == "疫苗接种统计表"
+
+
+def test_a_templates_filters_read_as_words_not_codes(client, world, template):
+    """`tags = ['elderly_alone']` was what the page showed; it says 标签：独居老人."""
+    from django.utils import translation
+
+    assert template.filters.get("tags") == ["elderly_alone"]
+    client.force_login(world.secretary)
+    with translation.override("zh-hans"):
+        body = client.get(
+            reverse("reports:template_detail", args=[template.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans"
+        ).content.decode()
+    assert "elderly_alone" not in body
+    assert "['" not in body
+    assert "标签：独居老人" in body

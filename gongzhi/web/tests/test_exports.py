@@ -11,6 +11,7 @@ from django.test import RequestFactory
 
 from gongzhi.accounts.policy import Perm
 from gongzhi.audit.models import AuditEntry
+from gongzhi.audit.vocabulary import system_purpose
 from gongzhi.web import exports
 from gongzhi.web.exports import (
     Column,
@@ -96,7 +97,7 @@ def test_one_entry_with_the_count_the_format_and_the_kinds_of_filters(world):
 
     entry = AuditEntry.objects.get(action="export")
     assert entry.object_type == "test.row" and entry.object_label == "test.rows"
-    assert entry.purpose == "csv, 3 rows, personal"
+    assert entry.purpose == system_purpose("export", fmt="csv", rows=3, sensitivity="personal")
     assert entry.fields == ["area_id", "q:name", "status"]
     assert entry.area_path == world.grid_a1.path
 

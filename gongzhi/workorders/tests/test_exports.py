@@ -11,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from gongzhi.audit.models import AuditEntry
+from gongzhi.audit.vocabulary import system_purpose
 from gongzhi.workorders.states import Action, Status
 from gongzhi.workorders.tests.factories import new_order, order_in
 
@@ -140,7 +141,9 @@ def test_a_staff_export_is_audited(people):
     entry = AuditEntry.objects.get(action="export")
     assert entry.actor_id == people.grid_worker.pk
     assert (entry.object_type, entry.object_label) == ("workorders.workorder", "workorders.inbox")
-    assert entry.purpose == "csv, 0 rows, personal" and entry.fields == ["tab"]
+    assert entry.purpose == system_purpose(
+        "export", fmt="csv", rows=0, sensitivity="personal"
+    ) and entry.fields == ["tab"]
 
 
 def test_residents_download_their_own_requests(people):
