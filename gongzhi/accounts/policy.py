@@ -25,6 +25,9 @@ class Perm(StrEnum):
     WORKORDER_DISPATCH = "workorder.dispatch"  # dispatch, escalate, solve, bulk actions
     WORKORDER_HANDLE = "workorder.handle"  # accept, decline, start, resolve one's own orders
     NOTIFICATION_OUTBOX = "notifications.outbox"  # the development SMS gateway's outbox
+    # People who serve (双报到, 数字反哺).
+    VOLUNTEERS_MANAGE = "volunteers.manage"  # decide report-ins, place volunteers, pair households
+    PROXY_CONFIRM = "proxy.confirm"  # confirm, refuse or end a family member's proxy link
 
 
 # The register's keepers: the people who hold a grid's households and persons, import
@@ -42,6 +45,7 @@ _KEEPERS = frozenset(
         Perm.WORKORDER_VIEW,
         Perm.WORKORDER_DISPATCH,
         Perm.WORKORDER_HANDLE,
+        Perm.PROXY_CONFIRM,
     }
 )
 # Community staff and the secretary also take in upstream lists and own the templates.
@@ -57,12 +61,15 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.RESIDENT: frozenset({Perm.WORKORDER_REQUEST}),
     Role.VOLUNTEER: frozenset({Perm.WORKORDER_HANDLE}),
     Role.PARTY_MEMBER: frozenset({Perm.AREA_VIEW, Perm.REGISTER_VIEW, Perm.WORKORDER_HANDLE}),
-    # A building head files on a resident's behalf.
-    Role.BUILDING_HEAD: frozenset({Perm.AREA_VIEW, Perm.REGISTER_VIEW, Perm.WORKORDER_REQUEST}),
+    # A building head files on a resident's behalf and confirms family proxies in the building.
+    Role.BUILDING_HEAD: frozenset(
+        {Perm.AREA_VIEW, Perm.REGISTER_VIEW, Perm.WORKORDER_REQUEST, Perm.PROXY_CONFIRM}
+    ),
     Role.GRID_WORKER: _KEEPERS,
-    Role.GRID_LEADER: _KEEPERS,
+    # The grid leader and the secretary take in report-ins (双报到) and place volunteers.
+    Role.GRID_LEADER: _KEEPERS | {Perm.VOLUNTEERS_MANAGE},
     Role.COMMUNITY_STAFF: _COMMUNITY,
-    Role.SECRETARY: _COMMUNITY | {Perm.AREA_MANAGE},
+    Role.SECRETARY: _COMMUNITY | {Perm.AREA_MANAGE, Perm.VOLUNTEERS_MANAGE},
     Role.POLICE: _TEAM,
     Role.DOCTOR: _TEAM,
     # The street reads its communities, their reports, and decides on escalated orders.

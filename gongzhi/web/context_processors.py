@@ -48,6 +48,8 @@ def workbench(request: HttpRequest) -> dict[str, Any]:
             "watchlist": access.can(user, Perm.WATCHLIST_FOLLOW_UP)
             or access.can(user, Perm.WATCHLIST_UPLOAD),
             "reports": access.can(user, Perm.REPORT_VIEW),
+            "volunteers": access.can(user, Perm.VOLUNTEERS_MANAGE),
+            "proxies": access.can(user, Perm.PROXY_CONFIRM),
         },
         "user_roles": roles,
     }
