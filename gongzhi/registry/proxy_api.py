@@ -86,26 +86,28 @@ def proxy_request_list(request: SignedInRequest, filters: Query[ProxyFiltersIn])
 
 
 @router.post(
-    "/{request_id}/approve",
+    "/{proxy_request_id}/approve",
     response={200: ProxyRequestOut, **WRITE_ERRORS},
     operation_id="proxy_request_approve",
 )
-def proxy_request_approve(request: SignedInRequest, request_id: int) -> Any:
+def proxy_request_approve(request: SignedInRequest, proxy_request_id: int) -> Any:
     """Confirm: the requester may act for the person from now on."""
-    found = proxies.proxy_request_get_for(user=request.user, request_id=request_id)
+    found = proxies.proxy_request_get_for(user=request.user, request_id=proxy_request_id)
     proxies.proxy_request_decide(actor=request.user, request=found, approve=True)
-    return _out(proxies.proxy_request_get_for(user=request.user, request_id=request_id))
+    return _out(proxies.proxy_request_get_for(user=request.user, request_id=proxy_request_id))
 
 
 @router.post(
-    "/{request_id}/refuse",
+    "/{proxy_request_id}/refuse",
     response={200: ProxyRequestOut, **WRITE_ERRORS},
     operation_id="proxy_request_refuse",
 )
-def proxy_request_refuse(request: SignedInRequest, request_id: int, payload: ProxyRefuseIn) -> Any:
+def proxy_request_refuse(
+    request: SignedInRequest, proxy_request_id: int, payload: ProxyRefuseIn
+) -> Any:
     """Refuse, saying why."""
-    found = proxies.proxy_request_get_for(user=request.user, request_id=request_id)
+    found = proxies.proxy_request_get_for(user=request.user, request_id=proxy_request_id)
     proxies.proxy_request_decide(
         actor=request.user, request=found, approve=False, reason=payload.reason
     )
-    return _out(proxies.proxy_request_get_for(user=request.user, request_id=request_id))
+    return _out(proxies.proxy_request_get_for(user=request.user, request_id=proxy_request_id))

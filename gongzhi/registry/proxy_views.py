@@ -13,11 +13,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from gongzhi.accounts import access
 from gongzhi.accounts.decorators import requires
 from gongzhi.accounts.models import ProxyRequestStatus
 from gongzhi.accounts.policy import Perm
 from gongzhi.accounts.types import SignedInRequest
-from gongzhi.core.errors import field_errors
+from gongzhi.core.errors import Forbidden, field_errors
 from gongzhi.registry import proxies, selectors
 from gongzhi.registry.proxy_forms import ProxyFilterForm, ProxyLinkForm, RefuseForm
 
@@ -49,8 +50,8 @@ def proxy_list(request: SignedInRequest) -> HttpResponse:
     return render(request, "registry/proxy_list.html", context)
 
 
-def _decide(request: SignedInRequest, request_id: int, approve: bool) -> HttpResponse:
-    found = proxies.proxy_request_get_for(user=request.user, request_id=request_id)
+def _decide(request: SignedInRequest, proxy_request_id: int, approve: bool) -> HttpResponse:
+    found = proxies.proxy_request_get_for(user=request.user, request_id=proxy_request_id)
     form = RefuseForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     try:
@@ -71,14 +72,14 @@ def _decide(request: SignedInRequest, request_id: int, approve: bool) -> HttpRes
 
 @login_required
 @require_POST
-def proxy_approve(request: SignedInRequest, request_id: int) -> HttpResponse:
-    return _decide(request, request_id, approve=True)
+def proxy_approve(request: SignedInRequest, proxy_request_id: int) -> HttpResponse:
+    return _decide(request, proxy_request_id, approve=True)
 
 
 @login_required
 @require_POST
-def proxy_refuse(request: SignedInRequest, request_id: int) -> HttpResponse:
-    return _decide(request, request_id, approve=False)
+def proxy_refuse(request: SignedInRequest, proxy_request_id: int) -> HttpResponse:
+    return _decide(request, proxy_request_id, approve=False)
 
 
 @login_required
@@ -86,6 +87,8 @@ def proxy_refuse(request: SignedInRequest, request_id: int) -> HttpResponse:
 def proxy_add(request: SignedInRequest, person_id: int) -> HttpResponse:
     """Link a family member on the spot, from the person's page."""
     person = selectors.person_get_for(user=request.user, person_id=person_id)
+    if not access.can(request.user, Perm.PROXY_CONFIRM, person.area_path):
+        raise Forbidden()
     form = ProxyLinkForm(request.POST)
     if not form.is_valid():
         for problems in form.errors.values():

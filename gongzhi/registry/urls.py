@@ -30,8 +30,10 @@ urlpatterns = [
     ),
     # Family proxies (数字反哺): requests to confirm, links made or ended from a person's page.
     path("proxies/", proxy_views.proxy_list, name="proxy_list"),
-    path("proxies/<int:request_id>/approve/", proxy_views.proxy_approve, name="proxy_approve"),
-    path("proxies/<int:request_id>/refuse/", proxy_views.proxy_refuse, name="proxy_refuse"),
+    path(
+        "proxies/<int:proxy_request_id>/approve/", proxy_views.proxy_approve, name="proxy_approve"
+    ),
+    path("proxies/<int:proxy_request_id>/refuse/", proxy_views.proxy_refuse, name="proxy_refuse"),
     path("persons/<int:person_id>/proxies/", proxy_views.proxy_add, name="proxy_add"),
     path(
         "persons/<int:person_id>/proxies/<int:link_id>/end/",

@@ -4,8 +4,6 @@ report-ins waiting in their area, approve (place in a grid, set skills) or refus
 households a volunteer serves, read and replaced. Thin: `workorders.reportin` and
 `workorders.pairings` decide."""
 
-from __future__ import annotations
-
 import datetime as dt
 from typing import Any
 
@@ -126,22 +124,22 @@ def reportin_list(request: SignedInRequest, filters: Query[ReportInFiltersIn]) -
 
 
 @router.get(
-    "/reportins/{report_id}",
+    "/reportins/{reportin_id}",
     response={200: ReportInOut, **ERRORS},
     operation_id="reportin_get",
 )
-def reportin_get(request: SignedInRequest, report_id: int) -> Any:
-    return _out(reportin.reportin_get_for(user=request.user, report_id=report_id))
+def reportin_get(request: SignedInRequest, reportin_id: int) -> Any:
+    return _out(reportin.reportin_get_for(user=request.user, report_id=reportin_id))
 
 
 @router.post(
-    "/reportins/{report_id}/approve",
+    "/reportins/{reportin_id}/approve",
     response={200: ReportInOut, **WRITE_ERRORS},
     operation_id="reportin_approve",
 )
-def reportin_approve(request: SignedInRequest, report_id: int, payload: ApproveIn) -> Any:
+def reportin_approve(request: SignedInRequest, reportin_id: int, payload: ApproveIn) -> Any:
     """Place the applicant in a grid (the volunteer or party-member role there) with skills."""
-    report = reportin.reportin_get_for(user=request.user, report_id=report_id)
+    report = reportin.reportin_get_for(user=request.user, report_id=reportin_id)
     grid = Area.objects.filter(pk=payload.grid, kind=AreaKind.GRID).first()
     if grid is None or not access.can(request.user, Perm.VOLUNTEERS_MANAGE, grid.path):
         raise ValidationError({"grid": [_("No such record in your area.")]})
@@ -152,15 +150,15 @@ def reportin_approve(request: SignedInRequest, report_id: int, payload: ApproveI
 
 
 @router.post(
-    "/reportins/{report_id}/refuse",
+    "/reportins/{reportin_id}/refuse",
     response={200: ReportInOut, **WRITE_ERRORS},
     operation_id="reportin_refuse",
 )
-def reportin_refuse(request: SignedInRequest, report_id: int, payload: RefuseIn) -> Any:
+def reportin_refuse(request: SignedInRequest, reportin_id: int, payload: RefuseIn) -> Any:
     """Refuse, saying why (the applicant is told)."""
-    report = reportin.reportin_get_for(user=request.user, report_id=report_id)
+    report = reportin.reportin_get_for(user=request.user, report_id=reportin_id)
     reportin.reportin_refuse(actor=request.user, report=report, reason=payload.reason)
-    return _out(reportin.reportin_get_for(user=request.user, report_id=report_id))
+    return _out(reportin.reportin_get_for(user=request.user, report_id=reportin_id))
 
 
 def _pairings_out(handler: Any) -> dict[str, Any]:

@@ -75,8 +75,8 @@ def _decision_forms(request: SignedInRequest, report: Any, data: Any = None) -> 
 
 
 @requires(Perm.VOLUNTEERS_MANAGE)
-def reportin_detail(request: SignedInRequest, report_id: int) -> HttpResponse:
-    report = reportin.reportin_get_for(user=request.user, report_id=report_id)
+def reportin_detail(request: SignedInRequest, reportin_id: int) -> HttpResponse:
+    report = reportin.reportin_get_for(user=request.user, report_id=reportin_id)
     context = {"report": report, "own": report.user_id == request.user.pk}
     context.update(_decision_forms(request, report))
     return render(request, "workorders/reportin_detail.html", context)
@@ -84,8 +84,8 @@ def reportin_detail(request: SignedInRequest, report_id: int) -> HttpResponse:
 
 @requires(Perm.VOLUNTEERS_MANAGE)
 @require_POST
-def reportin_approve(request: SignedInRequest, report_id: int) -> HttpResponse:
-    report = reportin.reportin_get_for(user=request.user, report_id=report_id)
+def reportin_approve(request: SignedInRequest, reportin_id: int) -> HttpResponse:
+    report = reportin.reportin_get_for(user=request.user, report_id=reportin_id)
     forms = _decision_forms(request, report, request.POST)
     form = forms["approve_form"]
     grid = None
@@ -100,22 +100,22 @@ def reportin_approve(request: SignedInRequest, report_id: int) -> HttpResponse:
         )
     except ValidationError as exc:
         _messages(request, exc)
-        return redirect("workorders:reportin_detail", report_id=report.pk)
+        return redirect("workorders:reportin_detail", reportin_id=report.pk)
     messages.success(request, _("Approved: now pair them with households."))
     return redirect("workorders:volunteer_detail", volunteer_id=report.user_id)
 
 
 @requires(Perm.VOLUNTEERS_MANAGE)
 @require_POST
-def reportin_refuse(request: SignedInRequest, report_id: int) -> HttpResponse:
-    report = reportin.reportin_get_for(user=request.user, report_id=report_id)
+def reportin_refuse(request: SignedInRequest, reportin_id: int) -> HttpResponse:
+    report = reportin.reportin_get_for(user=request.user, report_id=reportin_id)
     form = RefuseForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     try:
         reportin.reportin_refuse(actor=request.user, report=report, reason=reason)
     except ValidationError as exc:
         _messages(request, exc)
-        return redirect("workorders:reportin_detail", report_id=report.pk)
+        return redirect("workorders:reportin_detail", reportin_id=report.pk)
     messages.success(request, _("Refused; the applicant is told why."))
     return redirect("workorders:reportin_list")
 

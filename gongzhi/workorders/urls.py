@@ -25,17 +25,17 @@ urlpatterns = [
     path("volunteers/", reportin_views.reportin_list, name="reportin_list"),
     path("volunteers/add/", reportin_views.reportin_add, name="reportin_add"),
     path(
-        "volunteers/reportins/<int:report_id>/",
+        "volunteers/reportins/<int:reportin_id>/",
         reportin_views.reportin_detail,
         name="reportin_detail",
     ),
     path(
-        "volunteers/reportins/<int:report_id>/approve/",
+        "volunteers/reportins/<int:reportin_id>/approve/",
         reportin_views.reportin_approve,
         name="reportin_approve",
     ),
     path(
-        "volunteers/reportins/<int:report_id>/refuse/",
+        "volunteers/reportins/<int:reportin_id>/refuse/",
         reportin_views.reportin_refuse,
         name="reportin_refuse",
     ),
