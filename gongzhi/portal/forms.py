@@ -1,4 +1,4 @@
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -104,8 +104,11 @@ class ResidentApplicationForm(forms.Form):
         **kwargs: Any,
     ):
         super().__init__(*args, **kwargs)
-        self.fields["community"].choices = [("", _("Choose")), *communities]
-        self.fields["grid"].choices = [("", _("Any grid")), *grids]
+        cast(forms.ChoiceField, self.fields["community"]).choices = [
+            ("", _("Choose")),
+            *communities,
+        ]
+        cast(forms.ChoiceField, self.fields["grid"]).choices = [("", _("Any grid")), *grids]
 
 
 class SignUpCodeForm(forms.Form):

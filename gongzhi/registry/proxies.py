@@ -163,9 +163,9 @@ def proxy_request_withdraw(*, actor: User, request: ProxyRequest) -> ProxyReques
 
 def proxy_requests_of(user: Viewer) -> QuerySet[ProxyRequest]:
     """The resident's own requests: status, relation and what they call the person only."""
-    if not getattr(user, "is_authenticated", False):
+    if not getattr(user, "is_authenticated", False) or user.pk is None:
         return ProxyRequest.objects.none()
-    return ProxyRequest.objects.filter(user=user).order_by("-created_at", "-id")
+    return ProxyRequest.objects.filter(user_id=user.pk).order_by("-created_at", "-id")
 
 
 def proxy_link_end_own(*, actor: User, link_id: Any) -> ProxyLink:

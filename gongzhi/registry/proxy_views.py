@@ -93,7 +93,7 @@ def proxy_add(request: SignedInRequest, person_id: int) -> HttpResponse:
     if not form.is_valid():
         for problems in form.errors.values():
             for message in problems:
-                messages.error(request, message)
+                messages.error(request, str(message))
         return redirect("registry:person_detail", person_id=person.pk)
     data = form.cleaned_data
     try:

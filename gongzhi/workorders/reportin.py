@@ -62,7 +62,10 @@ REASON_MIN = 2
 REASON_MAX = 200
 
 # The role a report-in places its applicant in, by kind.
-ROLE_OF = {ReportInKind.PARTY_MEMBER: Role.PARTY_MEMBER, ReportInKind.VOLUNTEER: Role.VOLUNTEER}
+ROLE_OF: dict[str, str] = {
+    ReportInKind.PARTY_MEMBER: Role.PARTY_MEMBER,
+    ReportInKind.VOLUNTEER: Role.VOLUNTEER,
+}
 
 
 # --- what an application says --------------------------------------------------------------
@@ -454,9 +457,9 @@ def reportin_get_for(*, user: Viewer, report_id: Any) -> ReportIn:
 
 def reportins_of(user: Viewer) -> QuerySet[ReportIn]:
     """The applicant's own report-ins, latest first."""
-    if not getattr(user, "is_authenticated", False):
+    if not getattr(user, "is_authenticated", False) or user.pk is None:
         return ReportIn.objects.none()
-    return ReportIn.objects.filter(user=user).select_related("community", "grid", "placed")
+    return ReportIn.objects.filter(user_id=user.pk).select_related("community", "grid", "placed")
 
 
 def placement_grids_for(*, user: Viewer, report: ReportIn) -> list[Area]:

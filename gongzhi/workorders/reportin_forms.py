@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -50,7 +50,7 @@ class StaffAddForm(ApplicationForm):
 
     def __init__(self, *args: Any, grids: list[tuple[Any, Any]], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["grid"].choices = [("", _("Choose")), *grids]
+        cast(forms.ChoiceField, self.fields["grid"]).choices = [("", _("Choose")), *grids]
         self.order_fields(["name", "phone", "kind", "grid"])
 
 
@@ -65,7 +65,7 @@ class ApproveForm(forms.Form):
 
     def __init__(self, *args: Any, grids: list[tuple[Any, Any]], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["grid"].choices = [("", _("Choose")), *grids]
+        cast(forms.ChoiceField, self.fields["grid"]).choices = [("", _("Choose")), *grids]
 
 
 class RefuseForm(forms.Form):
