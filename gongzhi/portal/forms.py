@@ -59,7 +59,7 @@ class ProxyRequestForm(forms.Form):
         max_length=20,
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
     )
-    relation = forms.ChoiceField(label=_("They are my"), choices=ProxyRelation.choices)
+    relation = forms.ChoiceField(label=_("I am their"), choices=ProxyRelation.choices)
     label = forms.CharField(
         label=_("What I call them"),
         required=False,
