@@ -41,19 +41,22 @@ WO_REQUEST, WO_VIEW, WO_DISPATCH, WO_HANDLE, OUTBOX = (
     "wo_request", "wo_view", "wo_dispatch", "wo_handle", "outbox",
 )  # fmt: skip
 VISIT, VISIT_RULES, WORKLOAD = "visit", "visit_rules", "workload"
-_KEEP = {VIEW, EDIT, REVEAL, AREA, IMPORT, WATCH_FOLLOW, REPORT, VISIT}
+# 双报到 report-ins and volunteers (grid leader, secretary); confirming family proxies
+# (the person's grid worker or building head, and the staff above them).
+VOLUNTEERS, PROXY = "volunteers", "proxy_confirm"
+_KEEP = {VIEW, EDIT, REVEAL, AREA, IMPORT, WATCH_FOLLOW, REPORT, VISIT, PROXY}
 _ORDERS = {WO_REQUEST, WO_VIEW, WO_DISPATCH, WO_HANDLE}
 ABILITIES: dict[str, set[str]] = {
     Role.RESIDENT: {WO_REQUEST},
     Role.VOLUNTEER: {WO_HANDLE},
     Role.PARTY_MEMBER: {VIEW, AREA, WO_HANDLE},
-    Role.BUILDING_HEAD: {VIEW, AREA, WO_REQUEST},
+    Role.BUILDING_HEAD: {VIEW, AREA, WO_REQUEST, PROXY},
     Role.GRID_WORKER: _KEEP | _ORDERS,
-    Role.GRID_LEADER: _KEEP | _ORDERS | {WORKLOAD},
+    Role.GRID_LEADER: _KEEP | _ORDERS | {WORKLOAD, VOLUNTEERS},
     Role.COMMUNITY_STAFF: _KEEP | _ORDERS | {WATCH_UPLOAD, REPORT_MANAGE},
     Role.SECRETARY: _KEEP
     | _ORDERS
-    | {WATCH_UPLOAD, REPORT_MANAGE, AREA_MANAGE, VISIT_RULES, WORKLOAD},
+    | {WATCH_UPLOAD, REPORT_MANAGE, AREA_MANAGE, VISIT_RULES, WORKLOAD, VOLUNTEERS},
     Role.POLICE: {VIEW, REVEAL, AREA, WATCH_FOLLOW},
     Role.DOCTOR: {VIEW, REVEAL, AREA, WATCH_FOLLOW},
     Role.STREET_OFFICER: {VIEW, AREA, REPORT, WO_VIEW, WO_DISPATCH},
@@ -221,6 +224,28 @@ UI_ROUTES: dict[str, Route] = {
     # --- issue 12: a long export's page and file, for the user who asked only -----------
     "web:export_job": Route("asked for the export", obj="export_job"),
     "web:export_job_download": Route("asked for the export", obj="export_job"),
+    # --- issue 12: report-in (双报到), pairing, family proxies (数字反哺) ----------------------
+    # Anyone may report in (a code proves the number); a POST without a body is a form error.
+    "portal:volunteer": Route("public", methods=("GET", "POST")),
+    "portal:volunteer_code": Route("public", methods=("POST",)),
+    # Naming none of one's own report-ins, requests or links: 404 for everyone signed in.
+    "portal:volunteer_withdraw": Route("one's own report-in", methods=("POST",)),
+    "portal:family": Route("login", methods=("GET", "POST")),
+    "portal:family_end": Route("one's own proxy link", methods=("POST",)),
+    "portal:family_withdraw": Route("one's own proxy request", methods=("POST",)),
+    "workorders:reportin_list": Route(VOLUNTEERS),
+    "workorders:reportin_add": Route(VOLUNTEERS, methods=("GET", "POST")),
+    "workorders:reportin_detail": Route(VOLUNTEERS, obj="reportin"),
+    "workorders:reportin_approve": Route(VOLUNTEERS, obj="reportin", methods=("POST",)),
+    "workorders:reportin_refuse": Route(VOLUNTEERS, obj="reportin", methods=("POST",)),
+    "workorders:volunteer_detail": Route(VOLUNTEERS, obj="volunteer"),
+    "workorders:volunteer_pairings": Route(VOLUNTEERS, obj="volunteer", methods=("POST",)),
+    "registry:proxy_list": Route(PROXY),
+    "registry:proxy_approve": Route(PROXY, obj="proxy_request", methods=("POST",)),
+    "registry:proxy_refuse": Route(PROXY, obj="proxy_request", methods=("POST",)),
+    # From the person's page: seen by whoever sees the person, done by those who confirm.
+    "registry:proxy_add": Route(PROXY, obj="person", methods=("POST",)),
+    "registry:proxy_end": Route(PROXY, obj="proxy_link", methods=("POST",)),
 }
 
 
@@ -389,6 +414,20 @@ API_OPERATIONS: dict[str, Operation] = {
     "visit_due_list": Operation(VISIT, kind="list", lists="due_household"),
     "visit_create": Operation(
         VISIT, kind="create", body="visit_create", ref="household", ref_sees=frozenset({VISIT})
+    ),
+    # --- issue 12: report-ins, the 8-household pairing, family proxy requests ---------------
+    "reportin_list": Operation(VOLUNTEERS, kind="list", lists="reportin", masked=True),
+    "reportin_get": Operation(VOLUNTEERS, obj="reportin", masked=True),
+    "reportin_approve": Operation(
+        VOLUNTEERS, obj="reportin", kind="write", body="reportin_approve"
+    ),
+    "reportin_refuse": Operation(VOLUNTEERS, obj="reportin", kind="write", body="reportin_refuse"),
+    "pairing_get": Operation(VOLUNTEERS, obj="volunteer"),
+    "pairing_set": Operation(VOLUNTEERS, obj="volunteer", kind="write", body="pairings"),
+    "proxy_request_list": Operation(PROXY, kind="list", lists="proxy_request", masked=True),
+    "proxy_request_approve": Operation(PROXY, obj="proxy_request", kind="write"),
+    "proxy_request_refuse": Operation(
+        PROXY, obj="proxy_request", kind="write", body="proxy_refuse"
     ),
 }
 
@@ -786,10 +825,58 @@ def _build_due_household(world, side) -> Any:
     return household
 
 
+# --- issue 12: report-ins, volunteers, family proxies ------------------------------------
+# On each side: a report-in for the side's grid, a party member serving there, a family
+# member's request to act for the side's person, and a confirmed link.
+
+
+def _i12_user(kind: str, side) -> Any:
+    from gongzhi.accounts.services import user_create
+
+    return user_create(username=f"matrix_{kind}_{side.grid.code}", password=PASSWORD)
+
+
+def _build_reportin(world, side) -> Any:
+    from gongzhi.workorders import reportin
+
+    return reportin.reportin_submit(
+        actor=_i12_user("applicant", side), kind="party_member",
+        community=side.grid.parent, grid=side.grid,
+    )  # fmt: skip
+
+
+def _build_volunteer(world, side) -> Any:
+    from gongzhi.accounts.services import membership_grant
+
+    user = _i12_user("volunteer", side)
+    membership_grant(user=user, area=side.grid, role=Role.PARTY_MEMBER)
+    return user
+
+
+def _build_proxy_request(world, side) -> Any:
+    from gongzhi.registry import proxies
+
+    return proxies.proxy_request_create(
+        actor=_i12_user("child", side), name=side.person.name,
+        id_number=side.person.id_number.reveal(), relation="child",
+    )  # fmt: skip
+
+
+def _build_proxy_link(world, side) -> Any:
+    from gongzhi.accounts.services import proxy_link_create
+
+    return proxy_link_create(user=_i12_user("proxy", side), person=side.person, relation="child")
+
+
 OBJECTS.update(
     {
         "visit": ({VISIT}, _build_visit),
         "due_household": ({VISIT}, _build_due_household),
+        "reportin": ({VOLUNTEERS}, _build_reportin),
+        "volunteer": ({VOLUNTEERS}, _build_volunteer),
+        "proxy_request": ({PROXY}, _build_proxy_request),
+        # Ended from the person's page: seen by whoever sees the person.
+        "proxy_link": ({VIEW}, _build_proxy_link),
     }
 )
 
@@ -803,6 +890,10 @@ def _issue12_bodies(side, world) -> dict[str, Any]:
             "visited_at": clock.now().isoformat(),
             "method": "home",
         },
+        "reportin_approve": lambda: {"grid": side.grid.pk},
+        "reportin_refuse": lambda: {"reason": "矩阵检查"},
+        "pairings": lambda: {"households": [side.household.pk]},
+        "proxy_refuse": lambda: {"reason": "矩阵检查"},
     }
 
 
@@ -976,6 +1067,9 @@ def _ui_url(name: str, route: Route, side: Side) -> str:
         kwargs["photo_id"] = side.objects["photo"].pk
     elif route.obj == "outgoing_transfer":
         kwargs["transfer_id"] = side.objects[route.obj].pk
+    elif route.obj == "proxy_link":  # ended from the person's page
+        kwargs["person_id"] = side.person.pk
+        kwargs["link_id"] = side.objects[route.obj].pk
     elif route.obj in OBJECTS:
         kwargs[f"{route.obj}_id"] = side.objects[route.obj].pk
     return reverse(name, kwargs=kwargs)

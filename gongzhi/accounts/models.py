@@ -183,6 +183,58 @@ class ProxyLink(BaseModel):
         return f"{self.user} → person {self.person_id} ({self.relation})"
 
 
+class ProxyRequestStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for confirmation")
+    APPROVED = "approved", _("Confirmed")
+    REFUSED = "refused", _("Refused")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class ProxyRequest(BaseModel):
+    """A resident asks to act for a family member (数字反哺); the grid worker or building
+    head of that person's building confirms (a `ProxyLink` is made) or refuses.
+
+    `person` is None when the details given matched no one (or several): the request then
+    waits like any other, so the requester learns nothing about whether the person exists.
+    Only the blind indexes of what was typed are kept, never the values."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="proxy_requests"
+    )
+    person = models.ForeignKey(
+        "registry.Person", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    # The person's building when asked: who decides (empty when nobody matched).
+    area_path = models.CharField(max_length=255, blank=True, db_index=True)
+    relation = models.CharField(_("relation"), max_length=16, choices=ProxyRelation.choices)
+    label = models.CharField(_("called"), max_length=20, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=ProxyRequestStatus.choices,
+        default=ProxyRequestStatus.PENDING,
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    refusal_reason = models.CharField(_("reason for refusing"), max_length=200, blank=True)
+    link = models.ForeignKey(
+        ProxyLink, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    scope_field = "area_path"
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("proxy request")
+        verbose_name_plural = _("proxy requests")
+        indexes = [models.Index(fields=["status", "area_path"], name="accounts_proxyreq_queue")]
+
+    def __str__(self) -> str:
+        return f"proxy request #{self.pk}"
+
+
 class SmsCode(models.Model):
     """A one-time sign-in code sent by SMS: only its hash is kept; it expires, is good
     once, and dies after a few wrong tries. Every request leaves a row (registered number

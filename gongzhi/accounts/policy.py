@@ -29,6 +29,9 @@ class Perm(StrEnum):
     VISIT_LOG = "visits.log"  # log visits to the area's households; read its visit history
     VISIT_RULES = "visits.rules"  # set how often households with a tag are visited
     WORKLOAD_VIEW = "workload.view"  # the area's workers' work per week
+    # People who serve (双报到, 数字反哺).
+    VOLUNTEERS_MANAGE = "volunteers.manage"  # decide report-ins, place volunteers, pair households
+    PROXY_CONFIRM = "proxy.confirm"  # confirm, refuse or end a family member's proxy link
 
 
 # The register's keepers: the people who hold a grid's households and persons, import
@@ -47,6 +50,7 @@ _KEEPERS = frozenset(
         Perm.WORKORDER_DISPATCH,
         Perm.WORKORDER_HANDLE,
         Perm.VISIT_LOG,
+        Perm.PROXY_CONFIRM,
     }
 )
 # Community staff and the secretary also take in upstream lists and own the templates.
@@ -62,14 +66,17 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.RESIDENT: frozenset({Perm.WORKORDER_REQUEST}),
     Role.VOLUNTEER: frozenset({Perm.WORKORDER_HANDLE}),
     Role.PARTY_MEMBER: frozenset({Perm.AREA_VIEW, Perm.REGISTER_VIEW, Perm.WORKORDER_HANDLE}),
-    # A building head files on a resident's behalf.
-    Role.BUILDING_HEAD: frozenset({Perm.AREA_VIEW, Perm.REGISTER_VIEW, Perm.WORKORDER_REQUEST}),
+    # A building head files on a resident's behalf and confirms family proxies in the building.
+    Role.BUILDING_HEAD: frozenset(
+        {Perm.AREA_VIEW, Perm.REGISTER_VIEW, Perm.WORKORDER_REQUEST, Perm.PROXY_CONFIRM}
+    ),
     Role.GRID_WORKER: _KEEPERS,
-    # The grid leader and the secretary see their workers' workload; the secretary sets
-    # the community's visit rules.
-    Role.GRID_LEADER: _KEEPERS | {Perm.WORKLOAD_VIEW},
+    # The grid leader and the secretary see their workers' workload and take in report-ins
+    # (双报到) and place volunteers; the secretary sets the community's visit rules.
+    Role.GRID_LEADER: _KEEPERS | {Perm.WORKLOAD_VIEW, Perm.VOLUNTEERS_MANAGE},
     Role.COMMUNITY_STAFF: _COMMUNITY,
-    Role.SECRETARY: _COMMUNITY | {Perm.AREA_MANAGE, Perm.VISIT_RULES, Perm.WORKLOAD_VIEW},
+    Role.SECRETARY: _COMMUNITY
+    | {Perm.AREA_MANAGE, Perm.VISIT_RULES, Perm.WORKLOAD_VIEW, Perm.VOLUNTEERS_MANAGE},
     Role.POLICE: _TEAM,
     Role.DOCTOR: _TEAM,
     # The street reads its communities, their reports, and decides on escalated orders.

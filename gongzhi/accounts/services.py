@@ -24,6 +24,7 @@ from gongzhi.accounts.models import (
     Membership,
     ProxyLink,
     ProxyRelation,
+    Role,
     SignInFailures,
     SmsCode,
     User,
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
     from gongzhi.accounts.types import Actor, Viewer
 
 API_KEY_PREFIX = "gz"
+# The roles a report-in (双报到) places someone in.
+VOLUNTEER_ROLES = frozenset({Role.VOLUNTEER, Role.PARTY_MEMBER})
 
 
 def _require_manager(actor: Actor, area: Any) -> None:
@@ -72,8 +75,14 @@ def user_create(
 
 @transaction.atomic
 def membership_grant(*, user: User, area: Any, role: str, actor: Actor = None) -> Membership:
-    """Give `user` the role on `area`. An auditor may not also be a system administrator."""
-    _require_manager(actor, area)
+    """Give `user` the role on `area`. An auditor may not also be a system administrator.
+    Those who place volunteers (`volunteers.manage`) may give the volunteer roles there."""
+    if not (
+        role in VOLUNTEER_ROLES
+        and actor is not None
+        and access.can(actor, Perm.VOLUNTEERS_MANAGE, area.path)
+    ):
+        _require_manager(actor, area)
     held = set(Membership.objects.filter(user=user, is_active=True).values_list("role", flat=True))
     if role in EXCLUSIVE_ROLES and (held & EXCLUSIVE_ROLES) - {role}:
         raise ValidationError(
@@ -326,6 +335,13 @@ def _require_keeper(actor: Actor, path: str) -> None:
         raise Forbidden()
 
 
+def _require_proxy_confirmer(actor: Actor, path: str) -> None:
+    """Proxy links are confirmed and ended by the person's grid worker or building head
+    (`proxy.confirm` where the person lives), or by the system."""
+    if actor is not None and not access.can(actor, Perm.PROXY_CONFIRM, path):
+        raise Forbidden()
+
+
 def normalize_mobile(value: str, field: str = "phone") -> str:
     """A mainland mobile number (11 digits starting with 1): what SMS can reach."""
     try:
@@ -415,8 +431,8 @@ def proxy_link_create(
     *, user: User, person: Any, relation: str, label: str = "", actor: Actor = None
 ) -> ProxyLink:
     """Let `user` act for `person` (a family member for an elderly parent). Confirmed by
-    `actor`, who must keep that person's register (None: the system)."""
-    _require_keeper(actor, person.area_path)
+    `actor`, the person's grid worker or building head (None: the system)."""
+    _require_proxy_confirmer(actor, person.area_path)
     errors: dict[str, list[ValidationError]] = {}
     if relation not in ProxyRelation.values:
         errors["relation"] = [ValidationError(_("Choose how they are related."), code="invalid")]
@@ -451,10 +467,10 @@ def proxy_link_create(
 
 @transaction.atomic
 def proxy_link_end(*, link: ProxyLink, actor: Actor, area_path: str = "") -> ProxyLink:
-    """End a proxy link: by the proxy themselves, or by a keeper of the person's register
-    (`area_path`: the person's, which the caller looked up)."""
+    """End a proxy link: by the proxy themselves, or by the person's grid worker or building
+    head (`area_path`: the person's, which the caller looked up)."""
     if actor is not None and getattr(actor, "pk", None) != link.user_id:
-        _require_keeper(actor, area_path or "-")
+        _require_proxy_confirmer(actor, area_path or "-")
     link = ProxyLink.objects.select_for_update().get(pk=link.pk)
     if link.is_active:
         link.is_active = False

@@ -8,6 +8,7 @@ code request is the same whether or not the number may sign in.
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -30,6 +31,8 @@ from gongzhi.audit.services import audit_record
 from gongzhi.notifications.services import sms_send
 from gongzhi.registry import rows as register_rows
 from gongzhi.registry.models import PRESENT_RESIDENCY, Person
+from gongzhi.workorders import reportin
+from gongzhi.workorders.models import ReportIn
 
 
 def self_signup_enabled() -> bool:
@@ -169,3 +172,73 @@ def password_reset_by_code(*, phone: str, code: str, password: str, ip: str = ""
     if user is None:
         raise ValidationError({"code": [ValidationError(_("This code is wrong."), code="wrong")]})
     return user_set_password(user=user, password=password, actor=None, action="auth.password_reset")
+
+
+# --- 双报到 report-in by someone not signed in: a code proves the number ------------------------
+#
+# Anyone may report in as a party member or volunteer, in the register or not: the code
+# request texts every well-formed number (within the same rate limits as sign-in codes),
+# and the application is checked before the code is spent, so a mistake in the form does
+# not cost the applicant their code.
+
+SIGNUP_PURPOSE = "signup"
+
+
+def signup_code_text(code: str) -> str:
+    signature = getattr(settings, "GONGZHI_SMS_SIGNATURE", "【共治】")
+    return signature + _(
+        "Your code to report in as a volunteer is %(code)s, valid for %(minutes)d minutes."
+    ) % {"code": code, "minutes": code_minutes()}
+
+
+@transaction.atomic
+def signup_code_request(*, phone: str, ip: str = "") -> str:
+    """Text a report-in code to `phone`; the normalised number."""
+    _row, code, normalized = sms_code_issue(phone=phone, ip=ip, purpose=SIGNUP_PURPOSE)
+    sms_send(
+        phone=normalized,
+        text=signup_code_text(code),
+        kind="auth.signup_code",
+        recipient=user_for_phone(normalized),
+        sensitive=True,
+    )
+    return normalized
+
+
+def account_for_verified_phone(phone: str) -> User:
+    """The account of a number just proven by a code: the one it signs in, else one made
+    from the register (a resident of their household), else a new account with no role."""
+    user = user_for_phone(phone)
+    if user is not None:
+        return user
+    person = register_match(phone) if self_signup_enabled() else None
+    if person is not None:
+        return resident_account_provision(person=person, phone=phone)
+    user = user_create(username=f"v-{secrets.token_hex(5)}", password=None)
+    user_set_phone(user=user, phone=phone)
+    audit_record(
+        actor=None,
+        action="user.provision",
+        obj=user,
+        fields=["phone"],
+        purpose="report-in by SMS code of a number without an account",
+    )
+    return user
+
+
+def reportin_sign_up(
+    *, phone: str, code: str, ip: str = "", application: dict[str, Any]
+) -> tuple[User, ReportIn]:
+    """Check the application, spend the code, and report in as the number's account (made
+    if need be); the caller signs the account in. Wrong codes raise like sign-in's."""
+    reportin.reportin_check(**application)
+    normalized = sms_code_check(phone=phone, code=code, ip=ip, purpose=SIGNUP_PURPOSE)
+    with transaction.atomic():
+        user = account_for_verified_phone(normalized)
+        if not user.is_active:
+            raise ValidationError(
+                {"code": [ValidationError(_("This code is wrong."), code="wrong")]}
+            )
+        sign_in_recorded_by_code(user=user)
+        report = reportin.reportin_submit(actor=user, **application)
+    return user, report

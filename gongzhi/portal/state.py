@@ -73,6 +73,13 @@ ENTRIES = (
         "＋",
     ),
     Entry("workorders_resident:list", _("My requests"), _("Follow and rate what you asked"), "≡"),
+    Entry(
+        "portal:volunteer",
+        _("Serve as a volunteer"),
+        _("Party members and volunteers report in; my households"),
+        "♡",
+    ),
+    Entry("portal:family", _("Act for a parent"), _("Help an elderly family member online"), "⇄"),
 )
 
 

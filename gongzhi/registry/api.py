@@ -37,6 +37,7 @@ from gongzhi.registry.models import (
     Relation,
     Residency,
 )
+from gongzhi.registry.proxy_api import router as proxy_router
 from gongzhi.registry.transfer_api import router as transfer_router
 
 router = Router(tags=["register"])
@@ -555,3 +556,4 @@ def tag_list(request: SignedInRequest) -> Any:
 # --- transfer requests (迁入申请): registry/transfer_api.py ---------------------------------
 
 router.add_router("/transfers", transfer_router)
+router.add_router("/proxy-requests", proxy_router)

@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from gongzhi.registry import transfer_views, views
+from gongzhi.registry import proxy_views, transfer_views, views
 
 app_name = "registry"
 urlpatterns = [
@@ -27,6 +27,18 @@ urlpatterns = [
         "persons/<int:person_id>/reveal/<str:field>/",
         views.person_reveal,
         name="person_reveal",
+    ),
+    # Family proxies (数字反哺): requests to confirm, links made or ended from a person's page.
+    path("proxies/", proxy_views.proxy_list, name="proxy_list"),
+    path(
+        "proxies/<int:proxy_request_id>/approve/", proxy_views.proxy_approve, name="proxy_approve"
+    ),
+    path("proxies/<int:proxy_request_id>/refuse/", proxy_views.proxy_refuse, name="proxy_refuse"),
+    path("persons/<int:person_id>/proxies/", proxy_views.proxy_add, name="proxy_add"),
+    path(
+        "persons/<int:person_id>/proxies/<int:link_id>/end/",
+        proxy_views.proxy_end,
+        name="proxy_end",
     ),
     # Transfer requests (迁入申请): registering a person another area holds.
     path("transfers/", transfer_views.transfer_list, name="transfer_list"),

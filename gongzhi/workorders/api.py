@@ -45,6 +45,7 @@ from gongzhi.workorders.models import (
     Priority,
     WorkOrder,
 )
+from gongzhi.workorders.reportin_api import router as reportin_router
 from gongzhi.workorders.states import Action
 from gongzhi.workorders.states import Status as OrderStatus
 
@@ -593,3 +594,7 @@ def workorder_photo_get(request: SignedInRequest, workorder_id: int, photo_id: i
     except FileNotFoundError:
         raise NotFound() from None
     return uploads.photo_response(handle, photo.content_type)
+
+
+# Report-ins (双报到) and the 8-household pairing: `/reportins`, `/volunteers/{id}/pairings`.
+router.add_router("/", reportin_router)

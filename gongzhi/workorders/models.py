@@ -356,6 +356,10 @@ class HandlerProfile(models.Model):
     def __str__(self) -> str:
         return f"{self.user_id}: {','.join(self.skills)}"
 
+    @property
+    def skill_labels(self) -> list[str]:
+        return [str(Skill(c).label) for c in self.skills if c in Skill.values]
+
 
 class Pairing(models.Model):
     """包干到户: a party member (or volunteer) who serves a household — Yuling's "8
@@ -372,6 +376,9 @@ class Pairing(models.Model):
     scope_field = "area_path"
     objects = RestrictedManager()
 
+    # Set by the volunteer's page: may this viewer change it (annotation only).
+    editable: bool
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -382,3 +389,86 @@ class Pairing(models.Model):
 
     def __str__(self) -> str:
         return f"{self.handler_id} serves {self.household_id}"
+
+
+# --- 双报到: party members and volunteers report in to the community ------------------------
+
+
+class ReportInKind(models.TextChoices):
+    PARTY_MEMBER = "party_member", _("Party member")
+    VOLUNTEER = "volunteer", _("Volunteer")
+
+
+class ReportInStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for approval")
+    APPROVED = "approved", _("Approved")
+    REFUSED = "refused", _("Refused")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class FreeTime(models.TextChoices):
+    """When someone is free to help: weekday or weekend, by part of the day."""
+
+    WEEKDAY_MORNING = "weekday_morning", _("Weekday mornings")
+    WEEKDAY_AFTERNOON = "weekday_afternoon", _("Weekday afternoons")
+    WEEKDAY_EVENING = "weekday_evening", _("Weekday evenings")
+    WEEKEND_MORNING = "weekend_morning", _("Weekend mornings")
+    WEEKEND_AFTERNOON = "weekend_afternoon", _("Weekend afternoons")
+    WEEKEND_EVENING = "weekend_evening", _("Weekend evenings")
+
+
+class ReportIn(BaseModel):
+    """双报到: a party member or volunteer offers to serve in a community (and perhaps a
+    grid); the grid leader or secretary approves — placing them in a grid with skills —
+    or refuses, saying why. `area_path` is the preferred grid's, else the community's."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="report_ins"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=ReportInKind.choices)
+    organisation = models.CharField(_("work unit or organisation"), max_length=100, blank=True)
+    skills = models.JSONField(default=list, blank=True)  # Skill codes
+    free_times = models.JSONField(default=list, blank=True)  # FreeTime codes
+    community = models.ForeignKey("registry.Area", on_delete=models.PROTECT, related_name="+")
+    grid = models.ForeignKey(
+        "registry.Area", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    area_path = models.CharField(max_length=255, db_index=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=ReportInStatus.choices, default=ReportInStatus.PENDING
+    )
+    placed = models.ForeignKey(
+        "registry.Area", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    refusal_reason = models.CharField(_("reason for refusing"), max_length=200, blank=True)
+
+    scope_field = "area_path"
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(status="pending"),
+                name="workorders_reportin_one_pending",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"report-in #{self.pk}"
+
+    @property
+    def skill_labels(self) -> list[str]:
+        return [str(Skill(c).label) for c in self.skills if c in Skill.values]
+
+    @property
+    def free_time_labels(self) -> list[str]:
+        return [str(FreeTime(c).label) for c in self.free_times if c in FreeTime.values]

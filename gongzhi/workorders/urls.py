@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gongzhi.workorders import views
+from gongzhi.workorders import reportin_views, views
 
 app_name = "workorders"
 urlpatterns = [
@@ -22,4 +22,30 @@ urlpatterns = [
     path("<int:workorder_id>/evidence/", views.evidence, name="evidence"),
     path("<int:workorder_id>/resolve/", views.resolve, name="resolve"),
     path("<int:workorder_id>/photos/<int:photo_id>/", views.attachment, name="attachment"),
+    # Report-ins (双报到) and volunteers: approve, place, pair with households.
+    path("volunteers/", reportin_views.reportin_list, name="reportin_list"),
+    path("volunteers/add/", reportin_views.reportin_add, name="reportin_add"),
+    path(
+        "volunteers/reportins/<int:reportin_id>/",
+        reportin_views.reportin_detail,
+        name="reportin_detail",
+    ),
+    path(
+        "volunteers/reportins/<int:reportin_id>/approve/",
+        reportin_views.reportin_approve,
+        name="reportin_approve",
+    ),
+    path(
+        "volunteers/reportins/<int:reportin_id>/refuse/",
+        reportin_views.reportin_refuse,
+        name="reportin_refuse",
+    ),
+    path(
+        "volunteers/<int:volunteer_id>/", reportin_views.volunteer_detail, name="volunteer_detail"
+    ),
+    path(
+        "volunteers/<int:volunteer_id>/pairings/",
+        reportin_views.volunteer_pairings,
+        name="volunteer_pairings",
+    ),
 ]

@@ -83,6 +83,16 @@ OPERATIONS = {
     ("post", "/api/v1/transfers/{transfer_id}/approve"): "transfer_approve",
     ("post", "/api/v1/transfers/{transfer_id}/decline"): "transfer_decline",
     ("post", "/api/v1/transfers/{transfer_id}/cancel"): "transfer_cancel",
+    # Report-ins (双报到), the 8-household pairing, family proxy requests (issue 12).
+    ("get", "/api/v1/reportins"): "reportin_list",
+    ("get", "/api/v1/reportins/{reportin_id}"): "reportin_get",
+    ("post", "/api/v1/reportins/{reportin_id}/approve"): "reportin_approve",
+    ("post", "/api/v1/reportins/{reportin_id}/refuse"): "reportin_refuse",
+    ("get", "/api/v1/volunteers/{volunteer_id}/pairings"): "pairing_get",
+    ("put", "/api/v1/volunteers/{volunteer_id}/pairings"): "pairing_set",
+    ("get", "/api/v1/proxy-requests"): "proxy_request_list",
+    ("post", "/api/v1/proxy-requests/{proxy_request_id}/approve"): "proxy_request_approve",
+    ("post", "/api/v1/proxy-requests/{proxy_request_id}/refuse"): "proxy_request_refuse",
 }
 
 

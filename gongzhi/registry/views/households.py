@@ -20,7 +20,7 @@ from gongzhi.accounts.policy import Perm
 from gongzhi.accounts.types import SignedInRequest
 from gongzhi.core import clock, identity
 from gongzhi.core.errors import DomainError, NotFound
-from gongzhi.registry import exports, policy, selectors, services
+from gongzhi.registry import exports, panels, policy, selectors, services
 from gongzhi.registry.forms import (
     HouseholdEditForm,
     HouseholdFilterForm,
@@ -165,6 +165,7 @@ def household_detail(request: SignedInRequest, household_id: int) -> HttpRespons
         ),
         "can_edit": access.can(user, Perm.REGISTER_EDIT, household.area_path),
         "can_reveal": access.can(user, Perm.REGISTER_REVEAL, household.area_path),
+        "panels": panels.panels_for("household", user=user, obj=household),
     }
     return render(request, "registry/household_detail.html", context)
 

@@ -19,7 +19,7 @@ from gongzhi.accounts.policy import Perm
 from gongzhi.accounts.types import SignedInRequest
 from gongzhi.core import clock
 from gongzhi.core.errors import Conflict, NotFound
-from gongzhi.registry import policy, selectors, services
+from gongzhi.registry import panels, policy, proxies, selectors, services
 from gongzhi.registry.forms import (
     MoveInForm,
     MoveOutForm,
@@ -36,6 +36,7 @@ from gongzhi.registry.models import (
     HouseholdStatus,
     Relation,
 )
+from gongzhi.registry.proxy_forms import ProxyLinkForm
 from gongzhi.registry.views.common import (
     PICK_LIMIT,
     _allowed,
@@ -90,6 +91,10 @@ def person_detail(request: SignedInRequest, person_id: int) -> HttpResponse:
         ),
         "can_edit": can_edit,
         "can_reveal": access.can(user, Perm.REGISTER_REVEAL, person.area_path),
+        "panels": panels.panels_for("person", user=user, obj=person),
+        "proxies": proxies.proxy_links_of_person(person),
+        "can_confirm_proxy": access.can(user, Perm.PROXY_CONFIRM, person.area_path),
+        "proxy_form": ProxyLinkForm(),
     }
     return render(request, "registry/person_detail.html", context)
 
