@@ -62,7 +62,8 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.GRID_WORKER: _KEEPERS,
     Role.GRID_LEADER: _KEEPERS,
     Role.COMMUNITY_STAFF: _COMMUNITY,
-    Role.SECRETARY: _COMMUNITY | {Perm.AREA_MANAGE},
+    # The secretary also staffs the community: accounts and roles within it.
+    Role.SECRETARY: _COMMUNITY | {Perm.AREA_MANAGE, Perm.ACCOUNTS_MANAGE},
     Role.POLICE: _TEAM,
     Role.DOCTOR: _TEAM,
     # The street reads its communities, their reports, and decides on escalated orders.
