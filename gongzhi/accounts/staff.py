@@ -142,10 +142,21 @@ def areas_for_manager(*, user: Viewer) -> list[Any]:
     )
 
 
+def top_areas_for_manager(*, user: Viewer) -> list[Any]:
+    """The highest nodes where `user` manages accounts."""
+    held = access.paths(user, Perm.ACCOUNTS_MANAGE)
+    return list(_area_model().objects.filter(path__in=held).order_by("path"))
+
+
 def holders_within(*, user: Viewer, area: Any, role: str = "") -> QuerySet[Membership]:
     """Who holds what on `area` and below, within the manager's scope: the active staff
     roles of active accounts, in tree order (node, role, person, since)."""
-    nodes = _area_model().objects.within(area.path)
+    return holders_within_all(user=user, areas=[area], role=role)
+
+
+def holders_within_all(*, user: Viewer, areas: list[Any], role: str = "") -> QuerySet[Membership]:
+    """`holders_within` for several nodes at once (none: no rows)."""
+    nodes = _area_model().objects.within(*[a.path for a in areas])
     rows = (
         _memberships_in_scope(user)
         .filter(is_active=True, user__is_active=True, area__in=nodes)

@@ -48,6 +48,7 @@ def workbench(request: HttpRequest) -> dict[str, Any]:
             "watchlist": access.can(user, Perm.WATCHLIST_FOLLOW_UP)
             or access.can(user, Perm.WATCHLIST_UPLOAD),
             "reports": access.can(user, Perm.REPORT_VIEW),
+            "accounts": access.can(user, Perm.ACCOUNTS_MANAGE),
         },
         "user_roles": roles,
     }
