@@ -1,5 +1,7 @@
 """Downloads of staff administration (`web.exports`: scoped, audited by the mechanism)."""
 
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -15,7 +17,7 @@ def _since(membership):
     return at.date() if at else ""
 
 
-HOLDERS = Export(
+HOLDERS: Export[Any] = Export(
     name="accounts.holders",
     filename=_("who holds what"),
     object_type="accounts.membership",

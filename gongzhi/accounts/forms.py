@@ -103,6 +103,12 @@ class TokenForm(forms.Form):
 # --- staff administration ------------------------------------------------------------------
 
 
+def _choice(form: forms.Form, name: str) -> forms.ChoiceField:
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    return field
+
+
 def _area_choices(areas: list[Any]) -> list[tuple[str, str]]:
     """Tree nodes as choices, indented by depth under the first one."""
     if not areas:
@@ -134,7 +140,7 @@ class StaffFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = [("", _("All roles")), *_role_choices()]
+        _choice(self, "role").choices = [("", _("All roles")), *_role_choices()]
 
 
 class StaffCreateForm(forms.Form):
@@ -158,8 +164,8 @@ class StaffCreateForm(forms.Form):
 
     def __init__(self, *args: Any, areas: list[Any], roles: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["area"].choices = _area_choices(areas)
-        self.fields["role"].choices = _role_choices(roles)
+        _choice(self, "area").choices = _area_choices(areas)
+        _choice(self, "role").choices = _role_choices(roles)
 
 
 class GrantForm(forms.Form):
@@ -168,8 +174,8 @@ class GrantForm(forms.Form):
 
     def __init__(self, *args: Any, areas: list[Any], roles: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["area"].choices = _area_choices(areas)
-        self.fields["role"].choices = _role_choices(roles)
+        _choice(self, "area").choices = _area_choices(areas)
+        _choice(self, "role").choices = _role_choices(roles)
 
 
 class ReasonForm(forms.Form):
@@ -186,8 +192,8 @@ class HoldersForm(forms.Form):
 
     def __init__(self, *args: Any, areas: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["area"].choices = _area_choices(areas)
-        self.fields["role"].choices = [("", _("All roles")), *_role_choices()]
+        _choice(self, "area").choices = _area_choices(areas)
+        _choice(self, "role").choices = [("", _("All roles")), *_role_choices()]
 
 
 class SetPasswordForm(forms.Form):

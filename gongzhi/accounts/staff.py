@@ -168,7 +168,7 @@ def holders_within_all(*, user: Viewer, areas: list[Any], role: str = "") -> Que
     return rows.order_by("area__path", "role", "user__username")
 
 
-def grantable_roles(*, user: Viewer, area: Any) -> list[str]:
+def grantable_roles(*, user: User, area: Any) -> list[str]:
     """The roles `user` may grant on `area` (for the form's choices)."""
     return [r for r in Role.values if managing.role_grantable(user, r, area.path)]
 

@@ -117,7 +117,7 @@ class Command(BaseCommand):
 
     def _area(self, actor: User | None, code: str) -> Any:
         model = Membership._meta.get_field("area").related_model
-        area = model.objects.filter(code=code).first()
+        area = model._default_manager.filter(code=code).first()
         if area is None:
             raise CommandError(f"no area with code {code}")
         if actor is not None:
@@ -138,7 +138,7 @@ class Command(BaseCommand):
             listed = staff.staff_list_for(
                 user=actor, q=q, role=role, status="inactive" if inactive else "active"
             )
-            rows = [(a, a.roles_here) for a in listed]
+            rows = [(a, list(getattr(a, "roles_here", []))) for a in listed]
         for account, roles in rows:
             if actor is None and (role and role not in {m.role for m in roles}):
                 continue
