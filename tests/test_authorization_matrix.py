@@ -94,8 +94,7 @@ UI_ROUTES: dict[str, Route] = {
     "accounts:password_change": Route("login"),
     # --- issue 12: one's own account, the SMS password link, staff administration ------
     "accounts:my_account": Route("login"),
-    "accounts:link_open": Route("public", kwargs={"token": "forged" * 8}),  # explains, 200
-    "accounts:link_set": Route("public", methods=("GET", "POST")),  # no link in the session
+    "accounts:link_set": Route("public", methods=("GET", "POST")),  # no link: explains, 200
     "accounts:staff_list": Route(ACCOUNTS),
     "accounts:staff_create": Route(ACCOUNTS, methods=("GET", "POST")),  # empty: form errors
     "accounts:holders": Route(ACCOUNTS),

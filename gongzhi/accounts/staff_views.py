@@ -318,21 +318,21 @@ def my_account(request: SignedInRequest) -> HttpResponse:
 
 
 @never_cache
-def link_open(request: HttpRequest, token: str) -> HttpResponse:
-    """The link from the SMS: keep its token in this browser's session and go on to a page
-    whose address holds no token (none in history, referrers or later logs). Nothing is
-    spent, so a messenger's link preview does not use it up. A dead link answers 200 with
-    an explanation, so that no error log records its address."""
-    if staff.account_link_valid(token) is None:
-        return render(request, "accounts/link_invalid.html")
-    request.session[LINK_SESSION_KEY] = token
-    return redirect("accounts:link_set")
-
-
-@never_cache
 @rate_limited()
 @require_http_methods(["GET", "POST"])
 def link_set(request: HttpRequest) -> HttpResponse:
+    """The link from the SMS (`?t=<token>`) keeps its token in this browser's session and
+    comes back without it, so the address holds no token (none in history, referrers or
+    logs). Nothing is spent before the password is set, so a messenger's link preview does
+    not use it up. A dead link answers 200 with an explanation, never an error status
+    whose log line would carry the address."""
+    if staff.LINK_PARAM in request.GET:
+        token = request.GET[staff.LINK_PARAM]
+        if staff.account_link_valid(token) is None:
+            request.session.pop(LINK_SESSION_KEY, None)
+            return render(request, "accounts/link_invalid.html")
+        request.session[LINK_SESSION_KEY] = token
+        return redirect("accounts:link_set")
     token = request.session.get(LINK_SESSION_KEY, "")
     link = staff.account_link_valid(token)
     if link is None:

@@ -10,7 +10,6 @@ urlpatterns = [
     path("account/2fa/", views.second_factor, name="second_factor"),
     path("account/password/", views.password_change, name="password_change"),
     path("account/link/", staff_views.link_set, name="link_set"),
-    path("account/link/<str:token>/", staff_views.link_open, name="link_open"),
     path("staff/", staff_views.staff_list, name="staff_list"),
     path("staff/new/", staff_views.staff_create, name="staff_create"),
     path("staff/holders/", staff_views.holders, name="holders"),

@@ -169,8 +169,8 @@ def retry_delay(attempts: int, retry_after: float | None = None) -> float:
 
 
 _CODE_DIGITS = re.compile(r"\d{4,8}")
-# The token of a password link (accounts.staff.link_url): the last step of its path.
-_LINK_TOKEN = re.compile(r"(/account/link/)[A-Za-z0-9_-]{16,}")
+# The token of a password link (accounts.staff.link_url), in its query string.
+_LINK_TOKEN = re.compile(r"(/account/link/\?t=)[A-Za-z0-9_-]{16,}")
 
 
 def redacted(text: str) -> str:

@@ -46,7 +46,7 @@ def _new_staff(world, actor=None, area=None, role=Role.GRID_WORKER, **extra):
 
 def _token_from_sms(user) -> str:
     message = SmsMessage.objects.filter(recipient=user).latest("pk")
-    return message.text.split("/account/link/")[1].split("/")[0]
+    return message.text.split("/account/link/?t=")[1].split()[0]
 
 
 # --- creating -----------------------------------------------------------------------------------
@@ -405,3 +405,13 @@ def test_addresses_are_coarse():
     assert staff.coarse_address("203.0.113.9") == "203.0.113.*"
     assert staff.coarse_address("2001:db8:1:2::5") == "2001:0db8:0001:*"
     assert staff.coarse_address("") == ""
+
+
+def test_the_outbox_blanks_a_sent_links_token(world):
+    from gongzhi.notifications.services import redacted
+
+    user = _new_staff(world)
+    token = _token_from_sms(user)
+    text = SmsMessage.objects.get(recipient=user).text
+    assert token in text and token not in redacted(text)
+    assert "/account/link/?t=" in redacted(text)
