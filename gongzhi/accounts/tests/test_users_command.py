@@ -111,3 +111,13 @@ def test_reset_2fa_needs_its_reason_and_records_it(world):
 def test_an_account_of_another_community_is_not_found(world):
     with pytest.raises(CommandError, match="no account"):
         users("invite", "--as", "secretary", "--username", "auditor")
+
+
+def test_the_system_creates_a_communitys_first_secretary_and_invites_them(world):
+    users(
+        "create", "--system", "--username", "new.secretary", "--name", "赵敏",
+        "--phone", "13700003333", "--area-code", COMMUNITY_A, "--role", "secretary",
+    )  # fmt: skip
+    user = User.objects.get(username="new.secretary")
+    assert Membership.objects.filter(user=user, role=Role.SECRETARY, is_active=True).exists()
+    assert SmsMessage.objects.filter(recipient=user).exists()
