@@ -39,13 +39,14 @@ LINK_SESSION_KEY = "gongzhi.account_link"
 
 
 def _grantable_anywhere(user: User, areas: list[Any]) -> list[str]:
-    """Roles the manager may grant on at least one of their nodes (the form's choices)."""
+    """Roles the manager may grant on at least one of their nodes (the form's choices);
+    residents get their accounts on `/m/`, not here."""
     found: set[str] = set()
     for area in areas:
         found.update(staff.grantable_roles(user=user, area=area))
         if len(found) == len(Role.values):
             break
-    return [r for r in Role.values if r in found]
+    return [r for r in Role.values if r in found and r != Role.RESIDENT]
 
 
 def _area_or_error(form: Any, user: User) -> Any:

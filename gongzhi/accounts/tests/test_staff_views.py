@@ -242,3 +242,8 @@ def test_a_phone_change_then_reset_keeps_the_link_with_the_owner(secretary_clien
     secretary_client.post(reverse("accounts:staff_reset_password", args=[world.grid_worker_a.pk]))
     message = SmsMessage.objects.filter(recipient=world.grid_worker_a).latest("pk")
     assert message.to.reveal() == "13700002222"
+
+
+def test_residents_role_is_not_offered_on_the_staff_pages(secretary_client, world):
+    form = secretary_client.get(reverse("accounts:staff_create")).context["form"]
+    assert Role.RESIDENT not in {value for value, _label in form.fields["role"].choices}
