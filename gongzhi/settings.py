@@ -279,6 +279,10 @@ GONGZHI_SMS_CODE_PER_IP_HOUR = env_int("GONGZHI_SMS_CODE_PER_IP_HOUR", 20)
 # A phone number found on exactly one present person of the register may sign in and gets
 # a resident account at first sign-in.
 GONGZHI_RESIDENT_SELF_SIGNUP = env_bool("GONGZHI_RESIDENT_SELF_SIGNUP", True)
+# Staff accounts: the address SMS links point to, and how long an invitation or a
+# password-reset link stays good (accounts.staff).
+GONGZHI_PUBLIC_URL = env("GONGZHI_PUBLIC_URL", "http://localhost:8000")
+GONGZHI_ACCOUNT_LINK_TTL_HOURS = env_int("GONGZHI_ACCOUNT_LINK_TTL_HOURS", 48)
 
 # --- Imports (docs/imports.md) ----------------------------------------------------------------
 # The largest register spreadsheet accepted, refused while it arrives.

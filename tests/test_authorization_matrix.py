@@ -14,6 +14,7 @@ not derived from `accounts.policy`, so the test can disagree with the code.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +45,9 @@ VISIT, VISIT_RULES, WORKLOAD = "visit", "visit_rules", "workload"
 # 双报到 report-ins and volunteers (grid leader, secretary); confirming family proxies
 # (the person's grid worker or building head, and the staff above them).
 VOLUNTEERS, PROXY = "volunteers", "proxy_confirm"
+ACCOUNTS = (
+    "accounts"  # staff accounts and roles (issue 12): the secretary's community, all for admins
+)
 _KEEP = {VIEW, EDIT, REVEAL, AREA, IMPORT, WATCH_FOLLOW, REPORT, VISIT, PROXY}
 _ORDERS = {WO_REQUEST, WO_VIEW, WO_DISPATCH, WO_HANDLE}
 ABILITIES: dict[str, set[str]] = {
@@ -56,12 +60,12 @@ ABILITIES: dict[str, set[str]] = {
     Role.COMMUNITY_STAFF: _KEEP | _ORDERS | {WATCH_UPLOAD, REPORT_MANAGE},
     Role.SECRETARY: _KEEP
     | _ORDERS
-    | {WATCH_UPLOAD, REPORT_MANAGE, AREA_MANAGE, VISIT_RULES, WORKLOAD, VOLUNTEERS},
+    | {WATCH_UPLOAD, REPORT_MANAGE, AREA_MANAGE, VISIT_RULES, WORKLOAD, VOLUNTEERS, ACCOUNTS},
     Role.POLICE: {VIEW, REVEAL, AREA, WATCH_FOLLOW},
     Role.DOCTOR: {VIEW, REVEAL, AREA, WATCH_FOLLOW},
     Role.STREET_OFFICER: {VIEW, AREA, REPORT, WO_VIEW, WO_DISPATCH},
     Role.AUDITOR: {AUDIT},
-    Role.SYSTEM_ADMIN: {AREA, AREA_MANAGE, OUTBOX},
+    Role.SYSTEM_ADMIN: {AREA, AREA_MANAGE, OUTBOX, ACCOUNTS},
 }
 # Roles held on the root of the tree: every object is inside their area.
 ROOT_ROLES = {Role.AUDITOR, Role.SYSTEM_ADMIN}
@@ -95,6 +99,20 @@ UI_ROUTES: dict[str, Route] = {
     "accounts:logout": Route("signs out", methods=("POST",)),
     "accounts:second_factor": Route("login"),
     "accounts:password_change": Route("login"),
+    # --- issue 12: one's own account, the SMS password link, staff administration ------
+    "accounts:my_account": Route("login"),
+    "accounts:link_set": Route("public", methods=("GET", "POST")),  # no link: explains, 200
+    "accounts:staff_list": Route(ACCOUNTS),
+    "accounts:staff_create": Route(ACCOUNTS, methods=("GET", "POST")),  # empty: form errors
+    "accounts:holders": Route(ACCOUNTS),
+    "accounts:staff_detail": Route(ACCOUNTS, obj="account"),
+    "accounts:staff_grant": Route(ACCOUNTS, obj="account", methods=("POST",)),
+    "accounts:staff_revoke": Route(ACCOUNTS, obj="account_role", methods=("POST",)),
+    "accounts:staff_invite": Route(ACCOUNTS, obj="account", methods=("POST",)),
+    "accounts:staff_reset_password": Route(ACCOUNTS, obj="account", methods=("POST",)),
+    "accounts:staff_deactivate": Route(ACCOUNTS, obj="account", methods=("POST",)),
+    "accounts:staff_reactivate": Route(ACCOUNTS, obj="account", methods=("POST",)),
+    "accounts:staff_second_factor_reset": Route(ACCOUNTS, obj="account", methods=("GET", "POST")),
     "web:home": Route("login"),
     "registry:index": Route("public"),  # a redirect to the household list, for anyone
     "registry:area_tree": Route(AREA),
@@ -429,6 +447,30 @@ API_OPERATIONS: dict[str, Operation] = {
     "proxy_request_refuse": Operation(
         PROXY, obj="proxy_request", kind="write", body="proxy_refuse"
     ),
+    # --- issue 12: staff administration ------------------------------------------------------
+    "account_list": Operation(ACCOUNTS, kind="list", lists="account"),
+    "account_get": Operation(ACCOUNTS, obj="account"),
+    "account_create": Operation(
+        "grants a volunteer's role",
+        kind="create",
+        body="account_create",
+        ref="area",
+        ref_sees=frozenset({ACCOUNTS}),
+        ref_node="grid",
+    ),
+    "account_role_grant": Operation(
+        "grants a volunteer's role", obj="account", kind="write", body="account_grant"
+    ),
+    "account_role_revoke": Operation("grants a volunteer's role", obj="account_role", kind="write"),
+    "account_invite": Operation(ACCOUNTS, obj="account", kind="write"),
+    "account_reset_password": Operation(ACCOUNTS, obj="account", kind="write"),
+    "account_deactivate": Operation(ACCOUNTS, obj="account", kind="write"),
+    "account_reactivate": Operation(ACCOUNTS, obj="account", kind="write"),
+    "account_reset_second_factor": Operation(
+        ACCOUNTS, obj="account", kind="write", body="account_reason"
+    ),
+    "role_holder_list": Operation(ACCOUNTS, kind="list", lists="account_role"),
+    "my_sign_ins": Operation("login", kind="list", lists=CATALOGUE),  # the caller's own
 }
 
 
@@ -868,6 +910,34 @@ def _build_proxy_link(world, side) -> Any:
     return proxy_link_create(user=_i12_user("proxy", side), person=side.person, relation="child")
 
 
+# --- issue 12: staff administration ---------------------------------------------------------
+# The side's account: a grid worker of the side's grid with a mobile number and a second-
+# factor device, so that every write on it can succeed. The secretary manages community A's
+# accounts; the administrator, on the root, every account, but grants (and revokes) only
+# roles whose permissions it holds itself, and a volunteer's (or a grid worker's) is not
+# one: those are refused on the role (400 naming `role`).
+GRANTS = "grants a volunteer's role"
+ROLE_REFUSED = "refused on the role (400 naming role)"
+
+
+def _build_account(world, side) -> Any:
+    from gongzhi.accounts.services import membership_grant, user_create, user_set_phone
+
+    user = user_create(
+        username=f"matrix_staff_{side.grid.code}", password=PASSWORD, display_name="矩阵"
+    )
+    membership_grant(user=user, area=side.grid, role=Role.GRID_WORKER)
+    user_set_phone(user=user, phone="137" + side.grid.code[-8:])
+    TOTPDevice.objects.create(user=user, name="matrix", confirmed=True)
+    return user
+
+
+def _build_account_role(world, side) -> Any:
+    from gongzhi.accounts.models import Membership
+
+    return Membership.objects.get(user=side.objects["account"], role=Role.GRID_WORKER)
+
+
 OBJECTS.update(
     {
         "visit": ({VISIT}, _build_visit),
@@ -877,6 +947,8 @@ OBJECTS.update(
         "proxy_request": ({PROXY}, _build_proxy_request),
         # Ended from the person's page: seen by whoever sees the person.
         "proxy_link": ({VIEW}, _build_proxy_link),
+        "account": ({ACCOUNTS}, _build_account),
+        "account_role": ({ACCOUNTS}, _build_account_role),
     }
 )
 
@@ -894,7 +966,21 @@ def _issue12_bodies(side, world) -> dict[str, Any]:
         "reportin_refuse": lambda: {"reason": "矩阵检查"},
         "pairings": lambda: {"households": [side.household.pk]},
         "proxy_refuse": lambda: {"reason": "矩阵检查"},
+        "account_create": lambda: {
+            "username": "matrix.new",
+            "display_name": "矩阵",
+            "phone": "13700009999",
+            "area": side.grid.pk,
+            "role": "volunteer",
+        },
+        "account_grant": lambda: {"area": side.grid.pk, "role": "volunteer"},
+        "account_reason": lambda: {"reason": "矩阵检查"},
     }
+
+
+def _grants_expected(expected: str, principal: str) -> str:
+    """Where the role may be granted at all, the administrator is refused on the role."""
+    return ROLE_REFUSED if expected == ALLOW and principal == Role.SYSTEM_ADMIN else expected
 
 
 # --- the world: two communities of one street (gongzhi.testing) and one of another -------
@@ -984,6 +1070,8 @@ def _expected(need: str, obj: str | None, principal: str, scope: str) -> str:
         return ALLOW
     if need == EXPORT_OWN:
         return ALLOW if principal == Role.SECRETARY and scope == "in" else DENY
+    if need == GRANTS:
+        return _grants_expected(_expected(ACCOUNTS, obj, principal, scope), principal)
     abilities = set() if principal == OUTSIDER else ABILITIES[principal]
     if obj in WO_ORDERS or obj == "photo":
         return _wo_expected(need, obj, principal, scope)
@@ -1070,6 +1158,10 @@ def _ui_url(name: str, route: Route, side: Side) -> str:
     elif route.obj == "proxy_link":  # ended from the person's page
         kwargs["person_id"] = side.person.pk
         kwargs["link_id"] = side.objects[route.obj].pk
+    elif route.obj in ("account", "account_role"):
+        kwargs["user_id"] = side.objects["account"].pk
+        if route.obj == "account_role":
+            kwargs["membership_id"] = side.objects["account_role"].pk
     elif route.obj in OBJECTS:
         kwargs[f"{route.obj}_id"] = side.objects[route.obj].pk
     return reverse(name, kwargs=kwargs)
@@ -1215,6 +1307,10 @@ def test_api_operations_for(principal, world, sides):
                 wrong += _check_create(label, response, got, operation, principal, scope)
                 continue
             expected = _expected(operation.need, operation.obj, principal, scope)
+            if expected == ROLE_REFUSED:
+                if not _refused_on_role(response):
+                    wrong.append(f"{label}: expected {expected}, got {response.status_code}")
+                continue
             if got != expected or (got == ALLOW and not 200 <= response.status_code < 300):
                 wrong.append(f"{label}: expected {expected}, got {response.status_code} ({got})")
             elif got == ALLOW and operation.masked:
@@ -1268,7 +1364,14 @@ def _reaches(principal: str, node: str, scope: str) -> bool:
     return not (principal in BUILDING_NODE_ROLES and node != "building")
 
 
+def _refused_on_role(response) -> bool:
+    return response.status_code == 400 and "role" in response.json().get("fields", {})
+
+
 def _create_expected(operation: Operation, principal: str, scope: str) -> str:
+    if operation.need == GRANTS:
+        plain = dataclasses.replace(operation, need=ACCOUNTS)
+        return _grants_expected(_create_expected(plain, principal, scope), principal)
     if principal == ANONYMOUS:
         return LOGIN
     abilities = set() if principal == OUTSIDER else ABILITIES[principal]
@@ -1285,6 +1388,8 @@ def _check_create(label, response, got, operation, principal, scope) -> list[str
     status = response.status_code
     if expected == ALLOW:
         ok = status in (200, 201)
+    elif expected == ROLE_REFUSED:
+        ok = _refused_on_role(response)
     elif expected == INVALID:
         ok = status == 400 and operation.ref in response.json().get("fields", {})
     else:

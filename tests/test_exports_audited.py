@@ -84,6 +84,7 @@ CASES = [
          lambda c: reverse("workorders:tasks"), {}),
     Case("workorders.my_requests", lambda w: w.resident,
          lambda c: reverse("workorders_resident:list"), {}),
+    Case("accounts.holders", lambda w: w.secretary, lambda c: reverse("accounts:holders"), {}),
 ]  # fmt: skip
 
 

@@ -109,6 +109,15 @@ def require(actor: Actor, perm: Perm, path: str) -> None:
         raise Forbidden()
 
 
+def perms_at(user: Viewer | None, path: str) -> frozenset[Perm]:
+    """Every permission the user holds on the node at `path` (from roles on it or above)."""
+    held: set[Perm] = set()
+    for g in grants(user):
+        if scope.within(path, [g.path]):
+            held |= ROLE_PERMS.get(g.role, frozenset())
+    return frozenset(held)
+
+
 def paths_within(user: Viewer | None, perm: Perm, node: str) -> list[str]:
     """Where the user may `perm` inside the node at `node`: the node itself when they hold
     `perm` there or above, else their own nodes inside it (a grid worker in a community)."""

@@ -74,6 +74,12 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.display_name or self.username
 
+    @property
+    def audit_label(self) -> str:
+        """An account is named in the audit log by its username, as its actors are; never
+        by the holder's name."""
+        return self.username
+
 
 class Membership(BaseModel):
     """A role held on a node of the area tree; it reaches the node's whole subtree."""
@@ -84,6 +90,15 @@ class Membership(BaseModel):
     area = models.ForeignKey("registry.Area", on_delete=models.PROTECT, related_name="+")
     role = models.CharField(max_length=32, choices=Role.choices)
     is_active = models.BooleanField(default=True)
+    # When (and by whom) the role was last granted: "since" in who-holds-what.
+    granted_at = models.DateTimeField(null=True, blank=True)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         constraints = [
@@ -272,3 +287,34 @@ class SignInFailures(models.Model):
 
     def __str__(self) -> str:
         return f"{self.failures} failed sign-ins until {self.blocked_until}"
+
+
+class AccountLinkKind(models.TextChoices):
+    INVITE = "invite", _("Invitation")
+    RESET = "reset", _("Password reset")
+
+
+class AccountLink(models.Model):
+    """A one-time link sent by SMS to set a password: an invitation to a new staff account,
+    or a reset ordered by a manager. Only a SHA-256 of its 256-bit token is kept; it
+    expires, is good once, and a newer link of the same account ends the older ones."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="account_links"
+    )
+    kind = models.CharField(max_length=16, choices=AccountLinkKind.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    used_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)  # superseded or account closed
+
+    class Meta:
+        verbose_name = _("account link")
+        verbose_name_plural = _("account links")
+
+    def __str__(self) -> str:
+        return f"{self.kind} link {self.pk} for user {self.user_id}"

@@ -75,8 +75,15 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
     # (双报到) and place volunteers; the secretary sets the community's visit rules.
     Role.GRID_LEADER: _KEEPERS | {Perm.WORKLOAD_VIEW, Perm.VOLUNTEERS_MANAGE},
     Role.COMMUNITY_STAFF: _COMMUNITY,
+    # The secretary also staffs the community: accounts and roles within it.
     Role.SECRETARY: _COMMUNITY
-    | {Perm.AREA_MANAGE, Perm.VISIT_RULES, Perm.WORKLOAD_VIEW, Perm.VOLUNTEERS_MANAGE},
+    | {
+        Perm.AREA_MANAGE,
+        Perm.VISIT_RULES,
+        Perm.WORKLOAD_VIEW,
+        Perm.VOLUNTEERS_MANAGE,
+        Perm.ACCOUNTS_MANAGE,
+    },
     Role.POLICE: _TEAM,
     Role.DOCTOR: _TEAM,
     # The street reads its communities, their reports, and decides on escalated orders.

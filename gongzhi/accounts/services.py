@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from gongzhi.accounts import access
+from gongzhi.accounts import access, managing
 from gongzhi.accounts.models import (
     EXCLUSIVE_ROLES,
     PHONE_PURPOSE,
@@ -73,27 +73,68 @@ def user_create(
     return user
 
 
+def _not_grantable() -> ValidationError:
+    return ValidationError(
+        {
+            "role": [
+                ValidationError(
+                    _(
+                        "You cannot grant or revoke this role here: it carries permissions "
+                        "you do not hold on this node yourself."
+                    ),
+                    code="not_grantable",
+                )
+            ]
+        }
+    )
+
+
+def _check_grant(actor: Actor, user: User, role: str, area: Any) -> None:
+    """The rules of `managing` for one role on one node: manager there (else Forbidden),
+    not on one's own account, and no permission the actor lacks there."""
+    _require_manager(actor, area)
+    if actor is not None and actor.pk == user.pk:
+        raise ValidationError(
+            {"role": [ValidationError(_("No one changes their own roles."), code="own_roles")]}
+        )
+    if role not in Role.values:
+        raise ValidationError({"role": [ValidationError(_("Choose a role."), code="invalid")]})
+    if not managing.role_grantable(actor, role, area.path):
+        raise _not_grantable()
+
+
 @transaction.atomic
 def membership_grant(*, user: User, area: Any, role: str, actor: Actor = None) -> Membership:
-    """Give `user` the role on `area`. An auditor may not also be a system administrator.
-    Those who place volunteers (`volunteers.manage`) may give the volunteer roles there."""
-    if not (
+    """Give `user` the role on `area` (see `managing` for who may). Those who place
+    volunteers (`volunteers.manage`) may also give the volunteer roles there, to someone
+    else. An auditor may never also be a system administrator: the account's row is locked,
+    so two grants at once cannot make one."""
+    places_volunteer = (
         role in VOLUNTEER_ROLES
         and actor is not None
+        and actor.pk != user.pk
         and access.can(actor, Perm.VOLUNTEERS_MANAGE, area.path)
-    ):
-        _require_manager(actor, area)
+    )
+    if not places_volunteer:
+        _check_grant(actor, user, role, area)
+    User.objects.select_for_update().filter(pk=user.pk).first()
     held = set(Membership.objects.filter(user=user, is_active=True).values_list("role", flat=True))
     if role in EXCLUSIVE_ROLES and (held & EXCLUSIVE_ROLES) - {role}:
         raise ValidationError(
             {"role": [_("An auditor cannot also be a system administrator, nor the reverse.")]}
         )
+    now = clock.now()
+    granted_by = actor if getattr(actor, "pk", None) else None
     membership, created = Membership.objects.get_or_create(
-        user=user, area=area, role=role, defaults={"is_active": True}
+        user=user,
+        area=area,
+        role=role,
+        defaults={"is_active": True, "granted_at": now, "granted_by": granted_by},
     )
     if not created and not membership.is_active:
         membership.is_active = True
-        membership.save(update_fields=["is_active", "updated_at"])
+        membership.granted_at, membership.granted_by = now, granted_by
+        membership.save(update_fields=["is_active", "granted_at", "granted_by", "updated_at"])
     audit_record(
         actor=actor,
         action="membership.grant",
@@ -107,7 +148,8 @@ def membership_grant(*, user: User, area: Any, role: str, actor: Actor = None) -
 
 @transaction.atomic
 def membership_revoke(*, membership: Membership, actor: Actor = None) -> Membership:
-    _require_manager(actor, membership.area)
+    """End a role (and its API keys); the same rules as granting it."""
+    _check_grant(actor, membership.user, membership.role, membership.area)
     membership.is_active = False
     membership.save(update_fields=["is_active", "updated_at"])
     ApiKey.objects.filter(membership=membership, revoked_at__isnull=True).update(
@@ -120,6 +162,7 @@ def membership_revoke(*, membership: Membership, actor: Actor = None) -> Members
         area_path=membership.area.path,
         fields=["is_active"],
     )
+    access.forget(membership.user)
     return membership
 
 
@@ -370,10 +413,11 @@ def phone_index(phone: str) -> str:
 
 @transaction.atomic
 def user_set_phone(*, user: User, phone: str, actor: Actor = None) -> User:
-    """Give the user a mobile number (for SMS sign-in and SMS notifications), or clear it
-    with "". One account per number. The user may change their own; managers anyone's."""
+    """Give the user a mobile number (for SMS sign-in, SMS notifications and password
+    links), or clear it with "". One account per number. The user may change their own; a
+    manager only that of an account whose every role they could grant (`managing`)."""
     own = getattr(actor, "pk", None) == user.pk
-    if actor is not None and not own and not access.can(actor, Perm.ACCOUNTS_MANAGE):
+    if actor is not None and not own and not managing.account_dominated(actor, user):
         raise Forbidden()
     if phone:
         normalized = normalize_mobile(phone)

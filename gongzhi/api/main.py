@@ -22,6 +22,7 @@ from django.urls import URLPattern, URLResolver, path
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Router
 
+from gongzhi.accounts.api import router as accounts_router
 from gongzhi.api import errors
 from gongzhi.api.auth import api_key_auth, session_auth
 from gongzhi.api.throttling import throttles
@@ -130,6 +131,7 @@ api.add_router("/", health_router)
 api.add_router("/", reports_router)
 api.add_router("/", workorders_router)
 api.add_router("/", visits_router)
+api.add_router("/", accounts_router)
 
 # Last, so that it matches only what no operation does: a JSON 404, not Django's page.
 _fallback = Router()

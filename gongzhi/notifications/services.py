@@ -169,10 +169,13 @@ def retry_delay(attempts: int, retry_after: float | None = None) -> float:
 
 
 _CODE_DIGITS = re.compile(r"\d{4,8}")
+# The token of a password link (accounts.staff.link_url), in its query string.
+_LINK_TOKEN = re.compile(r"(/account/link/\?t=)[A-Za-z0-9_-]{16,}")
 
 
 def redacted(text: str) -> str:
-    """A sign-in code's text with the code blanked out."""
+    """A sign-in code's text with the code blanked out, a password link's with its token."""
+    text = _LINK_TOKEN.sub(lambda m: m.group(1) + "•" * 8, text)
     return _CODE_DIGITS.sub(lambda m: "•" * len(m.group()), text)
 
 

@@ -51,6 +51,7 @@ def workbench(request: HttpRequest) -> dict[str, Any]:
             "visits": access.can(user, Perm.VISIT_LOG),
             "volunteers": access.can(user, Perm.VOLUNTEERS_MANAGE),
             "proxies": access.can(user, Perm.PROXY_CONFIRM),
+            "accounts": access.can(user, Perm.ACCOUNTS_MANAGE),
         },
         "user_roles": roles,
     }

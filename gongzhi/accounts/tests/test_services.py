@@ -46,10 +46,16 @@ def test_granting_is_audited(world):
 def test_only_an_accounts_manager_may_grant(world):
     with pytest.raises(Forbidden):
         membership_grant(
-            user=world.outsider, area=world.grid_a1, role=Role.GRID_WORKER, actor=world.secretary
+            user=world.outsider, area=world.grid_a1, role=Role.VOLUNTEER, actor=world.grid_worker_a
         )
-    admin = world.by_role[Role.SYSTEM_ADMIN]
-    membership_grant(user=world.outsider, area=world.grid_a1, role=Role.GRID_WORKER, actor=admin)
+    # The secretary manages the accounts of their own community, not the next one's.
+    with pytest.raises(Forbidden):
+        membership_grant(
+            user=world.outsider, area=world.grid_b1, role=Role.GRID_WORKER, actor=world.secretary
+        )
+    membership_grant(
+        user=world.outsider, area=world.grid_a1, role=Role.GRID_WORKER, actor=world.secretary
+    )
 
 
 @pytest.mark.parametrize(

@@ -93,6 +93,19 @@ OPERATIONS = {
     ("get", "/api/v1/proxy-requests"): "proxy_request_list",
     ("post", "/api/v1/proxy-requests/{proxy_request_id}/approve"): "proxy_request_approve",
     ("post", "/api/v1/proxy-requests/{proxy_request_id}/refuse"): "proxy_request_refuse",
+    # Staff administration and one's own sign-ins (issue 12).
+    ("get", "/api/v1/accounts"): "account_list",
+    ("post", "/api/v1/accounts"): "account_create",
+    ("get", "/api/v1/accounts/{account_id}"): "account_get",
+    ("post", "/api/v1/accounts/{account_id}/roles"): "account_role_grant",
+    ("post", "/api/v1/accounts/{account_id}/roles/{account_role_id}/revoke"): "account_role_revoke",
+    ("post", "/api/v1/accounts/{account_id}/invite"): "account_invite",
+    ("post", "/api/v1/accounts/{account_id}/reset-password"): "account_reset_password",
+    ("post", "/api/v1/accounts/{account_id}/deactivate"): "account_deactivate",
+    ("post", "/api/v1/accounts/{account_id}/reactivate"): "account_reactivate",
+    ("post", "/api/v1/accounts/{account_id}/reset-second-factor"): "account_reset_second_factor",
+    ("get", "/api/v1/role-holders"): "role_holder_list",
+    ("get", "/api/v1/me/sign-ins"): "my_sign_ins",
 }
 
 
