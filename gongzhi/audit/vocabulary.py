@@ -52,6 +52,9 @@ ACTION_GROUPS: dict[str, Promise] = {
     "export": _a("Downloads"),
     "keys.": _a("Encryption keys"),
     "demo.": _a("Demo data"),
+    "account.": _a("Staff accounts"),
+    "visit": _a("Visits"),
+    "backup.": _a("Backups"),
 }
 
 ACTIONS: dict[str, Promise] = {
@@ -75,6 +78,20 @@ ACTIONS: dict[str, Promise] = {
     "proxy.end": _a("Family proxy ended"),
     "proxy.act": _a("Started acting for a family member"),
     "proxy.stop": _a("Stopped acting for a family member"),
+    "proxy.request": _a("Family proxy requested"),
+    "proxy.request_withdraw": _a("Family proxy request withdrawn"),
+    "proxy.request_approve": _a("Family proxy request confirmed"),
+    "proxy.request_refuse": _a("Family proxy request refused"),
+    "account.invite": _a("Invitation link sent"),
+    "account.reset": _a("Password reset link sent"),
+    "account.deactivate": _a("Account deactivated"),
+    "account.reactivate": _a("Account reactivated"),
+    "account.second_factor_reset": _a("Second factor reset"),
+    "visit.log": _a("Visit logged"),
+    "visit_rule.set": _a("Visit rule set"),
+    "visit_rule.clear": _a("Visit rule removed"),
+    "backup.create": _a("Backup made"),
+    "backup.restore": _a("Backup restored"),
     "area.create": _a("Area created"),
     "area.rename": _a("Area renamed"),
     "household.create": _a("Household registered"),
@@ -127,6 +144,13 @@ ACTIONS: dict[str, Promise] = {
     "workorder.cancel": _a("Work order cancelled"),
     "workorder.pairing": _a("Households paired"),
     "workorder.handler_profile": _a("Skills and availability set"),
+    "workorder.info": _a("Information added to a work order"),
+    "workorder.reveal": _a("Work order phone revealed"),
+    "workorder.reportin": _a("Reported in (双报到)"),
+    "workorder.reportin_approve": _a("Report-in approved"),
+    "workorder.reportin_refuse": _a("Report-in refused"),
+    "workorder.reportin_withdraw": _a("Report-in withdrawn"),
+    "workorder.reportin_add": _a("Volunteer added by staff"),
     "report_template.create": _a("Report template uploaded"),
     "report_template.map": _a("Report template mapped"),
     "report_template.schedule": _a("Report schedule set"),
@@ -142,6 +166,7 @@ ACTIONS: dict[str, Promise] = {
     "demo.reset": _a("Demo data removed"),
     "demo.workorders": _a("Demo work orders made"),
     "demo.vaccinations": _a("Demo vaccinations made"),
+    "demo.visits": _a("Demo visits made"),
 }
 
 
