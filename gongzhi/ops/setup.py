@@ -23,6 +23,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from gongzhi.accounts import staff
 from gongzhi.accounts.models import Membership, Role, User
 from gongzhi.accounts.services import membership_grant, user_create
 from gongzhi.core import crypto
@@ -236,3 +237,27 @@ def community_path_ensure(plan: CommunityPlan) -> list[PathNode]:
 
 def communities() -> list[Area]:
     return list(Area.objects.filter(kind=AreaKind.COMMUNITY).order_by("path"))
+
+
+def secretaries(community: Area) -> list[User]:
+    """The active secretaries on the community itself."""
+    return list(
+        User.objects.filter(
+            memberships__area=community,
+            memberships__role=Role.SECRETARY,
+            memberships__is_active=True,
+        ).order_by("username")
+    )
+
+
+def secretary_appoint(*, community: Area, username: str, display_name: str, phone: str) -> User:
+    """The community's first secretary, appointed by the system (the server's operator):
+    the account, the role on the community and an SMS link to set a password."""
+    return staff.staff_create(
+        actor=None,
+        username=username,
+        display_name=display_name,
+        phone=phone,
+        area=community,
+        role=Role.SECRETARY,
+    )

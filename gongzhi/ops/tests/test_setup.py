@@ -159,6 +159,7 @@ def test_interactive_setup_asks_confirms_the_second_factor_and_picks_divisions(m
         "Street name": "新江口街道",
         "Community code": "421087001003",
         "Community name": "玉岭社区",
+        "Appoint the community's first secretary": "n",
     }
     asked: list[str] = []
     provinces = iter(["42", "420000"])
@@ -205,3 +206,41 @@ def test_a_username_with_spaces_is_refused_naming_the_flag(password_file):
     with pytest.raises(CommandError, match=r"^--admin-username:"):
         run(admin_username="chief admin", admin_password_file=password_file, **FLAGS)
     assert not User.objects.exists()
+
+
+def test_setup_appoints_the_first_secretary_who_gets_a_link_and_a_second_run_keeps_them(
+    password_file,
+):
+    from gongzhi.accounts.models import AccountLink
+
+    secretary = {
+        "secretary_username": "yuling.sec",
+        "secretary_name": "李书记",
+        "secretary_phone": "13907161234",
+    }
+    output = run(admin_username="chief", admin_password_file=password_file, **FLAGS, **secretary)
+
+    user = User.objects.get(username="yuling.sec")
+    membership = Membership.objects.get(user=user)
+    assert (membership.role, membership.area.code) == (Role.SECRETARY, "421087001003")
+    assert not user.has_usable_password()  # they set it from the texted link
+    assert AccountLink.objects.filter(user=user, used_at__isnull=True).count() == 1
+    assert "yuling.sec appointed" in output
+    assert "13907161234" not in output
+
+    again = run(admin_username="chief", admin_password_file=password_file, **FLAGS, **secretary)
+    assert "Secretary: already present (yuling.sec)" in again
+    assert User.objects.filter(username="yuling.sec").count() == 1
+
+
+def test_a_bad_secretary_phone_is_refused_naming_the_flag(password_file):
+    with pytest.raises(CommandError, match="--secretary-phone"):
+        run(
+            admin_username="chief",
+            admin_password_file=password_file,
+            secretary_username="yuling.sec",
+            secretary_name="李书记",
+            secretary_phone="12345",
+            **FLAGS,
+        )
+    assert not User.objects.filter(username="yuling.sec").exists()

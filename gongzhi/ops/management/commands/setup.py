@@ -40,6 +40,9 @@ FLAGS = {
     "street_name": "--street-name",
     "community_code": "--community-code",
     "community_name": "--community-name",
+    "username": "--secretary-username",
+    "display_name": "--secretary-name",
+    "phone": "--secretary-phone",
 }
 
 
@@ -61,6 +64,12 @@ class Command(BaseCommand):
         parser.add_argument("--community-code", help="12 digits: the street's 9 and 3 more")
         parser.add_argument("--community-name")
         parser.add_argument(
+            "--secretary-username",
+            help="appoint the community's first secretary (texted a link to set a password)",
+        )
+        parser.add_argument("--secretary-name", default="")
+        parser.add_argument("--secretary-phone", default="")
+        parser.add_argument(
             "--url", default="http://127.0.0.1:8000", help="where the site is served"
         )
 
@@ -71,7 +80,9 @@ class Command(BaseCommand):
             self._database()
             self._keyring()
             self._admin(options)
-            self._community(options)
+            community = self._community(options)
+            if community is not None:
+                self._secretary(options, community)
         except ValidationError as exc:
             raise CommandError(self._describe(exc)) from None
         except EOFError:
@@ -173,14 +184,14 @@ class Command(BaseCommand):
                 continue
             return first
 
-    def _community(self, options: dict[str, Any]) -> None:
+    def _community(self, options: dict[str, Any]) -> Any:
         existing = setup.communities()
         given = [options[k] for k in ("district", "street_code", "community_code")]
         if existing and not any(given):
             names = "、".join(f"{a.name} ({a.code})" for a in existing)
             self._say(_("Communities: %(names)s.") % {"names": names})
             if not self.interactive or not self._yes(_("Add another community?")):
-                return
+                return existing[0] if len(existing) == 1 else None
         elif not existing and not any(given) and not self.interactive:
             raise CommandError(
                 _("--district, --street-code, --community-code and their names are required.")
@@ -201,12 +212,46 @@ class Command(BaseCommand):
             community_name=options["community_name"]
             or self._ask(_("Community name"), "community_name"),
         )
-        for node in setup.community_path_ensure(plan):
+        nodes = setup.community_path_ensure(plan)
+        for node in nodes:
             label = f"{node.area.get_kind_display()} {node.area.name} ({node.area.code})"
             if node.created:
                 self._say(_("Created: %(node)s.") % {"node": label})
             else:
                 self._say(_("Already present: %(node)s.") % {"node": label})
+        return nodes[-1].area
+
+    def _secretary(self, options: dict[str, Any], community: Any) -> None:
+        """The community's first secretary, who then staffs it from the accounts pages: an
+        administrator grants no role that reads personal data (docs/security.md)."""
+        present = setup.secretaries(community)
+        if present:
+            names = ", ".join(user.username for user in present)
+            self._say(_("Secretary: already present (%(names)s).") % {"names": names})
+            return
+        username = options["secretary_username"]
+        if not username:
+            if not self.interactive or not self._yes(
+                _("Appoint the community's first secretary now?")
+            ):
+                self._say(
+                    "  "
+                    + _("Later: %(cmd)s")
+                    % {"cmd": "gongzhi users create --system --role secretary …"}
+                )
+                return
+            username = self._ask(_("Secretary's username"), "username")
+        name = options["secretary_name"] or self._ask(_("Secretary's name"), "display_name")
+        phone = options["secretary_phone"] or self._ask(
+            _("Secretary's mobile number (the link to set a password goes there)"), "phone"
+        )
+        setup.secretary_appoint(
+            community=community, username=username, display_name=name, phone=phone
+        )
+        self._say(
+            _("Secretary: %(name)s appointed; a link to set their password was texted.")
+            % {"name": username}
+        )
 
     def _pick_district(self) -> str:
         """Province, then city, then district, each chosen by code from the shipped list."""
