@@ -79,6 +79,31 @@ def community_of(area: Area) -> Area | None:
     return Area.objects.filter(kind=AreaKind.COMMUNITY, path__in=above).first()
 
 
+def next_code(prefix: str, widths: tuple[int, ...] = (3,)) -> str:
+    """The code after the highest `prefix` + digits (of one of `widths`) in use."""
+    numbers = [
+        int(code[len(prefix) :])
+        for code in Area.objects.filter(code__startswith=prefix).values_list("code", flat=True)
+        if code[len(prefix) :].isdigit() and len(code) - len(prefix) in widths
+    ]
+    return f"{prefix}{max(numbers, default=0) + 1:0{widths[0]}d}"
+
+
+def code_for_new(*, kind: str, parent: Area | None, compound: Area | None = None) -> str:
+    """The next free code for a new grid, compound or building ("" for other kinds, or when
+    the parent or compound needed is missing): what an empty code field means."""
+    if parent is None:
+        return ""
+    if kind == AreaKind.GRID:
+        return next_code(parent.code)
+    if kind == AreaKind.COMPOUND:
+        community = parent if parent.kind == AreaKind.COMMUNITY else community_of(parent)
+        return next_code(f"{community.code}C") if community else ""
+    if kind == AreaKind.BUILDING and compound is not None:
+        return next_code(f"{compound.code}B", (2, 3))
+    return ""
+
+
 def _history(
     *, actor: Actor, area: Area, action: str, changes: Mapping[str, Any], note: str = ""
 ) -> None:
@@ -159,6 +184,8 @@ def area_create(
         access.require(actor, Perm.AREA_MANAGE, parent.path)
     elif actor is not None:
         raise Forbidden()
+    if not code:  # numbered automatically under its parent (or compound)
+        code = code_for_new(kind=kind, parent=parent, compound=compound)
     parent_kind = parent.kind if parent else None
     if parent_kind not in ALLOWED_PARENTS.get(kind, set()):
         errors.setdefault("parent", []).append(
@@ -167,7 +194,8 @@ def area_create(
     elif parent is not None and parent.is_closed:
         errors.setdefault("parent", []).append(_("This area is closed: it takes no new areas."))
     try:
-        check_code(kind=kind, code=code, parent=parent)
+        if code or kind != AreaKind.BUILDING or compound is not None:
+            check_code(kind=kind, code=code, parent=parent)  # (no compound: said below)
     except ValidationError as exc:
         for field, messages in exc.message_dict.items():
             errors.setdefault(field, []).extend(messages)

@@ -13,7 +13,6 @@ The `gongzhi areas import` command and the area pages both call `structure_impor
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -215,22 +214,6 @@ class _Tree:
         parent = self.by_id.get(building.parent_id) if building.parent_id else None
         return self._grid_path(parent) if parent and parent.kind == AreaKind.GRID else ()
 
-    @staticmethod
-    def next_code(prefix: str, taken: Iterable[str], widths: tuple[int, ...] = (3,)) -> str:
-        """The code after the highest `prefix` + digits (of one of `widths`) in use."""
-        numbers = [
-            int(code[len(prefix) :])
-            for code in taken
-            if code.startswith(prefix)
-            and code[len(prefix) :].isdigit()
-            and len(code) - len(prefix) in widths
-        ]
-        return f"{prefix}{max(numbers, default=0) + 1:0{widths[0]}d}"
-
-
-def _codes_under(prefix: str) -> list[str]:
-    return list(Area.objects.filter(code__startswith=prefix).values_list("code", flat=True))
-
 
 def _apply(actor: Actor, community: Area, rows: list[_Row], out: StructureImport) -> None:
     tree = _Tree(community)
@@ -294,33 +277,31 @@ def _apply(actor: Actor, community: Area, rows: list[_Row], out: StructureImport
                     parent=parent,
                     kind=AreaKind.GRID,
                     name=path[-1],
-                    code=_Tree.next_code(parent.code, _codes_under(parent.code)),
+                    code="",  # the next free number under its parent
                 )
                 tree.grids[path] = grid
                 out.grids.append("/".join(path))
             parent = grid
         compound = tree.compounds.get(row.compound)
         if compound is None:
-            prefix = f"{community.code}C"
             compound = areas.area_create(
                 actor=actor,
                 parent=community,
                 kind=AreaKind.COMPOUND,
                 name=row.compound,
-                code=_Tree.next_code(prefix, _codes_under(prefix)),
+                code="",
             )
             tree.compounds[row.compound] = compound
             out.compounds.append(row.compound)
         key = (row.compound, row.building)
         building = tree.buildings.get(key)
         if building is None:
-            prefix = f"{compound.code}B"
             building = areas.area_create(
                 actor=actor,
                 parent=parent,
                 kind=AreaKind.BUILDING,
                 name=row.building,
-                code=_Tree.next_code(prefix, _codes_under(prefix), (2, 3)),
+                code="",
                 compound=compound,
                 **row.dimensions,
             )

@@ -5,6 +5,7 @@ import json
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from gongzhi.audit.models import AuditEntry
 from gongzhi.core.errors import Forbidden
@@ -17,6 +18,13 @@ SQUARE = {
         [[111.76, 30.17], [111.77, 30.17], [111.77, 30.18], [111.76, 30.18], [111.76, 30.17]]
     ],
 }
+
+
+@pytest.fixture(autouse=True)
+def _in_english():
+    """Messages are asserted in English (the catalogue may translate them)."""
+    with translation.override("en"):
+        yield
 
 
 def errors_of(excinfo) -> dict[str, list[str]]:

@@ -4,6 +4,7 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 from openpyxl import Workbook
 
 from gongzhi.core.errors import Forbidden
@@ -18,6 +19,13 @@ GOOD = (
     "玉岭花园,6栋,第一网格/第一小组,2,\n"
     "桂花苑,1栋,第三网格,3,18\n"
 )
+
+
+@pytest.fixture(autouse=True)
+def _in_english():
+    """Messages are asserted in English (the catalogue may translate them)."""
+    with translation.override("en"):
+        yield
 
 
 def codes(community):
