@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -37,7 +37,7 @@ class AreaCreateForm(_Dimensions):
         super().__init__(*args, **kwargs)
         self.kind = kind
         if kind == "building":
-            self.fields["compound"].choices = [("", "—"), *compounds]
+            cast(forms.ChoiceField, self.fields["compound"]).choices = [("", "—"), *compounds]
         else:
             for name in ("compound", "units", "floors", "rooms_per_floor"):
                 del self.fields[name]
@@ -59,7 +59,7 @@ class AreaMoveForm(forms.Form):
 
     def __init__(self, *args: Any, targets: list[tuple[int, str]], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["parent"].choices = [("", "—"), *targets]
+        cast(forms.ChoiceField, self.fields["parent"]).choices = [("", "—"), *targets]
 
 
 class AreaCloseForm(forms.Form):
@@ -101,7 +101,7 @@ class StructureImportForm(forms.Form):
 
     def __init__(self, *args: Any, communities: list[tuple[int, str]], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["community"].choices = communities
+        cast(forms.ChoiceField, self.fields["community"]).choices = communities
 
 
 AREA_FIELD_LABELS = {

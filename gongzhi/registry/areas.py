@@ -598,8 +598,8 @@ def area_geometry_import(
     )
     by_code = {n.code: n for n in nodes}
     by_name: dict[str, list[Area]] = {}
-    for node in nodes:
-        by_name.setdefault(node.name, []).append(node)
+    for candidate in nodes:
+        by_name.setdefault(candidate.name, []).append(candidate)
     problems: list[str] = []
     chosen: dict[int, tuple[Area, dict[str, Any] | None]] = {}
     for number, feature in enumerate(features, start=1):

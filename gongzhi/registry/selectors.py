@@ -121,13 +121,15 @@ def area_children_for(*, user: Viewer, area: Area) -> list[Area]:
 
 def area_compounds_for(*, user: Viewer, area: Area) -> list[Area]:
     """A community's compounds with their open buildings' count (as `building_count`)."""
-    compounds = list(
-        area_list_for(user=user, parent_id=area.pk, kind=AreaKind.COMPOUND).annotate(
-            n=Count("buildings", filter=Q(buildings__closed_at__isnull=True))
-        )
+    compounds = list(area_list_for(user=user, parent_id=area.pk, kind=AreaKind.COMPOUND))
+    counts = dict(
+        Area.objects.filter(compound__in=compounds, closed_at__isnull=True)
+        .values_list("compound")
+        .annotate(n=Count("pk"))
+        .values_list("compound", "n")
     )
     for compound in compounds:
-        compound.building_count = compound.n  # type: ignore[attr-defined]
+        compound.building_count = counts.get(compound.pk, 0)
     return compounds
 
 
@@ -141,7 +143,7 @@ def area_history_for(*, user: Viewer, area: Area, limit: int = 50) -> list[AreaC
 def area_shapes_for(*, user: Viewer, area: Area) -> list[Area]:
     """The node and every visible node under it that has a map shape, in tree order."""
     return list(
-        area_list_for(user=user)
+        Area.objects.restrict(user, Perm.AREA_VIEW)
         .within(area.path)
         .filter(geometry__isnull=False)
         .only("pk", "kind", "name", "code", "path", "grid_level", "geometry", "closed_at")

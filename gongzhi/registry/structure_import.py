@@ -303,7 +303,9 @@ def _apply(actor: Actor, community: Area, rows: list[_Row], out: StructureImport
                 name=row.building,
                 code="",
                 compound=compound,
-                **row.dimensions,
+                units=row.dimensions.get("units"),
+                floors=row.dimensions.get("floors"),
+                rooms_per_floor=row.dimensions.get("rooms_per_floor"),
             )
             tree.buildings[key] = building
             out.buildings.append(f"{row.compound} {row.building} ({'/'.join(row.grid)})")

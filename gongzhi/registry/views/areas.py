@@ -68,16 +68,20 @@ def _map(user: Any, area: Area) -> dict[str, Any] | None:
     shapes = selectors.area_shapes_for(user=user, area=around)
     if not shapes and area.kind != AreaKind.BUILDING:
         return None
-    projection = geo.Projection([s.geometry for s in shapes], width=MAP_WIDTH)
-    outlines, points = [], []
+    projection = geo.Projection([s.geometry for s in shapes if s.geometry], width=MAP_WIDTH)
+    outlines: list[dict[str, Any]] = []
+    points: list[dict[str, Any]] = []
     for shape in shapes:
-        item = {"area": shape, "focus": shape.pk == area.pk}
-        if shape.geometry["type"] == geo.POINT:
-            item["x"], item["y"] = projection.xy(*shape.geometry["coordinates"][:2])
+        geometry = shape.geometry
+        if not geometry:
+            continue
+        item: dict[str, Any] = {"area": shape, "focus": shape.pk == area.pk}
+        if geometry["type"] == geo.POINT:
+            item["x"], item["y"] = projection.xy(*geometry["coordinates"][:2])
             points.append(item)
         else:
-            item["d"] = projection.path(shape.geometry)
-            item["cx"], item["cy"] = projection.xy(*geo.centre(shape.geometry))
+            item["d"] = projection.path(geometry)
+            item["cx"], item["cy"] = projection.xy(*geo.centre(geometry))
             outlines.append(item)
     outlines.sort(key=lambda i: (i["area"].kind != AreaKind.COMMUNITY, i["area"].depth))
     return {
