@@ -590,7 +590,7 @@ def area_geometry_import(
             raise ValidationError({"file": [_("The file is larger than 5 MiB.")]})
         try:
             data = json.loads(data.decode("utf-8-sig"))
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):
             raise ValidationError({"file": [_("The file is not valid JSON (UTF-8).")]}) from None
     features = geo.collection_features(data)
     nodes = list(

@@ -38,7 +38,10 @@ def _position(value: Any, where: str) -> tuple[float, float]:
         raise _fail(where, _("a position is [longitude, latitude]."))
     if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
         raise _fail(where, _("a position holds numbers only."))
-    lon, lat = float(value[0]), float(value[1])
+    try:
+        lon, lat = float(value[0]), float(value[1])
+    except OverflowError:  # an integer too large for a float
+        raise _fail(where, _("a position holds numbers only.")) from None
     if not (math.isfinite(lon) and math.isfinite(lat)):
         raise _fail(where, _("a position holds numbers only."))
     if not -180 <= lon <= 180 or not -90 <= lat <= 90:
@@ -73,8 +76,12 @@ def clean_geometry(kind: str, value: Any) -> dict[str, Any] | None:
         return None
     if not isinstance(value, Mapping):
         raise _fail("", _("A GeoJSON geometry is an object with a type and coordinates."))
-    if value.get("type") == "Feature":
-        return clean_geometry(kind, value.get("geometry"))
+    if value.get("type") == "Feature":  # one level only: a Feature holds a geometry
+        value = value.get("geometry")
+        if value is None:
+            return None
+        if not isinstance(value, Mapping) or value.get("type") == "Feature":
+            raise _fail("", _("A GeoJSON geometry is an object with a type and coordinates."))
     allowed = SHAPES.get(kind)
     if not allowed:
         raise _fail("", _("This kind of area has no shape on the map."))

@@ -264,6 +264,10 @@ def test_a_grid_takes_an_outline_and_a_building_a_point(world):
             "end where it starts",
         ),
         ("grid", "not json", "an object"),
+        ("building", {"type": "Point", "coordinates": [10**400, 30]}, "numbers only"),
+        ("building", {"type": "Point", "coordinates": [float("nan"), 30]}, "numbers only"),
+        ("building", {"type": "Point", "coordinates": [True, 30]}, "numbers only"),
+        ("building", {"type": "Feature", "geometry": {"type": "Feature"}}, "an object"),
     ],
 )
 def test_bad_geojson_is_refused_naming_the_rule(world, kind, geometry, rule):
@@ -320,6 +324,9 @@ def test_a_file_that_is_not_a_feature_collection_is_refused(world):
     with pytest.raises(ValidationError) as excinfo:
         services.area_geometry_import(actor=None, area=world.community_a, data=b"{not json")
     assert "JSON" in " ".join(errors_of(excinfo)["file"])
+    with pytest.raises(ValidationError):
+        deep = b"[" * 100_000 + b"]" * 100_000
+        services.area_geometry_import(actor=None, area=world.community_a, data=deep)
     with pytest.raises(ValidationError):
         services.area_geometry_import(actor=None, area=world.community_a, data=SQUARE)
 
