@@ -79,6 +79,13 @@ OPERATIONS = {
     ("post", "/api/v1/transfers/{transfer_id}/approve"): "transfer_approve",
     ("post", "/api/v1/transfers/{transfer_id}/decline"): "transfer_decline",
     ("post", "/api/v1/transfers/{transfer_id}/cancel"): "transfer_cancel",
+    # Managing the area tree (issue 12).
+    ("post", "/api/v1/areas/{area_id}/move"): "area_move",
+    ("post", "/api/v1/areas/{area_id}/close"): "area_close",
+    ("post", "/api/v1/areas/{area_id}/reopen"): "area_reopen",
+    ("get", "/api/v1/areas/{area_id}/geometry"): "area_geometry_get",
+    ("put", "/api/v1/areas/{area_id}/geometry"): "area_geometry_put",
+    ("get", "/api/v1/areas/{area_id}/map"): "area_map",
 }
 
 
