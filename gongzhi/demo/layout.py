@@ -141,6 +141,7 @@ def plan_community(spec: CommunitySpec, *, seed: int, scale: float = 1.0) -> Com
 
 METRES_PER_DEGREE = 111_320.0
 METRES_PER_HOUSEHOLD = 11.0  # the side of the community's square grows with its root
+ASPECT = 1.25  # wider than high: level-1 grids are strips from west to east
 BUILDING_MARGIN = 0.12  # of a grid's width and height, kept clear of its edges
 
 Rect = tuple[float, float, float, float]  # west, south, east, north (degrees)
@@ -181,14 +182,14 @@ def _split(rect: Rect, weights: list[float], across: bool) -> list[Rect]:
 
 
 def plan_shapes(plan: CommunityPlan, *, seed: int) -> CommunityShapes:
-    """Plausible shapes around the spec's centre: a square sized by the households, cut
+    """Plausible shapes around the spec's centre: a rectangle sized by the households, cut
     into grid strips (level 1 west to east, level 2 north to south, level 3 west to east)
     weighted by households; buildings set out in rows inside their leaf grid. Pure."""
     rng = random.Random(f"gongzhi-demo:{seed}:{plan.spec.slug}:shapes")
     lon0, lat0 = plan.spec.centre
     side = math.sqrt(max(plan.households, 1)) * METRES_PER_HOUSEHOLD
-    half_lat = side / 2 / METRES_PER_DEGREE
-    half_lon = half_lat / math.cos(math.radians(lat0))
+    half_lat = side / 2 / METRES_PER_DEGREE / ASPECT
+    half_lon = side / 2 / METRES_PER_DEGREE * ASPECT / math.cos(math.radians(lat0))
     outline: Rect = (lon0 - half_lon, lat0 - half_lat, lon0 + half_lon, lat0 + half_lat)
     quota = {id(leaf): q for leaf, q in zip(plan.leaves, plan.quotas, strict=True)}
 

@@ -7,6 +7,7 @@ from typing import Any, cast
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gongzhi.core.validation import errors_to_form
 from gongzhi.registry.areas import DIMENSIONS, NAME_MAX
@@ -24,7 +25,7 @@ class _Dimensions(forms.Form):
 
 
 class AreaCreateForm(_Dimensions):
-    name = forms.CharField(label=_("Name"), max_length=NAME_MAX)
+    name = forms.CharField(label=pgettext_lazy("area", "Name"), max_length=NAME_MAX)
     code = forms.CharField(
         label=_("Code"),
         max_length=40,
@@ -44,7 +45,7 @@ class AreaCreateForm(_Dimensions):
 
 
 class AreaEditForm(_Dimensions):
-    name = forms.CharField(label=_("Name"), max_length=NAME_MAX)
+    name = forms.CharField(label=pgettext_lazy("area", "Name"), max_length=NAME_MAX)
 
     def __init__(self, *args: Any, building: bool, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -108,7 +109,7 @@ AREA_FIELD_LABELS = {
     "area": _("Area"),
     "parent": _("Place"),
     "kind": _("Kind"),
-    "name": _("Name"),
+    "name": pgettext_lazy("area", "Name"),
     "code": _("Code"),
     "compound": _("Compound"),
     "units": _("Units (单元)"),

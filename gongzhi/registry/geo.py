@@ -166,9 +166,16 @@ def contains(outline: Mapping[str, Any], lon: float, lat: float) -> bool:
 
 
 class Projection:
-    """Longitude/latitude onto an SVG box, north up, metres kept square near the centre."""
+    """Longitude/latitude onto an SVG box `width` wide and at most `max_height` high,
+    north up, metres kept square near the centre, the drawing centred across."""
 
-    def __init__(self, geometries: Iterable[Mapping[str, Any]], width: int = 800, pad: int = 16):
+    def __init__(
+        self,
+        geometries: Iterable[Mapping[str, Any]],
+        width: int = 600,
+        max_height: int = 480,
+        pad: int = 16,
+    ):
         xs: list[float] = []
         ys: list[float] = []
         for g in geometries:
@@ -182,13 +189,14 @@ class Projection:
         self.west, self.north = min(xs), max(ys)
         span_x = max((max(xs) - min(xs)) * self.scale_x, 1e-6)
         span_y = max(max(ys) - min(ys), 1e-6)
-        self.factor = (width - 2 * pad) / max(span_x, span_y)
+        self.factor = min((width - 2 * pad) / span_x, (max_height - 2 * pad) / span_y)
         self.pad = pad
-        self.width = round(span_x * self.factor + 2 * pad)
+        self.left = (width - span_x * self.factor) / 2  # where the west edge is drawn
+        self.width = width
         self.height = round(span_y * self.factor + 2 * pad)
 
     def xy(self, lon: float, lat: float) -> tuple[float, float]:
-        x = (lon - self.west) * self.scale_x * self.factor + self.pad
+        x = (lon - self.west) * self.scale_x * self.factor + self.left
         y = (self.north - lat) * self.factor + self.pad
         return round(x, 1), round(y, 1)
 

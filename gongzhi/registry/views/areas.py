@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from gongzhi.accounts import access
@@ -21,6 +22,7 @@ from gongzhi.accounts.types import SignedInRequest
 from gongzhi.core.errors import NotFound
 from gongzhi.registry import geo, selectors, services
 from gongzhi.registry.area_forms import (
+    AREA_FIELD_LABELS,
     AreaCloseForm,
     AreaCreateForm,
     AreaEditForm,
@@ -32,11 +34,22 @@ from gongzhi.registry.area_forms import (
 )
 from gongzhi.registry.areas import CLOSABLE, MOVABLE
 from gongzhi.registry.codes import ALLOWED_PARENTS
-from gongzhi.registry.models import Area, AreaKind
+from gongzhi.registry.models import Area, AreaChange, AreaKind
 from gongzhi.registry.structure_import import StructureImportError, structure_import
 from gongzhi.registry.views.common import _allowed
 
-MAP_WIDTH = 800
+MAP_WIDTH = 600
+MAP_LABELS_MAX = 30
+# How the history names what happened (`AreaChange.action`).
+HISTORY_ACTIONS = {
+    "area.create": pgettext_lazy("area history", "Added"),
+    "area.rename": pgettext_lazy("area history", "Renamed"),
+    "area.move": pgettext_lazy("area history", "Moved"),
+    "area.close": pgettext_lazy("area history", "Closed"),
+    "area.reopen": pgettext_lazy("area history", "Reopened"),
+    "area.details": pgettext_lazy("area history", "Units, floors or dwellings changed"),
+    "area.geometry": pgettext_lazy("area history", "Map shape changed"),
+}
 
 
 def _manages(request: SignedInRequest, area: Area) -> bool:
@@ -84,6 +97,20 @@ def _map(user: Any, area: Area) -> dict[str, Any] | None:
             item["cx"], item["cy"] = projection.xy(*geo.centre(geometry))
             outlines.append(item)
     outlines.sort(key=lambda i: (i["area"].kind != AreaKind.COMMUNITY, i["area"].depth))
+    # Name the lowest grids drawn (their parents' names would sit on top of them), or, when
+    # they are too many to read (Yuling's 86 party groups), the highest ones.
+    grids = [i for i in outlines if i["area"].kind == AreaKind.GRID]
+    paths = [i["area"].path for i in grids]
+    named = [
+        i
+        for i in grids
+        if not any(p != i["area"].path and p.startswith(i["area"].path) for p in paths)
+    ]
+    if len(named) > MAP_LABELS_MAX:
+        top = min(i["area"].depth for i in grids)
+        named = [i for i in grids if i["area"].depth == top]
+    for item in named:
+        item["label"] = True
     return {
         "outlines": outlines,
         "points": points,
@@ -96,7 +123,35 @@ def _map(user: Any, area: Area) -> dict[str, Any] | None:
         "factor": projection.factor,
         "scale_x": projection.scale_x,
         "pad": projection.pad,
+        "left": projection.left,
     }
+
+
+def _history(changes: list[AreaChange]) -> list[dict[str, Any]]:
+    """The node's history in words: what happened, and each field's old and new value
+    (a map shape only as changed)."""
+    rows = []
+    for change in changes:
+        fields = [
+            {
+                "label": AREA_FIELD_LABELS.get(field, field),
+                "values": field not in ("geometry", "closed_at"),
+                "old": pair[0] if isinstance(pair, list) and pair else None,
+                "new": pair[1] if isinstance(pair, list) and len(pair) > 1 else None,
+            }
+            for field, pair in change.changes.items()
+            if change.action not in ("area.close", "area.reopen")
+        ]
+        rows.append(
+            {
+                "at": change.at,
+                "actor": change.actor,
+                "action": HISTORY_ACTIONS.get(change.action, change.action),
+                "fields": fields,
+                "note": change.note,
+            }
+        )
+    return rows
 
 
 @requires(Perm.AREA_VIEW)
@@ -146,7 +201,7 @@ def area_children(request: SignedInRequest, area_id: int) -> HttpResponse:
             if area.kind == AreaKind.COMMUNITY
             else []
         ),
-        "history": selectors.area_history_for(user=user, area=area, limit=20),
+        "history": _history(selectors.area_history_for(user=user, area=area, limit=20)),
         "map": _map(user, area),
     }
     return render(request, "registry/area_tree.html", context)
@@ -305,7 +360,9 @@ def area_shapes(request: SignedInRequest, area_id: int) -> HttpResponse:
     upload = (
         GeometryUploadForm(request.POST, request.FILES) if which == "file" else GeometryUploadForm()
     )
-    point = PointForm(request.POST) if which == "point" else PointForm()
+    placed = area.geometry if building and area.geometry else None
+    initial = {"lon": placed["coordinates"][0], "lat": placed["coordinates"][1]} if placed else {}
+    point = PointForm(request.POST) if which == "point" else PointForm(initial=initial)
     if which == "point" and point.is_valid():
         geometry = {
             "type": "Point",

@@ -9,7 +9,7 @@ document.addEventListener("DOMContentLoaded", function () {
   if (!svg || !form) return;
   var west = parseFloat(svg.dataset.west), north = parseFloat(svg.dataset.north);
   var factor = parseFloat(svg.dataset.factor), scaleX = parseFloat(svg.dataset.scaleX);
-  var pad = parseFloat(svg.dataset.pad);
+  var left = parseFloat(svg.dataset.left), pad = parseFloat(svg.dataset.pad);
   var marker = svg.querySelector(".area-map-marker");
   svg.addEventListener("click", function (event) {
     event.preventDefault();
@@ -17,7 +17,7 @@ document.addEventListener("DOMContentLoaded", function () {
     point.x = event.clientX;
     point.y = event.clientY;
     var at = point.matrixTransform(svg.getScreenCTM().inverse());
-    var lon = west + (at.x - pad) / (scaleX * factor);
+    var lon = west + (at.x - left) / (scaleX * factor);
     var lat = north - (at.y - pad) / factor;
     form.querySelector("[name=lon]").value = lon.toFixed(6);
     form.querySelector("[name=lat]").value = lat.toFixed(6);
