@@ -175,13 +175,21 @@ def area_create(
     floors: int | None = None,
     rooms_per_floor: int | None = None,
     geometry: Mapping[str, Any] | None = None,
+    perm: Perm = Perm.AREA_MANAGE,
 ) -> Area:
+    """Add a node under `parent`; an empty `code` takes the next free one. `perm` is what
+    the actor needs on the parent: `area.manage`, or for a building or compound made by a
+    register import that the importer confirmed, `register.import`."""
     errors: dict[str, list[str]] = {}
     name = text_field(errors, "name", name, NAME_MAX, required=True, one_line=True)
     code = (code or "").strip().upper()
+    if perm != Perm.AREA_MANAGE and (
+        perm != Perm.IMPORT_RUN or kind not in (AreaKind.BUILDING, AreaKind.COMPOUND)
+    ):
+        raise Forbidden()
     if parent is not None:
         parent = Area.objects.select_for_update().get(pk=parent.pk)
-        access.require(actor, Perm.AREA_MANAGE, parent.path)
+        access.require(actor, perm, parent.path)
     elif actor is not None:
         raise Forbidden()
     if not code:  # numbered automatically under its parent (or compound)
@@ -254,6 +262,83 @@ def area_create(
         changes={"name": [None, name], "code": [None, code]},
     )
     return area
+
+
+@transaction.atomic
+def building_ensure(
+    *,
+    actor: Actor,
+    grid: Area,
+    compound_name: str,
+    name: str,
+    units: int | None = None,
+    floors: int | None = None,
+    rooms_per_floor: int | None = None,
+    perm: Perm = Perm.AREA_MANAGE,
+) -> tuple[Area, bool]:
+    """The building `name` of compound `compound_name` under `grid`, created (with its
+    compound, if the community has none of that name) when missing: `(building, created)`.
+    A building of that name that stands under another grid is a field error naming it, never
+    a guess. Codes are the next free ones. For an import that creates missing buildings:
+    with `perm=Perm.IMPORT_RUN` a grid worker may add a building to their grid (a new
+    compound needs that permission on the community)."""
+    access.require(actor, perm, grid.path)
+    community = community_of(grid)
+    if community is None:
+        raise ValidationError({"parent": [_("The building is not in a community.")]})
+    errors: dict[str, list[str]] = {}
+    compound_name = text_field(
+        errors, "compound", compound_name, NAME_MAX, required=True, one_line=True
+    )
+    name = text_field(errors, "name", name, NAME_MAX, required=True, one_line=True)
+    raise_errors(errors)
+    compound = (
+        Area.objects.within(community.path)
+        .filter(kind=AreaKind.COMPOUND, name=compound_name)
+        .first()
+    )
+    if compound is not None:
+        existing = (
+            Area.objects.filter(kind=AreaKind.BUILDING, compound=compound, name=name)
+            .select_related("parent")
+            .first()
+        )
+        if existing is not None:
+            if existing.parent_id != grid.pk:
+                where = existing.parent.name if existing.parent else ""
+                raise ValidationError(
+                    {
+                        "parent": [
+                            _(
+                                "This building is in %(grid)s already; move it on the area page if it changed grid."
+                            )
+                            % {"grid": where}
+                        ]
+                    }
+                )
+            return existing, False
+    else:
+        compound = area_create(
+            actor=actor,
+            parent=community,
+            kind=AreaKind.COMPOUND,
+            name=compound_name,
+            code="",
+            perm=perm,
+        )
+    building = area_create(
+        actor=actor,
+        parent=grid,
+        kind=AreaKind.BUILDING,
+        name=name,
+        code="",
+        compound=compound,
+        units=units,
+        floors=floors,
+        rooms_per_floor=rooms_per_floor,
+        perm=perm,
+    )
+    return building, True
 
 
 def _next_child_path(parent: Area) -> str:

@@ -91,6 +91,7 @@ def _record(
 
 # The area tree's writes live in `registry.areas`; callers name them here as before.
 area_create = areas.area_create
+building_ensure = areas.building_ensure
 area_rename = areas.area_rename
 area_move = areas.area_move
 area_close = areas.area_close

@@ -341,3 +341,53 @@ def test_path_copies_cover_every_scoped_model():
     labels = {model._meta.label_lower for model, _column in areas._path_columns()}
     assert {"registry.household", "registry.person", "workorders.workorder"} <= labels
     assert "audit.auditentry" not in labels and "registry.area" not in labels
+
+
+# --- a missing building, for an import ---------------------------------------------------------
+
+
+def test_building_ensure_creates_a_missing_building_and_its_compound_once(world):
+    building, created = services.building_ensure(
+        actor=world.secretary, grid=world.grid_a1, compound_name="桂花苑", name="3栋", floors=6
+    )
+    assert created and building.parent_id == world.grid_a1.pk and building.floors == 6
+    assert building.compound.name == "桂花苑"
+    again, created = services.building_ensure(
+        actor=world.secretary, grid=world.grid_a1, compound_name="桂花苑", name="3栋"
+    )
+    assert again.pk == building.pk and not created
+
+
+def test_building_ensure_never_guesses_a_building_of_another_grid(world):
+    with pytest.raises(ValidationError) as excinfo:
+        services.building_ensure(
+            actor=None, grid=world.grid_a1, compound_name="玉岭花园", name="2栋"
+        )  # 2栋 stands in 第二网格
+    assert "第二网格" in " ".join(errors_of(excinfo)["parent"])
+
+
+def test_building_ensure_needs_area_manage(world):
+    with pytest.raises(Forbidden):
+        services.building_ensure(
+            actor=world.grid_worker_a, grid=world.grid_a1, compound_name="桂花苑", name="3栋"
+        )
+
+
+def test_an_importer_may_add_a_building_to_their_grid_in_an_existing_compound_only(world):
+    from gongzhi.accounts.policy import Perm
+
+    building, created = services.building_ensure(
+        actor=world.grid_worker_a, grid=world.grid_a1, compound_name="玉岭花园", name="9栋",
+        perm=Perm.IMPORT_RUN,
+    )  # fmt: skip
+    assert created and building.parent_id == world.grid_a1.pk
+    with pytest.raises(Forbidden):  # a new compound is the community's, not the grid's
+        services.building_ensure(
+            actor=world.grid_worker_a, grid=world.grid_a1, compound_name="新苑", name="1栋",
+            perm=Perm.IMPORT_RUN,
+        )  # fmt: skip
+    with pytest.raises(Forbidden):  # and register.import never adds grids
+        services.area_create(
+            actor=world.grid_worker_a, parent=world.grid_a1, kind="grid", name="组",
+            code="", perm=Perm.IMPORT_RUN,
+        )  # fmt: skip
