@@ -86,6 +86,7 @@ class StructureImport:
 @dataclass
 class _Row:
     number: int
+    headers: dict[str, str]  # the file's own header of each column read
     compound: str
     building: str
     grid: tuple[str, ...]
@@ -178,7 +179,8 @@ def _read_rows(source: Any, filename: str) -> tuple[list[_Row], list[RowProblem]
             if row_problems:
                 problems.extend(row_problems)
                 continue
-            rows.append(_Row(number, cells["compound"], cells["building"], grid, dimensions))
+            names = {key: header[index] for key, index in columns.items()}
+            rows.append(_Row(number, names, cells["compound"], cells["building"], grid, dimensions))
     if not rows and not problems:
         problems.append(RowProblem(0, "", _("The file has no rows below its header.")))
     return rows, problems
@@ -225,7 +227,7 @@ def _apply(actor: Actor, community: Area, rows: list[_Row], out: StructureImport
             problems.append(
                 RowProblem(
                     row.number,
-                    HEADERS["grid"][0],
+                    row.headers["grid"],
                     _("Row %(row)d puts this building in another grid (%(grid)s).")
                     % {"row": seen[key][1], "grid": "/".join(seen[key][0])},
                 )
@@ -239,7 +241,7 @@ def _apply(actor: Actor, community: Area, rows: list[_Row], out: StructureImport
                 problems.append(
                     RowProblem(
                         row.number,
-                        HEADERS["grid"][0],
+                        row.headers["grid"],
                         _(
                             "This building is in %(grid)s already; move it on the area "
                             "page if it changed grid."
@@ -253,7 +255,7 @@ def _apply(actor: Actor, community: Area, rows: list[_Row], out: StructureImport
                 problems.append(
                     RowProblem(
                         row.number,
-                        HEADERS["grid"][0],
+                        row.headers["grid"],
                         _("The grid %(name)s is closed.") % {"name": grid.name},
                     )
                 )
@@ -261,7 +263,7 @@ def _apply(actor: Actor, community: Area, rows: list[_Row], out: StructureImport
         compound = tree.compounds.get(row.compound)
         if compound is not None and compound.is_closed and existing is None:
             problems.append(
-                RowProblem(row.number, HEADERS["compound"][0], _("This compound is closed."))
+                RowProblem(row.number, row.headers["compound"], _("This compound is closed."))
             )
     if problems:
         raise StructureImportError(problems)

@@ -87,8 +87,9 @@ def test_bad_rows_are_listed_by_row_and_column_and_nothing_is_written(world):
     assert len(excinfo.value.problems) == 3  # file checks stop the file before the tree's
     assert codes(world.community_a) == before
     with pytest.raises(StructureImportError) as excinfo:
-        run(world, "小区,楼栋,网格\n玉岭花园,2栋,第一网格\n")
-    assert "第二网格" in str(excinfo.value.problems[0])
+        run(world, "小区名称,楼号,所属网格\n玉岭花园,2栋,第一网格\n")
+    problem = excinfo.value.problems[0]
+    assert "第二网格" in str(problem) and problem.column == "所属网格"  # the file's own header
 
 
 def test_a_file_without_the_columns_says_which(world):
