@@ -117,6 +117,15 @@ UI_ROUTES: dict[str, Route] = {
     "registry:index": Route("public"),  # a redirect to the household list, for anyone
     "registry:area_tree": Route(AREA),
     "registry:area_children": Route(AREA, obj="area"),
+    # Managing the tree (issue 12): a POST without a body is a form error, or (close: the
+    # building still has a household; reopen: it is open) a refusal shown on the page.
+    "registry:area_import": Route(AREA_MANAGE, methods=("GET", "POST")),
+    "registry:area_create": Route(AREA_MANAGE, obj="area", methods=("GET", "POST")),
+    "registry:area_edit": Route(AREA_MANAGE, obj="area", methods=("GET", "POST")),
+    "registry:area_move": Route(AREA_MANAGE, obj="area", methods=("GET", "POST")),
+    "registry:area_close": Route(AREA_MANAGE, obj="area", methods=("GET", "POST")),
+    "registry:area_reopen": Route(AREA_MANAGE, obj="area", methods=("POST",)),
+    "registry:area_shapes": Route(AREA_MANAGE, obj="area", methods=("GET", "POST")),
     "registry:household_list": Route(VIEW),
     "registry:household_create": Route(EDIT, methods=("GET", "POST")),
     "registry:household_detail": Route(VIEW, obj="household", masked=True),
@@ -304,6 +313,13 @@ API_OPERATIONS: dict[str, Operation] = {
         ref_node="grid",
     ),
     "area_update": Operation(AREA_MANAGE, obj="area", kind="write", body="rename"),
+    # The building is moved under its own grid (nothing changes: the answer is the same).
+    "area_move": Operation(AREA_MANAGE, obj="area", kind="write", body="area_move"),
+    "area_close": Operation(AREA_MANAGE, obj="empty_building", kind="write", body="close"),
+    "area_reopen": Operation(AREA_MANAGE, obj="closed_building", kind="write"),
+    "area_geometry_get": Operation(AREA, obj="area"),
+    "area_geometry_put": Operation(AREA_MANAGE, obj="area", kind="write", body="point"),
+    "area_map": Operation(AREA, obj="area"),
     "household_list": Operation(VIEW, kind="list"),
     "household_get": Operation(VIEW, obj="household"),
     "household_create": Operation(
@@ -598,7 +614,28 @@ def _build_import(world, side) -> Any:  # checked: ready to import, one problem 
     return batch
 
 
+def _build_empty_building(world, side: Side) -> Any:
+    """A building with no household on the side's grid: one that may be closed."""
+    return services.area_create(
+        actor=None, parent=side.grid, kind="building", name="矩阵空楼", code="",
+        compound=side.area.compound,
+    )  # fmt: skip
+
+
+def _build_closed_building(world, side: Side) -> Any:
+    building = services.area_create(
+        actor=None, parent=side.grid, kind="building", name="矩阵旧楼", code="",
+        compound=side.area.compound,
+    )  # fmt: skip
+    return services.area_close(actor=None, area=building)
+
+
+# Nodes built on the side's grid: outside the building head's building.
+NODE_OBJECTS = {"empty_building", "closed_building"}
+
 OBJECTS: dict[str, tuple[set[str], Any]] = {
+    "empty_building": ({AREA}, _build_empty_building),
+    "closed_building": ({AREA}, _build_closed_building),
     "import": ({IMPORT}, _build_import),
     "entry": ({WATCH_FOLLOW, WATCH_UPLOAD}, _build_entry),
     "upstream_list": ({WATCH_UPLOAD}, _build_upstream_list),
@@ -1077,6 +1114,8 @@ def _expected(need: str, obj: str | None, principal: str, scope: str) -> str:
         return _wo_expected(need, obj, principal, scope)
     if obj is None:
         return ALLOW if need in abilities else DENY
+    if obj in NODE_OBJECTS and principal in BUILDING_NODE_ROLES:
+        return DENY
     sees = {AREA} if obj == "area" else OBJECTS[obj][0] if obj in OBJECTS else {VIEW}
     reachable = scope == "in" or principal in ROOT_ROLES
     if not sees & abilities or not reachable:
@@ -1230,6 +1269,9 @@ def _body(kind: str, side: Side, world) -> dict[str, Any]:
             "code": side.grid.code + code_suffix,
         },
         "rename": lambda: {"name": "矩阵楼"},
+        "area_move": lambda: {"parent": side.grid.pk},
+        "close": lambda: {"note": "矩阵检查"},
+        "point": lambda: {"type": "Point", "coordinates": [111.76, 30.17]},
         "notes": lambda: {"notes": "矩阵检查"},
         "household_create": lambda: {"building": side.area.pk, "unit": "9", "room": "909"},
         "household_move": lambda: {"building": side.area.pk, "unit": "9", "room": "908"},
@@ -1270,6 +1312,8 @@ def _api_path(path: str, operation: Operation, side: Side) -> str:
         ids["workorder"] = side.objects[operation.obj].pk
     if operation.obj == "outgoing_transfer":  # `{transfer_id}` in the path too
         ids["transfer"] = side.objects[operation.obj].pk
+    if operation.obj in NODE_OBJECTS:  # `{area_id}` in the path
+        ids["area"] = side.objects[operation.obj].pk
     for name, value in ids.items():
         path = path.replace("{" + name + "_id}", str(value))
     return path

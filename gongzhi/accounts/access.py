@@ -158,6 +158,13 @@ def restrict(
     return _in_paths(qs, field or _scope_field(qs), paths(user, perm), overlapping=False)
 
 
+def within_column(qs: _Q, field: str, *nodes: str) -> _Q:
+    """The rows whose path column `field` lies in the subtrees of `nodes`: for a copy of a
+    path that is not the model's `scope_field` (a work order's level), or a model without
+    `RestrictedManager`. It narrows; it never stands in for `restrict`."""
+    return _in_paths(qs, field, nodes, overlapping=False)
+
+
 class RestrictedQuerySet(QuerySet[_M]):
     """Rows of a model placed on the area tree; the model names its path field `scope_field`."""
 

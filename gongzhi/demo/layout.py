@@ -135,3 +135,110 @@ def plan_community(spec: CommunitySpec, *, seed: int, scale: float = 1.0) -> Com
         buildings.extend(_buildings_for(spec, leaf, quota, rng))
     _assign_compounds(spec, buildings, rng)
     return CommunityPlan(spec=spec, leaves=leaves, quotas=quotas, buildings=buildings)
+
+
+# --- map shapes ------------------------------------------------------------------------------
+
+METRES_PER_DEGREE = 111_320.0
+METRES_PER_HOUSEHOLD = 11.0  # the side of the community's square grows with its root
+ASPECT = 1.25  # wider than high: level-1 grids are strips from west to east
+BUILDING_MARGIN = 0.12  # of a grid's width and height, kept clear of its edges
+
+Rect = tuple[float, float, float, float]  # west, south, east, north (degrees)
+
+
+@dataclass
+class CommunityShapes:
+    """GeoJSON for the plan: the community's outline, each grid's (by `id` of its
+    `GridNode`), each compound's (around its buildings), each building's point."""
+
+    community: dict
+    grids: dict[int, dict]
+    compounds: list[dict | None]
+    buildings: list[dict]
+
+
+def _polygon(rect: Rect) -> dict:
+    w, s, e, n = (round(v, 6) for v in rect)
+    return {"type": "Polygon", "coordinates": [[[w, s], [e, s], [e, n], [w, n], [w, s]]]}
+
+
+def _split(rect: Rect, weights: list[float], across: bool) -> list[Rect]:
+    """Cut `rect` into adjacent strips by `weights`: west to east (`across`), else north
+    to south, so neighbouring grids share their edges."""
+    w, s, e, n = rect
+    total = sum(weights) or 1.0
+    out: list[Rect] = []
+    at = w if across else n
+    for weight in weights:
+        if across:
+            step = (e - w) * weight / total
+            out.append((at, s, at + step, n))
+        else:
+            step = (n - s) * weight / total
+            out.append((w, at - step, e, at))
+        at += step if across else -step
+    return out
+
+
+def plan_shapes(plan: CommunityPlan, *, seed: int) -> CommunityShapes:
+    """Plausible shapes around the spec's centre: a rectangle sized by the households, cut
+    into grid strips (level 1 west to east, level 2 north to south, level 3 west to east)
+    weighted by households; buildings set out in rows inside their leaf grid. Pure."""
+    rng = random.Random(f"gongzhi-demo:{seed}:{plan.spec.slug}:shapes")
+    lon0, lat0 = plan.spec.centre
+    side = math.sqrt(max(plan.households, 1)) * METRES_PER_HOUSEHOLD
+    half_lat = side / 2 / METRES_PER_DEGREE / ASPECT
+    half_lon = side / 2 / METRES_PER_DEGREE * ASPECT / math.cos(math.radians(lat0))
+    outline: Rect = (lon0 - half_lon, lat0 - half_lat, lon0 + half_lon, lat0 + half_lat)
+    quota = {id(leaf): q for leaf, q in zip(plan.leaves, plan.quotas, strict=True)}
+
+    def weight(node: GridNode) -> float:
+        return float(sum(quota[id(leaf)] for leaf in node.leaves()))
+
+    grids: dict[int, dict] = {}
+    leaf_rects: dict[int, Rect] = {}
+
+    def cut(nodes: tuple[GridNode, ...], rect: Rect, level: int) -> None:
+        for node, part in zip(
+            nodes, _split(rect, [weight(n) for n in nodes], across=level % 2 == 1), strict=True
+        ):
+            grids[id(node)] = _polygon(part)
+            if node.children:
+                cut(node.children, part, level + 1)
+            else:
+                leaf_rects[id(node)] = part
+
+    cut(plan.spec.grids, outline, 1)
+    by_leaf: dict[int, list[int]] = {}
+    for index, building in enumerate(plan.buildings):
+        by_leaf.setdefault(building.leaf, []).append(index)
+    points: list[dict] = [{}] * len(plan.buildings)
+    for leaf, indexes in by_leaf.items():
+        w, s, e, n = leaf_rects[id(plan.leaves[leaf])]
+        dx, dy = (e - w) * BUILDING_MARGIN, (n - s) * BUILDING_MARGIN
+        w, s, e, n = w + dx, s + dy, e - dx, n - dy
+        cols = max(1, math.ceil(math.sqrt(len(indexes))))
+        rows = math.ceil(len(indexes) / cols)
+        for slot, index in enumerate(indexes):
+            row, col = divmod(slot, cols)
+            jitter = rng.uniform(-0.15, 0.15), rng.uniform(-0.15, 0.15)
+            lon = w + (e - w) * (col + 0.5 + jitter[0]) / cols
+            lat = n - (n - s) * (row + 0.5 + jitter[1]) / rows
+            points[index] = {"type": "Point", "coordinates": [round(lon, 6), round(lat, 6)]}
+    compounds: list[dict | None] = []
+    pad = 25 / METRES_PER_DEGREE  # 25 m around a compound's outermost buildings
+    for number in range(len(plan.spec.compounds)):
+        mine = [
+            points[i]["coordinates"] for i, b in enumerate(plan.buildings) if b.compound == number
+        ]
+        if not mine:
+            compounds.append(None)
+            continue
+        lons, lats = [p[0] for p in mine], [p[1] for p in mine]
+        compounds.append(
+            _polygon((min(lons) - pad, min(lats) - pad, max(lons) + pad, max(lats) + pad))
+        )
+    return CommunityShapes(
+        community=_polygon(outline), grids=grids, compounds=compounds, buildings=points
+    )

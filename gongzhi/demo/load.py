@@ -25,7 +25,7 @@ from gongzhi.audit.services import audit_record
 from gongzhi.core import clock
 from gongzhi.core.identity import age_on
 from gongzhi.demo.bulk import Inserter
-from gongzhi.demo.layout import CommunityPlan, plan_community
+from gongzhi.demo.layout import CommunityPlan, plan_community, plan_shapes
 from gongzhi.demo.people import (
     HouseholdPlan,
     PersonMaker,
@@ -101,13 +101,21 @@ def _division(parent: Area, kind: str, name: str, code: str) -> Area:
     return area_create(actor=None, parent=parent, kind=kind, name=name, code=code)
 
 
-def _create_areas(spec: CommunitySpec, plan: CommunityPlan, root: Area) -> LoadedCommunity:
+def _create_areas(
+    spec: CommunitySpec, plan: CommunityPlan, root: Area, *, seed: int
+) -> LoadedCommunity:
+    shapes = plan_shapes(plan, seed=seed)
     parent = root
     for division in spec.divisions:
         parent = _division(parent, division.kind, division.name, division.code)
     street = parent
     community = area_create(
-        actor=None, parent=street, kind=AreaKind.COMMUNITY, name=spec.name, code=spec.code
+        actor=None,
+        parent=street,
+        kind=AreaKind.COMMUNITY,
+        name=spec.name,
+        code=spec.code,
+        geometry=shapes.community,
     )
     loaded = LoadedCommunity(plan=plan, community=community, street=street)
 
@@ -118,6 +126,7 @@ def _create_areas(spec: CommunitySpec, plan: CommunityPlan, root: Area) -> Loade
             kind=AreaKind.GRID,
             name=node.name,
             code=f"{parent_area.code}{index:03d}",
+            geometry=shapes.grids[id(node)],
         )
         if area.grid_level is None:  # area_create gives every grid its level
             raise DemoError(f"Grid {area.code} has no level.")
@@ -136,10 +145,11 @@ def _create_areas(spec: CommunitySpec, plan: CommunityPlan, root: Area) -> Loade
             kind=AreaKind.COMPOUND,
             name=name,
             code=f"{spec.code}C{number:03d}",
+            geometry=shapes.compounds[number - 1],
         )
         for number, name in enumerate(spec.compounds, start=1)
     ]
-    for building in plan.buildings:
+    for building, point in zip(plan.buildings, shapes.buildings, strict=True):
         compound = compounds[building.compound]
         loaded.buildings.append(
             area_create(
@@ -149,6 +159,10 @@ def _create_areas(spec: CommunitySpec, plan: CommunityPlan, root: Area) -> Loade
                 name=f"{building.number}{spec.building_suffix}",
                 code=f"{compound.code}B{building.number:02d}",
                 compound=compound,
+                units=building.units,
+                floors=building.floors,
+                rooms_per_floor=building.rooms,
+                geometry=point,
             )
         )
     return loaded
@@ -279,7 +293,7 @@ def load(*, seed: int, scale: float, say: Say = lambda _: None) -> list[LoadedCo
     for spec in COMMUNITIES:
         started = time.perf_counter()
         plan = plan_community(spec, seed=seed, scale=scale)
-        loaded = _create_areas(spec, plan, root)
+        loaded = _create_areas(spec, plan, root, seed=seed)
         _fill(plan, loaded, seed=seed, registry=registry, builder=builder)
         loaded.seconds = time.perf_counter() - started
         audit_record(

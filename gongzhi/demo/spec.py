@@ -69,6 +69,8 @@ class CommunitySpec:
     # Which grid level the demo's grid leader and grid worker are responsible for.
     leader_level: int = 1
     worker_level: int = 1
+    # Where the community lies (WGS 84 longitude, latitude): the demo's map shapes.
+    centre: tuple[float, float] = (116.397, 39.909)
     notes: tuple[str, ...] = field(default=())
 
     @property
@@ -194,6 +196,7 @@ YULING = CommunitySpec(
     away_rate=0.10,  # many young people work in Wuhan or on the coast
     leader_level=1,
     worker_level=1,
+    centre=(111.768, 30.174),
     notes=(
         "9 responsibility grids, 86 party groups under them (study); buildings hang under "
         "the party groups, which is where the 8-household matching of sinking party "
@@ -266,6 +269,7 @@ QIFU = CommunitySpec(
     away_rate=0.05,
     leader_level=2,  # 22 grid leaders, one per second-level grid
     worker_level=3,
+    centre=(113.612, 34.748),
     notes=(
         "One level-1 grid (the community, as in Zhengzhou's three-level grids), 22 "
         "second-level grids, one per grid leader, 172 third-level grids of ~50 households.",
@@ -325,6 +329,7 @@ TIELU = CommunitySpec(
     away_rate=0.06,
     leader_level=1,
     worker_level=1,
+    centre=(117.318, 31.869),
     notes=(
         "7 resident grids of ~500 households (study), 15 grid party branches as "
         "second-level grids spread over them (study), 12 compounds (chosen).",

@@ -15,6 +15,8 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
+from gongzhi.accounts import access
+from gongzhi.accounts.policy import Perm
 from gongzhi.accounts.types import SignedInRequest
 from gongzhi.core import clock, identity
 from gongzhi.core.api_schemas import (
@@ -26,10 +28,11 @@ from gongzhi.core.api_schemas import (
     In,
     Page,
 )
-from gongzhi.core.errors import NotFound
+from gongzhi.core.errors import Forbidden, NotFound
 from gongzhi.core.identity import NAME_MAX
 from gongzhi.registry import policy, selectors, services
 from gongzhi.registry.models import (
+    Area,
     AreaKind,
     Gender,
     HouseholdStatus,
@@ -59,6 +62,15 @@ class AreaOut(Schema):
     parent_id: int | None
     compound_id: int | None
     grid_level: int | None
+    units: int | None = Field(description="buildings: number of units (单元)")
+    floors: int | None
+    rooms_per_floor: int | None = Field(description="buildings: dwellings per floor and unit")
+    closed: bool = Field(description="a closed area keeps its rows but takes nothing new")
+    closed_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_closed(obj: Area) -> bool:
+        return obj.is_closed
 
 
 class AreaFiltersIn(Clean):
@@ -66,16 +78,71 @@ class AreaFiltersIn(Clean):
     parent_id: Id | None = None
 
 
+Dimension = Annotated[int, Field(ge=1, le=200)]
+
+
 class AreaCreateIn(In):
     parent: Id = Field(description="id of the node above")
     kind: AreaKind
     name: str = Field(max_length=100)
-    code: str = Field(max_length=40)
+    code: str = Field(
+        "", max_length=40, description="empty: the next free code under the parent (compound)"
+    )
     compound: Id | None = Field(None, description="buildings only: id of their compound")
+    units: Dimension | None = None
+    floors: Dimension | None = None
+    rooms_per_floor: Dimension | None = None
 
 
 class AreaUpdateIn(In):
-    name: str = Field(max_length=100)
+    name: str | None = Field(None, max_length=100)
+    units: Dimension | None = Field(None, description="buildings only")
+    floors: Dimension | None = Field(None, description="buildings only")
+    rooms_per_floor: Dimension | None = Field(None, description="buildings only")
+
+
+class AreaMoveIn(In):
+    parent: Id = Field(description="id of the grid (or community) to move under")
+    note: str = Field("", max_length=500)
+
+
+class AreaCloseIn(In):
+    note: str = Field("", max_length=500, description="why; kept in the area's history")
+
+
+class GeometryIn(In):
+    """A GeoJSON geometry (WGS 84, [longitude, latitude]): Polygon or MultiPolygon for a
+    grid, compound or community, Point for a building."""
+
+    type: Literal["Point", "Polygon", "MultiPolygon"]
+    coordinates: list[Any]
+
+
+class FeatureOut(Schema):
+    type: Literal["Feature"] = "Feature"
+    id: int
+    geometry: dict[str, Any] | None
+    properties: dict[str, Any]
+
+
+class FeatureCollectionOut(Schema):
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[FeatureOut]
+
+
+def _feature(area: Area) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "id": area.pk,
+        "geometry": area.geometry,
+        "properties": {
+            "code": area.code,
+            "name": area.name,
+            "kind": area.kind,
+            "grid_level": area.grid_level,
+            "closed": area.is_closed,
+        },
+    }
 
 
 class HouseholdOut(Schema):
@@ -302,6 +369,9 @@ def area_create(request: SignedInRequest, payload: AreaCreateIn) -> Any:
         name=payload.name,
         code=payload.code,
         compound=compound,
+        units=payload.units,
+        floors=payload.floors,
+        rooms_per_floor=payload.rooms_per_floor,
     )
     return Status(201, area)
 
@@ -313,9 +383,98 @@ def area_create(request: SignedInRequest, payload: AreaCreateIn) -> Any:
     tags=["areas"],
 )
 def area_update(request: SignedInRequest, area_id: int, payload: AreaUpdateIn) -> Any:
-    """Rename (needs area.manage on the node)."""
+    """Rename; a building's units, floors, dwellings per floor (needs area.manage)."""
     area = selectors.area_get_for(user=request.user, area_id=area_id)
-    return services.area_rename(actor=request.user, area=area, name=payload.name)
+    if payload.name is not None:
+        area = services.area_rename(actor=request.user, area=area, name=payload.name)
+    given = payload.model_dump(exclude_unset=True, exclude={"name"})
+    if given:
+        current = {f: getattr(area, f) for f in ("units", "floors", "rooms_per_floor")}
+        area = services.area_details_set(actor=request.user, area=area, **{**current, **given})
+    return area
+
+
+def _managed(request: SignedInRequest, area_id: int) -> Area:
+    """A visible area the caller may manage: 404 when not visible, 403 when only visible
+    (before any other id in the body is looked up)."""
+    area = selectors.area_get_for(user=request.user, area_id=area_id)
+    if not access.can(request.user, Perm.AREA_MANAGE, area.path):
+        raise Forbidden()
+    return area
+
+
+@router.post(
+    "/areas/{area_id}/move",
+    response={200: AreaOut, **WRITE_ERRORS},
+    operation_id="area_move",
+    tags=["areas"],
+)
+def area_move(request: SignedInRequest, area_id: int, payload: AreaMoveIn) -> Any:
+    """Put a grid under another grid or the community, or a building under another grid,
+    in the same community. Paths of everything under it follow."""
+    area = _managed(request, area_id)
+    parent = _ref("parent", selectors.area_get_for, user=request.user, area_id=payload.parent)
+    return services.area_move(actor=request.user, area=area, parent=parent, note=payload.note).area
+
+
+@router.post(
+    "/areas/{area_id}/close",
+    response={200: AreaOut, **WRITE_ERRORS},
+    operation_id="area_close",
+    tags=["areas"],
+)
+def area_close(request: SignedInRequest, area_id: int, payload: AreaCloseIn) -> Any:
+    """Close a grid, compound or building with nothing open left in it (400 says what)."""
+    area = selectors.area_get_for(user=request.user, area_id=area_id)
+    return services.area_close(actor=request.user, area=area, note=payload.note)
+
+
+@router.post(
+    "/areas/{area_id}/reopen",
+    response={200: AreaOut, **WRITE_ERRORS},
+    operation_id="area_reopen",
+    tags=["areas"],
+)
+def area_reopen(request: SignedInRequest, area_id: int) -> Any:
+    area = selectors.area_get_for(user=request.user, area_id=area_id)
+    return services.area_reopen(actor=request.user, area=area)
+
+
+@router.get(
+    "/areas/{area_id}/geometry",
+    response={200: FeatureOut, **ERRORS},
+    operation_id="area_geometry_get",
+    tags=["areas"],
+)
+def area_geometry_get(request: SignedInRequest, area_id: int) -> Any:
+    """The area's shape as a GeoJSON Feature (geometry null when it has none)."""
+    return _feature(selectors.area_get_for(user=request.user, area_id=area_id))
+
+
+@router.put(
+    "/areas/{area_id}/geometry",
+    response={200: FeatureOut, **WRITE_ERRORS},
+    operation_id="area_geometry_put",
+    tags=["areas"],
+)
+def area_geometry_put(request: SignedInRequest, area_id: int, payload: GeometryIn) -> Any:
+    """Set the area's shape: a GeoJSON geometry in the body (400 names the rule broken)."""
+    area = selectors.area_get_for(user=request.user, area_id=area_id)
+    geometry = payload.model_dump()
+    return _feature(services.area_geometry_set(actor=request.user, area=area, geometry=geometry))
+
+
+@router.get(
+    "/areas/{area_id}/map",
+    response={200: FeatureCollectionOut, **ERRORS},
+    operation_id="area_map",
+    tags=["areas"],
+)
+def area_map(request: SignedInRequest, area_id: int) -> Any:
+    """The shapes of the area and everything under it that has one: a FeatureCollection."""
+    area = selectors.area_get_for(user=request.user, area_id=area_id)
+    shapes = selectors.area_shapes_for(user=request.user, area=area)
+    return {"type": "FeatureCollection", "features": [_feature(a) for a in shapes]}
 
 
 # --- households --------------------------------------------------------------------------------

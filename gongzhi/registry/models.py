@@ -60,10 +60,23 @@ class Area(BaseModel):
         limit_choices_to={"kind": AreaKind.COMPOUND},
     )
 
+    # Buildings only, as the community counts them: 单元, floors, dwellings per floor and unit.
+    units = models.PositiveSmallIntegerField(_("units"), null=True, blank=True)
+    floors = models.PositiveSmallIntegerField(_("floors"), null=True, blank=True)
+    rooms_per_floor = models.PositiveSmallIntegerField(
+        _("dwellings per floor"), null=True, blank=True
+    )
+    # A GeoJSON geometry (WGS 84, [lon, lat]): a grid's or compound's outline (Polygon or
+    # MultiPolygon), a building's Point. Checked by `registry.geo`.
+    geometry = models.JSONField(_("map shape"), null=True, blank=True)
+    # A closed node keeps its rows and history; it takes no new children or households.
+    closed_at = models.DateTimeField(_("closed on"), null=True, blank=True)
+
     scope_field = "path"
     objects = RestrictedManager()
     # Set on the tree's children (selectors.area_children_for); not a column.
     household_count: int
+    building_count: int
 
     class Meta:
         ordering = ["path"]
@@ -82,6 +95,29 @@ class Area(BaseModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
+
+
+class AreaChange(models.Model):
+    """History of the area tree: created, renamed, moved, closed, reopened, reshaped."""
+
+    at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="changes")
+    action = models.CharField(max_length=40)
+    changes = models.JSONField(default=dict, blank=True)  # field -> [old, new]
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} @ {self.at:%Y-%m-%d %H:%M}"
 
 
 class Tag(models.Model):

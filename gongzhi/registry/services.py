@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import ForeignObjectRel, Max
+from django.db.models import ForeignObjectRel
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -22,13 +22,13 @@ from gongzhi.accounts import access
 from gongzhi.accounts.policy import Perm
 from gongzhi.audit.services import audit_record
 from gongzhi.audit.vocabulary import system_purpose, typed_purpose
-from gongzhi.core import clock, identity, scope
-from gongzhi.core.errors import Conflict, DuplicatePerson, Forbidden
+from gongzhi.core import clock, identity
+from gongzhi.core.errors import Conflict, DuplicatePerson
 from gongzhi.core.fields import Sealed, reveal
 from gongzhi.core.validation import raise_errors, text_field
-from gongzhi.registry import rows
+from gongzhi.registry import areas, rows
+from gongzhi.registry.areas import community_of
 from gongzhi.registry.choices import ETHNICITY_CODES
-from gongzhi.registry.codes import ALLOWED_PARENTS, check_code
 from gongzhi.registry.models import (
     Area,
     AreaKind,
@@ -90,112 +90,16 @@ def _record(
     )
 
 
-def community_of(area: Area) -> Area | None:
-    """The community the node lies in (None above the community level)."""
-    above = scope.ancestors(area.path, inclusive=True)
-    return Area.objects.filter(kind=AreaKind.COMMUNITY, path__in=above).first()
-
-
-# --- areas -------------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def area_create(
-    *,
-    actor: Actor,
-    parent: Area | None,
-    kind: str,
-    name: str,
-    code: str,
-    compound: Area | None = None,
-) -> Area:
-    errors: dict[str, list[str]] = {}
-    name = text_field(errors, "name", name, 100, required=True)
-    code = (code or "").strip().upper()
-    if parent is not None:
-        parent = Area.objects.select_for_update().get(pk=parent.pk)
-        access.require(actor, Perm.AREA_MANAGE, parent.path)
-    elif actor is not None:
-        raise Forbidden()
-    parent_kind = parent.kind if parent else None
-    if parent_kind not in ALLOWED_PARENTS.get(kind, set()):
-        errors.setdefault("parent", []).append(
-            _("A %(kind)s cannot be placed under this node.") % {"kind": AreaKind(kind).label}
-        )
-    try:
-        check_code(kind=kind, code=code, parent=parent)
-    except ValidationError as exc:
-        for field, messages in exc.message_dict.items():
-            errors.setdefault(field, []).extend(messages)
-    grid_level = None
-    if kind == AreaKind.GRID and parent is not None:
-        grid_level = (parent.grid_level or 0) + 1 if parent.kind == AreaKind.GRID else 1
-        if grid_level > 3:
-            errors.setdefault("parent", []).append(_("Grids go at most three levels deep."))
-    if kind == AreaKind.BUILDING:
-        community = community_of(parent) if parent else None
-        if compound is None or compound.kind != AreaKind.COMPOUND:
-            errors.setdefault("compound", []).append(_("Choose the compound of this building."))
-        elif community is None or not compound.path.startswith(community.path):
-            errors.setdefault("compound", []).append(
-                _("The compound must be in the same community as the building's grid.")
-            )
-        elif not code.startswith(compound.code + "B"):
-            errors.setdefault("code", []).append(
-                _("A building code starts with its compound's code and B.")
-            )
-    elif compound is not None:
-        errors.setdefault("compound", []).append(_("Only a building belongs to a compound."))
-    if Area.objects.filter(code=code).exists():
-        errors.setdefault("code", []).append(_("Another area already has this code."))
-    raise_errors(errors)
-    if parent is None:
-        path = scope.ROOT_PATH
-        if Area.objects.filter(path=path).exists():
-            raise ValidationError({"parent": [_("The platform already has a root.")]})
-    else:
-        last = Area.objects.filter(parent=parent).aggregate(m=Max("path"))["m"]
-        number = int(last[-scope.STEP :]) + 1 if last else 1
-        path = scope.child_path(parent.path, number)
-    area = Area.objects.create(
-        kind=kind,
-        name=name,
-        code=code,
-        parent=parent,
-        path=path,
-        depth=len(path) // scope.STEP,
-        grid_level=grid_level,
-        compound=compound,
-    )
-    audit_record(
-        actor=actor, action="area.create", obj=area, area_path=area.path, fields=["name", "code"]
-    )
-    return area
-
-
-@transaction.atomic
-def area_rename(*, actor: Actor, area: Area, name: str) -> Area:
-    access.require(actor, Perm.AREA_MANAGE, area.path)
-    errors: dict[str, list[str]] = {}
-    name = text_field(errors, "name", name, 100, required=True)
-    raise_errors(errors)
-    if name != area.name:
-        area.name = name
-        area.save(update_fields=["name", "updated_at"])
-        audit_record(
-            actor=actor, action="area.rename", obj=area, area_path=area.path, fields=["name"]
-        )
-        if area.kind in (AreaKind.BUILDING, AreaKind.COMPOUND):
-            _refresh_addresses(area)
-    return area
-
-
-def _refresh_addresses(area: Area) -> None:
-    buildings = [area] if area.kind == AreaKind.BUILDING else list(area.buildings.all())
-    for building in buildings:
-        for household in Household.objects.filter(building=building):
-            household.address = address_of(building, household.unit, household.room)
-            household.save(update_fields=["address", "updated_at"])
+# The area tree's writes live in `registry.areas`; callers name them here as before.
+area_create = areas.area_create
+building_ensure = areas.building_ensure
+area_rename = areas.area_rename
+area_move = areas.area_move
+area_close = areas.area_close
+area_reopen = areas.area_reopen
+area_details_set = areas.area_details_set
+area_geometry_set = areas.area_geometry_set
+area_geometry_import = areas.area_geometry_import
 
 
 # --- households ------------------------------------------------------------------------------
@@ -206,6 +110,11 @@ def _check_dwelling(
 ) -> None:
     if building is None or building.kind != AreaKind.BUILDING:
         errors.setdefault("building", []).append(_("Choose a building."))
+        return
+    if building.is_closed:
+        errors.setdefault("building", []).append(
+            _("This building is closed: it takes no households.")
+        )
         return
     taken = Household.objects.filter(building=building, unit=unit, room=room).exclude(
         status=HouseholdStatus.CLOSED

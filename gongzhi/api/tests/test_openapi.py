@@ -106,6 +106,13 @@ OPERATIONS = {
     ("post", "/api/v1/accounts/{account_id}/reset-second-factor"): "account_reset_second_factor",
     ("get", "/api/v1/role-holders"): "role_holder_list",
     ("get", "/api/v1/me/sign-ins"): "my_sign_ins",
+    # Managing the area tree (issue 12).
+    ("post", "/api/v1/areas/{area_id}/move"): "area_move",
+    ("post", "/api/v1/areas/{area_id}/close"): "area_close",
+    ("post", "/api/v1/areas/{area_id}/reopen"): "area_reopen",
+    ("get", "/api/v1/areas/{area_id}/geometry"): "area_geometry_get",
+    ("put", "/api/v1/areas/{area_id}/geometry"): "area_geometry_put",
+    ("get", "/api/v1/areas/{area_id}/map"): "area_map",
 }
 
 

@@ -75,6 +75,16 @@ def test_households_scale_and_every_building_belongs_to_a_compound_of_its_commun
             assert not building.parent.children.filter(kind=AreaKind.GRID).exists()
 
 
+def test_grids_have_outlines_and_buildings_points_and_floors(demo):
+    from gongzhi.registry import geo
+
+    buildings = Area.objects.filter(kind=AreaKind.BUILDING).select_related("parent")
+    assert not Area.objects.filter(kind=AreaKind.GRID, geometry__isnull=True).exists()
+    for building in buildings:
+        assert building.floors and building.units and building.rooms_per_floor
+        assert geo.contains(building.parent.geometry, *building.geometry["coordinates"])
+
+
 def test_every_household_has_its_head(demo):
     assert not Household.objects.filter(head__isnull=True).exists()
     for household in Household.objects.select_related("head")[:50]:

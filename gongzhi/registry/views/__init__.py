@@ -6,7 +6,17 @@ on the form field by field. Visible but not allowed (a police officer opening "e
 Forbidden -> 403; invisible is 404.
 """
 
-from gongzhi.registry.views.areas import area_children, area_tree
+from gongzhi.registry.views.areas import (
+    area_children,
+    area_close,
+    area_create,
+    area_edit,
+    area_import,
+    area_move,
+    area_reopen,
+    area_shapes,
+    area_tree,
+)
 from gongzhi.registry.views.households import (
     household_create,
     household_detail,
@@ -26,6 +36,13 @@ from gongzhi.registry.views.persons import (
 
 __all__ = [
     "area_children",
+    "area_close",
+    "area_create",
+    "area_edit",
+    "area_import",
+    "area_move",
+    "area_reopen",
+    "area_shapes",
     "area_tree",
     "household_create",
     "household_detail",
