@@ -23,6 +23,16 @@ from gongzhi.ops import backup
 from gongzhi.registry.models import Person
 from gongzhi.testing import build_world
 
+
+@pytest.fixture(autouse=True)
+def _in_english():
+    """The messages below are matched in English; the commands are run with --language en."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 PASSPHRASE = "correct horse battery staple"
 ROOT = Path(__file__).resolve().parents[3]
 

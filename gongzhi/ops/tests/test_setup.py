@@ -244,3 +244,11 @@ def test_a_bad_secretary_phone_is_refused_naming_the_flag(password_file):
             **FLAGS,
         )
     assert not User.objects.filter(username="yuling.sec").exists()
+
+
+def test_the_command_leaves_the_callers_language_as_it_was(password_file):
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        run(admin_username="chief", admin_password_file=password_file, **FLAGS)  # in English
+        assert translation.get_language() == "zh-hans"

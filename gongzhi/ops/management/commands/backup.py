@@ -32,7 +32,12 @@ class Command(BaseCommand):
         parser.add_argument("--language", default="zh-hans", choices=["zh-hans", "en"])
 
     def handle(self, *args: Any, **options: Any) -> None:
-        translation.activate(options["language"])
+        # Override, not activate: a command called in-process (tests, another command)
+        # leaves the caller's language as it was.
+        with translation.override(options["language"]):
+            self._handle(options)
+
+    def _handle(self, options: dict[str, Any]) -> None:
         dest = Path(options["dest"] or backup.backup_name())
         passphrase = read_passphrase(
             path=options["passphrase_file"], interactive=not options["no_input"], confirm=True

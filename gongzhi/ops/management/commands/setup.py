@@ -74,7 +74,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        translation.activate(options["language"])
+        # Override, not activate: a command called in-process (tests, another command)
+        # leaves the caller's language as it was.
+        with translation.override(options["language"]):
+            self._handle(options)
+
+    def _handle(self, options: dict[str, Any]) -> None:
         self.interactive = not options["no_input"]
         try:
             self._database()
