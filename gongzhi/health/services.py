@@ -45,7 +45,7 @@ from gongzhi.health.states import (
     VerificationMethod,
 )
 from gongzhi.registry.models import PRESENT_RESIDENCY, Area, AreaKind, Person
-from gongzhi.registry.services import PURPOSE_MAX, PURPOSE_MIN
+from gongzhi.registry.services import reveal_purpose
 
 if TYPE_CHECKING:
     from gongzhi.accounts.types import Actor
@@ -669,16 +669,7 @@ def watch_entry_reveal(*, actor: Actor, entry: WatchEntry, field: str, purpose: 
     if field not in REVEALABLE:
         raise ValidationError({"field": [_("Only the ID number or the phone can be revealed.")]})
     access.require(actor, Perm.REGISTER_REVEAL, entry.area_path)
-    purpose = (purpose or "").strip()
-    if len(purpose) < PURPOSE_MIN or len(purpose) > PURPOSE_MAX:
-        raise ValidationError(
-            {
-                "purpose": [
-                    _("Say why you need the full value, in %(min)d to %(max)d characters.")
-                    % {"min": PURPOSE_MIN, "max": PURPOSE_MAX}
-                ]
-            }
-        )
+    purpose = reveal_purpose(purpose)
     audit_record(
         actor=actor,
         action="watchlist.reveal",

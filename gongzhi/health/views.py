@@ -44,7 +44,7 @@ from gongzhi.health.forms import (
 from gongzhi.health.models import WatchEntry
 from gongzhi.health.states import Action, EntryStatus, ListStatus, Tier, actions_from
 from gongzhi.registry import selectors as registry_selectors
-from gongzhi.registry.forms import RevealForm
+from gongzhi.registry.forms import reveal_exchange
 from gongzhi.registry.models import AreaKind
 
 if TYPE_CHECKING:
@@ -214,23 +214,20 @@ def entry_reveal(request: SignedInRequest, entry_id: int, field: str) -> HttpRes
         "slot": f"reveal-e{entry.pk}-{field}",
         "owner": f"e{entry.pk}",
         "url": url,
-        "state": "form",
+        "back_url": reverse("health:entry_detail", args=[entry.pk]),
+        "dial": field == "phone",
+        "placeholder": _("Purpose, e.g. a follow-up call"),
     }
-    form = RevealForm(request.POST or None)
-    if request.method == "GET" and request.GET.get("cancel"):
-        context["state"] = "masked"
-    elif request.method == "POST" and form.is_valid():
-        try:
-            context["value"] = services.watch_entry_reveal(
-                actor=user, entry=entry, field=field, purpose=form.cleaned_data["purpose"]
-            )
-            context["state"] = "revealed"
-        except ValidationError as exc:
-            apply_errors(form, exc)
-    context["form"] = form
+    reveal_exchange(
+        request,
+        context,
+        lambda purpose: services.watch_entry_reveal(
+            actor=user, entry=entry, field=field, purpose=purpose
+        ),
+    )
     if not request.htmx and context["state"] != "form":
         return redirect("health:entry_detail", entry_id=entry.pk)
-    return render(request, "health/_entry_reveal.html", context)
+    return render(request, "registry/_reveal.html", context)
 
 
 @login_required

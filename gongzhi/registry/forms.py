@@ -323,3 +323,21 @@ class TagsForm(forms.Form):
 
 class RevealForm(forms.Form):
     purpose = forms.CharField(label=FIELD_LABELS["purpose"], required=False, max_length=500)
+
+
+def reveal_exchange(request: Any, context: dict[str, Any], reveal: Any) -> dict[str, Any]:
+    """The reveal slot's exchange (`registry/_reveal.html`), for every full value a page
+    may reveal: "cancel" shows the mask again; a stated purpose gets the full value from
+    `reveal(purpose)` (whose service checks and audits it), else the form with its errors."""
+    form = RevealForm(request.POST or None)
+    context.setdefault("state", "form")
+    if request.method == "GET" and request.GET.get("cancel"):
+        context["state"] = "masked"
+    elif request.method == "POST" and form.is_valid():
+        try:
+            context["value"] = reveal(form.cleaned_data["purpose"])
+            context["state"] = "revealed"
+        except ValidationError as exc:
+            apply_errors(form, exc)
+    context["form"] = form
+    return context

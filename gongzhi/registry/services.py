@@ -634,12 +634,9 @@ def person_tag_set(*, actor: Actor, person: Person, tag_codes: Iterable[str]) ->
     return person
 
 
-@transaction.atomic
-def person_reveal(*, actor: Actor, person: Person, field: str, purpose: str) -> str:
-    """The full ID number or phone, for a role that may see it, with the purpose audited."""
-    if field not in SENSITIVE:
-        raise ValidationError({"field": [_("Only the ID number or the phone can be revealed.")]})
-    access.require(actor, Perm.REGISTER_REVEAL, person.area_path)
+def reveal_purpose(purpose: str) -> str:
+    """A reveal's stated purpose, checked: every reveal of a full value (the register's,
+    a watch-list entry's own) asks for one of the same length."""
     purpose = (purpose or "").strip()
     if len(purpose) < PURPOSE_MIN or len(purpose) > PURPOSE_MAX:
         raise ValidationError(
@@ -650,6 +647,16 @@ def person_reveal(*, actor: Actor, person: Person, field: str, purpose: str) -> 
                 ]
             }
         )
+    return purpose
+
+
+@transaction.atomic
+def person_reveal(*, actor: Actor, person: Person, field: str, purpose: str) -> str:
+    """The full ID number or phone, for a role that may see it, with the purpose audited."""
+    if field not in SENSITIVE:
+        raise ValidationError({"field": [_("Only the ID number or the phone can be revealed.")]})
+    access.require(actor, Perm.REGISTER_REVEAL, person.area_path)
+    purpose = reveal_purpose(purpose)
     value = getattr(person, field)
     audit_record(
         actor=actor,

@@ -25,10 +25,10 @@ from gongzhi.registry.forms import (
     MoveOutForm,
     PersonEditForm,
     PersonForm,
-    RevealForm,
     TagsForm,
     apply_errors,
     field_label,
+    reveal_exchange,
 )
 from gongzhi.registry.models import (
     PRESENT_RESIDENCY,
@@ -283,20 +283,16 @@ def person_reveal(request: SignedInRequest, person_id: int, field: str) -> HttpR
         "field_label": field_label(field),
         "masked": getattr(person, field),
         "slot": f"reveal-{person.pk}-{field}",
+        "owner": person.pk,
         "url": url,
-        "state": "form",
+        "back_url": reverse("registry:person_detail", args=[person.pk]),
     }
-    form = RevealForm(request.POST or None)
-    if request.method == "GET" and request.GET.get("cancel"):
-        context["state"] = "masked"
-    elif request.method == "POST" and form.is_valid():
-        try:
-            context["value"] = services.person_reveal(
-                actor=user, person=person, field=field, purpose=form.cleaned_data["purpose"]
-            )
-            context["state"] = "revealed"
-        except ValidationError as exc:
-            apply_errors(form, exc)
-    context["form"] = form
+    reveal_exchange(
+        request,
+        context,
+        lambda purpose: services.person_reveal(
+            actor=user, person=person, field=field, purpose=purpose
+        ),
+    )
     template = "registry/_reveal.html" if request.htmx else "registry/person_reveal.html"
     return render(request, template, context)
