@@ -406,7 +406,9 @@ def account_link_use(*, token: str, password: str) -> User:
     found = account_link_valid(token)
     if found is None:
         raise _link_gone()
-    link = AccountLink.objects.select_for_update().select_related("user").get(pk=found.pk)
+    link = (
+        AccountLink.objects.select_for_update(of=("self",)).select_related("user").get(pk=found.pk)
+    )
     now = clock.now()
     if link.used_at is not None or link.ended_at is not None or link.expires_at <= now:
         raise _link_gone()

@@ -120,7 +120,11 @@ def _history(
 
 
 def _locked(area: Area) -> Area:
-    return Area.objects.select_for_update().select_related("parent", "compound").get(pk=area.pk)
+    return (
+        Area.objects.select_for_update(of=("self",))
+        .select_related("parent", "compound")
+        .get(pk=area.pk)
+    )
 
 
 def _dimensions(errors: dict[str, list[str]], kind: str, given: Mapping[str, Any]) -> dict:

@@ -224,7 +224,11 @@ def _not_own(actor: Actor, report: ReportIn) -> None:
 
 
 def _locked(report: ReportIn) -> ReportIn:
-    report = ReportIn.objects.select_for_update().select_related("community").get(pk=report.pk)
+    report = (
+        ReportIn.objects.select_for_update(of=("self",))
+        .select_related("community")
+        .get(pk=report.pk)
+    )
     if report.status != ReportInStatus.PENDING:
         raise ValidationError(
             {
