@@ -1,6 +1,7 @@
 """What every API router shares: the error body, pagination, and the request-body base
 classes, so the schema documents each once and every router checks input alike."""
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from ninja import Field, Schema
@@ -47,6 +48,23 @@ class Page(LimitOffsetPagination):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(max_limit=PAGE_MAX, **kwargs)
+
+
+class Mapped:
+    """A queryset for `Page`, each row of the requested slice turned into its answer by
+    `out` (a view of the row for the caller): only the page's rows are read and mapped."""
+
+    def __init__(self, queryset: Any, out: Callable[[Any], Any]):
+        self.queryset, self.out = queryset, out
+
+    def count(self) -> int:
+        return self.queryset.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, item: slice) -> list[Any]:
+        return [self.out(row) for row in self.queryset[item]]
 
 
 class Clean(Schema):

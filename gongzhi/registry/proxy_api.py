@@ -10,7 +10,7 @@ from ninja.pagination import paginate
 
 from gongzhi.accounts.models import ProxyRelation, ProxyRequest, ProxyRequestStatus
 from gongzhi.accounts.types import SignedInRequest
-from gongzhi.core.api_schemas import ERRORS, WRITE_ERRORS, Clean, In, Page
+from gongzhi.core.api_schemas import ERRORS, WRITE_ERRORS, Clean, In, Mapped, Page
 from gongzhi.registry import proxies
 
 router = Router(tags=["proxies"])
@@ -59,20 +59,6 @@ def _out(request: ProxyRequest) -> dict[str, Any]:
     }
 
 
-class _Outs:
-    def __init__(self, queryset: Any):
-        self.queryset = queryset
-
-    def __len__(self) -> int:
-        return self.queryset.count()
-
-    def count(self) -> int:
-        return self.queryset.count()
-
-    def __getitem__(self, item: slice) -> list[dict[str, Any]]:
-        return [_out(r) for r in self.queryset[item]]
-
-
 @router.get(
     "",
     response={200: list[ProxyRequestOut], **ERRORS},
@@ -82,7 +68,7 @@ class _Outs:
 @paginate(Page)
 def proxy_request_list(request: SignedInRequest, filters: Query[ProxyFiltersIn]) -> Any:
     """Requests to act for persons of your area (waiting ones by default)."""
-    return _Outs(proxies.proxy_requests_for(user=request.user, status=filters.status or ""))
+    return Mapped(proxies.proxy_requests_for(user=request.user, status=filters.status or ""), _out)
 
 
 @router.post(

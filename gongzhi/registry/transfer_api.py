@@ -13,13 +13,13 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from gongzhi.accounts.types import SignedInRequest
-from gongzhi.core.api_schemas import ERRORS, WRITE_ERRORS, Clean, Id, In, Page
+from gongzhi.core.api_schemas import ERRORS, WRITE_ERRORS, Clean, Id, In, Mapped, Page
 from gongzhi.core.errors import NotFound
 from gongzhi.registry import selectors, transfers
 from gongzhi.registry.models import Relation, TransferStatus
 
 if TYPE_CHECKING:
-    from gongzhi.accounts.types import Viewer
+    pass
 
 router = Router(tags=["transfers"])
 
@@ -92,24 +92,6 @@ def _out(view: transfers.TransferView) -> dict[str, Any]:
     }
 
 
-class _Views:
-    """A page of requests as the viewer sees each (the paginator slices the queryset)."""
-
-    def __init__(self, user: "Viewer", queryset: Any):
-        self.user, self.queryset = user, queryset
-
-    def count(self) -> int:
-        return self.queryset.count()
-
-    def __len__(self) -> int:
-        return self.count()
-
-    def __getitem__(self, item: slice) -> list[dict[str, Any]]:
-        return [
-            _out(transfers.transfer_view(user=self.user, transfer=t)) for t in self.queryset[item]
-        ]
-
-
 @router.get(
     "",
     response={200: list[TransferOut], **ERRORS},
@@ -125,7 +107,11 @@ def transfer_list(request: SignedInRequest, filters: Query[TransferFiltersIn]) -
         else transfers.transfer_outgoing_for
     )
     queryset = listing(user=request.user, status=filters.status or "")
-    return _Views(request.user, queryset.select_related("person__household", "to_household"))
+    user = request.user
+    return Mapped(
+        queryset.select_related("person__household", "to_household"),
+        lambda t: _out(transfers.transfer_view(user=user, transfer=t)),
+    )
 
 
 @router.post(

@@ -15,7 +15,7 @@ from ninja.pagination import paginate
 from gongzhi.accounts import access
 from gongzhi.accounts.policy import Perm
 from gongzhi.accounts.types import SignedInRequest
-from gongzhi.core.api_schemas import ERRORS, WRITE_ERRORS, Clean, Id, In, Page
+from gongzhi.core.api_schemas import ERRORS, WRITE_ERRORS, Clean, Id, In, Mapped, Page
 from gongzhi.core.errors import NotFound
 from gongzhi.registry.models import Area, AreaKind, Household
 from gongzhi.workorders import pairings, reportin
@@ -94,22 +94,6 @@ def _out(report: ReportIn) -> dict[str, Any]:
     }
 
 
-class _Outs:
-    """A page of report-ins as answers (the paginator slices the queryset)."""
-
-    def __init__(self, queryset: Any):
-        self.queryset = queryset
-
-    def __len__(self) -> int:
-        return self.queryset.count()
-
-    def count(self) -> int:
-        return self.queryset.count()
-
-    def __getitem__(self, item: slice) -> list[dict[str, Any]]:
-        return [_out(r) for r in self.queryset[item]]
-
-
 @router.get(
     "/reportins",
     response={200: list[ReportInOut], **ERRORS},
@@ -120,7 +104,7 @@ class _Outs:
 def reportin_list(request: SignedInRequest, filters: Query[ReportInFiltersIn]) -> Any:
     """Report-ins in your area (waiting ones by default): your grids', and your
     community's not yet placed in a grid."""
-    return _Outs(reportin.reportin_list_for(user=request.user, status=filters.status or ""))
+    return Mapped(reportin.reportin_list_for(user=request.user, status=filters.status or ""), _out)
 
 
 @router.get(
