@@ -11,7 +11,6 @@ import io
 import re
 
 import openpyxl
-import pytest
 from django.core.management import call_command
 from django.utils import translation
 from playwright.sync_api import expect
@@ -27,22 +26,12 @@ from gongzhi.workorders.defaults import ensure_default_categories
 from gongzhi.workorders.models import Pairing, ReportIn, ReportInStatus, WorkOrder
 
 from .conftest import PHONE
-from .test_import_spreadsheet import HEADER, Worker
+from .test_import_spreadsheet import HEADER
 
 PASSWORD = "Lantern-river-42!"
 NAMES = ["赵一", "钱二", "孙三", "李四", "周五", "吴六", "郑七", "王八", "冯九", "陈十"]
 PHONES = [f"1391234{n:04d}" for n in range(10)]
 PARTY_PHONE = "13655550000"
-
-
-@pytest.fixture
-def tasks():
-    """Rounds of `gongzhi worker` in a thread, while `go` is set (the import test's)."""
-    worker = Worker()
-    worker.thread.start()
-    yield worker
-    worker.stop.set()
-    worker.thread.join(timeout=30)
 
 
 def sign_in(page, username: str) -> None:
@@ -111,10 +100,8 @@ def register_file(path) -> None:
 
 
 def test_day_one_setup_staff_register_reportin_pairing_request_and_visit(
-    db, new_page, tasks, tmp_path, settings
+    db, new_page, worker, tmp_path
 ):
-    # As in the import test: no session save on every request (shared-cache SQLite locks).
-    settings.SESSION_SAVE_EVERY_REQUEST = False
     ensure_reference_data()
     ensure_default_categories()
     assert not Area.objects.filter(kind=AreaKind.COMMUNITY).exists()
@@ -189,19 +176,19 @@ def test_day_one_setup_staff_register_reportin_pairing_request_and_visit(
     gw.locator("form:has(input[name=file]) button[type=submit]").click()
     expect(gw.locator("select[name=building]")).to_have_value("5")
     gw.locator("button[name=action][value=check]").click()
-    tasks.go.set()
+    worker.go.set()
     new_buildings = gw.get_by_test_id("import-new-buildings")
     expect(new_buildings).to_be_visible(timeout=30_000)
-    tasks.go.clear()
+    worker.pause()
     expect(new_buildings).to_contain_text("3栋")
     batch = ImportBatch.objects.get()
     assert batch.status == "checked" and batch.rows_total == 10
     assert not Area.objects.filter(kind=AreaKind.BUILDING, name="3栋").exists()
     new_buildings.locator("input[name=create_buildings]").check()
     gw.locator("button[name=action][value=commit]").click()
-    tasks.go.set()
+    worker.go.set()
     expect(gw.locator("a[href^='/register/persons/']").first).to_be_visible(timeout=30_000)
-    tasks.go.clear()
+    worker.pause()
     batch.refresh_from_db()
     assert (batch.status, batch.rows_created, batch.rows_failed) == ("committed", 10, 0)
     three = Area.objects.get(kind=AreaKind.BUILDING, name="3栋")

@@ -3,16 +3,10 @@ upload → preview with the columns mapped (one changed by hand) → check in th
 worker (progress shown) → every row's problems → import (progress) → the result, and the
 problem rows downloaded as an XLSX with an error column."""
 
-import contextlib
 import io
-import threading
-import time
 from pathlib import Path
 
 import openpyxl
-import pytest
-from django.db import OperationalError, connection
-from django_tasks_db.management.commands.db_worker import Worker as DatabaseWorker
 from playwright.sync_api import expect
 
 from gongzhi.imports.models import ImportBatch
@@ -38,41 +32,6 @@ def sign_in(page, username: str) -> None:
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
     page.locator("form:has(input[name=password]) button[type=submit]").click()
-
-
-class Worker:
-    """`gongzhi worker` rounds in a thread of the test process (it shares the test
-    database); it runs only while `go` is set, so the page can be seen waiting first."""
-
-    def __init__(self) -> None:
-        self.go = threading.Event()
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._loop, daemon=True)
-
-    def _loop(self) -> None:
-        try:
-            while not self.stop.is_set():
-                if self.go.wait(0.1):
-                    with contextlib.suppress(OperationalError):  # shared-cache lock: next round
-                        # One round of what `gongzhi worker` runs (its signal handlers need
-                        # the main thread, so not the command itself).
-                        DatabaseWorker(
-                            queue_names=["*"], interval=0, batch=True, backend_name="default",
-                            startup_delay=False, max_tasks=5, worker_id="e2e",
-                            excluded_queue_names=[],
-                        ).run()  # fmt: skip
-                    time.sleep(0.2)
-        finally:
-            connection.close()
-
-
-@pytest.fixture
-def worker():
-    worker = Worker()
-    worker.thread.start()
-    yield worker
-    worker.stop.set()
-    worker.thread.join(timeout=30)
 
 
 def spreadsheet(path) -> tuple[list[list], str]:
@@ -106,11 +65,7 @@ def spreadsheet(path) -> tuple[list[list], str]:
     return rows, rows[10][2]
 
 
-def test_grid_worker_imports_a_spreadsheet(world, new_page, worker, tmp_path, settings):
-    # The live server's in-memory SQLite is shared-cache: a table lock held by the commit
-    # fails the session's save at once (no busy timeout), which Django answers with 400.
-    # Renewing the session on every request is not what this test is about.
-    settings.SESSION_SAVE_EVERY_REQUEST = False
+def test_grid_worker_imports_a_spreadsheet(world, new_page, worker, tmp_path):
     path = tmp_path / "玉岭花园1栋.xlsx"
     _rows, bad_id = spreadsheet(path)
     page = new_page()
@@ -134,7 +89,7 @@ def test_grid_worker_imports_a_spreadsheet(world, new_page, worker, tmp_path, se
     worker.go.set()
     expect(page.get_by_test_id("import-status")).to_have_attribute("data-testid", "import-status")
     expect(page.get_by_test_id("import-counts")).to_be_visible(timeout=30_000)
-    worker.go.clear()
+    worker.pause()
     batch.refresh_from_db()
     assert (batch.status, batch.rows_total, batch.rows_created, batch.rows_failed) == (
         "checked", 60, 58, 2,
