@@ -32,6 +32,17 @@ class Perm(StrEnum):
     # People who serve (双报到, 数字反哺).
     VOLUNTEERS_MANAGE = "volunteers.manage"  # decide report-ins, place volunteers, pair households
     PROXY_CONFIRM = "proxy.confirm"  # confirm, refuse or end a family member's proxy link
+    # Points square (能量广场), rewards (能量仓) and certificates (电子证照).
+    ACTIVITY_MANAGE = "activity.manage"  # publish, edit, close the area's activities
+    PROOF_REVIEW = "proof.review"  # approve, reject, ask for more on the area's proofs
+    POINTS_VIEW = "points.view"  # the area's ledgers, balances, service hours, rankings
+    POINTS_ADJUST = "points.adjust"  # propose or approve (never both) a manual adjustment
+    REWARDS_MANAGE = "rewards.manage"  # the community's catalogue, prices and stock
+    REWARDS_HAND_OUT = "rewards.hand_out"  # check a voucher and hand the reward over
+    CERTIFICATE_KEYS = "certificates.keys"  # create and rotate the community's signing key
+    # Notices (通知公告), proposals (居民议事) and polls.
+    NOTICE_PUBLISH = "notice.publish"  # publish, pin, withdraw notices; see read receipts
+    PROPOSAL_MANAGE = "proposal.manage"  # publish proposals, answer them, run polls
 
 
 # The register's keepers: the people who hold a grid's households and persons, import
@@ -51,10 +62,23 @@ _KEEPERS = frozenset(
         Perm.WORKORDER_HANDLE,
         Perm.VISIT_LOG,
         Perm.PROXY_CONFIRM,
+        Perm.ACTIVITY_MANAGE,
+        Perm.PROOF_REVIEW,
+        Perm.POINTS_VIEW,
+        Perm.REWARDS_HAND_OUT,
+        Perm.NOTICE_PUBLISH,
     }
 )
-# Community staff and the secretary also take in upstream lists and own the templates.
-_COMMUNITY = _KEEPERS | {Perm.WATCHLIST_UPLOAD, Perm.REPORT_MANAGE}
+# Community staff and the secretary also take in upstream lists and own the templates,
+# keep the rewards catalogue, adjust points (one proposes, another approves) and run
+# proposals and polls.
+_COMMUNITY = _KEEPERS | {
+    Perm.WATCHLIST_UPLOAD,
+    Perm.REPORT_MANAGE,
+    Perm.REWARDS_MANAGE,
+    Perm.POINTS_ADJUST,
+    Perm.PROPOSAL_MANAGE,
+}
 # Police and doctor (with the grid worker, the "three-person team") read, reveal with a
 # purpose, and follow up the watch list.
 _TEAM = frozenset(
@@ -73,7 +97,7 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.GRID_WORKER: _KEEPERS,
     # The grid leader and the secretary see their workers' workload and take in report-ins
     # (双报到) and place volunteers; the secretary sets the community's visit rules.
-    Role.GRID_LEADER: _KEEPERS | {Perm.WORKLOAD_VIEW, Perm.VOLUNTEERS_MANAGE},
+    Role.GRID_LEADER: _KEEPERS | {Perm.WORKLOAD_VIEW, Perm.VOLUNTEERS_MANAGE, Perm.POINTS_ADJUST},
     Role.COMMUNITY_STAFF: _COMMUNITY,
     # The secretary also staffs the community: accounts and roles within it.
     Role.SECRETARY: _COMMUNITY
@@ -83,6 +107,7 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
         Perm.WORKLOAD_VIEW,
         Perm.VOLUNTEERS_MANAGE,
         Perm.ACCOUNTS_MANAGE,
+        Perm.CERTIFICATE_KEYS,
     },
     Role.POLICE: _TEAM,
     Role.DOCTOR: _TEAM,
@@ -94,6 +119,7 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.REPORT_VIEW,
             Perm.WORKORDER_VIEW,
             Perm.WORKORDER_DISPATCH,
+            Perm.POINTS_VIEW,
         }
     ),
     # The auditor reads logs only: no register, no accounts.
