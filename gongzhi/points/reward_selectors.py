@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from gongzhi.accounts import access
 from gongzhi.accounts.models import User
 from gongzhi.accounts.policy import Perm
 from gongzhi.accounts.selectors import proxy_link_for
@@ -12,6 +13,7 @@ from gongzhi.core import scope
 from gongzhi.core.errors import NotFound
 from gongzhi.points.models import Redemption, Reward
 from gongzhi.points.rewards import places_of
+from gongzhi.registry.models import Area, AreaKind
 
 
 def communities_of(user: User) -> set[str]:
@@ -84,3 +86,21 @@ def handed_out_for(*, user: User) -> QuerySet[Redemption]:
         .select_related("reward", "handed_over_by")
         .order_by("-created_at", "-pk")
     )
+
+
+def manageable_communities_for(*, user: User) -> list[Area]:
+    """The communities whose catalogue the user keeps (rewards.manage on or above them)."""
+    held = access.paths(user, Perm.REWARDS_MANAGE)
+    if not held:
+        return []
+    found = Area.objects.filter(kind=AreaKind.COMMUNITY).overlapping(*held).order_by("path")
+    return [c for c in found if access.can(user, Perm.REWARDS_MANAGE, c.path)]
+
+
+def manageable_community_get(*, user: User, area_id: object) -> Area | None:
+    """One of those communities by id, or None."""
+    try:
+        wanted = int(str(area_id))
+    except (TypeError, ValueError):
+        return None
+    return next((c for c in manageable_communities_for(user=user) if c.pk == wanted), None)
