@@ -236,21 +236,19 @@ def reward_retire(*, actor: Actor, reward: Reward, active: bool = False) -> Rewa
 # --- redemption --------------------------------------------------------------------------
 
 
-class OutOfStock(DomainError):
-    code = "out_of_stock"
-    status = 409
-    default_message = gettext_lazy("This reward is out of stock.")
+def _refusal(field: str, message: str, code: str) -> ValidationError:
+    """A field's refusal with a code that callers and tests can tell apart in any language."""
+    return ValidationError({field: [ValidationError(message, code=code)]})
 
 
 def _stock_refusal(reward_id: int) -> ValidationError:
     still = Reward.objects.filter(pk=reward_id).values_list("active", flat=True).first()
     if not still:
-        return ValidationError(
-            {"reward": [_("This reward has been withdrawn from the catalogue.")]}, code="inactive"
+        return _refusal(
+            "reward", _("This reward has been withdrawn from the catalogue."), "inactive"
         )
-    return ValidationError(
-        {"reward": [_("Out of stock: none of this reward is left to redeem.")]},
-        code="out_of_stock",
+    return _refusal(
+        "reward", _("Out of stock: none of this reward is left to redeem."), "out_of_stock"
     )
 
 
@@ -268,9 +266,8 @@ def redeem(*, actor: User, reward: Reward | int, holder: User | None = None) -> 
         raise NotFound()
     holder = holder_for(actor=actor, holder=holder)
     if not belongs_to(holder, current.area_path):
-        raise ValidationError(
-            {"reward": [_("This reward is for the residents of another community.")]},
-            code="outside",
+        raise _refusal(
+            "reward", _("This reward is for the residents of another community."), "outside"
         )
     if not current.active:
         raise _stock_refusal(reward_id)
@@ -311,18 +308,11 @@ def redeem(*, actor: User, reward: Reward | int, holder: User | None = None) -> 
             created_by=actor,
         )
     except ValidationError:
-        raise ValidationError(
-            {
-                "points": [
-                    _(
-                        "Not enough points: this reward costs %(price)d points and the "
-                        "balance may not go below zero."
-                    )
-                    % {"price": price}
-                ]
-            },
-            code="not_enough_points",
-        ) from None
+        message = _(
+            "Not enough points: this reward costs %(price)d points and the balance may not "
+            "go below zero."
+        ) % {"price": price}
+        raise _refusal("points", message, "not_enough_points") from None
     Redemption.objects.filter(pk=redemption.pk).update(entry=entry)
     redemption.entry = entry
     return redemption
@@ -347,8 +337,10 @@ def redemption_cancel(*, actor: User, redemption: Redemption | int, reason: str 
     if errors:
         raise ValidationError(errors)
     if locked.status == RedemptionStatus.HANDED_OVER:
-        raise ValidationError(
-            {"voucher": [_("This voucher has been handed over: it can no longer be cancelled.")]}
+        raise _refusal(
+            "voucher",
+            _("This voucher has been handed over: it can no longer be cancelled."),
+            "handed_over",
         )
     if locked.status == RedemptionStatus.CANCELLED:
         raise ValidationError({"voucher": [_("This voucher is already cancelled.")]})
@@ -398,9 +390,7 @@ class VoucherMisses(SimpleRateThrottle):
 
 
 def _voucher_refused() -> ValidationError:
-    return ValidationError(
-        {"code": [_("No voucher of your community has this code.")]}, code="unknown_voucher"
-    )
+    return _refusal("code", _("No voucher of your community has this code."), "unknown_voucher")
 
 
 def _lookups_allowed(actor: User) -> VoucherMisses:
@@ -446,20 +436,13 @@ def voucher_hand_over(*, actor: User, code: str) -> Redemption:
         found = _voucher_lookup(actor=actor, code=code, misses=misses, lock=True)
         if found.status == RedemptionStatus.HANDED_OVER:
             when = timezone.localtime(found.handed_over_at) if found.handed_over_at else None
-            raise ValidationError(
-                {
-                    "code": [
-                        _("This voucher was already handed over on %(when)s.")
-                        % {"when": f"{when:%Y-%m-%d %H:%M}" if when else ""}
-                    ]
-                },
-                code="handed_over",
-            )
+            message = _("This voucher was already handed over on %(when)s.") % {
+                "when": f"{when:%Y-%m-%d %H:%M}" if when else ""
+            }
+            raise _refusal("code", message, "handed_over")
         if found.status == RedemptionStatus.CANCELLED:
-            raise ValidationError(
-                {"code": [_("This voucher was cancelled: the points went back to the holder.")]},
-                code="cancelled",
-            )
+            message = _("This voucher was cancelled: the points went back to the holder.")
+            raise _refusal("code", message, "cancelled")
         found.status = RedemptionStatus.HANDED_OVER
         found.handed_over_by = actor
         found.handed_over_at = clock.now()
