@@ -26,10 +26,10 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -381,8 +381,8 @@ class VoucherMisses(SimpleRateThrottle):
 
     def blocked(self) -> bool:
         """Past the limit now? (Reads the window without counting.)"""
-        now = self.timer()
-        history = [t for t in cache.get(self.get_cache_key(None), []) if t > now - self.duration]
+        since = time.time() - (self.duration or 0)  # the clock ninja's throttle keeps
+        history = [t for t in self.cache.get(self.get_cache_key(None), []) if t > since]
         return len(history) >= (self.num_requests or 0)
 
     def miss(self) -> None:
