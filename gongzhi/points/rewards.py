@@ -49,7 +49,6 @@ from gongzhi.core.errors import Conflict, DomainError, Forbidden, NotFound
 from gongzhi.core.validation import Errors, text_field
 from gongzhi.points import ledger
 from gongzhi.points.models import (
-    REASON_MAX,
     TEXT_MAX,
     TITLE_MAX,
     EntryKind,
@@ -319,7 +318,7 @@ def redeem(*, actor: User, reward: Reward | int, holder: User | None = None) -> 
 
 
 @transaction.atomic
-def redemption_cancel(*, actor: User, redemption: Redemption | int, reason: str = "") -> Redemption:
+def redemption_cancel(*, actor: User, redemption: Redemption | int) -> Redemption:
     """Cancel a voucher not yet handed over: the item goes back into stock and the points
     back to the holder (a reversal entry), once. By the holder, their proxy, or staff who
     keep the catalogue."""
@@ -332,10 +331,6 @@ def redemption_cancel(*, actor: User, redemption: Redemption | int, reason: str 
     )
     if not own:
         access.require(actor, Perm.REWARDS_MANAGE, locked.area_path)
-    errors: Errors = {}
-    reason = text_field(errors, "reason", reason, REASON_MAX, one_line=True)
-    if errors:
-        raise ValidationError(errors)
     if locked.status == RedemptionStatus.HANDED_OVER:
         raise _refusal(
             "voucher",
@@ -343,10 +338,9 @@ def redemption_cancel(*, actor: User, redemption: Redemption | int, reason: str 
             "handed_over",
         )
     if locked.status == RedemptionStatus.CANCELLED:
-        raise ValidationError({"voucher": [_("This voucher is already cancelled.")]})
+        raise _refusal("voucher", _("This voucher is already cancelled."), "cancelled")
     assert locked.entry is not None  # set in redeem's transaction
-    ledger.entry_reverse(entry=locked.entry, reason=f"voucher cancelled {reason}"[:REASON_MAX],
-                         actor=actor)  # fmt: skip
+    ledger.entry_reverse(entry=locked.entry, reason="voucher cancelled", actor=actor)
     Reward.objects.filter(pk=locked.reward_id).update(stock=F("stock") + 1)
     locked.status = RedemptionStatus.CANCELLED
     locked.save(update_fields=["status", "updated_at"])
