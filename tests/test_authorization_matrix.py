@@ -1020,6 +1020,120 @@ def _grants_expected(expected: str, principal: str) -> str:
     return ROLE_REFUSED if expected == ALLOW and principal == Role.SYSTEM_ADMIN else expected
 
 
+# --- issue 13: rewards (能量仓) ---------------------------------------------------------------
+# Staff who keep the catalogue (community staff, secretary: rewards.manage) and those who
+# hand rewards out at the exchange point (the keepers: rewards.hand_out). A reward on each
+# side (community A; the third community), a voucher of world.resident on the "in" side and
+# of a resident of the third community on the other. Redeeming is for those who live or
+# serve inside the reward's community (every role of community A but the street's and the
+# root's); a voucher is its holder's alone. Every role's account of the world has points.
+REWARDS_MANAGE, HAND_OUT = "rewards_manage", "hand_out"
+for _role in (Role.COMMUNITY_STAFF, Role.SECRETARY):
+    ABILITIES[_role] = ABILITIES[_role] | {REWARDS_MANAGE}
+for _role in (Role.GRID_WORKER, Role.GRID_LEADER, Role.COMMUNITY_STAFF, Role.SECRETARY):
+    ABILITIES[_role] = ABILITIES[_role] | {HAND_OUT}
+IN_COMMUNITY = "lives or serves in the reward's community"
+OWN_VOUCHER = "holds the voucher"
+REWARD_NEEDS = {IN_COMMUNITY, OWN_VOUCHER}
+_OUTSIDE_COMMUNITY = {Role.STREET_OFFICER, Role.AUDITOR, Role.SYSTEM_ADMIN, OUTSIDER}
+
+UI_ROUTES.update(
+    {
+        "rewards:catalogue": Route(REWARDS_MANAGE),
+        "rewards:new": Route(REWARDS_MANAGE, methods=("GET", "POST")),  # empty: form errors
+        "rewards:edit": Route(REWARDS_MANAGE, obj="reward", methods=("GET", "POST")),
+        "rewards:restock": Route(REWARDS_MANAGE, obj="reward", methods=("POST",)),
+        "rewards:retire": Route(REWARDS_MANAGE, obj="reward", methods=("POST",)),
+        "rewards:exchange": Route(HAND_OUT, methods=("GET", "POST")),  # no code: asked for one
+        "rewards:history": Route(HAND_OUT),
+        "rewards_m:catalogue": Route("login"),  # the user's own communities
+        "rewards_m:vouchers": Route("login"),  # the user's own
+        "rewards_m:redeem": Route(IN_COMMUNITY, obj="reward", methods=("GET", "POST")),
+        "rewards_m:voucher": Route(OWN_VOUCHER, obj="voucher"),
+        "rewards_m:voucher_cancel": Route(OWN_VOUCHER, obj="voucher", methods=("POST",)),
+    }
+)
+API_OPERATIONS.update(
+    {
+        "reward_catalogue": Operation("login", kind="list", lists=CATALOGUE),  # the caller's
+        "voucher_mine": Operation("login", kind="list", lists=CATALOGUE),  # the caller's own
+        "reward_redeem": Operation(IN_COMMUNITY, obj="reward", kind="write"),
+        "voucher_cancel": Operation(OWN_VOUCHER, obj="voucher", kind="write"),
+        "reward_list": Operation(REWARDS_MANAGE, kind="list", lists="reward"),
+        "reward_create": Operation(
+            REWARDS_MANAGE, kind="create", body="reward_create", ref="community", gate=True
+        ),
+        "reward_update": Operation(
+            REWARDS_MANAGE, obj="reward", kind="write", body="reward_update"
+        ),
+        "reward_restock": Operation(
+            REWARDS_MANAGE, obj="reward", kind="write", body="reward_restock"
+        ),
+        "reward_retire": Operation(
+            REWARDS_MANAGE, obj="reward", kind="write", body="reward_retire"
+        ),
+        # A code of another community is the same 400 naming `code` as an unknown one.
+        "voucher_hand_over": Operation(
+            HAND_OUT, kind="create", body="voucher_code", ref="code", gate=True
+        ),
+        "voucher_handed_out": Operation(HAND_OUT, kind="list", lists="voucher"),
+    }
+)
+
+
+def _rewards_expected(need: str, principal: str, scope: str) -> str:
+    if scope != "in":
+        return DENY
+    if need == IN_COMMUNITY:
+        return DENY if principal in _OUTSIDE_COMMUNITY else ALLOW
+    return ALLOW if principal == Role.RESIDENT else DENY  # OWN_VOUCHER: world.resident's
+
+
+def _build_reward(world, side) -> Any:
+    from gongzhi.points import ledger, rewards
+
+    if _wo_inside(world, side):
+        for user in world.by_role.values():
+            ledger.entry_post(
+                holder=user, kind="award", points=1000, source=f"matrix-award:{user.pk}"
+            )
+    return rewards.reward_create(
+        actor=None, community=side.grid.parent, name="矩阵奖品", price=10, stock=5
+    )
+
+
+def _build_voucher(world, side) -> Any:
+    from gongzhi.points import ledger, rewards
+
+    if _wo_inside(world, side):
+        holder = world.resident
+    else:
+        from gongzhi.accounts.services import membership_grant
+
+        holder = _i12_user("holder", side)
+        membership_grant(user=holder, area=side.grid.parent, role=Role.RESIDENT)
+        ledger.entry_post(holder=holder, kind="award", points=100, source="matrix-award:out")
+    return rewards.redeem(actor=holder, reward=side.objects["reward"])
+
+
+OBJECTS.update(
+    {
+        "reward": ({REWARDS_MANAGE}, _build_reward),
+        "voucher": (set(), _build_voucher),
+    }
+)
+
+
+def _rewards_bodies(side, world) -> dict[str, Any]:
+    return {
+        "reward_create": lambda: {"community": side.grid.parent.pk, "name": "矩阵", "price": 5},
+        "reward_update": lambda: {"name": "矩阵奖品", "price": 12},
+        "reward_restock": lambda: {"add": 2},
+        "reward_retire": lambda: {"active": False},
+        "voucher_code": lambda: {"code": side.objects["voucher"].voucher},
+    }
+
+
 # --- the world: two communities of one street (gongzhi.testing) and one of another -------
 
 
@@ -1109,6 +1223,8 @@ def _expected(need: str, obj: str | None, principal: str, scope: str) -> str:
         return ALLOW if principal == Role.SECRETARY and scope == "in" else DENY
     if need == GRANTS:
         return _grants_expected(_expected(ACCOUNTS, obj, principal, scope), principal)
+    if need in REWARD_NEEDS:
+        return _rewards_expected(need, principal, scope)
     abilities = set() if principal == OUTSIDER else ABILITIES[principal]
     if obj in WO_ORDERS or obj == "photo":
         return _wo_expected(need, obj, principal, scope)
@@ -1293,6 +1409,7 @@ def _body(kind: str, side: Side, world) -> dict[str, Any]:
         **_issue3_bodies(side, world),
         **_issue4_bodies(side, world),
         **_issue12_bodies(side, world),
+        **_rewards_bodies(side, world),
     }
     return builders[kind]()
 

@@ -55,6 +55,7 @@ ACTION_GROUPS: dict[str, Promise] = {
     "account.": _a("Staff accounts"),
     "visit": _a("Visits"),
     "backup.": _a("Backups"),
+    "rewards.": _a("Rewards and vouchers"),
 }
 
 ACTIONS: dict[str, Promise] = {
@@ -175,6 +176,14 @@ ACTIONS: dict[str, Promise] = {
     "demo.workorders": _a("Demo work orders made"),
     "demo.vaccinations": _a("Demo vaccinations made"),
     "demo.visits": _a("Demo visits made"),
+    "rewards.reward_create": _a("Reward added to the catalogue"),
+    "rewards.reward_update": _a("Reward changed"),
+    "rewards.reward_restock": _a("Reward restocked"),
+    "rewards.reward_retire": _a("Reward withdrawn"),
+    "rewards.reward_restore": _a("Reward back in the catalogue"),
+    "rewards.voucher_cancel": _a("Voucher cancelled"),
+    "rewards.hand_over": _a("Reward handed over"),
+    "rewards.voucher_lookup_refused": _a("Voucher lookup refused (too many wrong codes)"),
 }
 
 

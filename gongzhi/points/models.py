@@ -338,7 +338,12 @@ class Redemption(BaseModel):
     status = models.CharField(
         max_length=12, choices=RedemptionStatus.choices, default=RedemptionStatus.ISSUED
     )
-    entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, related_name="+")
+    # The ledger entry that paid for it: its source names the redemption ("redemption:<id>"),
+    # so it is posted just after the row is inserted, in the same transaction (never empty
+    # once committed: `rewards.redeem` is the one writer).
+    entry = models.OneToOneField(
+        LedgerEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     handed_over_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -80,6 +80,7 @@ ENTRIES = (
         "♡",
     ),
     Entry("portal:family", _("Act for a parent"), _("Help an elderly family member online"), "⇄"),
+    Entry("rewards_m:catalogue", _("Rewards"), _("Redeem points, show vouchers"), "★"),
 )
 
 
