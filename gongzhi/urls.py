@@ -20,6 +20,9 @@ urlpatterns = [
     path("visits/", include("gongzhi.visits.urls")),
     path("open311/v2/", include("gongzhi.workorders.open311_urls")),
     path("inbox/", include("gongzhi.notifications.urls")),
+    path("points/certificates/", include("gongzhi.points.certificate_urls")),
+    path("verify/", include("gongzhi.points.verify_urls")),
     path("m/orders/", include("gongzhi.workorders.resident_urls")),
+    path("m/points/certificates/", include("gongzhi.points.certificate_m_urls")),
     path("m/", include("gongzhi.portal.urls")),
 ]
