@@ -230,6 +230,7 @@ def test_a_bad_certificate_says_why_in_the_users_language(certificate, mangle, r
     result = response.context["result"]
     assert response.status_code == 200 and result.reason == reason and not result.valid
     assert f'data-reason="{reason}"' in response.content.decode()
+    assert ("签名不匹配" if reason == "altered" else "不是有效的证明码") in result.message
     assert "125.0" not in response.content.decode().split("<form")[0]  # claims not shown
 
 
