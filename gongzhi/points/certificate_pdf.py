@@ -10,6 +10,7 @@ and any reader of the code can check the token offline.
 from __future__ import annotations
 
 import io
+import logging
 import os
 from pathlib import Path
 
@@ -28,6 +29,8 @@ FONT_CANDIDATES = (
     ("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc", 2),
     ("/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc", 2),
 )
+# fontTools logs every subsetting step at INFO: not for the server's log.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 QR_SCALE = 4  # pixels per module in the embedded image
 QR_BORDER = 4  # modules of quiet zone
 
@@ -91,7 +94,7 @@ def render(shown: Shown) -> bytes:
         "start": payload["period_start"],
         "end": payload["period_end"],
     }
-    pdf.multi_cell(width, 8, statement)
+    pdf.multi_cell(width, 8, statement, align="L")
     pdf.ln(6)
 
     issued = signing.parse_time(payload["issued_at"])
@@ -124,12 +127,13 @@ def render(shown: Shown) -> bytes:
         _(
             "Scan the code to check this certificate, or paste the code at %(link)s. "
             "Without a network: check it against the published keys (%(keys)s) with "
-            "`gongzhi certificates verify`."
+            "the command “gongzhi certificates verify”."
         )
         % {
             "link": verify_link("").split("?")[0],
             "keys": verify_link("").split("?")[0] + "keys.json",
         },
+        align="L",
     )
     pdf.set_y(285)
     pdf.set_font("cjk", size=8)

@@ -32,7 +32,7 @@ from gongzhi.core import clock
 from gongzhi.core.errors import NotFound
 from gongzhi.core.throttling import AddressThrottle, too_many
 from gongzhi.core.validation import errors_to_form
-from gongzhi.points import certificate_pdf, certificates
+from gongzhi.points import certificate_pdf, certificates, signing
 from gongzhi.points.signing import TOKEN_MAX
 
 PAGE_SIZE = 50
@@ -163,6 +163,7 @@ def detail(request: SignedInRequest, certificate_id: int) -> HttpResponse:
         # segno's own SVG, with no user text inside: safe to inline.
         "qr_svg": qr.svg_inline(scale=3, border=4),
         "verify_link": certificate_pdf.verify_link(shown.token),
+        "issued": certificate.created_at,
     }
     return render(request, "points/certificates/m_detail.html", context)
 
@@ -204,7 +205,9 @@ def verify(request: HttpRequest) -> HttpResponseBase:
             result = certificates.certificate_verify(text)
     if request.method == "GET" and text:
         form = VerifyForm(initial={"token": text[: TOKEN_MAX + 500]})
-    return render(request, "points/certificates/verify.html", {"form": form, "result": result})
+    issued = signing.parse_time(result.payload["issued_at"]) if result and result.valid else None
+    context = {"form": form, "result": result, "issued": issued}
+    return render(request, "points/certificates/verify.html", context)
 
 
 @require_GET

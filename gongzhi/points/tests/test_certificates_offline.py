@@ -103,3 +103,30 @@ def test_the_console_script_runs_with_no_database_reachable(published, tmp_path)
         capture_output=True, text=True, env=env, cwd=ROOT, timeout=120,
     )  # fmt: skip
     assert bad.returncode == 1 and bad.stdout.startswith("altered:")
+
+
+def _docs_snippet() -> str:
+    """The stand-alone Python check in docs/points-certificates.md, as written there."""
+    text = (ROOT / "docs" / "points-certificates.md").read_text("utf-8")
+    block = text.split("   ```python\n", 1)[1].split("\n   ```\n", 1)[0]
+    return "\n".join(line.removeprefix("   ") for line in block.splitlines()) + "\n"
+
+
+def test_the_documented_standalone_check_passes_and_fails_as_it_should(published, tmp_path):
+    pair, keys = published
+    (tmp_path / "check.py").write_text(_docs_snippet(), "utf-8")
+    (tmp_path / "keys.json").write_text(keys.read_text("utf-8"), "utf-8")
+    token = _certificate(pair)
+
+    def run(text: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "check.py", text],
+            capture_output=True, text=True, cwd=tmp_path, timeout=120,
+        )  # fmt: skip
+
+    good = run(f"https://gongzhi.example/verify/?t={token}")
+    assert good.returncode == 0 and good.stdout.startswith("valid:"), good.stderr
+    head, tail = token.split(".")
+    payload = json.loads(signing.b64url_decode(head))
+    payload["hours"] = "80.0"
+    assert run(f"{signing.b64url(signing.canonical(payload))}.{tail}").returncode != 0
