@@ -48,6 +48,8 @@ comes only from `POST /persons/{id}/reveal`, with a purpose, and is audited.
 **Authentication**: an integration sends `X-API-Key: gz_<prefix>_<secret>` (issued with
 `gongzhi apikey issue`); the key acts only as its one membership (a role on one node). The
 workbench uses its signed-in session, with the CSRF token (`X-CSRFToken`) on writes.
+Checking a certificate of service hours (`POST /certificates/verify`) and listing the
+communities' public keys (`GET /certificates/keys`) need no credentials.
 
 **Rate limits**: calls are counted per user, per API key, and per address for callers
 without valid credentials; past the limit the answer is 429 (`code` "throttled") with a

@@ -190,7 +190,7 @@ def check(algorithm: str, public_key: str, message: bytes, signature: bytes) -> 
                 return False
             verifier = _sm2().CryptSM2(private_key="", public_key=_sm2_point(public_key))
             return bool(verifier.verify_with_sm3(signature.hex(), message))
-    except (InvalidSignature, ValueError, TypeError, binascii.Error, IndexError):
+    except (InvalidSignature, ValueError, TypeError, binascii.Error, IndexError, ArithmeticError):
         return False
     return False
 
@@ -322,7 +322,7 @@ def verify_token(token: str, lookup: Callable[[str], PublicKey | None]) -> Verif
     try:
         raw, signature, payload = decode(token)
         issued_at = parse_time(payload["issued_at"])
-    except (ValueError, TypeError, UnicodeDecodeError, binascii.Error):
+    except (ValueError, TypeError, UnicodeDecodeError, binascii.Error, RecursionError):
         return _result(Reason.MALFORMED)
     key = lookup(str(payload["key_id"]))
     if key is None:

@@ -5,11 +5,23 @@ import datetime as dt
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gongzhi.points import signing
 from gongzhi.points.signing import Reason
 
 ISSUED = "2026-06-01T08:00:00Z"
+_FIXED = signing.generate(signing.SM2)
+# Payloads with the certificate's fields holding anything JSON holds.
+_FIELDS = st.fixed_dictionaries(
+    {
+        name: st.one_of(
+            st.none(), st.integers(), st.text(max_size=30), st.lists(st.integers(), max_size=3)
+        )
+        for name in sorted(signing.PAYLOAD_FIELDS)
+    }
+)
 
 
 def _payload(pair: signing.KeyPair, **changes):
@@ -178,3 +190,27 @@ def test_the_keys_file_round_trips_and_refuses_an_aliased_key_id():
         signing.keys_from_document(document)
     with pytest.raises(ValueError):
         signing.keys_from_document({"keys": "none"})
+
+
+def test_a_deeply_nested_payload_is_malformed_not_an_error():
+    pair = signing.generate(signing.ED25519)
+    nested = signing.b64url(b"[" * 2500 + b"]" * 2500)
+    token = f"{nested}.{signing.b64url(bytes(64))}"
+    assert signing.verify_token(token, _lookup(_public(pair))).reason == Reason.MALFORMED
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.text(max_size=300),
+        st.builds(
+            lambda head, tail: f"{signing.b64url(head)}.{signing.b64url(tail)}",
+            st.one_of(st.binary(max_size=300), st.builds(signing.canonical, _FIELDS)),
+            st.binary(min_size=0, max_size=80),
+        ),
+    )
+)
+def test_any_input_gets_a_reason_never_an_error(text):
+    pair = _FIXED
+    result = signing.verify_token(text, _lookup(_public(pair)))
+    assert result.reason in (Reason.MALFORMED, Reason.UNKNOWN_KEY, Reason.ALTERED)
