@@ -308,6 +308,14 @@ GONGZHI_RATE_API_KEY = env("GONGZHI_RATE_API_KEY", "600/min")
 GONGZHI_RATE_API_ANON = env("GONGZHI_RATE_API_ANON", "60/min")
 # POSTs to the sign-in pages (workbench, /m/, SMS codes, password reset) from one address.
 GONGZHI_RATE_SIGN_IN = env("GONGZHI_RATE_SIGN_IN", "60/10min")
+# Certificates checked on the public /verify page (a token pasted or opened) from one address.
+GONGZHI_RATE_VERIFY = env("GONGZHI_RATE_VERIFY", "60/10min")
+
+# --- Certificates (电子证照; docs/points-certificates.md) ----------------------------------
+# The algorithm of new signing keys: "ed25519", or "sm2" (SM2 with SM3) where a deployment
+# uses the national algorithms. Existing keys keep theirs: a change applies at the next
+# rotation of each community's key.
+GONGZHI_CERTIFICATE_ALGORITHM = env("GONGZHI_CERTIFICATE_ALGORITHM", "ed25519")
 CACHES = {
     "default": {
         "BACKEND": env(

@@ -14,6 +14,6 @@ os.environ["GONGZHI_KEYRING"] = json.dumps(
 )
 # Rate limits off (the tests of the limits set their own), counted in each test process's
 # memory.
-for _name in ("API_USER", "API_KEY", "API_ANON", "SIGN_IN"):
+for _name in ("API_USER", "API_KEY", "API_ANON", "SIGN_IN", "VERIFY"):
     os.environ[f"GONGZHI_RATE_{_name}"] = ""
 os.environ["GONGZHI_CACHE_BACKEND"] = "django.core.cache.backends.locmem.LocMemCache"

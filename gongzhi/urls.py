@@ -23,5 +23,8 @@ urlpatterns = [
     path("points/rewards/", include("gongzhi.points.reward_urls")),
     path("m/orders/", include("gongzhi.workorders.resident_urls")),
     path("m/points/rewards/", include("gongzhi.points.reward_m_urls")),
+    path("points/certificates/", include("gongzhi.points.certificate_urls")),
+    path("verify/", include("gongzhi.points.verify_urls")),
+    path("m/points/certificates/", include("gongzhi.points.certificate_m_urls")),
     path("m/", include("gongzhi.portal.urls")),
 ]

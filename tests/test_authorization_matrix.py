@@ -67,6 +67,17 @@ ABILITIES: dict[str, set[str]] = {
     Role.AUDITOR: {AUDIT},
     Role.SYSTEM_ADMIN: {AREA, AREA_MANAGE, OUTBOX, ACCOUNTS},
 }
+# --- issue 13: certificates (电子证照) ------------------------------------------------------
+# Certificates issued in one's area (POINTS_VIEW: keepers from the grid worker up and the
+# street officer); the community's signing keys (the secretary). A certificate's own pages
+# are its holder's only; /verify and its keys file are public.
+POINTS_VIEW, CERT_KEYS = "points_view", "certificate_keys"
+for _role in (
+    Role.GRID_WORKER, Role.GRID_LEADER, Role.COMMUNITY_STAFF, Role.SECRETARY, Role.STREET_OFFICER,
+):  # fmt: skip
+    ABILITIES[_role] = ABILITIES[_role] | {POINTS_VIEW}
+ABILITIES[Role.SECRETARY] = ABILITIES[Role.SECRETARY] | {CERT_KEYS}
+CERT_OWN = "holds the certificate"  # world.resident's, in the role's area; 404 for all others
 # Roles held on the root of the tree: every object is inside their area.
 ROOT_ROLES = {Role.AUDITOR, Role.SYSTEM_ADMIN}
 ANONYMOUS = "anonymous"
@@ -273,6 +284,18 @@ UI_ROUTES: dict[str, Route] = {
     # From the person's page: seen by whoever sees the person, done by those who confirm.
     "registry:proxy_add": Route(PROXY, obj="person", methods=("POST",)),
     "registry:proxy_end": Route(PROXY, obj="proxy_link", methods=("POST",)),
+    # --- issue 13: certificates (电子证照) --------------------------------------------------
+    "points_certificates:list": Route(POINTS_VIEW),
+    "points_certificates:keys": Route(CERT_KEYS),
+    # A POST naming no community goes back to the keys page with a message (302).
+    "points_certificates:key_create": Route(CERT_KEYS, methods=("POST",)),
+    "points_certificates:key_rotate": Route(CERT_KEYS, methods=("POST",)),
+    "points_certificates_m:list": Route("login"),  # one's own: none for staff
+    "points_certificates_m:issue": Route("login", methods=("GET", "POST")),  # empty: form errors
+    "points_certificates_m:detail": Route(CERT_OWN, obj="certificate"),
+    "points_certificates_m:pdf": Route(CERT_OWN, obj="certificate"),
+    "verify:verify": Route("public", methods=("GET", "POST")),  # empty POST: form errors
+    "verify:keys_json": Route("public"),
 }
 
 
@@ -487,6 +510,9 @@ API_OPERATIONS: dict[str, Operation] = {
     ),
     "role_holder_list": Operation(ACCOUNTS, kind="list", lists="account_role"),
     "my_sign_ins": Operation("login", kind="list", lists=CATALOGUE),  # the caller's own
+    # --- issue 13: certificates: public, like /verify (the side's certificate is checked)
+    "certificate_verify": Operation("public", kind="write", body="certificate_verify"),
+    "certificate_keys": Operation("public"),
 }
 
 
@@ -1015,6 +1041,40 @@ def _issue12_bodies(side, world) -> dict[str, Any]:
     }
 
 
+# --- issue 13: certificates -----------------------------------------------------------------
+# On each side a certificate of 2 hours: world.resident's in community A ("in"), a resident
+# of the third community's on the other side.
+
+
+def _build_certificate(world, side) -> Any:
+    from decimal import Decimal
+
+    from gongzhi.accounts.services import membership_grant
+    from gongzhi.core import clock
+    from gongzhi.points import certificates, ledger
+
+    if side.grid.pk == world.grid_a1.pk:
+        holder = world.resident
+    else:
+        holder = _i12_user("certificate_holder", side)
+        membership_grant(user=holder, area=side.grid.parent, role=Role.RESIDENT)
+    ledger.entry_post(
+        holder=holder, kind="award", points=1, hours=Decimal(2),
+        source=f"matrix-certificate:{side.grid.code}",
+    )  # fmt: skip
+    today = clock.today()
+    return certificates.certificate_issue(actor=holder, period_start=today, period_end=today)
+
+
+OBJECTS["certificate"] = (set(), _build_certificate)  # who sees it: CERT_OWN in _expected
+
+
+def _issue13_certificate_bodies(side, world) -> dict[str, Any]:
+    from gongzhi.points.certificates import token_of
+
+    return {"certificate_verify": lambda: {"token": token_of(side.objects["certificate"])}}
+
+
 def _grants_expected(expected: str, principal: str) -> str:
     """Where the role may be granted at all, the administrator is refused on the role."""
     return ROLE_REFUSED if expected == ALLOW and principal == Role.SYSTEM_ADMIN else expected
@@ -1221,6 +1281,8 @@ def _expected(need: str, obj: str | None, principal: str, scope: str) -> str:
         return ALLOW
     if need == EXPORT_OWN:
         return ALLOW if principal == Role.SECRETARY and scope == "in" else DENY
+    if need == CERT_OWN:
+        return ALLOW if principal == Role.RESIDENT and scope == "in" else DENY
     if need == GRANTS:
         return _grants_expected(_expected(ACCOUNTS, obj, principal, scope), principal)
     if need in REWARD_NEEDS:
@@ -1410,6 +1472,7 @@ def _body(kind: str, side: Side, world) -> dict[str, Any]:
         **_issue4_bodies(side, world),
         **_issue12_bodies(side, world),
         **_rewards_bodies(side, world),
+        **_issue13_certificate_bodies(side, world),
     }
     return builders[kind]()
 

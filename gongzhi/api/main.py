@@ -31,6 +31,7 @@ from gongzhi.core.errors import NotFound
 from gongzhi.health.api import router as health_router
 from gongzhi.imports.api import router as imports_router
 from gongzhi.points.reward_api import router as rewards_router
+from gongzhi.points.certificate_api import router as certificates_router
 from gongzhi.registry.api import router as registry_router
 from gongzhi.reports.api import router as reports_router
 from gongzhi.visits.api import router as visits_router
@@ -48,6 +49,8 @@ comes only from `POST /persons/{id}/reveal`, with a purpose, and is audited.
 **Authentication**: an integration sends `X-API-Key: gz_<prefix>_<secret>` (issued with
 `gongzhi apikey issue`); the key acts only as its one membership (a role on one node). The
 workbench uses its signed-in session, with the CSRF token (`X-CSRFToken`) on writes.
+Checking a certificate of service hours (`POST /certificates/verify`) and listing the
+communities' public keys (`GET /certificates/keys`) need no credentials.
 
 **Rate limits**: calls are counted per user, per API key, and per address for callers
 without valid credentials; past the limit the answer is 429 (`code` "throttled") with a
@@ -134,6 +137,7 @@ api.add_router("/", workorders_router)
 api.add_router("/", visits_router)
 api.add_router("/", accounts_router)
 api.add_router("/", rewards_router)
+api.add_router("/", certificates_router)
 
 # Last, so that it matches only what no operation does: a JSON 404, not Django's page.
 _fallback = Router()

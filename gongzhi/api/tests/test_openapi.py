@@ -113,7 +113,12 @@ OPERATIONS = {
     ("get", "/api/v1/areas/{area_id}/geometry"): "area_geometry_get",
     ("put", "/api/v1/areas/{area_id}/geometry"): "area_geometry_put",
     ("get", "/api/v1/areas/{area_id}/map"): "area_map",
+    # Certificates of service hours (issue 13): public, like the /verify page.
+    ("post", "/api/v1/certificates/verify"): "certificate_verify",
+    ("get", "/api/v1/certificates/keys"): "certificate_keys",
 }
+# Operations that anyone may call without credentials (the per-address limit applies).
+PUBLIC_OPERATIONS = {"certificate_verify", "certificate_keys"}
 
 
 def test_openapi_json_is_served_without_signing_in_and_lists_every_operation(client, db):
@@ -139,6 +144,9 @@ def test_every_operation_requires_the_key_or_the_session(db):
     assert schemes["SessionAuth"]["in"] == "cookie"
     for ops in schema["paths"].values():
         for op in ops.values():
+            if op["operationId"] in PUBLIC_OPERATIONS:
+                assert "security" not in op
+                continue
             assert {next(iter(s)) for s in op["security"]} == {"ApiKeyAuth", "SessionAuth"}
 
 
