@@ -116,6 +116,18 @@ OPERATIONS = {
     # Certificates of service hours (issue 13): public, like the /verify page.
     ("post", "/api/v1/certificates/verify"): "certificate_verify",
     ("get", "/api/v1/certificates/keys"): "certificate_keys",
+    # Rewards (能量仓) and their vouchers (issue 13).
+    ("get", "/api/v1/rewards/catalogue"): "reward_catalogue",
+    ("post", "/api/v1/rewards/{reward_id}/redeem"): "reward_redeem",
+    ("get", "/api/v1/vouchers/mine"): "voucher_mine",
+    ("post", "/api/v1/vouchers/{voucher_id}/cancel"): "voucher_cancel",
+    ("get", "/api/v1/rewards"): "reward_list",
+    ("post", "/api/v1/rewards"): "reward_create",
+    ("patch", "/api/v1/rewards/{reward_id}"): "reward_update",
+    ("post", "/api/v1/rewards/{reward_id}/restock"): "reward_restock",
+    ("post", "/api/v1/rewards/{reward_id}/retire"): "reward_retire",
+    ("post", "/api/v1/vouchers/hand-over"): "voucher_hand_over",
+    ("get", "/api/v1/vouchers/handed-out"): "voucher_handed_out",
 }
 # Operations that anyone may call without credentials (the per-address limit applies).
 PUBLIC_OPERATIONS = {"certificate_verify", "certificate_keys"}
