@@ -151,8 +151,10 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
             raise InvalidOperation
     except (InvalidOperation, ValueError):
         hours = None
-    if hours is None or not Decimal(0) <= hours <= MAX_HOURS or hours != hours.quantize(
-        Decimal("0.1")
+    if (
+        hours is None
+        or not Decimal(0) <= hours <= MAX_HOURS
+        or hours != hours.quantize(Decimal("0.1"))
     ):
         bad("hours", _("Service hours are from 0 to 24, in tenths of an hour."), "bounds")
     else:
@@ -388,9 +390,7 @@ def _account_for_person(person: Person, actor: User) -> User:
     existing = User.objects.filter(person=person, is_active=True).order_by("pk").first()
     if existing is not None:
         return existing
-    user = user_create(
-        username=f"p{person.pk}-{secrets.token_hex(4)}", password=None, actor=actor
-    )
+    user = user_create(username=f"p{person.pk}-{secrets.token_hex(4)}", password=None, actor=actor)
     # The system links it: the proxy's confirmed link is the authority, not a keeper's role.
     return user_link_person(user=user, person=person, actor=None)
 
@@ -419,7 +419,8 @@ def signup_create(*, actor: User, activity: Activity, person: Person | None = No
     locked first, so two people never take the last place."""
     participant, record = _participant(actor, person)
     activity = _locked(activity)
-    places = places_of(participant, record) if record is not None else places_of(participant)
+    acting_for = participant.pk != actor.pk
+    places = places_of(participant, record) if acting_for else places_of(actor)
     if activity.status == ActivityStatus.DRAFT or not open_to(activity, places):
         raise NotFound()
     if activity.status != ActivityStatus.PUBLISHED:
@@ -441,7 +442,7 @@ def signup_create(*, actor: User, activity: Activity, person: Person | None = No
         signed_up_by=actor,
         area_path=activity.area_path,
     )
-    purpose = "proxy sign-up" if participant.pk != actor.pk else ""
+    purpose = "proxy sign-up" if acting_for else ""
     audit_record(
         actor=actor,
         action="signup.create",
@@ -604,14 +605,10 @@ def _photo_flags(proof_file: photos.ProofFile, activity: Activity) -> list[dict[
 
 
 @transaction.atomic
-def proof_submit(
-    *, actor: User, signup: Signup, upload: Any = None, text: str = ""
-) -> Proof:
+def proof_submit(*, actor: User, signup: Signup, upload: Any = None, text: str = "") -> Proof:
     """Submit the proof the activity asks for: a photo or a video (`upload`), or a written
     account (`text`; with a file, a caption). By the participant or their proxy only."""
-    signup = (
-        Signup.objects.select_for_update().select_related("activity").get(pk=signup.pk)
-    )
+    signup = Signup.objects.select_for_update().select_related("activity").get(pk=signup.pk)
     if not may_act_for(actor, signup):
         raise NotFound()
     activity = signup.activity

@@ -86,9 +86,7 @@ def _mine(user: User) -> Q:
     from gongzhi.accounts.selectors import persons_user_may_act_for
 
     return (
-        Q(participant=user)
-        | Q(signed_up_by=user)
-        | Q(person_id__in=persons_user_may_act_for(user))
+        Q(participant=user) | Q(signed_up_by=user) | Q(person_id__in=persons_user_may_act_for(user))
     )
 
 

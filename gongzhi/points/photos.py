@@ -101,7 +101,7 @@ def capture_time(raw: bytes) -> dt.datetime | None:
     try:
         with Image.open(io.BytesIO(raw)) as image:
             exif = image.getexif().get_ifd(_EXIF_IFD)
-    except Exception:  # noqa: BLE001 - a photo whose EXIF does not parse has no capture time
+    except Exception:  # a photo whose EXIF does not parse has no capture time
         return None
     text = exif.get(_DATETIME_ORIGINAL)
     if not isinstance(text, str):
@@ -158,7 +158,11 @@ def inspect_video(upload: Any, field: str = "file") -> ProofFile:
                 sha256=hashlib.sha256(raw).hexdigest(),
             )
     raise ValidationError(
-        {field: [ValidationError(_("This file is not a video (MP4, MOV or WebM)."), code="invalid")]}
+        {
+            field: [
+                ValidationError(_("This file is not a video (MP4, MOV or WebM)."), code="invalid")
+            ]
+        }
     )
 
 
