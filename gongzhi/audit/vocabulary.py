@@ -175,6 +175,17 @@ ACTIONS: dict[str, Promise] = {
     "demo.workorders": _a("Demo work orders made"),
     "demo.vaccinations": _a("Demo vaccinations made"),
     "demo.visits": _a("Demo visits made"),
+    # Points square: activities, sign-ups, check-ins, proofs.
+    "activity.create": _a("Activity created"),
+    "activity.update": _a("Activity edited"),
+    "activity.publish": _a("Activity published"),
+    "activity.close": _a("Activity closed"),
+    "activity.cancel": _a("Activity cancelled"),
+    "activity.rotate_token": _a("Activity check-in code replaced"),
+    "signup.create": _a("Signed up for an activity"),
+    "signup.cancel": _a("Activity sign-up cancelled"),
+    "signup.checkin": _a("Checked in at an activity"),
+    "proof.submit": _a("Activity proof submitted"),
 }
 
 

@@ -38,7 +38,7 @@ def activity_list_for(*, user: Any, status: str | None = None) -> QuerySet[Activ
     qs = Activity.objects.restrict(user, Perm.ACTIVITY_MANAGE).select_related("area")
     if status:
         qs = qs.filter(status=status)
-    return qs.annotate(taken=_TAKEN)
+    return qs.annotate(taken=_TAKEN).order_by("-starts_at", "-pk")
 
 
 def activity_get_for(*, user: Any, activity_id: int) -> Activity:

@@ -80,6 +80,7 @@ ENTRIES = (
         "♡",
     ),
     Entry("portal:family", _("Act for a parent"), _("Help an elderly family member online"), "⇄"),
+    Entry("points_m:list", _("Points square"), _("Join activities, check in, send proof"), "★"),
 )
 
 
