@@ -35,7 +35,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts import access
-from gongzhi.accounts.models import User
+from gongzhi.accounts.models import Role, User
 from gongzhi.accounts.policy import Perm
 from gongzhi.accounts.selectors import proxy_link_for
 from gongzhi.accounts.services import user_create, user_link_person
@@ -366,22 +366,32 @@ def activity_rotate_checkin_token(*, actor: User | None, activity: Activity) -> 
 # --- who takes part ---------------------------------------------------------------------------
 
 
+# The roles of those who take part (not staff: a grid worker takes part as a resident,
+# through their own register record).
+PARTICIPANT_ROLES = frozenset({Role.RESIDENT, Role.VOLUNTEER, Role.PARTY_MEMBER})
+
+
 def places_of(user: User, person: Person | None = None) -> list[str]:
     """Where someone takes part: the household of their register record (`person`, or the
-    user's own), and the areas of their roles (a volunteer's, a party member's)."""
+    user's own), and the areas of their resident, volunteer or party member roles."""
     found = []
     record = person if person is not None else getattr(user, "person", None)
     if record is not None and record.area_path:
         found.append(record.area_path)
     if person is None:
-        found += [grant.path for grant in access.grants(user)]
+        found += [g.path for g in access.grants(user) if g.role in PARTICIPANT_ROLES]
     return found
 
 
 def open_to(activity: Activity, places: Iterable[str]) -> bool:
-    """Is the activity for someone at `places`: its area holds one of them, or (a role on an
-    area above) lies inside one."""
-    return scope.overlaps(activity.area_path, list(places))
+    """Is the activity for someone at `places`: does its area hold one of them?"""
+    return any(scope.within(place, [activity.area_path]) for place in places)
+
+
+def areas_holding(places: Iterable[str]) -> list[str]:
+    """The paths of the nodes that hold any of `places` (themselves included): an activity
+    there is open to someone at `places`."""
+    return sorted({node for place in places for node in scope.ancestors(place, inclusive=True)})
 
 
 def _account_for_person(person: Person, actor: User) -> User:

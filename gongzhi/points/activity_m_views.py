@@ -12,6 +12,7 @@ from functools import partial
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
@@ -56,10 +57,10 @@ def activity_list(request: SignedInRequest) -> HttpResponse:
 
 @resident_login_required
 @require_GET
-def activity_detail(request: SignedInRequest, activity_id: int) -> HttpResponse:
+def activity_detail(request: SignedInRequest, open_activity_id: int) -> HttpResponse:
     person = _acting_person(request)
     activity = selectors.activity_open_get(
-        user=request.user, activity_id=activity_id, person=person
+        user=request.user, activity_id=open_activity_id, person=person
     )
     signup = selectors.signup_of(user=request.user, activity=activity, person=person)
     proofs = list(selectors.proofs_of(signup)) if signup is not None else []
@@ -81,10 +82,10 @@ def activity_detail(request: SignedInRequest, activity_id: int) -> HttpResponse:
 
 @resident_login_required
 @require_POST
-def activity_signup(request: SignedInRequest, activity_id: int) -> HttpResponse:
+def activity_signup(request: SignedInRequest, open_activity_id: int) -> HttpResponse:
     person = _acting_person(request)
     activity = selectors.activity_open_get(
-        user=request.user, activity_id=activity_id, person=person
+        user=request.user, activity_id=open_activity_id, person=person
     )
     try:
         services.signup_create(actor=request.user, activity=activity, person=person)
@@ -92,7 +93,7 @@ def activity_signup(request: SignedInRequest, activity_id: int) -> HttpResponse:
         _say_errors(request, exc)
     else:
         messages.success(request, _("Signed up. See you there!"))
-    return redirect("points_m:detail", activity_id=activity.pk)
+    return redirect("points_m:detail", open_activity_id=activity.pk)
 
 
 @resident_login_required
@@ -143,7 +144,7 @@ def proof_submit(request: SignedInRequest, signup_id: int) -> HttpResponseBase:
                 )
             else:
                 messages.success(request, _("Sent. A reviewer will look at it soon."))
-            return redirect("points_m:detail", activity_id=activity.pk)
+            return redirect("points_m:detail", open_activity_id=activity.pk)
     return render(
         request,
         "points/activities/m_proof.html",
@@ -152,12 +153,14 @@ def proof_submit(request: SignedInRequest, signup_id: int) -> HttpResponseBase:
 
 
 @never_cache
-@resident_login_required
 @require_http_methods(["GET", "POST"])
 def checkin(request: SignedInRequest, token: str) -> HttpResponseBase:
     """The page the activity's QR opens: a button that checks in (with the phone's
-    position, when the resident allows it)."""
+    position, when the resident allows it). A forged or replaced token is 404 before
+    anything else; a valid one asks whoever is not signed in to sign in and come back."""
     activity = services.activity_for_token(token)
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path(), "portal:login")
     form = CheckinForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -172,7 +175,7 @@ def checkin(request: SignedInRequest, token: str) -> HttpResponseBase:
             _say_errors(request, exc)
         else:
             messages.success(request, _("Checked in. Thank you for taking part!"))
-            return redirect("points_m:detail", activity_id=activity.pk)
+            return redirect("points_m:detail", open_activity_id=activity.pk)
     return render(
         request,
         "points/activities/m_checkin.html",

@@ -4,9 +4,9 @@
   `Activity.objects.restrict`; one by id through `activity_get_for` (missing and out of
   scope are both 404).
 - A participant sees the **published** activities open to them: whose area holds their
-  household (their register record) or the area of one of their roles; a volunteer or
-  party member serving a community also sees its grids' activities (`activities.open_to`).
-  Acting for a parent, the parent's household decides.
+  household (their register record) or the area of one of their resident, volunteer or
+  party member roles (`activities.open_to`): a community's activity is open to all its
+  grids, a grid's to that grid. Acting for a parent, the parent's household decides.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from gongzhi.accounts.models import User
 from gongzhi.accounts.policy import Perm
 from gongzhi.core.errors import NotFound
 from gongzhi.core.masking import mask_name
-from gongzhi.points.activities import may_act_for, open_to, places_of
+from gongzhi.points.activities import areas_holding, may_act_for, open_to, places_of
 from gongzhi.points.models import (
     Activity,
     ActivityStatus,
@@ -54,7 +54,7 @@ def activities_open_for(*, user: User, person: Person | None = None) -> QuerySet
     if not places:
         return Activity.objects.none()
     return (
-        Activity.objects.overlapping(*places)
+        Activity.objects.filter(area_path__in=areas_holding(places))
         .filter(status=ActivityStatus.PUBLISHED)
         .select_related("area")
         .annotate(taken=_TAKEN)

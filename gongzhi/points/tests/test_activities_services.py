@@ -126,7 +126,7 @@ def test_another_grids_worker_cannot_publish(world):
 def test_update_changes_fields_and_keeps_capacity_above_signups(world, member):
     activity = make_activity(world, capacity=5)
     svc.signup_create(actor=member, activity=activity)
-    other = _user("neighbour", world.community_a, Role.VOLUNTEER)
+    other = _user("neighbour", world.grid_a1, Role.VOLUNTEER)
     svc.signup_create(actor=other, activity=activity)
     updated = svc.activity_update(actor=world.grid_worker_a, activity=activity, title="大扫除")
     assert updated.title == "大扫除"
