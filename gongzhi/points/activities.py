@@ -638,6 +638,8 @@ def proof_submit(*, actor: User, signup: Signup, upload: Any = None, text: str =
     if pending.exists():
         raise _error("signup", _("A proof is already waiting for review."), "waiting")
     text = (text or "").strip()
+    if "\x00" in text:
+        raise _error("text", _("The text contains a character that is not allowed."), "null")
     if len(text) > TEXT_MAX:
         raise _error("text", _("At most %(n)d characters.") % {"n": TEXT_MAX}, "max_length")
     proof = Proof(

@@ -439,3 +439,10 @@ def test_services_are_usable_from_a_script(world):
     """The demo calls them with actor None (the system)."""
     activity = make_activity(world, actor=None)
     assert isinstance(activity, Activity) and activity.status == "published"
+
+
+def test_a_null_character_in_a_written_account_is_refused(world, member):
+    signup = svc.signup_create(actor=member, activity=make_activity(world, proof_kind="text"))
+    with pytest.raises(ValidationError) as caught:
+        svc.proof_submit(actor=member, signup=signup, text="打扫了楼道\x00一小时整")
+    assert "text" in _fields(caught)
