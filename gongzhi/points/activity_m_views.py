@@ -65,7 +65,8 @@ def activity_detail(request: SignedInRequest, open_activity_id: int) -> HttpResp
     signup = selectors.signup_of(user=request.user, activity=activity, person=person)
     proofs = list(selectors.proofs_of(signup)) if signup is not None else []
     waiting = any(p.status in (ProofStatus.SUBMITTED, ProofStatus.APPROVED) for p in proofs)
-    full = activity.capacity is not None and activity.taken >= activity.capacity
+    taken = getattr(activity, "taken", 0)  # annotated by the selector
+    full = activity.capacity is not None and taken >= activity.capacity
     context = {
         "activity": activity,
         "signup": signup,
