@@ -38,10 +38,16 @@ from gongzhi.accounts import access
 from gongzhi.accounts.models import Role, User
 from gongzhi.accounts.policy import Perm
 from gongzhi.accounts.selectors import proxy_link_for
-from gongzhi.accounts.services import user_create, user_link_person
+from gongzhi.accounts.services import (
+    membership_grant,
+    user_create,
+    user_link_person,
+    user_set_phone,
+)
 from gongzhi.audit.services import audit_record
 from gongzhi.core import clock, scope
 from gongzhi.core.errors import IllegalTransition, NotFound
+from gongzhi.core.fields import reveal
 from gongzhi.points import photos
 from gongzhi.points.models import (
     TEXT_MAX,
@@ -396,13 +402,31 @@ def areas_holding(places: Iterable[str]) -> list[str]:
 
 def _account_for_person(person: Person, actor: User) -> User:
     """The account holding a register person's points: theirs, or a new resident account
-    with no usable password, linked to the person (a parent signed up by a proxy)."""
+    with no usable password, linked to the person (a parent signed up by a proxy), made as
+    the portal makes one at a first SMS sign-in: a resident of the person's community,
+    with the register's mobile number when it has one that no account uses, so that the
+    parent signing in by SMS later finds this account and its points."""
     existing = User.objects.filter(person=person, is_active=True).order_by("pk").first()
     if existing is not None:
         return existing
-    user = user_create(username=f"p{person.pk}-{secrets.token_hex(4)}", password=None, actor=actor)
+    user = user_create(
+        username=f"r-{secrets.token_hex(5)}",
+        password=None,
+        display_name=person.name,
+        actor=actor,
+    )
     # The system links it: the proxy's confirmed link is the authority, not a keeper's role.
-    return user_link_person(user=user, person=person, actor=None)
+    user_link_person(user=user, person=person, actor=None)
+    membership_grant(user=user, area=person.household.community, role=Role.RESIDENT)
+    # Copied from the register into the account (sealed again; audited as "user.phone").
+    phone = reveal(person.phone)
+    if phone:
+        try:
+            with transaction.atomic():
+                user_set_phone(user=user, phone=phone)
+        except ValidationError:
+            pass  # another account has the number: the parent signs in by that one
+    return user
 
 
 def _participant(actor: User, person: Person | None) -> tuple[User, Person | None]:

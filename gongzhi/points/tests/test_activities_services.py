@@ -9,8 +9,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from gongzhi.accounts.models import Role, User
-from gongzhi.accounts.services import proxy_link_create, user_link_person
+from gongzhi.accounts.models import Membership, Role, User
+from gongzhi.accounts.services import proxy_link_create, user_for_phone, user_link_person
 from gongzhi.audit.models import AuditEntry
 from gongzhi.core import clock
 from gongzhi.core.errors import Forbidden, IllegalTransition, NotFound
@@ -207,6 +207,9 @@ def test_proxy_signs_up_a_parent_without_an_account(world):
     assert not parent.has_usable_password()
     assert signup.signed_up_by == child and signup.person == world.person_a2
     assert world.person_a2.name not in parent.username
+    assert Membership.objects.get(user=parent).role == Role.RESIDENT
+    # The register's number: the parent's first SMS sign-in finds this account.
+    assert user_for_phone(world.person_a2.phone.reveal()) == parent
 
 
 def test_proxy_signs_up_a_parent_who_has_an_account(world):
