@@ -175,7 +175,7 @@ def activity_poster(request: SignedInRequest, activity_id: int) -> HttpResponse:
     activity = selectors.activity_get_for(user=request.user, activity_id=activity_id)
     url = _checkin_url(request, activity)
     # Our own SVG from segno (no user text inside), so it is safe to inline.
-    svg = segno.make(url, error="m").svg_inline(scale=10, border=2)
+    svg = segno.make(url, error="m").svg_inline(border=4, omitsize=True)  # a viewBox: it scales
     response = render(
         request,
         "points/activities/poster.html",
