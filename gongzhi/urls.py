@@ -26,5 +26,7 @@ urlpatterns = [
     path("points/certificates/", include("gongzhi.points.certificate_urls")),
     path("verify/", include("gongzhi.points.verify_urls")),
     path("m/points/certificates/", include("gongzhi.points.certificate_m_urls")),
+    path("points/activities/", include("gongzhi.points.activity_urls")),
+    path("m/points/", include("gongzhi.points.activity_m_urls")),
     path("m/", include("gongzhi.portal.urls")),
 ]

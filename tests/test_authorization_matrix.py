@@ -1073,6 +1073,136 @@ def _issue13_certificate_bodies(side, world) -> dict[str, Any]:
     from gongzhi.points.certificates import token_of
 
     return {"certificate_verify": lambda: {"token": token_of(side.objects["certificate"])}}
+# --- issue 13: activities of the points square (能量广场) -----------------------------------
+# Staff manage the activities of their area (activity.manage: the register's keepers and
+# the community's staff). Residents, volunteers and party members take part on /m/points/
+# in the published activities whose area holds their household or the area of their role:
+# not by a permission. On each side: an activity of the side's grid (staff's), an open
+# activity of the side's community, proved by check-in (a participant's), and a sign-up of
+# the side's resident for a community activity proved in writing.
+ACTIVITY, TAKES_PART, OWN_SIGNUP = "activity", "takes part", "one's own sign-up"
+for _role in (Role.GRID_WORKER, Role.GRID_LEADER, Role.COMMUNITY_STAFF, Role.SECRETARY):
+    ABILITIES[_role].add(ACTIVITY)
+for _role in (Role.RESIDENT, Role.VOLUNTEER, Role.PARTY_MEMBER):
+    ABILITIES[_role].add(TAKES_PART)
+ABILITIES[Role.RESIDENT].add(OWN_SIGNUP)  # world.resident signed up on the inside
+
+
+def _activity_keeper(world, side) -> Any:
+    return world.secretary if _wo_inside(world, side) else _out_keeper()
+
+
+def _activity(world, side, area, **extra) -> Any:
+    import datetime as dt
+
+    from gongzhi.points.activities import activity_create
+
+    now = clock.now()
+    data = {
+        "kind": "event", "title": "矩阵活动", "starts_at": now - dt.timedelta(hours=1),
+        "ends_at": now + dt.timedelta(days=30), "proof_kind": "photo", "points": 5, "hours": 1,
+    }  # fmt: skip
+    data.update(extra)
+    return activity_create(actor=_activity_keeper(world, side), area=area, publish=True, **data)
+
+
+def _build_activity(world, side) -> Any:
+    return _activity(world, side, side.grid)
+
+
+def _build_open_activity(world, side) -> Any:
+    return _activity(world, side, side.grid.parent, title="矩阵开放活动", proof_kind="checkin")
+
+
+def _build_signup(world, side) -> Any:
+    from gongzhi.points.activities import signup_create
+
+    community = side.grid.parent
+    if _wo_inside(world, side):
+        participant = world.resident
+        participant = _i12_user("participant", side)
+        membership_grant(user=participant, area=community, role=Role.RESIDENT)
+    activity = _activity(world, side, community, title="矩阵书面活动", proof_kind="text")
+    return signup_create(actor=participant, activity=activity)
+
+
+OBJECTS.update(
+    {
+        "activity": ({ACTIVITY}, _build_activity),
+        "open_activity": ({TAKES_PART}, _build_open_activity),
+        "signup": ({OWN_SIGNUP}, _build_signup),
+    }
+)
+UI_ROUTES.update(
+    {
+        "points_activities:list": Route(ACTIVITY),
+        "points_activities:create": Route(ACTIVITY, methods=("GET", "POST")),  # empty: errors
+        "points_activities:detail": Route(ACTIVITY, obj="activity"),
+        "points_activities:edit": Route(ACTIVITY, obj="activity", methods=("GET", "POST")),
+        "points_activities:transition": Route(ACTIVITY, obj="activity", methods=("POST",)),
+        "points_activities:poster": Route(ACTIVITY, obj="activity"),
+        "points_m:list": Route("login"),  # the activities open to the user: none for staff
+        "points_m:mine": Route("login"),
+        "points_m:detail": Route(TAKES_PART, obj="open_activity"),
+        "points_m:signup": Route(TAKES_PART, obj="open_activity", methods=("POST",)),
+        "points_m:cancel": Route(OWN_SIGNUP, obj="signup", methods=("POST",)),
+        "points_m:proof": Route(OWN_SIGNUP, obj="signup", methods=("GET", "POST")),
+        # The QR's token is the permission: a forged one is 404, even before signing in.
+        "points_m:checkin": Route(SIGNED_LINK, methods=("GET", "POST"), kwargs={"token": "x"}),
+    }
+)
+API_OPERATIONS.update(
+    {
+        "activity_list": Operation(ACTIVITY, kind="list", lists="activity"),
+        "activity_create": Operation(
+            ACTIVITY,
+            kind="create",
+            body="activity_create",
+            ref="area",
+            ref_sees=frozenset({ACTIVITY}),
+            ref_node="grid",
+        ),
+        "activity_get": Operation(ACTIVITY, obj="activity"),
+        "activity_transition": Operation(
+            ACTIVITY, obj="activity", kind="write", body="activity_rotate"
+        ),
+        "activity_open_list": Operation(TAKES_PART, kind="list", lists="open_activity"),
+        "activity_signup": Operation(
+            TAKES_PART, obj="open_activity", kind="write", body="activity_signup"
+        ),
+        # Names no object: the inside open activity's token, on both sides.
+        "activity_checkin": Operation(TAKES_PART, kind="write", body="activity_checkin"),
+        "proof_submit": Operation(OWN_SIGNUP, obj="signup", kind="write", body="proof_text"),
+    }
+)
+
+
+def _issue13_activity_bodies(side, world) -> dict[str, Any]:
+    import datetime as dt
+
+    from gongzhi.points.models import Activity
+
+    now = clock.now()
+    return {
+        "activity_create": lambda: {
+            "area": side.grid.pk,
+            "kind": "event",
+            "title": "矩阵检查",
+            "starts_at": now.isoformat(),
+            "ends_at": (now + dt.timedelta(hours=2)).isoformat(),
+            "proof_kind": "photo",
+            "points": 5,
+            "hours": "1.0",
+        },
+        "activity_rotate": lambda: {"action": "rotate"},
+        "activity_signup": lambda: {},
+        "activity_checkin": lambda: {
+            "token": Activity.objects.get(
+                area=world.community_a, title="矩阵开放活动"
+            ).checkin_token
+        },
+        "proof_text": lambda: Upload({"text": "矩阵检查：打扫了一小时楼道"}, {}),
+    }
 
 
 def _grants_expected(expected: str, principal: str) -> str:
@@ -1473,6 +1603,7 @@ def _body(kind: str, side: Side, world) -> dict[str, Any]:
         **_issue12_bodies(side, world),
         **_rewards_bodies(side, world),
         **_issue13_certificate_bodies(side, world),
+        **_issue13_activity_bodies(side, world),
     }
     return builders[kind]()
 

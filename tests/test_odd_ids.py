@@ -25,6 +25,7 @@ API_ROUTES = [
     "/report-templates/{}",
     "/reports/{}",
     "/reports/{}/download",
+    "/points/activities/{}",
 ]
 
 # Pages take digits only (`<int:…>`): the large ids reach the selectors.
@@ -41,6 +42,10 @@ PAGES = [
     "/reports/{}/download/",
     "/orders/{}/",
     "/inbox/open/?n={}",
+    "/points/activities/{}/",
+    "/points/activities/{}/poster/",
+    "/m/points/activities/{}/",
+    "/m/points/signups/{}/proof/",
 ]
 
 

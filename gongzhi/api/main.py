@@ -138,6 +138,7 @@ api.add_router("/", visits_router)
 api.add_router("/", accounts_router)
 api.add_router("/", rewards_router)
 api.add_router("/", certificates_router)
+api.add_router("/", "gongzhi.points.activity_api.router")
 
 # Last, so that it matches only what no operation does: a JSON 404, not Django's page.
 _fallback = Router()

@@ -187,6 +187,17 @@ ACTIONS: dict[str, Promise] = {
     "rewards.voucher_cancel": _a("Voucher cancelled"),
     "rewards.hand_over": _a("Reward handed over"),
     "rewards.voucher_lookup_refused": _a("Voucher lookup refused (too many wrong codes)"),
+    # Points square: activities, sign-ups, check-ins, proofs.
+    "activity.create": _a("Activity created"),
+    "activity.update": _a("Activity edited"),
+    "activity.publish": _a("Activity published"),
+    "activity.close": _a("Activity closed"),
+    "activity.cancel": _a("Activity cancelled"),
+    "activity.rotate_token": _a("Activity check-in code replaced"),
+    "signup.create": _a("Signed up for an activity"),
+    "signup.cancel": _a("Activity sign-up cancelled"),
+    "signup.checkin": _a("Checked in at an activity"),
+    "proof.submit": _a("Activity proof submitted"),
 }
 
 

@@ -81,6 +81,7 @@ ENTRIES = (
     ),
     Entry("portal:family", _("Act for a parent"), _("Help an elderly family member online"), "⇄"),
     Entry("rewards_m:catalogue", _("Rewards"), _("Redeem points, show vouchers"), "★"),
+    Entry("points_m:list", _("Points square"), _("Join activities, check in, send proof"), "★"),
 )
 
 
