@@ -175,6 +175,13 @@ ACTIONS: dict[str, Promise] = {
     "demo.workorders": _a("Demo work orders made"),
     "demo.vaccinations": _a("Demo vaccinations made"),
     "demo.visits": _a("Demo visits made"),
+    "points.proof_approve": _a("Proof approved, points awarded"),
+    "points.proof_reject": _a("Proof rejected"),
+    "points.proof_more": _a("More proof asked for"),
+    "points.adjustment_propose": _a("Points adjustment proposed"),
+    "points.adjustment_approve": _a("Points adjustment approved"),
+    "points.adjustment_refuse": _a("Points adjustment refused"),
+    "points.reverse": _a("Points award reversed"),
 }
 
 
