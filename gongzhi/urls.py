@@ -21,5 +21,7 @@ urlpatterns = [
     path("open311/v2/", include("gongzhi.workorders.open311_urls")),
     path("inbox/", include("gongzhi.notifications.urls")),
     path("m/orders/", include("gongzhi.workorders.resident_urls")),
+    path("points/", include("gongzhi.points.review_urls")),
+    path("m/points/me/", include("gongzhi.points.ledger_m_urls")),
     path("m/", include("gongzhi.portal.urls")),
 ]

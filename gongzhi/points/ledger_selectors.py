@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q, QuerySet, Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts import access
@@ -34,6 +35,13 @@ def hours_of(
         rows = rows.filter(at__lt=end)
     total = rows.aggregate(total=Sum("hours"))["total"]
     return Decimal(total or 0)
+
+
+def day_start(day: dt.date, *, next_day: bool = False) -> dt.datetime:
+    """Local midnight at the start of `day` (or of the day after: an inclusive end)."""
+    if next_day:
+        day = day + dt.timedelta(days=1)
+    return timezone.make_aware(dt.datetime(day.year, day.month, day.day))
 
 
 def balance_of(holder: User) -> int:

@@ -80,6 +80,7 @@ ENTRIES = (
         "♡",
     ),
     Entry("portal:family", _("Act for a parent"), _("Help an elderly family member online"), "⇄"),
+    Entry("points_me:home", _("My points"), _("Balance, what earned them, service hours"), "★"),
 )
 
 
