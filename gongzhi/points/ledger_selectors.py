@@ -34,7 +34,10 @@ def hours_of(
     if end is not None:
         rows = rows.filter(at__lt=end)
     total = rows.aggregate(total=Sum("hours"))["total"]
-    return Decimal(total or 0)
+    return Decimal(total or 0).quantize(TENTH)
+
+
+TENTH = Decimal("0.1")
 
 
 def day_start(day: dt.date, *, next_day: bool = False) -> dt.datetime:
@@ -165,7 +168,7 @@ def holders_for(
             name=g["holder__display_name"] or g["holder__username"],
             holder_kind=g["holder_kind"],
             points=int(g["points"] or 0),
-            hours=Decimal(g["hours"] or 0),
+            hours=Decimal(g["hours"] or 0).quantize(TENTH),
         )
         for g in grouped
     ]
