@@ -55,6 +55,7 @@ ACTION_GROUPS: dict[str, Promise] = {
     "account.": _a("Staff accounts"),
     "visit": _a("Visits"),
     "backup.": _a("Backups"),
+    "points.": _a("Points"),
 }
 
 ACTIONS: dict[str, Promise] = {

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import override_settings
+from django.utils import translation
 
 from gongzhi.accounts.models import Role
 from gongzhi.audit.models import AuditEntry
@@ -129,7 +130,7 @@ def test_staff_reverse_an_award_with_a_reason(staff, volunteer):
 def test_a_reversal_that_would_go_negative_is_refused_saying_so(staff, volunteer):
     award = _award(volunteer, 10, "signup:2")
     ledger.entry_post(holder=volunteer, kind=EntryKind.REDEMPTION, points=-8, source="redemption:1")
-    with pytest.raises(ValidationError) as refused:
+    with pytest.raises(ValidationError) as refused, translation.override("en"):
         award_reverse(actor=staff, entry=award, reason="照片重复")
     assert "below zero" in refused.value.message_dict["points"][0]
     assert ledger.balance_of(volunteer) == ledger.sum_of(volunteer) == 2

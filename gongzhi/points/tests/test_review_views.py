@@ -6,6 +6,8 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
+from django.utils.html import escape
+from django.utils.translation import gettext
 
 from gongzhi.accounts.models import Role
 from gongzhi.points import ledger
@@ -62,9 +64,8 @@ def test_approving_a_flagged_proof_without_acknowledging_shows_the_rule(world):
     flagged.save()
     url = reverse("points_review:proof", args=[flagged.pk])
     response = _as(world.grid_worker_a).post(url, {"action": "approve"})
-    assert (
-        response.status_code == 200 and "confirm that you have looked" in response.content.decode()
-    )
+    rule = escape(gettext("This proof is flagged: confirm that you have looked at the flags."))
+    assert response.status_code == 200 and rule in response.content.decode()
     assert not LedgerEntry.objects.exists()
     response = _as(world.grid_worker_a).post(url, {"action": "approve", "acknowledge_flags": "on"})
     assert response.status_code == 302
@@ -85,7 +86,8 @@ def test_ones_own_proof_page_says_why_there_is_no_decision(world):
     own = proof(signup(activity(world), world.grid_worker_a))
     url = reverse("points_review:proof", args=[own.pk])
     client = _as(world.grid_worker_a)
-    assert "Nobody reviews their own proof" in client.get(url).content.decode()
+    why = gettext("Nobody reviews their own proof (or one they submitted for someone).")
+    assert escape(why) in client.get(url).content.decode()
     client.post(url, {"action": "approve"})
     own.refresh_from_db()
     assert own.status == ProofStatus.SUBMITTED
