@@ -21,7 +21,7 @@ from gongzhi.accounts.models import User
 from gongzhi.accounts.policy import Perm
 from gongzhi.core.errors import NotFound
 from gongzhi.points import ledger
-from gongzhi.points.models import Adjustment, EntryKind, LedgerEntry, Signup
+from gongzhi.points.models import Adjustment, EntryKind, HolderKind, LedgerEntry, Signup
 
 
 def hours_of(
@@ -140,6 +140,10 @@ class HolderRow:
     points: int
     hours: Decimal
 
+    @property
+    def kind_label(self) -> str:
+        return str(HolderKind(self.holder_kind).label) if self.holder_kind else ""
+
 
 def holders_for(
     *,
@@ -147,10 +151,14 @@ def holders_for(
     start: dt.datetime | None = None,
     end: dt.datetime | None = None,
     search: str = "",
+    holder_kind: str = "",
 ) -> list[HolderRow]:
     """Per holder in the user's area (`points.view`): points and service hours counted
-    there in [start, end), most hours first."""
+    there in [start, end), most hours first; `holder_kind` keeps volunteers, party members
+    or residents only."""
     rows = LedgerEntry.objects.restrict(user, Perm.POINTS_VIEW)
+    if holder_kind in HolderKind.values:
+        rows = rows.filter(holder_kind=holder_kind)
     if start is not None:
         rows = rows.filter(at__gte=start)
     if end is not None:

@@ -5,6 +5,7 @@ service or selector, render."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from gongzhi.accounts.types import SignedInRequest
 from gongzhi.core.errors import DomainError
 from gongzhi.core.validation import errors_to_form
 from gongzhi.points import adjustments, ledger, ledger_selectors, review
-from gongzhi.points.models import REASON_MAX, AdjustmentStatus, LedgerEntry
+from gongzhi.points.models import REASON_MAX, AdjustmentStatus, HolderKind, LedgerEntry
 from gongzhi.workorders.uploads import photo_response
 
 PAGE_SIZE = 50
@@ -205,20 +206,35 @@ def adjustment_decide(request: SignedInRequest, adjustment_id: int) -> HttpRespo
 @require_GET
 def holder_list(request: SignedInRequest) -> HttpResponse:
     """Points and service hours per holder counted in the area, most hours first."""
-    start = parse_date(request.GET.get("start") or "")
-    end = parse_date(request.GET.get("end") or "")
+    start, end = _day(request.GET.get("start")), _day(request.GET.get("end"))
     rows = ledger_selectors.holders_for(
         user=request.user,
         start=ledger_selectors.day_start(start) if start else None,
         end=ledger_selectors.day_start(end, next_day=True) if end else None,
         search=(request.GET.get("q") or "").strip()[:40],
+        holder_kind=request.GET.get("kind") or "",
     )
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "points/ledger/holders.html",
-        {"page_obj": page, "start": start, "end": end, "q": request.GET.get("q", "")},
+        {
+            "page_obj": page,
+            "start": start,
+            "end": end,
+            "q": request.GET.get("q", ""),
+            "kind": request.GET.get("kind", ""),
+            "kinds": HolderKind.choices,
+        },
     )
+
+
+def _day(text: str | None) -> dt.date | None:
+    """A day from the filter (YYYY-MM-DD); anything else is no filter."""
+    try:
+        return parse_date((text or "")[:10])
+    except ValueError:
+        return None
 
 
 @requires(Perm.POINTS_VIEW)

@@ -141,3 +141,31 @@ def test_a_receiver_failure_does_not_break_the_step(people, monkeypatch, caplog)
     monkeypatch.setattr(awards, "order_event_apply", broken)
     publish(entry, order)  # logged, not raised
     assert "not applied yet" in caplog.text
+
+
+def test_a_rating_given_on_a_callback_counts_the_same(
+    world, people, django_capture_on_commit_callbacks
+):
+    """回访: the resident rated on the phone, staff who did not handle it recorded it."""
+    from gongzhi.workorders.filing import workorder_create
+    from gongzhi.workorders.tests.factories import category
+
+    order = workorder_create(
+        actor=people.grid_worker,
+        category=category(),
+        description="电话报修",
+        person=world.person_a1,
+    )
+    for actor, action, extra in (
+        (people.grid_worker, Action.DISPATCH, {"handlers": [people.volunteer]}),
+        (people.volunteer, Action.ACCEPT, {}),
+        (people.volunteer, Action.RESOLVE, {"note": "修好了"}),
+    ):
+        order = services.workorder_transition(actor=actor, order=order, action=action, **extra)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.workorder_transition(
+            actor=people.secretary, order=order, action=Action.CALLBACK, rating=4, note="电话回访"
+        )
+    assert _rated_points(people.volunteer) == 10
+    awards.catch_up_order_events()
+    assert _rated_points(people.volunteer) == 10

@@ -164,3 +164,18 @@ def test_my_points_needs_signing_in_and_shows_only_ones_own(world):
 def test_the_portal_home_has_a_my_points_tile(world):
     body = _as(world.resident).get(reverse("portal:home")).content.decode()
     assert reverse("points_me:home") in body
+
+
+def test_holders_can_be_kept_to_volunteers(world):
+    volunteer = world.by_role[Role.VOLUNTEER]
+    ledger.entry_post(holder=volunteer, kind=EntryKind.AWARD, points=5, hours=3, source="s:3")
+    ledger.entry_post(holder=world.resident, kind=EntryKind.AWARD, points=5, source="s:4")
+    url = reverse("points_review:holders")
+    body = _as(world.secretary).get(url + "?kind=volunteer").content.decode()
+    assert reverse("points_review:holder", args=[volunteer.pk]) in body
+    assert reverse("points_review:holder", args=[world.resident.pk]) not in body
+
+
+def test_a_malformed_day_is_no_filter(world):
+    url = reverse("points_review:holders") + "?start=2025-13-45&end=x"
+    assert _as(world.secretary).get(url).status_code == 200
