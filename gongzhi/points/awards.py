@@ -160,8 +160,9 @@ def catch_up_order_events(*, limit: int = 500) -> int:
                 try:
                     with transaction.atomic():
                         order_event_apply(event)
-                except ValidationError:
+                except (ValidationError, ValueError):
                     # The ledger refused it for good (nothing to credit): skip, never loop.
+                    # Anything else (the database away) fails the run; the next one retries.
                     log.warning("points: work-order event %s skipped", event.id)
                 cursor.last_id = event.id
                 applied += 1
