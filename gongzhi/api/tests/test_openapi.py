@@ -113,6 +113,14 @@ OPERATIONS = {
     ("get", "/api/v1/areas/{area_id}/geometry"): "area_geometry_get",
     ("put", "/api/v1/areas/{area_id}/geometry"): "area_geometry_put",
     ("get", "/api/v1/areas/{area_id}/map"): "area_map",
+    # Points: reviewing proofs, ledgers, adjustments (issue 13).
+    ("get", "/api/v1/points/proofs/review"): "proof_review_queue",
+    ("post", "/api/v1/points/proofs/{proof_id}/review"): "proof_review",
+    ("get", "/api/v1/points/me"): "points_me",
+    ("get", "/api/v1/points/me/entries"): "points_me_entries",
+    ("get", "/api/v1/points/holders/{holder_id}/entries"): "points_holder_entries",
+    ("post", "/api/v1/points/adjustments"): "points_adjustment_propose",
+    ("post", "/api/v1/points/adjustments/{adjustment_id}/decide"): "points_adjustment_decide",
 }
 
 
