@@ -25,6 +25,7 @@ from gongzhi.accounts.policy import Perm
 from gongzhi.audit.services import audit_record
 from gongzhi.core import clock
 from gongzhi.core.errors import Forbidden, IllegalTransition, NotFound
+from gongzhi.core.masking import mask_text
 from gongzhi.core.validation import raise_errors, text_field
 from gongzhi.points import ledger
 from gongzhi.points.models import (
@@ -79,7 +80,9 @@ def adjustment_propose(
         raise Forbidden(_("Nobody adjusts their own points."))
     errors: dict[str, list[Any]] = {}
     points_value, hours_value = _amounts(errors, points, hours)
-    reason = text_field(errors, "reason", reason, REASON_MAX, required=True)
+    # The reason is copied into the ledger, where no personal value goes: any ID or mobile
+    # number typed into it is kept masked.
+    reason = mask_text(text_field(errors, "reason", reason, REASON_MAX, required=True))
     raise_errors(errors)
     adjustment = Adjustment.objects.create(
         holder=holder,
@@ -177,7 +180,7 @@ def award_reverse(*, actor: User, entry: LedgerEntry | int, reason: str) -> Ledg
         if found.holder_id == actor.pk:
             raise Forbidden(_("Nobody reverses their own points."))
         errors: dict[str, list[Any]] = {}
-        reason = text_field(errors, "reason", reason, REASON_MAX, required=True)
+        reason = mask_text(text_field(errors, "reason", reason, REASON_MAX, required=True))
         if found.kind != EntryKind.AWARD:
             errors.setdefault("entry", []).append(_("Only an award can be reversed."))
         elif LedgerEntry.objects.filter(reverses=found).exists():

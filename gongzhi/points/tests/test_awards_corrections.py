@@ -60,6 +60,19 @@ def test_an_adjustment_without_a_reason_is_refused(staff, volunteer):
     assert "reason" in refused.value.message_dict
 
 
+def test_a_mobile_number_in_a_reason_never_reaches_the_ledger(world, staff, volunteer):
+    proposed = adjustment_propose(
+        actor=staff, holder=volunteer, points=5, reason="电话13912345678确认补录"
+    )
+    adjustment_decide(actor=world.secretary, adjustment=proposed, approve=True)
+    entry = LedgerEntry.objects.get()
+    assert "13912345678" not in entry.reason and "13912345678" not in proposed.reason
+    reversal = award_reverse(
+        actor=staff, entry=_award(volunteer, 3, "signup:99"), reason="13912345678说重复了"
+    )
+    assert "13912345678" not in reversal.reason
+
+
 def test_an_adjustment_moves_something(staff, volunteer):
     with pytest.raises(ValidationError) as refused:
         adjustment_propose(actor=staff, holder=volunteer, points=0, hours=0, reason="无")
