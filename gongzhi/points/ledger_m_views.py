@@ -14,6 +14,7 @@ from gongzhi.accounts import acting
 from gongzhi.accounts.models import User
 from gongzhi.accounts.types import SignedInRequest
 from gongzhi.points import ledger_selectors
+from gongzhi.points.expiry import expiry_years
 
 resident_login_required = partial(login_required, login_url="portal:login")
 LIST_LIMIT = 100
@@ -43,5 +44,6 @@ def my_points(request: SignedInRequest) -> HttpResponse:
             "balance": ledger_selectors.balance_of(holder),
             "hours": ledger_selectors.hours_of(holder),
             "lines": ledger_selectors.lines_of(entries),
+            "expiry_years": expiry_years(),
         },
     )

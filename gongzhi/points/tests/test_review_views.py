@@ -179,3 +179,21 @@ def test_holders_can_be_kept_to_volunteers(world):
 def test_a_malformed_day_is_no_filter(world):
     url = reverse("points_review:holders") + "?start=2025-13-45&end=x"
     assert _as(world.secretary).get(url).status_code == 200
+
+
+ONE_YEAR = (
+    "Points expire at the end of the year after the one they were earned in; "
+    "service hours never expire."
+)
+SOME_YEARS = (
+    "Points expire %(years)s calendar years after the end of the year they were earned in; "
+    "service hours never expire."
+)
+
+
+@pytest.mark.parametrize("years", [0, 1, 3])
+def test_my_points_says_when_points_expire_as_configured(world, settings, years):
+    settings.GONGZHI_POINTS_EXPIRY_YEARS = years
+    body = _as(world.resident).get(reverse("points_me:home")).content.decode()
+    assert (escape(gettext(ONE_YEAR)) in body) == (years == 1)
+    assert (escape(gettext(SOME_YEARS) % {"years": years}) in body) == (years > 1)
