@@ -169,3 +169,17 @@ def test_a_rating_given_on_a_callback_counts_the_same(
     assert _rated_points(people.volunteer) == 10
     awards.catch_up_order_events()
     assert _rated_points(people.volunteer) == 10
+
+
+def test_the_periodic_jobs_name_tasks_that_run(people):
+    from django.utils.module_loading import import_string
+
+    from gongzhi.jobs import PERIODIC_JOBS
+
+    order = order_in(people, Status.RESOLVED)
+    services.workorder_transition(actor=people.resident, order=order, action=Action.RATE, rating=5)
+    ours = {job.name: job for job in PERIODIC_JOBS if job.name.startswith("points.")}
+    assert set(ours) == {"points.catch_up_order_events", "points.expire"}
+    assert import_string(ours["points.catch_up_order_events"].task).call() == {"applied": 2}
+    assert import_string(ours["points.expire"].task).call() == {"expired": 0}
+    assert _rated_points(people.volunteer) == 10
