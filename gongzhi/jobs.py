@@ -54,4 +54,17 @@ PERIODIC_JOBS = [
         every=timedelta(minutes=15),
         description="Remove long list downloads past their keeping time.",
     ),
+    PeriodicJob(
+        name="points.catch_up_order_events",
+        task="gongzhi.points.awards.catch_up_order_events_task",
+        every=timedelta(minutes=10),
+        description="Credit points and service hours for rated and resolved work orders "
+        "whose events were missed (each event credits once).",
+    ),
+    PeriodicJob(
+        name="points.expire",
+        task="gongzhi.points.expiry.points_expire_task",
+        every=timedelta(days=1),
+        description="Expire points past their keeping period (one entry per holder and year).",
+    ),
 ]

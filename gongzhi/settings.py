@@ -380,3 +380,13 @@ SILENCED_SYSTEM_CHECKS: list[str] = []
 # Searching the register by a full ID number or phone: per user and per API key, in the
 # shared cache (registry.exact); a burst past it is refused and flagged in the audit log.
 GONGZHI_EXACT_SEARCH_RATE = env("GONGZHI_EXACT_SEARCH_RATE", "30/h")
+
+# Points (能量广场, docs/points-ledger.md): a work order rated 4 or 5 stars awards its handler
+# this many points; a resolved order credits its handler the time from start to resolution,
+# at most the cap, or the default when the order was never started (hours, tenths).
+GONGZHI_POINTS_PER_GOOD_RATING = env_int("GONGZHI_POINTS_PER_GOOD_RATING", 10)
+GONGZHI_ORDER_HOURS_CAP = env("GONGZHI_ORDER_HOURS_CAP", "4.0")
+GONGZHI_ORDER_HOURS_DEFAULT = env("GONGZHI_ORDER_HOURS_DEFAULT", "1.0")
+# Points earned in a calendar year expire at the end of the Nth calendar year after it
+# (1: earned in 2025, gone after 31 December 2026); 0 keeps points for ever.
+GONGZHI_POINTS_EXPIRY_YEARS = env_int("GONGZHI_POINTS_EXPIRY_YEARS", 1)

@@ -28,5 +28,7 @@ urlpatterns = [
     path("m/points/certificates/", include("gongzhi.points.certificate_m_urls")),
     path("points/activities/", include("gongzhi.points.activity_urls")),
     path("m/points/", include("gongzhi.points.activity_m_urls")),
+    path("points/", include("gongzhi.points.review_urls")),
+    path("m/points/me/", include("gongzhi.points.ledger_m_urls")),
     path("m/", include("gongzhi.portal.urls")),
 ]

@@ -45,10 +45,13 @@ VISIT, VISIT_RULES, WORKLOAD = "visit", "visit_rules", "workload"
 # 双报到 report-ins and volunteers (grid leader, secretary); confirming family proxies
 # (the person's grid worker or building head, and the staff above them).
 VOLUNTEERS, PROXY = "volunteers", "proxy_confirm"
+# Issue 13, points: reviewing proofs (the keepers), the area's ledgers and service hours
+# (the keepers and the street), manual adjustments and reversals (grid leader and up).
+REVIEW, POINTS, ADJUST = "proof_review", "points_view", "points_adjust"
 ACCOUNTS = (
     "accounts"  # staff accounts and roles (issue 12): the secretary's community, all for admins
 )
-_KEEP = {VIEW, EDIT, REVEAL, AREA, IMPORT, WATCH_FOLLOW, REPORT, VISIT, PROXY}
+_KEEP = {VIEW, EDIT, REVEAL, AREA, IMPORT, WATCH_FOLLOW, REPORT, VISIT, PROXY, REVIEW, POINTS}
 _ORDERS = {WO_REQUEST, WO_VIEW, WO_DISPATCH, WO_HANDLE}
 ABILITIES: dict[str, set[str]] = {
     Role.RESIDENT: {WO_REQUEST},
@@ -56,14 +59,15 @@ ABILITIES: dict[str, set[str]] = {
     Role.PARTY_MEMBER: {VIEW, AREA, WO_HANDLE},
     Role.BUILDING_HEAD: {VIEW, AREA, WO_REQUEST, PROXY},
     Role.GRID_WORKER: _KEEP | _ORDERS,
-    Role.GRID_LEADER: _KEEP | _ORDERS | {WORKLOAD, VOLUNTEERS},
-    Role.COMMUNITY_STAFF: _KEEP | _ORDERS | {WATCH_UPLOAD, REPORT_MANAGE},
+    Role.GRID_LEADER: _KEEP | _ORDERS | {WORKLOAD, VOLUNTEERS, ADJUST},
+    Role.COMMUNITY_STAFF: _KEEP | _ORDERS | {WATCH_UPLOAD, REPORT_MANAGE, ADJUST},
     Role.SECRETARY: _KEEP
     | _ORDERS
-    | {WATCH_UPLOAD, REPORT_MANAGE, AREA_MANAGE, VISIT_RULES, WORKLOAD, VOLUNTEERS, ACCOUNTS},
+    | {WATCH_UPLOAD, REPORT_MANAGE, AREA_MANAGE, VISIT_RULES, WORKLOAD, VOLUNTEERS, ACCOUNTS}
+    | {ADJUST},
     Role.POLICE: {VIEW, REVEAL, AREA, WATCH_FOLLOW},
     Role.DOCTOR: {VIEW, REVEAL, AREA, WATCH_FOLLOW},
-    Role.STREET_OFFICER: {VIEW, AREA, REPORT, WO_VIEW, WO_DISPATCH},
+    Role.STREET_OFFICER: {VIEW, AREA, REPORT, WO_VIEW, WO_DISPATCH, POINTS},
     Role.AUDITOR: {AUDIT},
     Role.SYSTEM_ADMIN: {AREA, AREA_MANAGE, OUTBOX, ACCOUNTS},
 }
@@ -296,6 +300,18 @@ UI_ROUTES: dict[str, Route] = {
     "points_certificates_m:pdf": Route(CERT_OWN, obj="certificate"),
     "verify:verify": Route("public", methods=("GET", "POST")),  # empty POST: form errors
     "verify:keys_json": Route("public"),
+    # --- issue 13: reviewing proofs, adjustments, holders' ledgers, my points ------------
+    # A POST without a body is a form error (still allowed); deciding an adjustment without
+    # a decision refuses it. Reversing needs points.adjust where the award counts (404 else).
+    "points_review:queue": Route(REVIEW),
+    "points_review:proof": Route(REVIEW, obj="review_proof", methods=("GET", "POST")),
+    "points_review:proof_file": Route(REVIEW, obj="review_proof"),
+    "points_review:adjustments": Route(ADJUST, methods=("GET", "POST")),
+    "points_review:adjustment_decide": Route(ADJUST, obj="points_adjustment", methods=("POST",)),
+    "points_review:holders": Route(POINTS),
+    "points_review:holder": Route(POINTS, obj="points_holder"),
+    "points_review:entry_reverse": Route(ADJUST, obj="ledger_entry", methods=("POST",)),
+    "points_me:home": Route("login"),  # the user's own points (none for most roles)
 }
 
 
@@ -513,6 +529,18 @@ API_OPERATIONS: dict[str, Operation] = {
     # --- issue 13: certificates: public, like /verify (the side's certificate is checked)
     "certificate_verify": Operation("public", kind="write", body="certificate_verify"),
     "certificate_keys": Operation("public"),
+    # --- issue 13: reviewing proofs, ledgers, adjustments -----------------------------------
+    "proof_review_queue": Operation(REVIEW, kind="list", lists="review_proof"),
+    "proof_review": Operation(REVIEW, obj="review_proof", kind="write", body="proof_reject"),
+    "points_me": Operation("login"),  # the caller's own balance
+    "points_me_entries": Operation("login", kind="list", lists=CATALOGUE),  # the caller's own
+    "points_holder_entries": Operation(POINTS, obj="points_holder"),
+    "points_adjustment_propose": Operation(
+        ADJUST, kind="create", body="adjustment_propose", ref="holder", ref_sees=frozenset({ADJUST})
+    ),
+    "points_adjustment_decide": Operation(
+        ADJUST, obj="points_adjustment", kind="write", body="adjustment_decide"
+    ),
 }
 
 
@@ -1016,6 +1044,84 @@ OBJECTS.update(
 )
 
 
+# --- issue 13: points review and ledgers ------------------------------------------------------
+# On each side: a holder whose points count on the side's grid (a volunteer there), an award
+# of theirs, a proof on the side's grid waiting for review (with its photo stored), and an
+# adjustment of the holder's points proposed by the community's staff (not a principal).
+# URLs name them by their own kind ("proof_id", "holder_id", …).
+I13_PATH_NAMES = {
+    "review_proof": "proof",
+    "points_holder": "holder",
+    "points_adjustment": "adjustment",
+}
+
+
+def _build_points_holder(world, side) -> Any:
+    from gongzhi.accounts.services import membership_grant
+
+    user = _i12_user("holder", side)
+    membership_grant(user=user, area=side.grid, role=Role.VOLUNTEER)
+    return user
+
+
+def _build_ledger_entry(world, side) -> Any:
+    from gongzhi.points import ledger
+
+    entry, _created = ledger.entry_post(
+        holder=side.objects["points_holder"], kind="award", points=5, hours=1,
+        source=f"matrix:{side.grid.code}",
+    )  # fmt: skip
+    return entry
+
+
+def _build_review_proof(world, side) -> Any:
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from gongzhi.points.tests.review_factories import activity, proof, signup
+
+    relative = f"proofs/matrix/{side.grid.code}.jpg"
+    target = Path(settings.DATA_DIR) / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(b"\xff\xd8\xff\xe0 matrix")
+    act = activity(world, area=side.grid, created_by=_i12_user("organiser", side))
+    return proof(signup(act, side.objects["points_holder"]), file=relative)
+
+
+def _build_points_adjustment(world, side) -> Any:
+    from gongzhi.accounts.services import membership_grant
+    from gongzhi.points.adjustments import adjustment_propose
+
+    staff = _i12_user("adjuster", side)
+    membership_grant(user=staff, area=side.grid.parent, role=Role.COMMUNITY_STAFF)
+    return adjustment_propose(
+        actor=staff, holder=side.objects["points_holder"], points=3, reason="矩阵检查"
+    )
+
+
+OBJECTS.update(
+    {
+        "points_holder": ({POINTS}, _build_points_holder),
+        "ledger_entry": ({ADJUST}, _build_ledger_entry),
+        "review_proof": ({REVIEW}, _build_review_proof),
+        "points_adjustment": ({ADJUST}, _build_points_adjustment),
+    }
+)
+
+
+def _issue13_bodies(side, world) -> dict[str, Any]:
+    return {
+        "proof_reject": lambda: {"action": "reject", "note": "矩阵检查"},
+        "adjustment_propose": lambda: {
+            "holder": side.objects["points_holder"].pk,
+            "points": 2,
+            "reason": "矩阵检查",
+        },
+        "adjustment_decide": lambda: {"approve": False},
+    }
+
+
 def _issue12_bodies(side, world) -> dict[str, Any]:
     from gongzhi.core import clock
 
@@ -1510,7 +1616,7 @@ def _ui_url(name: str, route: Route, side: Side) -> str:
         if route.obj == "account_role":
             kwargs["membership_id"] = side.objects["account_role"].pk
     elif route.obj in OBJECTS:
-        kwargs[f"{route.obj}_id"] = side.objects[route.obj].pk
+        kwargs[f"{I13_PATH_NAMES.get(route.obj, route.obj)}_id"] = side.objects[route.obj].pk
     return reverse(name, kwargs=kwargs)
 
 
@@ -1604,6 +1710,7 @@ def _body(kind: str, side: Side, world) -> dict[str, Any]:
         **_rewards_bodies(side, world),
         **_issue13_certificate_bodies(side, world),
         **_issue13_activity_bodies(side, world),
+        **_issue13_bodies(side, world),
     }
     return builders[kind]()
 
@@ -1618,7 +1725,7 @@ def _fresh_out_person() -> Any:
 
 def _api_path(path: str, operation: Operation, side: Side) -> str:
     ids = {"area": side.area.pk, "household": side.household.pk, "person": side.person.pk}
-    ids.update({kind: obj.pk for kind, obj in side.objects.items()})
+    ids.update({I13_PATH_NAMES.get(k, k): obj.pk for k, obj in side.objects.items()})
     if operation.obj in WO_ORDERS:  # every order kind is `{workorder_id}` in the path
         ids["workorder"] = side.objects[operation.obj].pk
     if operation.obj == "outgoing_transfer":  # `{transfer_id}` in the path too

@@ -56,6 +56,7 @@ ACTION_GROUPS: dict[str, Promise] = {
     "visit": _a("Visits"),
     "backup.": _a("Backups"),
     "rewards.": _a("Rewards and vouchers"),
+    "points.": _a("Points"),
 }
 
 ACTIONS: dict[str, Promise] = {
@@ -198,6 +199,13 @@ ACTIONS: dict[str, Promise] = {
     "signup.cancel": _a("Activity sign-up cancelled"),
     "signup.checkin": _a("Checked in at an activity"),
     "proof.submit": _a("Activity proof submitted"),
+    "points.proof_approve": _a("Proof approved, points awarded"),
+    "points.proof_reject": _a("Proof rejected"),
+    "points.proof_more": _a("More proof asked for"),
+    "points.adjustment_propose": _a("Points adjustment proposed"),
+    "points.adjustment_approve": _a("Points adjustment approved"),
+    "points.adjustment_refuse": _a("Points adjustment refused"),
+    "points.reverse": _a("Points award reversed"),
 }
 
 

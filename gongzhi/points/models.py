@@ -406,3 +406,19 @@ class Certificate(BaseModel):
 
     scope_field = "area_path"
     objects = RestrictedManager()
+
+
+# --- Catching up on other modules' events --------------------------------------------------
+
+
+class EventCursor(models.Model):
+    """How far a consumer has read another module's events (`name`: which stream). The
+    catch-up job moves it forward after applying each event; the ledger's unique sources
+    make a replay from behind the cursor harmless."""
+
+    name = models.CharField(max_length=40, unique=True)
+    last_id = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.last_id}"

@@ -82,6 +82,7 @@ ENTRIES = (
     Entry("portal:family", _("Act for a parent"), _("Help an elderly family member online"), "⇄"),
     Entry("rewards_m:catalogue", _("Rewards"), _("Redeem points, show vouchers"), "★"),
     Entry("points_m:list", _("Points square"), _("Join activities, check in, send proof"), "★"),
+    Entry("points_me:home", _("My points"), _("Balance, what earned them, service hours"), "★"),
 )
 
 

@@ -128,6 +128,14 @@ OPERATIONS = {
     ("post", "/api/v1/rewards/{reward_id}/retire"): "reward_retire",
     ("post", "/api/v1/vouchers/hand-over"): "voucher_hand_over",
     ("get", "/api/v1/vouchers/handed-out"): "voucher_handed_out",
+    # Points: reviewing proofs, ledgers, adjustments (issue 13).
+    ("get", "/api/v1/points/proofs/review"): "proof_review_queue",
+    ("post", "/api/v1/points/proofs/{proof_id}/review"): "proof_review",
+    ("get", "/api/v1/points/me"): "points_me",
+    ("get", "/api/v1/points/me/entries"): "points_me_entries",
+    ("get", "/api/v1/points/holders/{holder_id}/entries"): "points_holder_entries",
+    ("post", "/api/v1/points/adjustments"): "points_adjustment_propose",
+    ("post", "/api/v1/points/adjustments/{adjustment_id}/decide"): "points_adjustment_decide",
 }
 # Operations that anyone may call without credentials (the per-address limit applies).
 PUBLIC_OPERATIONS = {"certificate_verify", "certificate_keys"}
