@@ -54,4 +54,10 @@ PERIODIC_JOBS = [
         every=timedelta(minutes=15),
         description="Remove long list downloads past their keeping time.",
     ),
+    PeriodicJob(
+        name="notices.send_urgent_reminders",
+        task="gongzhi.notices.tasks.send_urgent_reminders",
+        every=timedelta(minutes=5),
+        description="Text elders (65+) who have not read an urgent notice within its set time.",
+    ),
 ]

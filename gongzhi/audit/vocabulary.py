@@ -55,6 +55,7 @@ ACTION_GROUPS: dict[str, Promise] = {
     "account.": _a("Staff accounts"),
     "visit": _a("Visits"),
     "backup.": _a("Backups"),
+    "notice.": _a("Notices"),
 }
 
 ACTIONS: dict[str, Promise] = {
@@ -175,6 +176,12 @@ ACTIONS: dict[str, Promise] = {
     "demo.workorders": _a("Demo work orders made"),
     "demo.vaccinations": _a("Demo vaccinations made"),
     "demo.visits": _a("Demo visits made"),
+    "notice.publish": _a("Notice published"),
+    "notice.edit": _a("Notice edited"),
+    "notice.pin": _a("Notice pinned"),
+    "notice.unpin": _a("Notice unpinned"),
+    "notice.withdraw": _a("Notice withdrawn"),
+    "demo.notices": _a("Demo notices made"),
 }
 
 

@@ -80,6 +80,7 @@ ENTRIES = (
         "♡",
     ),
     Entry("portal:family", _("Act for a parent"), _("Help an elderly family member online"), "⇄"),
+    Entry("notices_resident:list", _("Notices"), _("News, policies and urgent notices"), "📢"),
 )
 
 
