@@ -101,8 +101,7 @@ def load(communities: Sequence[Any], *, seed: int, say: Callable[[str], Any]) ->
                         NoticeReceipt(
                             notice=notice,
                             person_id=person_id,
-                            read_at=notice.published_at
-                            + dt.timedelta(minutes=rng.randint(1, 20)),
+                            read_at=notice.published_at + dt.timedelta(minutes=rng.randint(1, 20)),
                             by_proxy=rng.random() < 0.1,
                         )
                     )
