@@ -8,8 +8,8 @@ Staff (notice.publish):
     GET  /notices/{id}/receipts           counts, and who in the caller's area has not read
                                           it (names masked), by building
 Residents (signed in; acting for a parent: the parent's):
-    GET  /my/notices                      live notices for one's household, unread marked
-    POST /my/notices/{id}/read            record the receipt (what opening it on /m/ does)
+    GET  /me/notices                      live notices for one's household, unread marked
+    POST /me/notices/{id}/read            record the receipt (what opening it on /m/ does)
 """
 
 import datetime as dt
@@ -166,7 +166,7 @@ def _person(request: SignedInRequest) -> Person | None:
 
 
 @router.get(
-    "/my/notices",
+    "/me/notices",
     response={200: list[MyNoticeOut], **WRITE_ERRORS},
     operation_id="my_notice_list",
     url_name="my_notice_list",
@@ -178,7 +178,7 @@ def my_notice_list(request: SignedInRequest) -> Any:
 
 
 @router.post(
-    "/my/notices/{notice_id}/read",
+    "/me/notices/{notice_id}/read",
     response={200: ReadOut, **WRITE_ERRORS},
     operation_id="my_notice_read",
 )

@@ -113,6 +113,14 @@ OPERATIONS = {
     ("get", "/api/v1/areas/{area_id}/geometry"): "area_geometry_get",
     ("put", "/api/v1/areas/{area_id}/geometry"): "area_geometry_put",
     ("get", "/api/v1/areas/{area_id}/map"): "area_map",
+    # Notices (issue 13).
+    ("get", "/api/v1/notices"): "notice_list",
+    ("post", "/api/v1/notices"): "notice_create",
+    ("get", "/api/v1/notices/{notice_id}"): "notice_get",
+    ("post", "/api/v1/notices/{notice_id}/withdraw"): "notice_withdraw",
+    ("get", "/api/v1/notices/{notice_id}/receipts"): "notice_receipts",
+    ("get", "/api/v1/me/notices"): "my_notice_list",
+    ("post", "/api/v1/me/notices/{notice_id}/read"): "my_notice_read",
 }
 
 

@@ -84,16 +84,16 @@ def test_a_resident_lists_and_reads_their_notices(world, linked):
     notice = publish(world.building_a1)
     publish(world.building_a2)
     client = _client(user)
-    items = client.get(f"{API}/my/notices").json()["items"]
+    items = client.get(f"{API}/me/notices").json()["items"]
     assert [(i["id"], i["is_read"]) for i in items] == [(notice.pk, False)]
-    assert _post(client, f"{API}/my/notices/{notice.pk}/read").status_code == 200
-    assert client.get(f"{API}/my/notices").json()["items"][0]["is_read"] is True
+    assert _post(client, f"{API}/me/notices/{notice.pk}/read").status_code == 200
+    assert client.get(f"{API}/me/notices").json()["items"][0]["is_read"] is True
     assert NoticeReceipt.objects.get().person == person
 
 
 def test_a_resident_cannot_read_a_notice_not_for_them(world, linked):
     notice = publish(world.building_a2)
-    assert _post(_client(linked[1]), f"{API}/my/notices/{notice.pk}/read").status_code == 404
+    assert _post(_client(linked[1]), f"{API}/me/notices/{notice.pk}/read").status_code == 404
     assert not NoticeReceipt.objects.exists()
 
 
