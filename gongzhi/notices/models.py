@@ -60,6 +60,8 @@ class Notice(BaseModel):
 
     scope_field = "area_path"
     objects = RestrictedManager()
+    # Set on a page's instances (views.notice_list, selectors.notice_state); not a column.
+    state: str
 
     class Meta:
         ordering = ["-pinned", "-published_at", "-id"]

@@ -85,12 +85,14 @@ def target_paths(notice: Notice) -> list[str]:
     return [t.path for t in notice.targets.all()]
 
 
-def audience_persons(notice: Notice) -> QuerySet[Person]:
-    """The persons living in the targeted households (moved-out and deceased excluded)."""
+def audience_persons(notice: Notice, *, among: Any = None) -> QuerySet[Person]:
+    """The persons living in the targeted households (moved-out and deceased excluded),
+    `among` the rows of a scoped queryset of persons when given."""
     paths = target_paths(notice)
     if not paths:
         return Person.objects.none()
-    return Person.objects.within(*paths).filter(
+    base = Person.objects.all() if among is None else among
+    return base.within(*paths).filter(
         residency__in=PRESENT_RESIDENCY, household__status=HouseholdStatus.ACTIVE
     )
 
@@ -119,7 +121,7 @@ class ReceiptCounts:
 
 
 def _scoped_audience(user: Viewer, notice: Notice) -> QuerySet[Person]:
-    return audience_persons(notice).restrict(user, Perm.NOTICE_PUBLISH)
+    return audience_persons(notice, among=Person.objects.restrict(user, Perm.NOTICE_PUBLISH))
 
 
 def receipt_counts_for(*, user: Viewer, notice: Notice) -> ReceiptCounts:
