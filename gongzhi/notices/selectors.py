@@ -54,7 +54,7 @@ def target_choices_for(*, user: Viewer) -> list[Area]:
     return list(
         Area.objects.restrict(user, Perm.NOTICE_PUBLISH)
         .filter(kind__in=TARGET_KINDS, closed_at__isnull=True)
-        .select_related("parent")
+        .select_related("compound")
         .order_by("path")
     )
 

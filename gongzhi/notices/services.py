@@ -72,13 +72,11 @@ def _clean_targets(
     ids = list(dict.fromkeys(ids))
     if not ids:
         errors.setdefault("targets", []).append(
-            _("Targets: choose at least one community, grid or building.")
+            _("Choose at least one community, grid or building.")
         )
         return []
     if len(ids) > MAX_TARGETS:
-        errors.setdefault("targets", []).append(
-            _("Targets: at most %(n)d areas.") % {"n": MAX_TARGETS}
-        )
+        errors.setdefault("targets", []).append(_("At most %(n)d areas.") % {"n": MAX_TARGETS})
         return []
     found = {
         a.pk: a
@@ -93,7 +91,7 @@ def _clean_targets(
             actor is not None and not access.can(actor, Perm.NOTICE_PUBLISH, area.path)
         ):
             errors.setdefault("targets", []).append(
-                _("Targets: no such community, grid or building in your area.")
+                _("No such community, grid or building in your area.")
             )
             return []
         areas.append(area)
@@ -117,12 +115,12 @@ def _clean(
         "body": text_field(errors, "body", body, BODY_MAX, required=True),
     }
     if kind not in NoticeKind.values:
-        errors.setdefault("kind", []).append(_("Kind: choose news, policy or urgent."))
+        errors.setdefault("kind", []).append(_("Choose news, policy or urgent."))
     data["kind"] = kind
     data["areas"] = _clean_targets(errors, actor, targets)
     data["published_at"] = published_at or clock.now()
     if expires_at is not None and expires_at <= data["published_at"]:
-        errors.setdefault("expires_at", []).append(_("Expires at: must be after the publish time."))
+        errors.setdefault("expires_at", []).append(_("Must be after the publish time."))
     data["expires_at"] = expires_at
     delay = SMS_DELAY_DEFAULT if sms_delay_minutes in (None, "") else sms_delay_minutes
     try:
@@ -131,8 +129,7 @@ def _clean(
         delay = -1
     if not SMS_DELAY_MIN <= delay <= SMS_DELAY_MAX:
         errors.setdefault("sms_delay_minutes", []).append(
-            _("SMS after: between %(min)d and %(max)d minutes.")
-            % {"min": SMS_DELAY_MIN, "max": SMS_DELAY_MAX}
+            _("Between %(min)d and %(max)d minutes.") % {"min": SMS_DELAY_MIN, "max": SMS_DELAY_MAX}
         )
     data["sms_delay_minutes"] = delay
     raise_errors(errors)

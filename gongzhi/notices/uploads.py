@@ -62,11 +62,11 @@ def _error(message: str, code: str) -> ValidationError:
 
 
 def _too_big() -> str:
-    return _("Attachments: a file may be at most %(mb)d MB.") % {"mb": MAX_BYTES // MiB}
+    return _("A file may be at most %(mb)d MB.") % {"mb": MAX_BYTES // MiB}
 
 
 def _not_accepted() -> str:
-    return _("Attachments: only PDF files and images (JPEG, PNG, WebP, GIF) are accepted.")
+    return _("Only PDF files and images (JPEG, PNG, WebP, GIF) are accepted.")
 
 
 def _read(upload: Any) -> bytes:
@@ -98,7 +98,7 @@ def _clean_pdf(raw: bytes) -> tuple[bytes, str, str]:
         raise _error(_not_accepted(), "not_accepted")
     if _PDF_ACTIVE.search(raw):
         raise _error(
-            _("Attachments: this PDF carries scripts or embedded files; save it as a plain PDF."),
+            _("This PDF carries scripts or embedded files; save it as a plain PDF."),
             "active_content",
         )
     return raw, "application/pdf", "pdf"
@@ -162,7 +162,7 @@ def clean_files(uploads: list[Any], *, already: int = 0) -> list[CleanFile]:
     """Every attachment cleaned, or one ValidationError with every problem."""
     if already + len(uploads) > MAX_PER_NOTICE:
         raise _error(
-            _("Attachments: at most %(n)d files for one notice.") % {"n": MAX_PER_NOTICE},
+            _("At most %(n)d files for one notice.") % {"n": MAX_PER_NOTICE},
             "too_many",
         )
     cleaned, problems = [], []

@@ -29,11 +29,18 @@ PAGE_SIZE = 30
 
 
 def _target_choices(user: Any) -> list[tuple[int, str]]:
+    """The picker's lines, in tree order and indented by depth; a building named with its
+    compound (玉岭花园 1栋), as the register's addresses name it."""
     areas = selectors.target_choices_for(user=user)
     top = min((a.depth for a in areas), default=0)
-    return [
-        (a.pk, "\u3000" * (a.depth - top) + f"{a.name}（{a.get_kind_display()}）") for a in areas
-    ]
+    out = []
+    for area in areas:
+        name = area.name
+        if area.compound is not None and not name.startswith(area.compound.name):
+            name = f"{area.compound.name} {name}"
+        indent = "\u3000" * (area.depth - top)
+        out.append((area.pk, f"{indent}{name}（{area.get_kind_display()}）"))
+    return out
 
 
 @requires(Perm.NOTICE_PUBLISH)
