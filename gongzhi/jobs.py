@@ -55,6 +55,10 @@ PERIODIC_JOBS = [
         description="Remove long list downloads past their keeping time.",
     ),
     PeriodicJob(
+        name="notices.send_urgent_reminders",
+        task="gongzhi.notices.tasks.send_urgent_reminders",
+        every=timedelta(minutes=5),
+        description="Text elders (65+) who have not read an urgent notice within its set time.",
         name="points.catch_up_order_events",
         task="gongzhi.points.awards.catch_up_order_events_task",
         every=timedelta(minutes=10),

@@ -18,6 +18,7 @@ urlpatterns = [
     path("reports/", include("gongzhi.reports.urls")),
     path("orders/", include("gongzhi.workorders.urls")),
     path("visits/", include("gongzhi.visits.urls")),
+    path("notices/", include("gongzhi.notices.urls")),
     path("open311/v2/", include("gongzhi.workorders.open311_urls")),
     path("inbox/", include("gongzhi.notifications.urls")),
     path("points/rewards/", include("gongzhi.points.reward_urls")),
@@ -30,5 +31,6 @@ urlpatterns = [
     path("m/points/", include("gongzhi.points.activity_m_urls")),
     path("points/", include("gongzhi.points.review_urls")),
     path("m/points/me/", include("gongzhi.points.ledger_m_urls")),
+    path("m/notices/", include("gongzhi.notices.m_urls")),
     path("m/", include("gongzhi.portal.urls")),
 ]

@@ -52,6 +52,12 @@ ACCOUNTS = (
     "accounts"  # staff accounts and roles (issue 12): the secretary's community, all for admins
 )
 _KEEP = {VIEW, EDIT, REVEAL, AREA, IMPORT, WATCH_FOLLOW, REPORT, VISIT, PROXY, REVIEW, POINTS}
+# Notices (issue 13): the register's keepers publish them and see their read receipts.
+NOTICE = "notice"
+# A notice's resident pages: only persons of its audience (no principal of the matrix is a
+# registered person, so 404 for everyone signed in; the audience is tested in notices/tests).
+NOTICE_AUDIENCE = "in the notice's audience"
+_KEEP = {VIEW, EDIT, REVEAL, AREA, IMPORT, WATCH_FOLLOW, REPORT, VISIT, PROXY, NOTICE}
 _ORDERS = {WO_REQUEST, WO_VIEW, WO_DISPATCH, WO_HANDLE}
 ABILITIES: dict[str, set[str]] = {
     Role.RESIDENT: {WO_REQUEST},
@@ -312,6 +318,18 @@ UI_ROUTES: dict[str, Route] = {
     "points_review:holder": Route(POINTS, obj="points_holder"),
     "points_review:entry_reverse": Route(ADJUST, obj="ledger_entry", methods=("POST",)),
     "points_me:home": Route("login"),  # the user's own points (none for most roles)
+    # --- issue 13: notices (a notice for the side's building; a PDF attached) -------------
+    # An empty POST to create or edit is a form error, still allowed.
+    "notices:list": Route(NOTICE),
+    "notices:create": Route(NOTICE, methods=("GET", "POST")),
+    "notices:detail": Route(NOTICE, obj="notice"),
+    "notices:edit": Route(NOTICE, obj="notice", methods=("GET", "POST")),
+    "notices:pin": Route(NOTICE, obj="notice", methods=("POST",)),
+    "notices:withdraw": Route(NOTICE, obj="notice", methods=("POST",)),
+    "notices:attachment": Route(NOTICE, obj="notice_file"),
+    "notices_resident:list": Route("login"),  # the user's household's notices, none here
+    "notices_resident:detail": Route(NOTICE_AUDIENCE, obj="notice"),
+    "notices_resident:attachment": Route(NOTICE_AUDIENCE, obj="notice_file"),
 }
 
 
@@ -541,6 +559,14 @@ API_OPERATIONS: dict[str, Operation] = {
     "points_adjustment_decide": Operation(
         ADJUST, obj="points_adjustment", kind="write", body="adjustment_decide"
     ),
+    # --- issue 13: notices ---------------------------------------------------------------------
+    "notice_list": Operation(NOTICE, kind="list", lists="notice"),
+    "notice_create": Operation(NOTICE, kind="create", body="notice_create", ref="targets"),
+    "notice_get": Operation(NOTICE, obj="notice"),
+    "notice_withdraw": Operation(NOTICE, obj="notice", kind="write"),
+    "notice_receipts": Operation(NOTICE, obj="notice", masked=True),
+    "my_notice_list": Operation("login", kind="list", lists=CATALOGUE),  # the caller's own
+    "my_notice_read": Operation(NOTICE_AUDIENCE, obj="notice", kind="write"),
 }
 
 
@@ -1120,6 +1146,23 @@ def _issue13_bodies(side, world) -> dict[str, Any]:
         },
         "adjustment_decide": lambda: {"approve": False},
     }
+# --- issue 13: notices ------------------------------------------------------------------------
+# On each side a notice for the side's building, with a PDF attached.
+
+
+def _build_notice(world, side) -> Any:
+    from gongzhi.notices.services import notice_publish
+    from gongzhi.notices.tests.factories import pdf
+
+    return notice_publish(
+        actor=None, title="矩阵通知", body="矩阵检查", targets=[side.area], attachments=[pdf()]
+
+
+def _build_notice_file(world, side) -> Any:
+    return side.objects["notice"].attachments.get()
+
+
+OBJECTS.update({"notice": ({NOTICE}, _build_notice), "notice_file": ({NOTICE}, _build_notice_file)})
 
 
 def _issue12_bodies(side, world) -> dict[str, Any]:
@@ -1144,6 +1187,11 @@ def _issue12_bodies(side, world) -> dict[str, Any]:
         },
         "account_grant": lambda: {"area": side.grid.pk, "role": "volunteer"},
         "account_reason": lambda: {"reason": "矩阵检查"},
+        "notice_create": lambda: {
+            "title": "矩阵通知",
+            "body": "矩阵检查",
+            "targets": [side.area.pk],
+        },
     }
 
 
@@ -1515,6 +1563,8 @@ def _expected(need: str, obj: str | None, principal: str, scope: str) -> str:
         return LOGIN
     if need == "login":
         return ALLOW
+    if need == NOTICE_AUDIENCE:
+        return DENY
     if need == EXPORT_OWN:
         return ALLOW if principal == Role.SECRETARY and scope == "in" else DENY
     if need == CERT_OWN:
@@ -1615,6 +1665,9 @@ def _ui_url(name: str, route: Route, side: Side) -> str:
         kwargs["user_id"] = side.objects["account"].pk
         if route.obj == "account_role":
             kwargs["membership_id"] = side.objects["account_role"].pk
+    elif route.obj == "notice_file":
+        kwargs["notice_id"] = side.objects["notice"].pk
+        kwargs["attachment_id"] = side.objects[route.obj].pk
     elif route.obj in OBJECTS:
         kwargs[f"{I13_PATH_NAMES.get(route.obj, route.obj)}_id"] = side.objects[route.obj].pk
     return reverse(name, kwargs=kwargs)

@@ -85,6 +85,8 @@ CASES = [
     Case("workorders.my_requests", lambda w: w.resident,
          lambda c: reverse("workorders_resident:list"), {}),
     Case("accounts.holders", lambda w: w.secretary, lambda c: reverse("accounts:holders"), {}),
+    Case("notices.unread", lambda w: w.grid_worker_a,
+         lambda c: reverse("notices:detail", kwargs={"notice_id": c["notice"].pk}), {}),
 ]  # fmt: skip
 
 
@@ -121,7 +123,9 @@ def context(world):
         actor=world.secretary, area=world.community_a, code="elderly_alone"
     )
     new_order(People.of(world))
-    return {"batch": _batch(world)}
+    from gongzhi.notices.tests.factories import publish
+
+    return {"batch": _batch(world), "notice": publish(world.building_a1)}
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "csv", "csv-gbk"])
@@ -253,6 +257,7 @@ ALLOWED = {
     "reports/api.py": "the same download over the API",
     "demo/datasets.py": "writes the demo's sample files to disk",
     "points/certificate_views.py": "a holder's own certificate as a PDF: no table, only what it states",
+    "notices/uploads.py": "a notice's attachment (a PDF or an image) as published, no table",
 }
 DOWNLOAD_MARKERS = re.compile(
     r"text/csv|spreadsheetml|content_disposition_header|Content-Disposition|csv\.writer|"

@@ -57,6 +57,7 @@ ACTION_GROUPS: dict[str, Promise] = {
     "backup.": _a("Backups"),
     "rewards.": _a("Rewards and vouchers"),
     "points.": _a("Points"),
+    "notice.": _a("Notices"),
 }
 
 ACTIONS: dict[str, Promise] = {
@@ -206,6 +207,12 @@ ACTIONS: dict[str, Promise] = {
     "points.adjustment_approve": _a("Points adjustment approved"),
     "points.adjustment_refuse": _a("Points adjustment refused"),
     "points.reverse": _a("Points award reversed"),
+    "notice.publish": _a("Notice published"),
+    "notice.edit": _a("Notice edited"),
+    "notice.pin": _a("Notice pinned"),
+    "notice.unpin": _a("Notice unpinned"),
+    "notice.withdraw": _a("Notice withdrawn"),
+    "demo.notices": _a("Demo notices made"),
 }
 
 

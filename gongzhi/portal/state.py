@@ -83,6 +83,7 @@ ENTRIES = (
     Entry("rewards_m:catalogue", _("Rewards"), _("Redeem points, show vouchers"), "★"),
     Entry("points_m:list", _("Points square"), _("Join activities, check in, send proof"), "★"),
     Entry("points_me:home", _("My points"), _("Balance, what earned them, service hours"), "★"),
+    Entry("notices_resident:list", _("Notices"), _("News, policies and urgent notices"), "📢"),
 )
 
 

@@ -49,6 +49,7 @@ def workbench(request: HttpRequest) -> dict[str, Any]:
             or access.can(user, Perm.WATCHLIST_UPLOAD),
             "reports": access.can(user, Perm.REPORT_VIEW),
             "visits": access.can(user, Perm.VISIT_LOG),
+            "notices": access.can(user, Perm.NOTICE_PUBLISH),
             "volunteers": access.can(user, Perm.VOLUNTEERS_MANAGE),
             "proxies": access.can(user, Perm.PROXY_CONFIRM),
             "accounts": access.can(user, Perm.ACCOUNTS_MANAGE),

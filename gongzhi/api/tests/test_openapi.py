@@ -136,6 +136,14 @@ OPERATIONS = {
     ("get", "/api/v1/points/holders/{holder_id}/entries"): "points_holder_entries",
     ("post", "/api/v1/points/adjustments"): "points_adjustment_propose",
     ("post", "/api/v1/points/adjustments/{adjustment_id}/decide"): "points_adjustment_decide",
+    # Notices (issue 13).
+    ("get", "/api/v1/notices"): "notice_list",
+    ("post", "/api/v1/notices"): "notice_create",
+    ("get", "/api/v1/notices/{notice_id}"): "notice_get",
+    ("post", "/api/v1/notices/{notice_id}/withdraw"): "notice_withdraw",
+    ("get", "/api/v1/notices/{notice_id}/receipts"): "notice_receipts",
+    ("get", "/api/v1/me/notices"): "my_notice_list",
+    ("post", "/api/v1/me/notices/{notice_id}/read"): "my_notice_read",
 }
 # Operations that anyone may call without credentials (the per-address limit applies).
 PUBLIC_OPERATIONS = {"certificate_verify", "certificate_keys"}
