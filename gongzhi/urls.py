@@ -20,6 +20,8 @@ urlpatterns = [
     path("visits/", include("gongzhi.visits.urls")),
     path("open311/v2/", include("gongzhi.workorders.open311_urls")),
     path("inbox/", include("gongzhi.notifications.urls")),
+    path("points/rankings/", include("gongzhi.points.ranking_urls")),
     path("m/orders/", include("gongzhi.workorders.resident_urls")),
+    path("m/points/rankings/", include("gongzhi.points.ranking_m_urls")),
     path("m/", include("gongzhi.portal.urls")),
 ]

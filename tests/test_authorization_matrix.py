@@ -48,6 +48,8 @@ VOLUNTEERS, PROXY = "volunteers", "proxy_confirm"
 ACCOUNTS = (
     "accounts"  # staff accounts and roles (issue 12): the secretary's community, all for admins
 )
+# Issue 13: the area's points ledgers and rankings (grid worker and up, the street officer).
+POINTS_VIEW = "points_view"
 _KEEP = {VIEW, EDIT, REVEAL, AREA, IMPORT, WATCH_FOLLOW, REPORT, VISIT, PROXY}
 _ORDERS = {WO_REQUEST, WO_VIEW, WO_DISPATCH, WO_HANDLE}
 ABILITIES: dict[str, set[str]] = {
@@ -55,15 +57,16 @@ ABILITIES: dict[str, set[str]] = {
     Role.VOLUNTEER: {WO_HANDLE},
     Role.PARTY_MEMBER: {VIEW, AREA, WO_HANDLE},
     Role.BUILDING_HEAD: {VIEW, AREA, WO_REQUEST, PROXY},
-    Role.GRID_WORKER: _KEEP | _ORDERS,
-    Role.GRID_LEADER: _KEEP | _ORDERS | {WORKLOAD, VOLUNTEERS},
-    Role.COMMUNITY_STAFF: _KEEP | _ORDERS | {WATCH_UPLOAD, REPORT_MANAGE},
+    Role.GRID_WORKER: _KEEP | _ORDERS | {POINTS_VIEW},
+    Role.GRID_LEADER: _KEEP | _ORDERS | {WORKLOAD, VOLUNTEERS, POINTS_VIEW},
+    Role.COMMUNITY_STAFF: _KEEP | _ORDERS | {WATCH_UPLOAD, REPORT_MANAGE, POINTS_VIEW},
     Role.SECRETARY: _KEEP
     | _ORDERS
-    | {WATCH_UPLOAD, REPORT_MANAGE, AREA_MANAGE, VISIT_RULES, WORKLOAD, VOLUNTEERS, ACCOUNTS},
+    | {WATCH_UPLOAD, REPORT_MANAGE, AREA_MANAGE, VISIT_RULES, WORKLOAD, VOLUNTEERS, ACCOUNTS}
+    | {POINTS_VIEW},
     Role.POLICE: {VIEW, REVEAL, AREA, WATCH_FOLLOW},
     Role.DOCTOR: {VIEW, REVEAL, AREA, WATCH_FOLLOW},
-    Role.STREET_OFFICER: {VIEW, AREA, REPORT, WO_VIEW, WO_DISPATCH},
+    Role.STREET_OFFICER: {VIEW, AREA, REPORT, WO_VIEW, WO_DISPATCH, POINTS_VIEW},
     Role.AUDITOR: {AUDIT},
     Role.SYSTEM_ADMIN: {AREA, AREA_MANAGE, OUTBOX, ACCOUNTS},
 }
@@ -273,6 +276,10 @@ UI_ROUTES: dict[str, Route] = {
     # From the person's page: seen by whoever sees the person, done by those who confirm.
     "registry:proxy_add": Route(PROXY, obj="person", methods=("POST",)),
     "registry:proxy_end": Route(PROXY, obj="proxy_link", methods=("POST",)),
+    # --- issue 13: rankings: the workbench's for points.view (the first node held, or one
+    # chosen: gongzhi/points/tests/test_rankings_views.py), and one's own on /m/.
+    "points_rankings:page": Route(POINTS_VIEW),
+    "points_rankings_m:mine": Route("login"),  # one's own community's; none: explained, 200
 }
 
 
@@ -487,6 +494,8 @@ API_OPERATIONS: dict[str, Operation] = {
     ),
     "role_holder_list": Operation(ACCOUNTS, kind="list", lists="account_role"),
     "my_sign_ins": Operation("login", kind="list", lists=CATALOGUE),  # the caller's own
+    # --- issue 13: rankings (the caller's first node; a chosen one in test_rankings_api) ----
+    "points_ranking_get": Operation(POINTS_VIEW),
 }
 
 
