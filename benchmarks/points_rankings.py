@@ -18,7 +18,8 @@ Measure (in this process), each the median of --runs runs after one warm-up:
 2. the same range through a bare `SELECT holder_id, SUM(points) … GROUP BY holder_id`
    without the counted-kinds filter, names or scope: the floor the ranking is measured
    against (ratio = ranking / baseline).
-Also EXPLAIN of the ranking's grouped query for a community's month.
+Also EXPLAIN of the ranking's two grouped queries (awards and adjustments; reversals of
+those) for a community's month.
 """
 
 from __future__ import annotations
@@ -254,22 +255,20 @@ def explain(area, period) -> str:
     from django.db import connection
 
     from gongzhi.points.models import LedgerEntry
-    from gongzhi.points.rankings import COUNTED
+    from gongzhi.points.rankings import COUNTED_KINDS, _grouped
 
-    qs = (
-        LedgerEntry.objects.within(area.path)
-        .filter(COUNTED, at__gte=period.start, at__lt=period.end)
-        .values("holder_kind", "holder_id")
-        .order_by()
-    )
-    from django.db.models import Max, Sum
-
-    qs = qs.annotate(score=Sum("points"), hours=Sum("hours"), reached=Max("at"))
-    sql, params = qs.query.sql_with_params()
+    entries = LedgerEntry.objects.within(area.path).filter(at__gte=period.start, at__lt=period.end)
     prefix = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN ANALYZE "
-    with connection.cursor() as cursor:
-        cursor.execute(prefix + sql, params)
-        return "\n".join(" ".join(str(c) for c in row) for row in cursor.fetchall())
+    out = []
+    for qs in (
+        _grouped(entries.filter(kind__in=COUNTED_KINDS)),
+        _grouped(entries.filter(kind="reversal", reverses__kind__in=COUNTED_KINDS)),
+    ):
+        sql, params = qs.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(prefix + sql, params)
+            out.append("\n".join(" ".join(str(c) for c in row) for row in cursor.fetchall()))
+    return "\n--\n".join(out)
 
 
 def main() -> None:

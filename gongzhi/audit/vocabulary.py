@@ -175,6 +175,7 @@ ACTIONS: dict[str, Promise] = {
     "demo.workorders": _a("Demo work orders made"),
     "demo.vaccinations": _a("Demo vaccinations made"),
     "demo.visits": _a("Demo visits made"),
+    "demo.points": _a("Demo points data made"),
 }
 
 

@@ -14,8 +14,11 @@ residents ranked apart, top N with points and service hours.
   became a party member in the period may appear in two lists, each with what was earned
   as that kind.
 
-**Cost**: one grouped query over the (area_path, at, holder_kind) index range of the node
-and the period, then one query for the names of the few holders shown.
+**Cost**: one grouped query over the node's and the period's range (the (area_path, at,
+holder_kind) index, or `at`'s, as the planner finds cheaper) for awards and adjustments;
+one more for the reversals among them (the only rows that look at another entry: a join
+over all the ledger would cost in proportion to the whole table, not to the period); one
+for the names of the few holders shown.
 
 Staff read the rankings of nodes where they hold `points.view` (`ranking_for`, through
 `LedgerEntry.objects.restrict`). On /m/ a community's ranking is public to its own
@@ -33,7 +36,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Max, Q, QuerySet, Sum
+from django.db.models import Max, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -56,9 +59,8 @@ TOP_MAX = 100
 RANKED_NODES = (AreaKind.COMMUNITY, AreaKind.GRID)
 # The lists, in the order the pages show them.
 LISTS = (HolderKind.VOLUNTEER, HolderKind.PARTY_MEMBER, HolderKind.RESIDENT)
-COUNTED_KINDS = (EntryKind.AWARD, EntryKind.ADJUSTMENT)
 # What a ranking counts: awards and adjustments, and the reversals of those.
-COUNTED = Q(kind__in=COUNTED_KINDS) | Q(kind=EntryKind.REVERSAL, reverses__kind__in=COUNTED_KINDS)
+COUNTED_KINDS = (EntryKind.AWARD, EntryKind.ADJUSTMENT)
 
 _PERIOD = re.compile(r"^(\d{4})(?:-(\d{1,2}))?$")
 
@@ -162,24 +164,42 @@ class Ranking:
         return out
 
 
-def places_of(entries: QuerySet[LedgerEntry], period: Period) -> dict[str, list[Place]]:
-    """Every ranked holder of `entries` in `period`, per holder kind, in ranking order with
-    shared places. One grouped query."""
-    rows = (
-        entries.filter(COUNTED, at__gte=period.start, at__lt=period.end)
-        .values("holder_kind", "holder_id")
+def _grouped(entries: QuerySet[LedgerEntry]) -> QuerySet[Any]:
+    return (
+        entries.values("holder_kind", "holder_id")
         .annotate(score=Sum("points"), hours=Sum("hours"), reached=Max("at"))
         .order_by()
     )
+
+
+def places_of(entries: QuerySet[LedgerEntry], period: Period) -> dict[str, list[Place]]:
+    """Every ranked holder of `entries` in `period`, per holder kind, in ranking order with
+    shared places. One grouped query over the node's and period's range for the awards and
+    adjustments, and one for the (few) reversals of those, which alone need to look at the
+    entry they reverse (a join over reversal rows only, not over the ledger)."""
+    in_period = entries.filter(at__gte=period.start, at__lt=period.end)
+    totals: dict[tuple[str, int], dict[str, Any]] = {}
+    for row in [
+        *_grouped(in_period.filter(kind__in=COUNTED_KINDS)),
+        *_grouped(in_period.filter(kind=EntryKind.REVERSAL, reverses__kind__in=COUNTED_KINDS)),
+    ]:
+        key = (row["holder_kind"], row["holder_id"])
+        found = totals.get(key)
+        if found is None:
+            totals[key] = dict(row)
+        else:
+            found["score"] += row["score"]
+            found["hours"] = (found["hours"] or 0) + (row["hours"] or 0)
+            found["reached"] = max(found["reached"], row["reached"])
     grouped: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:
+    for row in totals.values():
         if row["score"] > 0:
             grouped.setdefault(row["holder_kind"], []).append(row)
     out: dict[str, list[Place]] = {}
-    for kind, found in grouped.items():
-        found.sort(key=lambda r: (-r["score"], r["reached"], r["holder_id"]))
+    for kind, found_rows in grouped.items():
+        found_rows.sort(key=lambda r: (-r["score"], r["reached"], r["holder_id"]))
         places: list[Place] = []
-        for index, row in enumerate(found):
+        for index, row in enumerate(found_rows):
             shared = places and places[-1].points == row["score"]
             places.append(
                 Place(
