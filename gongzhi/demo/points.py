@@ -77,6 +77,10 @@ TEXTS = [
     "和邻居一起清理了单元门口的杂物和小广告。",
     "陪老人聊天、打扫房间，送去了水果。",
 ]
+REVIEW_NOTES: dict[str, str] = {
+    ProofStatus.REJECTED: "照片看不出是活动现场，请补充。",
+    ProofStatus.MORE: "请补一张活动现场的照片。",
+}
 # (name, description, points, stock)
 REWARDS = [
     ("大米 5kg", "东北大米一袋，社区服务站领取。", 200, 20),
@@ -225,10 +229,7 @@ def _proof_for(
         submitted_by=signup.signed_up_by,
         reviewed_by=c.reviewer if reviewed else None,
         reviewed_at=when + dt.timedelta(hours=20) if reviewed else None,
-        review_note={
-            ProofStatus.REJECTED: "照片看不出是活动现场，请补充。",
-            ProofStatus.MORE: "请补一张活动现场的照片。",
-        }.get(status, ""),
+        review_note=REVIEW_NOTES.get(status, ""),
         area_path=activity.area_path,
         **fields,
     )

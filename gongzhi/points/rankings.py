@@ -155,7 +155,7 @@ class Ranking:
     def sections(self) -> list[tuple[str, Any, list[Place], Place | None]]:
         """(kind, label, places, the viewer's place when not among them) per list."""
         labels = dict(HolderKind.choices)
-        out = []
+        out: list[tuple[str, Any, list[Place], Place | None]] = []
         for kind in LISTS:
             places = self.lists.get(kind, [])
             own = self.mine.get(kind)
