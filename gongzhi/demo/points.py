@@ -504,9 +504,16 @@ def unload(*, say: Callable[[str], Any]) -> None:
         Q(holder__in=demo_holders) | Q(pk__in=LedgerEntry.objects.within(*paths))
     )
     count = entries.count()
+    holders = set(entries.values_list("holder_id", flat=True))
     entries.exclude(reverses=None).delete()
     entries.delete()
-    PointsAccount.objects.filter(holder__in=demo_holders).delete()
+    # Their balances go with their entries (balance = sum); holders with entries elsewhere
+    # keep an account of what is left.
+    PointsAccount.objects.filter(Q(holder__in=demo_holders) | Q(holder_id__in=holders)).delete()
+    for holder in User.objects.filter(pk__in=holders, is_demo=False):
+        left = ledger.sum_of(holder)
+        if left:
+            PointsAccount.objects.create(holder=holder, balance=left)
     proofs = Proof.objects.within(*paths)
     for relative in proofs.exclude(file="").values_list("file", flat=True):
         remove_stored(relative)

@@ -15,10 +15,9 @@ residents ranked apart, top N with points and service hours.
   as that kind.
 
 **Cost**: one grouped query over the node's and the period's range (the (area_path, at,
-holder_kind) index, or `at`'s, as the planner finds cheaper) for awards and adjustments;
-one more for the reversals among them (the only rows that look at another entry: a join
-over all the ledger would cost in proportion to the whole table, not to the period); one
-for the names of the few holders shown.
+holder_kind) index, or `at`'s, as the planner finds cheaper), grouped by holder and by
+reversed entry; the kinds of the few reversed entries by primary key; the names of the few
+holders shown.
 
 Staff read the rankings of nodes where they hold `points.view` (`ranking_for`, through
 `LedgerEntry.objects.restrict`). On /m/ a community's ranking is public to its own
@@ -56,6 +55,7 @@ if TYPE_CHECKING:
 
 TOP_DEFAULT = 10
 TOP_MAX = 100
+REVERSED_BATCH = 5000  # primary keys per query (under SQLite's limit of bound values)
 RANKED_NODES = (AreaKind.COMMUNITY, AreaKind.GRID)
 # The lists, in the order the pages show them.
 LISTS = (HolderKind.VOLUNTEER, HolderKind.PARTY_MEMBER, HolderKind.RESIDENT)
@@ -165,24 +165,41 @@ class Ranking:
 
 
 def _grouped(entries: QuerySet[LedgerEntry]) -> QuerySet[Any]:
+    """Per holder kind and holder, and per reversed entry (None for awards and
+    adjustments): points, hours, and the time of the last entry."""
     return (
-        entries.values("holder_kind", "holder_id")
+        entries.filter(kind__in=(*COUNTED_KINDS, EntryKind.REVERSAL))
+        .values("holder_kind", "holder_id", "reverses_id")
         .annotate(score=Sum("points"), hours=Sum("hours"), reached=Max("at"))
         .order_by()
     )
 
 
+def _counted_reversed(ids: set[int]) -> set[int]:
+    """Which of the reversed entries `ids` were awards or adjustments (by primary key)."""
+    found: set[int] = set()
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), REVERSED_BATCH):
+        found.update(
+            LedgerEntry.objects.filter(
+                pk__in=ordered[start : start + REVERSED_BATCH], kind__in=COUNTED_KINDS
+            ).values_list("pk", flat=True)
+        )
+    return found
+
+
 def places_of(entries: QuerySet[LedgerEntry], period: Period) -> dict[str, list[Place]]:
     """Every ranked holder of `entries` in `period`, per holder kind, in ranking order with
-    shared places. One grouped query over the node's and period's range for the awards and
-    adjustments, and one for the (few) reversals of those, which alone need to look at the
-    entry they reverse (a join over reversal rows only, not over the ledger)."""
-    in_period = entries.filter(at__gte=period.start, at__lt=period.end)
+    shared places. One grouped query over the node's and the period's range; the few
+    reversals come back one row each, and which of them undo an award or an adjustment is
+    read by primary key (a join in the grouped query would make PostgreSQL hash the whole
+    ledger, a second scan would double SQLite's)."""
+    rows = list(_grouped(entries.filter(at__gte=period.start, at__lt=period.end)))
+    counted = _counted_reversed({r["reverses_id"] for r in rows if r["reverses_id"]})
     totals: dict[tuple[str, int], dict[str, Any]] = {}
-    for row in [
-        *_grouped(in_period.filter(kind__in=COUNTED_KINDS)),
-        *_grouped(in_period.filter(kind=EntryKind.REVERSAL, reverses__kind__in=COUNTED_KINDS)),
-    ]:
+    for row in rows:
+        if row["reverses_id"] is not None and row["reverses_id"] not in counted:
+            continue  # a refunded redemption or an undone expiry: not earned
         key = (row["holder_kind"], row["holder_id"])
         found = totals.get(key)
         if found is None:
