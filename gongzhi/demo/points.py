@@ -114,17 +114,20 @@ def _grid_of(user: User, fallback: Area) -> Area:
 
 def _participants(loaded: Any, slug: str, rng: random.Random) -> list[User]:
     """The demo logins who take part (volunteer, party member, resident, building head),
-    then some of the community's other demo volunteers and party members."""
+    then some of the community's other demo volunteers and party members (apart, so that
+    both rankings have several people)."""
     logins = [
         u for s in ("volunteer", "partymember", "resident", "buildinghead")
         if (u := _login(slug, s)) is not None
     ]  # fmt: skip
-    others = list(
-        User.objects.filter(is_demo=True)
-        .filter(Q(username__startswith=f"{slug}-pm-") | Q(username__startswith=f"{slug}-vol-"))
-        .order_by("username")[:60]
+    demo = User.objects.filter(is_demo=True).order_by("username")
+    volunteers = list(demo.filter(username__startswith=f"{slug}-vol-")[:20])
+    members = list(demo.filter(username__startswith=f"{slug}-pm-")[:60])
+    return (
+        logins
+        + rng.sample(volunteers, k=min(7, len(volunteers)))
+        + rng.sample(members, k=min(8, len(members)))
     )
-    return logins + rng.sample(others, k=min(14, len(others)))
 
 
 def _photo(rng: random.Random, base: tuple[int, int, int] | None = None) -> tuple[bytes, str]:
