@@ -32,5 +32,7 @@ urlpatterns = [
     path("points/", include("gongzhi.points.review_urls")),
     path("m/points/me/", include("gongzhi.points.ledger_m_urls")),
     path("m/notices/", include("gongzhi.notices.m_urls")),
+    path("points/rankings/", include("gongzhi.points.ranking_urls")),
+    path("m/points/rankings/", include("gongzhi.points.ranking_m_urls")),
     path("m/", include("gongzhi.portal.urls")),
 ]

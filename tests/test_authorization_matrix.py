@@ -58,6 +58,9 @@ NOTICE = "notice"
 # registered person, so 404 for everyone signed in; the audience is tested in notices/tests).
 NOTICE_AUDIENCE = "in the notice's audience"
 _KEEP = {VIEW, EDIT, REVEAL, AREA, IMPORT, WATCH_FOLLOW, REPORT, VISIT, PROXY, NOTICE}
+# Issue 13: the area's points ledgers and rankings (grid worker and up, the street officer).
+POINTS_VIEW = "points_view"
+_KEEP = {VIEW, EDIT, REVEAL, AREA, IMPORT, WATCH_FOLLOW, REPORT, VISIT, PROXY}
 _ORDERS = {WO_REQUEST, WO_VIEW, WO_DISPATCH, WO_HANDLE}
 ABILITIES: dict[str, set[str]] = {
     Role.RESIDENT: {WO_REQUEST},
@@ -74,6 +77,11 @@ ABILITIES: dict[str, set[str]] = {
     Role.POLICE: {VIEW, REVEAL, AREA, WATCH_FOLLOW},
     Role.DOCTOR: {VIEW, REVEAL, AREA, WATCH_FOLLOW},
     Role.STREET_OFFICER: {VIEW, AREA, REPORT, WO_VIEW, WO_DISPATCH, POINTS},
+    Role.GRID_WORKER: _KEEP | _ORDERS | {POINTS_VIEW},
+    Role.GRID_LEADER: _KEEP | _ORDERS | {WORKLOAD, VOLUNTEERS, POINTS_VIEW},
+    Role.COMMUNITY_STAFF: _KEEP | _ORDERS | {WATCH_UPLOAD, REPORT_MANAGE, POINTS_VIEW},
+    | {POINTS_VIEW},
+    Role.STREET_OFFICER: {VIEW, AREA, REPORT, WO_VIEW, WO_DISPATCH, POINTS_VIEW},
     Role.AUDITOR: {AUDIT},
     Role.SYSTEM_ADMIN: {AREA, AREA_MANAGE, OUTBOX, ACCOUNTS},
 }
@@ -330,6 +338,10 @@ UI_ROUTES: dict[str, Route] = {
     "notices_resident:list": Route("login"),  # the user's household's notices, none here
     "notices_resident:detail": Route(NOTICE_AUDIENCE, obj="notice"),
     "notices_resident:attachment": Route(NOTICE_AUDIENCE, obj="notice_file"),
+    # --- issue 13: rankings: the workbench's for points.view (the first node held, or one
+    # chosen: gongzhi/points/tests/test_rankings_views.py), and one's own on /m/.
+    "points_rankings:page": Route(POINTS_VIEW),
+    "points_rankings_m:mine": Route("login"),  # one's own community's; none: explained, 200
 }
 
 
@@ -567,6 +579,8 @@ API_OPERATIONS: dict[str, Operation] = {
     "notice_receipts": Operation(NOTICE, obj="notice", masked=True),
     "my_notice_list": Operation("login", kind="list", lists=CATALOGUE),  # the caller's own
     "my_notice_read": Operation(NOTICE_AUDIENCE, obj="notice", kind="write"),
+    # --- issue 13: rankings (the caller's first node; a chosen one in test_rankings_api) ----
+    "points_ranking_get": Operation(POINTS_VIEW),
 }
 
 

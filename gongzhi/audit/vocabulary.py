@@ -213,6 +213,7 @@ ACTIONS: dict[str, Promise] = {
     "notice.unpin": _a("Notice unpinned"),
     "notice.withdraw": _a("Notice withdrawn"),
     "demo.notices": _a("Demo notices made"),
+    "demo.points": _a("Demo points data made"),
 }
 
 

@@ -15,6 +15,7 @@ from django.utils.module_loading import import_string
 MODULES = [
     "gongzhi.demo.datasets",  # sample spreadsheets and upstream lists (issue 3)
     "gongzhi.demo.workorders",  # categories, volunteers, the 8-household pairing (issue 4)
+    "gongzhi.demo.points",  # activities, proofs, the ledger, rewards and vouchers (issue 13)
     "gongzhi.demo.visits",  # visits by the grid workers, some households due (issue 12)
     "gongzhi.demo.notices",  # notices, one per building's 停水通知, some read (issue 13)
 ]

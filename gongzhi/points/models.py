@@ -249,8 +249,22 @@ class LedgerEntry(models.Model):
         ordering = ["at", "pk"]
         indexes = [
             models.Index(fields=["holder", "at"]),
-            # Rankings: a community's (or grid's) month, by holder kind.
-            models.Index(fields=["area_path", "at", "holder_kind"]),
+            # Rankings: a community's (or grid's) month or year, by holder kind. Covering:
+            # the ranking's grouped query reads the index alone (benchmarks/points_rankings.py:
+            # a community's year 4x faster on SQLite than through `at` and the table).
+            models.Index(
+                fields=[
+                    "area_path",
+                    "at",
+                    "holder_kind",
+                    "holder_id",
+                    "kind",
+                    "reverses_id",
+                    "points",
+                    "hours",
+                ],
+                name="points_ledger_ranking",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
