@@ -59,6 +59,8 @@ PERIODIC_JOBS = [
         task="gongzhi.notices.tasks.send_urgent_reminders",
         every=timedelta(minutes=5),
         description="Text elders (65+) who have not read an urgent notice within its set time.",
+    ),
+    PeriodicJob(
         name="points.catch_up_order_events",
         task="gongzhi.points.awards.catch_up_order_events_task",
         every=timedelta(minutes=10),

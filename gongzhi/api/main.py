@@ -30,11 +30,11 @@ from gongzhi.core import uploads
 from gongzhi.core.errors import NotFound
 from gongzhi.health.api import router as health_router
 from gongzhi.imports.api import router as imports_router
-from gongzhi.points.certificate_api import router as certificates_router
-from gongzhi.points.reward_api import router as rewards_router
-from gongzhi.points.review_api import router as points_review_router
 from gongzhi.notices.api import router as notices_router
+from gongzhi.points.certificate_api import router as certificates_router
 from gongzhi.points.ranking_api import router as points_ranking_router
+from gongzhi.points.review_api import router as points_review_router
+from gongzhi.points.reward_api import router as rewards_router
 from gongzhi.registry.api import router as registry_router
 from gongzhi.reports.api import router as reports_router
 from gongzhi.visits.api import router as visits_router

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('points', '0001_activities_ledger_rewards_certificates'),
+        ("points", "0003_order_event_cursor"),
     ]
 
     operations = [

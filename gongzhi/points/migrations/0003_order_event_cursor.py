@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('points', '0001_activities_ledger_rewards_certificates'),
+        ("points", "0002_ledger_ranking_covering_index"),
     ]
 
     operations = [
