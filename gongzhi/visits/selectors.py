@@ -219,7 +219,11 @@ def _due_rows(households: QuerySet[Household], horizon_days: int) -> list[Due]:
             groups[key].append(community_id)
     if not groups:
         return []
-    now = clock.now()
+    # Due by a day, as `due_on` counts: a household last visited on local day L, every n
+    # days, is due on L + n, so it is listed when L + n <= today + horizon, that is when
+    # the visit came before the local midnight that starts day today + horizon - n + 1.
+    # (A cut at `now - n days` would list or drop a household due today by the hour.)
+    today = clock.today()
     last = Visit.objects.filter(household_id=OuterRef("pk")).order_by("-visited_at")
     rows = households.annotate(
         every=_every_days(groups), last=Subquery(last.values("visited_at")[:1])
@@ -227,7 +231,8 @@ def _due_rows(households: QuerySet[Household], horizon_days: int) -> list[Due]:
     all_days = sorted({n for rules in groups for _tag, n in rules})
     due = Q(last__isnull=True)
     for n in all_days:
-        due |= Q(every=n, last__lt=now - dt.timedelta(days=n - horizon_days))
+        cut = today + dt.timedelta(days=horizon_days - n + 1)
+        due |= Q(every=n, last__lt=timezone.make_aware(dt.datetime.combine(cut, dt.time.min)))
     out = []
     for pk, last_at, every in rows.filter(due).order_by().values_list("pk", "last", "every"):
         due_on = (timezone.localdate(last_at) + dt.timedelta(days=every)) if last_at else None

@@ -56,6 +56,30 @@ def test_due_after_n_days_since_the_last_visit(world, days_ago, horizon, due):
     )
 
 
+@pytest.mark.parametrize("visit_hour", [1, 12, 23])
+@pytest.mark.parametrize("now_hour", [0, 9, 23])
+def test_due_today_is_due_by_the_day_whatever_the_hours(world, visit_hour, now_hour):
+    """Listed on the day it falls due, before or after the hour of the last visit (a cut at
+    `now - 7 days` listed it only once the hour had passed); never the day before."""
+    shanghai = dt.timezone(dt.timedelta(hours=8))
+    tag(world.person_a1, "elderly_alone")  # every 7 days
+    Visit.objects.create(
+        household=world.household_a1,
+        visitor=world.grid_worker_a,
+        visited_at=dt.datetime(2026, 3, 2, visit_hour, 30, tzinfo=shanghai),
+        method=Method.HOME,
+        area_path=world.household_a1.area_path,
+    )
+    with clock.freeze(dt.datetime(2026, 3, 9, now_hour, 10, tzinfo=shanghai)):
+        rows = due_visits_for(user=world.grid_worker_a, horizon_days=0)
+        assert [(r.household_id, r.due_on) for r in rows] == [
+            (world.household_a1.pk, dt.date(2026, 3, 9))
+        ]
+        assert due_summary(rows).overdue == 0  # due today, not yet late
+    with clock.freeze(dt.datetime(2026, 3, 8, now_hour, 10, tzinfo=shanghai)):
+        assert due_ids(world.grid_worker_a, horizon_days=0) == []
+
+
 def test_only_the_last_visit_counts(world):
     tag(world.person_a1, "elderly_alone")
     visited(world.household_a1, 20, world.grid_worker_a)
