@@ -1473,7 +1473,7 @@ def _build_voucher(world, side) -> Any:
     else:
         from gongzhi.accounts.services import membership_grant
 
-        holder = _i12_user("holder", side)
+        holder = _i12_user("voucher_holder", side)
         membership_grant(user=holder, area=side.grid.parent, role=Role.RESIDENT)
         ledger.entry_post(holder=holder, kind="award", points=100, source="matrix-award:out")
     return rewards.redeem(actor=holder, reward=side.objects["reward"])

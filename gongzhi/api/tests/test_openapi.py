@@ -116,6 +116,16 @@ OPERATIONS = {
     # Certificates of service hours (issue 13): public, like the /verify page.
     ("post", "/api/v1/certificates/verify"): "certificate_verify",
     ("get", "/api/v1/certificates/keys"): "certificate_keys",
+    # The points square's activities and rankings (issue 13).
+    ("get", "/api/v1/points/activities"): "activity_list",
+    ("post", "/api/v1/points/activities"): "activity_create",
+    ("get", "/api/v1/points/activities/{activity_id}"): "activity_get",
+    ("post", "/api/v1/points/activities/{activity_id}/transition"): "activity_transition",
+    ("get", "/api/v1/points/open-activities"): "activity_open_list",
+    ("post", "/api/v1/points/open-activities/{open_activity_id}/signups"): "activity_signup",
+    ("post", "/api/v1/points/checkin"): "activity_checkin",
+    ("post", "/api/v1/points/signups/{signup_id}/proofs"): "proof_submit",
+    ("get", "/api/v1/points/rankings"): "points_ranking_get",
     # Rewards (能量仓) and their vouchers (issue 13).
     ("get", "/api/v1/rewards/catalogue"): "reward_catalogue",
     ("post", "/api/v1/rewards/{reward_id}/redeem"): "reward_redeem",
