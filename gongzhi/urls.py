@@ -18,8 +18,10 @@ urlpatterns = [
     path("reports/", include("gongzhi.reports.urls")),
     path("orders/", include("gongzhi.workorders.urls")),
     path("visits/", include("gongzhi.visits.urls")),
+    path("proposals/", include("gongzhi.proposals.urls")),
     path("open311/v2/", include("gongzhi.workorders.open311_urls")),
     path("inbox/", include("gongzhi.notifications.urls")),
     path("m/orders/", include("gongzhi.workorders.resident_urls")),
+    path("m/proposals/", include("gongzhi.proposals.m_urls")),
     path("m/", include("gongzhi.portal.urls")),
 ]

@@ -80,6 +80,7 @@ ENTRIES = (
         "♡",
     ),
     Entry("portal:family", _("Act for a parent"), _("Help an elderly family member online"), "⇄"),
+    Entry("proposals_m:list", _("Proposals and polls"), _("Propose, support and vote"), "☑"),
 )
 
 

@@ -52,6 +52,7 @@ def workbench(request: HttpRequest) -> dict[str, Any]:
             "volunteers": access.can(user, Perm.VOLUNTEERS_MANAGE),
             "proxies": access.can(user, Perm.PROXY_CONFIRM),
             "accounts": access.can(user, Perm.ACCOUNTS_MANAGE),
+            "proposals": access.can(user, Perm.PROPOSAL_MANAGE),
         },
         "user_roles": roles,
     }
