@@ -25,6 +25,9 @@ API_ROUTES = [
     "/report-templates/{}",
     "/reports/{}",
     "/reports/{}/download",
+    "/proposals/{}",
+    "/polls/{}",
+    "/polls/{}/flags",
 ]
 
 # Pages take digits only (`<int:…>`): the large ids reach the selectors.
@@ -41,6 +44,10 @@ PAGES = [
     "/reports/{}/download/",
     "/orders/{}/",
     "/inbox/open/?n={}",
+    "/proposals/{}/",
+    "/proposals/polls/{}/",
+    "/m/proposals/{}/",
+    "/m/proposals/polls/{}/",
 ]
 
 

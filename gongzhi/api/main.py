@@ -30,6 +30,7 @@ from gongzhi.core import uploads
 from gongzhi.core.errors import NotFound
 from gongzhi.health.api import router as health_router
 from gongzhi.imports.api import router as imports_router
+from gongzhi.proposals.api import router as proposals_router
 from gongzhi.registry.api import router as registry_router
 from gongzhi.reports.api import router as reports_router
 from gongzhi.visits.api import router as visits_router
@@ -132,6 +133,7 @@ api.add_router("/", reports_router)
 api.add_router("/", workorders_router)
 api.add_router("/", visits_router)
 api.add_router("/", accounts_router)
+api.add_router("/", proposals_router)
 
 # Last, so that it matches only what no operation does: a JSON 404, not Django's page.
 _fallback = Router()
