@@ -16,6 +16,7 @@ MODULES = [
     "gongzhi.demo.datasets",  # sample spreadsheets and upstream lists (issue 3)
     "gongzhi.demo.workorders",  # categories, volunteers, the 8-household pairing (issue 4)
     "gongzhi.demo.visits",  # visits by the grid workers, some households due (issue 12)
+    "gongzhi.demo.proposals",  # proposals with supports and answers, polls with votes (issue 13)
 ]
 
 
