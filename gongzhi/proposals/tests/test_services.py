@@ -332,3 +332,52 @@ def test_results_count_proxy_votes_apart(people):
         ("同意", 1, 1),
         ("不同意", 1, 0),
     ]
+
+
+# --- from a resident's suggestion work order -------------------------------------------------
+
+
+def _order(people, code):
+    from gongzhi.workorders import filing
+    from gongzhi.workorders.defaults import ensure_default_categories
+    from gongzhi.workorders.models import Category
+
+    ensure_default_categories()
+    return filing.workorder_create(
+        actor=people.resident, category=Category.objects.get(code=code),
+        description="希望小区增设充电棚", person=people.world.person_a1,
+    )  # fmt: skip
+
+
+def test_staff_publish_a_suggestion_order_as_a_linked_proposal(people):
+    order = _order(people, "suggestion")
+    proposal = services.proposal_from_workorder(actor=people.staff, order=order, title="充电棚")
+    assert (proposal.status, proposal.origin, proposal.workorder) == (
+        "published",
+        "suggestion",
+        order,
+    )
+    assert proposal.author_person == people.world.person_a1 and proposal.body == order.description
+    with pytest.raises(ValidationError) as exc:
+        services.proposal_from_workorder(actor=people.staff, order=order, title="再来一次")
+    assert list(_fields(exc)) == ["workorder"]
+
+
+def test_a_repair_order_is_not_a_suggestion(people):
+    from gongzhi.workorders.defaults import ensure_default_categories
+    from gongzhi.workorders.models import Category
+
+    ensure_default_categories()
+    code = Category.objects.exclude(kind="suggestion").values_list("code", flat=True).first()
+    order = _order(people, code)
+    with pytest.raises(ValidationError) as exc:
+        services.proposal_from_workorder(actor=people.staff, order=order, title="题目")
+    assert list(_fields(exc)) == ["workorder"]
+
+
+def test_a_grid_worker_may_not_publish_a_suggestion(people):
+    order = _order(people, "suggestion")
+    with pytest.raises(Forbidden):
+        services.proposal_from_workorder(
+            actor=people.world.grid_worker_a, order=order, title="题目"
+        )
