@@ -26,9 +26,11 @@ class ProposalForm(forms.Form):
 
     def __init__(self, *args: Any, areas: list[tuple[int, str]], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["area"].choices = areas
+        field = self.fields["area"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = areas
         if areas:
-            self.fields["area"].initial = areas[-1][0]
+            field.initial = areas[-1][0]
 
 
 class StepForm(forms.Form):
@@ -64,7 +66,9 @@ class PollForm(forms.Form):
 
     def __init__(self, *args: Any, areas: list[tuple[int, str]], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["area"].choices = [("", "—"), *areas]
+        field = self.fields["area"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "—"), *areas]
 
     def option_lines(self) -> list[str]:
         return [line for line in self.cleaned_data.get("options", "").splitlines() if line.strip()]

@@ -69,8 +69,6 @@ class Proposal(BaseModel):
     scope_field = "area_path"
     objects = RestrictedManager()
 
-    support_count: int  # annotated by the selectors
-
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["area_path", "status"])]
