@@ -191,3 +191,20 @@ def test_grid_worker_is_refused_the_staff_pages(people):
 def test_home_tile_shows_on_the_portal(people):
     page = _client(people.resident).get(reverse("portal:home")).content.decode()
     assert reverse("proposals_m:list") in page
+
+
+def test_phone_pages_render_in_elder_mode(people):
+    proposal, poll = published(people), open_poll(people)
+    people.resident.elder_mode = True
+    people.resident.save(update_fields=["elder_mode"])
+    client = _client(people.resident)
+    for url in (
+        reverse("proposals_m:list"),
+        reverse("proposals_m:new"),
+        reverse("proposals_m:detail", args=[proposal.pk]),
+        reverse("proposals_m:poll", args=[poll.pk]),
+    ):
+        page = client.get(url)
+        assert page.status_code == 200, url
+        assert '<body class="portal elder">' in page.content.decode(), url
+        assert 'name="viewport"' in page.content.decode()
