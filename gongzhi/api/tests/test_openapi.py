@@ -113,6 +113,16 @@ OPERATIONS = {
     ("get", "/api/v1/areas/{area_id}/geometry"): "area_geometry_get",
     ("put", "/api/v1/areas/{area_id}/geometry"): "area_geometry_put",
     ("get", "/api/v1/areas/{area_id}/map"): "area_map",
+    # issue 13: proposals and polls
+    ("get", "/api/v1/proposals"): "proposal_list",
+    ("get", "/api/v1/proposals/{proposal_id}"): "proposal_get",
+    ("post", "/api/v1/proposals/{proposal_id}/support"): "proposal_support",
+    ("post", "/api/v1/proposals/{proposal_id}/steps"): "proposal_step",
+    ("get", "/api/v1/polls"): "poll_list",
+    ("post", "/api/v1/polls"): "poll_create",
+    ("get", "/api/v1/polls/{poll_id}"): "poll_get",
+    ("post", "/api/v1/polls/{poll_id}/votes"): "poll_vote",
+    ("get", "/api/v1/polls/{poll_id}/flags"): "poll_flags",
 }
 
 
