@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gongzhi.accounts import acting
@@ -46,6 +47,27 @@ def _acting_person(request: SignedInRequest) -> Person | None:
 def _messages(request: SignedInRequest, exc: ValidationError) -> None:
     for text in exc.messages:
         messages.error(request, text)
+
+
+# What a staff page calls the fields a service names (its notes are one box each).
+STAFF_LABELS = {
+    "note": gettext_lazy("Note"),
+    "reason": gettext_lazy("Reason"),
+    "answer": gettext_lazy("Official answer"),
+    "result": gettext_lazy("Result"),
+    "title": gettext_lazy("Title"),
+    "workorder": gettext_lazy("Suggestion"),
+    "proposal": gettext_lazy("Proposal"),
+}
+
+
+def _staff_messages(request: SignedInRequest, exc: ValidationError) -> None:
+    """Each refusal on the workbench, named by its field: "Reason: This field is required."."""
+    for field, texts in exc.message_dict.items():
+        label = STAFF_LABELS.get(field)
+        for text in texts:
+            shown = _("%(field)s: %(message)s") % {"field": label, "message": text}
+            messages.error(request, shown if label else text)
 
 
 # --- /m/: residents -----------------------------------------------------------------------
@@ -258,7 +280,7 @@ def from_order(request: SignedInRequest) -> HttpResponse:
     except NotFound:
         messages.error(request, _("Suggestion: no such record in your area."))
     except ValidationError as exc:
-        _messages(request, exc)
+        _staff_messages(request, exc)
     else:
         messages.success(request, _("Published for support."))
         return redirect("proposals:detail", proposal_id=proposal.pk)
@@ -303,7 +325,7 @@ def step(request: SignedInRequest, proposal_id: int) -> HttpResponse:
     except Conflict as exc:
         messages.error(request, str(exc.message))
     except ValidationError as exc:
-        _messages(request, exc)
+        _staff_messages(request, exc)
     else:
         messages.success(request, _("Saved."))
     return redirect("proposals:detail", proposal_id=proposal.pk)
@@ -391,7 +413,7 @@ def flag_review(request: SignedInRequest, poll_id: int) -> HttpResponse:
     try:
         services.flag_review(actor=request.user, flag=flag, note=form.cleaned_data["note"])
     except ValidationError as exc:
-        _messages(request, exc)
+        _staff_messages(request, exc)
     else:
         messages.success(request, _("Marked as reviewed. The votes are unchanged."))
     return redirect("proposals:poll", poll_id=found.pk)

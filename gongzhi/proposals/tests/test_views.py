@@ -208,3 +208,20 @@ def test_phone_pages_render_in_elder_mode(people):
         assert page.status_code == 200, url
         assert '<body class="portal elder">' in page.content.decode(), url
         assert 'name="viewport"' in page.content.decode()
+
+
+def test_a_decline_without_reason_names_the_field(people):
+    from gongzhi.proposals import services
+
+    proposal = services.proposal_submit(
+        actor=people.resident, person=people.world.person_a1, area=people.world.community_a,
+        title="题目", body="内容",
+    )  # fmt: skip
+    client = _client(people.staff, HTTP_ACCEPT_LANGUAGE="en")
+    page = client.post(
+        reverse("proposals:step", args=[proposal.pk]),
+        {"action": "decline", "note": ""},
+        follow=True,
+    )
+    assert "Reason: This field is required." in page.content.decode()
+    assert Proposal.objects.get().status == "submitted"
