@@ -77,8 +77,12 @@ def _neighbours(community: Area, rng: random.Random, slug: str) -> list[User]:
 
 
 def _backdate(proposal: Proposal, start: dt.datetime) -> None:
+    """Spread the follow-up over the past weeks, four days a step (the answer's date too)."""
     for n, update in enumerate(proposal.updates.order_by("pk")):
-        Update.objects.filter(pk=update.pk).update(at=start + dt.timedelta(days=4 * n))
+        at = start + dt.timedelta(days=4 * n)
+        Update.objects.filter(pk=update.pk).update(at=at)
+        if update.action == "answer":
+            Proposal.objects.filter(pk=proposal.pk).update(answered_at=at)
 
 
 def load(communities: Sequence[Any], *, seed: int, say: Callable[[str], Any]) -> None:

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gongzhi.accounts.access import RestrictedManager
 from gongzhi.core.models import BaseModel
-from gongzhi.proposals.states import FlagKind, Status, Visibility
+from gongzhi.proposals.states import Action, FlagKind, Status, Visibility
 
 TITLE_MAX = 120
 BODY_MAX = 4000
@@ -87,7 +87,7 @@ class Update(models.Model):
 
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="updates")
     at = models.DateTimeField()
-    action = models.CharField(max_length=12)
+    action = models.CharField(max_length=12, choices=Action.choices)
     from_status = models.CharField(max_length=12)
     to_status = models.CharField(max_length=12)
     note = models.TextField(max_length=NOTE_MAX, blank=True)
