@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from gongzhi.accounts import acting
 from gongzhi.accounts.decorators import requires
 from gongzhi.accounts.policy import Perm
+from gongzhi.accounts.services import user_set_elder_mode
 from gongzhi.accounts.types import SignedInRequest
 from gongzhi.core import clock
 from gongzhi.core.errors import Conflict, Forbidden, NotFound
@@ -35,6 +36,14 @@ resident_login_required = partial(login_required, login_url="portal:login")
 DEVICE_COOKIE = "gz_device"
 DEVICE_COOKIE_AGE = 2 * 365 * 24 * 3600
 LIST_LIMIT = 50
+
+
+def _keep_elder_choice(request: SignedInRequest) -> None:
+    """`?elder=1|0` (a link a grid worker sends) becomes the account's preference, as on
+    the portal's own pages."""
+    wanted = request.GET.get("elder")
+    if wanted in ("1", "0"):
+        user_set_elder_mode(user=request.user, on=wanted == "1")
 
 
 def _acting_person(request: SignedInRequest) -> Person | None:
@@ -76,6 +85,7 @@ def _staff_messages(request: SignedInRequest, exc: ValidationError) -> None:
 @resident_login_required
 @require_GET
 def m_list(request: SignedInRequest) -> HttpResponse:
+    _keep_elder_choice(request)
     proposals = list(selectors.proposal_list_for(user=request.user)[:LIST_LIMIT])
     polls = list(selectors.poll_list_for(user=request.user)[:LIST_LIMIT])
     now = clock.now()
@@ -116,6 +126,7 @@ def m_new(request: SignedInRequest) -> HttpResponse:
 @resident_login_required
 @require_GET
 def m_detail(request: SignedInRequest, proposal_id: int) -> HttpResponse:
+    _keep_elder_choice(request)
     proposal = selectors.proposal_get_for(user=request.user, proposal_id=proposal_id)
     person = _acting_person(request)
     support = selectors.support_of(proposal, person)
@@ -159,6 +170,7 @@ def _device(request: SignedInRequest) -> tuple[str, bool]:
 @resident_login_required
 @require_GET
 def m_poll(request: SignedInRequest, poll_id: int) -> HttpResponse:
+    _keep_elder_choice(request)
     poll = selectors.poll_get_for(user=request.user, poll_id=poll_id)
     person = _acting_person(request)
     vote = selectors.vote_of(poll, person)
