@@ -19,6 +19,7 @@ urlpatterns = [
     path("orders/", include("gongzhi.workorders.urls")),
     path("visits/", include("gongzhi.visits.urls")),
     path("notices/", include("gongzhi.notices.urls")),
+    path("proposals/", include("gongzhi.proposals.urls")),
     path("open311/v2/", include("gongzhi.workorders.open311_urls")),
     path("inbox/", include("gongzhi.notifications.urls")),
     path("points/rewards/", include("gongzhi.points.reward_urls")),
@@ -34,5 +35,6 @@ urlpatterns = [
     path("m/notices/", include("gongzhi.notices.m_urls")),
     path("points/rankings/", include("gongzhi.points.ranking_urls")),
     path("m/points/rankings/", include("gongzhi.points.ranking_m_urls")),
+    path("m/proposals/", include("gongzhi.proposals.m_urls")),
     path("m/", include("gongzhi.portal.urls")),
 ]

@@ -26,6 +26,9 @@ API_ROUTES = [
     "/reports/{}",
     "/reports/{}/download",
     "/points/activities/{}",
+    "/proposals/{}",
+    "/polls/{}",
+    "/polls/{}/flags",
 ]
 
 # Pages take digits only (`<int:…>`): the large ids reach the selectors.
@@ -46,6 +49,10 @@ PAGES = [
     "/points/activities/{}/poster/",
     "/m/points/activities/{}/",
     "/m/points/signups/{}/proof/",
+    "/proposals/{}/",
+    "/proposals/polls/{}/",
+    "/m/proposals/{}/",
+    "/m/proposals/polls/{}/",
 ]
 
 

@@ -35,6 +35,7 @@ from gongzhi.points.certificate_api import router as certificates_router
 from gongzhi.points.ranking_api import router as points_ranking_router
 from gongzhi.points.review_api import router as points_review_router
 from gongzhi.points.reward_api import router as rewards_router
+from gongzhi.proposals.api import router as proposals_router
 from gongzhi.registry.api import router as registry_router
 from gongzhi.reports.api import router as reports_router
 from gongzhi.visits.api import router as visits_router
@@ -145,6 +146,7 @@ api.add_router("/", "gongzhi.points.activity_api.router")
 api.add_router("/", points_review_router)
 api.add_router("/", notices_router)
 api.add_router("/", points_ranking_router)
+api.add_router("/", proposals_router)
 
 # Last, so that it matches only what no operation does: a JSON 404, not Django's page.
 _fallback = Router()

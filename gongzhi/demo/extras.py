@@ -18,6 +18,7 @@ MODULES = [
     "gongzhi.demo.points",  # activities, proofs, the ledger, rewards and vouchers (issue 13)
     "gongzhi.demo.visits",  # visits by the grid workers, some households due (issue 12)
     "gongzhi.demo.notices",  # notices, one per building's 停水通知, some read (issue 13)
+    "gongzhi.demo.proposals",  # proposals with supports and answers, polls with votes (issue 13)
 ]
 
 

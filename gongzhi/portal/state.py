@@ -84,6 +84,7 @@ ENTRIES = (
     Entry("points_m:list", _("Points square"), _("Join activities, check in, send proof"), "★"),
     Entry("points_me:home", _("My points"), _("Balance, what earned them, service hours"), "★"),
     Entry("notices_resident:list", _("Notices"), _("News, policies and urgent notices"), "📢"),
+    Entry("proposals_m:list", _("Proposals and polls"), _("Propose, support and vote"), "☑"),
 )
 
 

@@ -53,6 +53,7 @@ def workbench(request: HttpRequest) -> dict[str, Any]:
             "volunteers": access.can(user, Perm.VOLUNTEERS_MANAGE),
             "proxies": access.can(user, Perm.PROXY_CONFIRM),
             "accounts": access.can(user, Perm.ACCOUNTS_MANAGE),
+            "proposals": access.can(user, Perm.PROPOSAL_MANAGE),
             "points_review": access.can(user, Perm.PROOF_REVIEW),
         },
         "user_roles": roles,

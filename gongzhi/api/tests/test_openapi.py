@@ -154,6 +154,16 @@ OPERATIONS = {
     ("get", "/api/v1/notices/{notice_id}/receipts"): "notice_receipts",
     ("get", "/api/v1/me/notices"): "my_notice_list",
     ("post", "/api/v1/me/notices/{notice_id}/read"): "my_notice_read",
+    # issue 13: proposals and polls
+    ("get", "/api/v1/proposals"): "proposal_list",
+    ("get", "/api/v1/proposals/{proposal_id}"): "proposal_get",
+    ("post", "/api/v1/proposals/{proposal_id}/support"): "proposal_support",
+    ("post", "/api/v1/proposals/{proposal_id}/steps"): "proposal_step",
+    ("get", "/api/v1/polls"): "poll_list",
+    ("post", "/api/v1/polls"): "poll_create",
+    ("get", "/api/v1/polls/{poll_id}"): "poll_get",
+    ("post", "/api/v1/polls/{poll_id}/votes"): "poll_vote",
+    ("get", "/api/v1/polls/{poll_id}/flags"): "poll_flags",
 }
 # Operations that anyone may call without credentials (the per-address limit applies).
 PUBLIC_OPERATIONS = {"certificate_verify", "certificate_keys"}
