@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -93,7 +93,7 @@ class NoticeForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["targets"].choices = targets
-        self.fields["remove_attachments"].choices = list(attachments)
+        cast(forms.ChoiceField, self.fields["targets"]).choices = targets
+        cast(forms.ChoiceField, self.fields["remove_attachments"]).choices = list(attachments)
         if not attachments:
             del self.fields["remove_attachments"]

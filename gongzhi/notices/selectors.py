@@ -200,4 +200,5 @@ def resident_notice_get(*, person: Person | None, notice_id: Any) -> Notice:
 
 
 def unread_count_for(*, person: Person | None) -> int:
-    return resident_notices_for(person=person).filter(is_read=False).count()
+    # `is_read` is annotated by resident_notices_for (the stubs cannot see annotations).
+    return resident_notices_for(person=person).filter(is_read=False).count()  # type: ignore[misc]

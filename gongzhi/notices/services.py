@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
@@ -235,7 +236,7 @@ def notice_update(
         _set_targets(locked, areas)
         gone = list(locked.attachments.filter(pk__in=removing))
         for attachment in gone:
-            transaction.on_commit(lambda p=attachment.path: uploads.remove_stored(p))
+            transaction.on_commit(partial(uploads.remove_stored, attachment.path))
             attachment.delete()
         _attach(notice=locked, files=files, actor=actor, stored=stored)
         audit_record(actor=actor, action="notice.edit", obj=locked, area_path=locked.area_path)

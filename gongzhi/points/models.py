@@ -14,6 +14,8 @@ below zero; tests hold it to the sum.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -173,6 +175,8 @@ class Proof(BaseModel):
 
     scope_field = "area_path"
     objects = RestrictedManager()
+    # Set on a page's instances (review_views.queue): the flags in words; not a column.
+    shown_flags: list[dict[str, Any]]
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -420,6 +424,8 @@ class Certificate(BaseModel):
 
     scope_field = "area_path"
     objects = RestrictedManager()
+    # Set on a page's instances (certificate_views): the masked name it states; not a column.
+    holder_label: str
 
 
 # --- Catching up on other modules' events --------------------------------------------------

@@ -98,7 +98,7 @@ def key_id_of(algorithm: str, public_key: str) -> str:
     return hashlib.sha256(f"{algorithm}:{public_key.lower()}".encode()).hexdigest()[:16]
 
 
-def _sm2():  # type: ignore[no-untyped-def]  # gmssl has no type hints
+def _sm2() -> Any:  # gmssl has no type hints
     from gmssl import sm2
 
     return sm2
