@@ -27,6 +27,7 @@ from schemathesis.specs.openapi.checks import (
 
 from gongzhi.accounts.models import Membership
 from gongzhi.accounts.services import api_key_issue
+from gongzhi.api.tests.test_openapi import PUBLIC_OPERATIONS
 from gongzhi.workorders.defaults import ensure_default_categories
 from gongzhi.wsgi import application
 
@@ -89,9 +90,13 @@ def test_api_as_a_grid_workers_integration(case, grid_worker_key):
     _call(case, headers={"X-API-Key": grid_worker_key})
 
 
-# Every answer is the same 401 before any input is read: a few examples show it.
+# Every answer is the same 401 before any input is read: a few examples show it. The public
+# operations (checking a certificate, the published keys) answer anyone, within the checks.
 @schema.parametrize()
 @settings(FUZZ, max_examples=int(5 * SCALE))
 def test_api_anonymously(case, wsgi_in_test_transaction):
     response = _call(case)
-    assert response.status_code in (401, 404, 405), response.status_code
+    if case.operation.definition.raw.get("operationId") in PUBLIC_OPERATIONS:
+        assert response.status_code < 500, response.status_code
+    else:
+        assert response.status_code in (401, 404, 405), response.status_code

@@ -97,7 +97,7 @@ class GrantIn(In):
     role: Role
 
 
-class ReasonIn(In):
+class AccountReasonIn(In):
     reason: str = Field(max_length=staff.REASON_MAX, description="why; kept in the audit log")
 
 
@@ -271,7 +271,7 @@ def account_reactivate(request: SignedInRequest, account_id: int) -> Any:
     operation_id="account_reset_second_factor",
 )
 def account_reset_second_factor(
-    request: SignedInRequest, account_id: int, payload: ReasonIn
+    request: SignedInRequest, account_id: int, payload: AccountReasonIn
 ) -> Any:
     """Remove the account's second-factor devices (a lost phone); the reason is audited
     and the holder enrols again at the next sign-in."""

@@ -148,7 +148,7 @@ class EntryFiltersIn(Schema):
     q: str = Field("", max_length=40, description="name prefix")
 
 
-class TransitionIn(In):
+class WatchTransitionIn(In):
     action: Action
     note: str = Field("", max_length=services.NOTE_MAX)
     person: Id | None = Field(None, description="review of an ambiguous entry: the candidate")
@@ -299,7 +299,7 @@ def watch_entry_get(request: SignedInRequest, entry_id: int) -> Any:
     response={200: WatchEntryDetailOut, **WRITE_ERRORS},
     operation_id="watch_entry_transition",
 )
-def watch_entry_transition(request: SignedInRequest, entry_id: int, payload: TransitionIn) -> Any:
+def watch_entry_transition(request: SignedInRequest, entry_id: int, payload: WatchTransitionIn) -> Any:
     """Review online, dismiss, record the offline verification, close with an outcome,
     or reopen (upload holders only). A move the entry's status does not allow is a 400
     on `action`."""

@@ -75,7 +75,7 @@ class ImportListOut(Schema):
     created_at: Any
 
 
-class MappingIn(Schema):
+class ImportMappingIn(Schema):
     mapping: dict[str, int | None] = Field(
         description="register field -> column index in `header` (null: not imported)"
     )
@@ -158,7 +158,7 @@ def import_get(request: SignedInRequest, import_id: int) -> Any:
     response={200: ImportOut, **ERRORS},
     operation_id="import_mapping_set",
 )
-def import_mapping_set(request: SignedInRequest, import_id: int, payload: MappingIn) -> Any:
+def import_mapping_set(request: SignedInRequest, import_id: int, payload: ImportMappingIn) -> Any:
     """Choose which column fills which register field (the ID number column is required)."""
     batch = selectors.import_get_for(user=request.user, batch_id=import_id)
     mapping = {k: v for k, v in payload.mapping.items() if v is not None}

@@ -75,7 +75,7 @@ class ActivityIn(In):
     publish: bool = False
 
 
-class TransitionIn(In):
+class ActivityTransitionIn(In):
     action: Literal["publish", "close", "cancel", "rotate"]
 
 
@@ -104,7 +104,7 @@ class CheckinOut(Schema):
     proof_id: int | None
 
 
-class ProofOut(Schema):
+class SubmittedProofOut(Schema):
     id: int
     signup_id: int
     kind: str
@@ -164,7 +164,7 @@ _ACTIONS = {
     response={200: ActivityOut, **WRITE_ERRORS},
     operation_id="activity_transition",
 )
-def activity_transition(request: SignedInRequest, activity_id: int, payload: TransitionIn) -> Any:
+def activity_transition(request: SignedInRequest, activity_id: int, payload: ActivityTransitionIn) -> Any:
     """Publish a draft, close or cancel the activity, or replace its check-in token."""
     activity = selectors.activity_get_for(user=request.user, activity_id=activity_id)
     _ACTIONS[payload.action](actor=request.user, activity=activity)
@@ -223,7 +223,7 @@ def activity_checkin(request: SignedInRequest, payload: CheckinIn) -> Any:
 
 @router.post(
     "/points/signups/{signup_id}/proofs",
-    response={201: ProofOut, **WRITE_ERRORS},
+    response={201: SubmittedProofOut, **WRITE_ERRORS},
     operation_id="proof_submit",
 )
 def proof_submit(

@@ -30,13 +30,13 @@ from gongzhi.points.models import REASON_MAX, Adjustment, LedgerEntry, Proof
 router = Router(tags=["points"])
 
 
-class FlagOut(Schema):
+class ProofFlagOut(Schema):
     code: str
     label: str
     detail: dict[str, Any]
 
 
-class ProofOut(Schema):
+class ReviewedProofOut(Schema):
     id: int
     activity_id: int
     activity: str
@@ -47,7 +47,7 @@ class ProofOut(Schema):
     taken_at: dt.datetime | None
     submitted_at: dt.datetime
     by_proxy: bool = Field(description="submitted by someone acting for the participant")
-    flags: list[FlagOut]
+    flags: list[ProofFlagOut]
 
     @staticmethod
     def resolve_activity_id(obj: Proof) -> int:
@@ -131,7 +131,7 @@ def _lines(entries: list[LedgerEntry]) -> list[dict[str, Any]]:
 
 @router.get(
     "/points/proofs/review",
-    response={200: list[ProofOut], **WRITE_ERRORS},
+    response={200: list[ReviewedProofOut], **WRITE_ERRORS},
     operation_id="proof_review_queue",
 )
 @paginate(Page)
@@ -143,7 +143,7 @@ def proof_review_queue(request: SignedInRequest) -> Any:
 
 @router.post(
     "/points/proofs/{proof_id}/review",
-    response={200: ProofOut, **WRITE_ERRORS},
+    response={200: ReviewedProofOut, **WRITE_ERRORS},
     operation_id="proof_review",
 )
 def proof_review(request: SignedInRequest, proof_id: Id, payload: ReviewIn) -> Any:

@@ -28,7 +28,7 @@ from ninja.pagination import paginate
 from gongzhi.accounts import access
 from gongzhi.accounts.policy import Perm
 from gongzhi.accounts.types import SignedInRequest
-from gongzhi.core.api_schemas import WRITE_ERRORS, Id, In, Mapped, Page
+from gongzhi.core.api_schemas import WRITE_ERRORS, ErrorOut, Id, In, Mapped, Page
 from gongzhi.core.errors import NotFound
 from gongzhi.points import ledger, rewards
 from gongzhi.points import reward_selectors as selectors
@@ -47,7 +47,7 @@ class RewardOut(Schema):
     active: bool
 
 
-class CatalogueOut(Schema):
+class RewardCatalogueOut(Schema):
     balance: int = Field(description="the caller's points")
     rewards: list[RewardOut]
 
@@ -128,7 +128,7 @@ def _handed_out(row: Redemption) -> dict[str, Any]:
 
 @router.get(
     "/rewards/catalogue",
-    response={200: CatalogueOut, **WRITE_ERRORS},
+    response={200: RewardCatalogueOut, **WRITE_ERRORS},
     operation_id="reward_catalogue",
 )
 def reward_catalogue(request: SignedInRequest) -> Any:
@@ -249,7 +249,8 @@ def reward_retire(request: SignedInRequest, reward_id: Id, payload: RetireIn) ->
 
 @router.post(
     "/vouchers/hand-over",
-    response={200: HandedOutOut, **WRITE_ERRORS},
+    # 429: too many wrong codes from this staff member (rewards.VoucherMisses).
+    response={200: HandedOutOut, **WRITE_ERRORS, 429: ErrorOut},
     operation_id="voucher_hand_over",
 )
 def voucher_hand_over(request: SignedInRequest, payload: CodeIn) -> Any:

@@ -125,7 +125,7 @@ class VoteOut(Schema):
     at: dt.datetime
 
 
-class FlagOut(Schema):
+class PollFlagOut(Schema):
     id: int
     kind: str
     count: int
@@ -282,7 +282,7 @@ def poll_vote(request: SignedInRequest, poll_id: Id, payload: VoteIn) -> Any:
 
 @router.get(
     "/polls/{poll_id}/flags",
-    response={200: list[FlagOut], **WRITE_ERRORS},
+    response={200: list[PollFlagOut], **WRITE_ERRORS},
     operation_id="poll_flags",
 )
 def poll_flags(request: SignedInRequest, poll_id: Id) -> Any:

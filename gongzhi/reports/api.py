@@ -152,7 +152,7 @@ class ColumnIn(In):
     arg: str = Field("", max_length=500)
 
 
-class MappingIn(In):
+class TemplateMappingIn(In):
     columns: list[ColumnIn] = Field(max_length=200)
     filters: dict[str, Any] | None = Field(
         None, description="area (id), tags, residency, age_min, age_max, status, tier, …"
@@ -280,7 +280,7 @@ def report_template_get(request: SignedInRequest, template_id: int) -> Any:
     response={200: TemplateOut, **WRITE_ERRORS},
     operation_id="report_template_map",
 )
-def report_template_map(request: SignedInRequest, template_id: int, payload: MappingIn) -> Any:
+def report_template_map(request: SignedInRequest, template_id: int, payload: TemplateMappingIn) -> Any:
     """Set every column's field, transform and argument (columns left out stay empty),
     and the filters when given."""
     template = selectors.template_get_for(user=request.user, template_id=template_id)

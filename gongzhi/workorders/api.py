@@ -197,7 +197,7 @@ class NoteIn(In):
     note: str = Field("", max_length=NOTE_MAX)
 
 
-class ReasonIn(In):
+class StepNoteIn(In):
     note: str = Field(max_length=NOTE_MAX, description="required: why")
 
     def step_kwargs(self) -> dict[str, Any]:
@@ -527,13 +527,13 @@ _STEP_ENDPOINTS = (
         None,
         "党员接单: take an order offered to you. 409 `already_taken` if someone was first.",
     ),
-    _StepEndpoint(Action.DECLINE, ReasonIn),
+    _StepEndpoint(Action.DECLINE, StepNoteIn),
     _StepEndpoint(Action.START, None),
-    _StepEndpoint(Action.RESOLVE, ReasonIn),
-    _StepEndpoint(Action.SOLVE, ReasonIn, "小事自主解决: staff resolve it themselves."),
+    _StepEndpoint(Action.RESOLVE, StepNoteIn),
+    _StepEndpoint(Action.SOLVE, StepNoteIn, "小事自主解决: staff resolve it themselves."),
     _StepEndpoint(
         Action.ESCALATE,
-        ReasonIn,
+        StepNoteIn,
         "大事逐级上报: one level up (grid → community → street), with the reason.",
     ),
     _StepEndpoint(Action.RATE, RateIn, "群众评单: 1–5 stars on a resolved order, once."),
@@ -543,8 +543,8 @@ _STEP_ENDPOINTS = (
         "回访: the rating a resident gave on the phone, for an order filed on their behalf; "
         "recorded by staff of the area who did not handle the order (403 for whoever did).",
     ),
-    _StepEndpoint(Action.REOPEN, ReasonIn),
-    _StepEndpoint(Action.CANCEL, ReasonIn),
+    _StepEndpoint(Action.REOPEN, StepNoteIn),
+    _StepEndpoint(Action.CANCEL, StepNoteIn),
 )
 
 

@@ -256,3 +256,24 @@ def test_healthz_answers_probes(client, db):
 
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+def _schema_classes(cls: type) -> list[type]:
+    found = []
+    for sub in cls.__subclasses__():
+        found.append(sub)
+        found.extend(_schema_classes(sub))
+    return found
+
+
+def test_every_schema_has_a_name_of_its_own(db):
+    """The OpenAPI document names a body or an answer by its class name alone: two classes
+    of one name (two apps' `MappingIn`) made one operation document the other's fields."""
+    from ninja import Schema
+
+    api.get_openapi_schema()  # every router imported
+    modules: dict[str, set[str]] = {}
+    for cls in _schema_classes(Schema):
+        if cls.__module__.startswith("gongzhi.") and ".tests" not in cls.__module__:
+            modules.setdefault(cls.__name__, set()).add(cls.__module__)
+    assert {name: sorted(m) for name, m in modules.items() if len(m) > 1} == {}
