@@ -299,7 +299,9 @@ def watch_entry_get(request: SignedInRequest, entry_id: int) -> Any:
     response={200: WatchEntryDetailOut, **WRITE_ERRORS},
     operation_id="watch_entry_transition",
 )
-def watch_entry_transition(request: SignedInRequest, entry_id: int, payload: WatchTransitionIn) -> Any:
+def watch_entry_transition(
+    request: SignedInRequest, entry_id: int, payload: WatchTransitionIn
+) -> Any:
     """Review online, dismiss, record the offline verification, close with an outcome,
     or reopen (upload holders only). A move the entry's status does not allow is a 400
     on `action`."""

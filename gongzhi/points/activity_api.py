@@ -164,7 +164,9 @@ _ACTIONS = {
     response={200: ActivityOut, **WRITE_ERRORS},
     operation_id="activity_transition",
 )
-def activity_transition(request: SignedInRequest, activity_id: int, payload: ActivityTransitionIn) -> Any:
+def activity_transition(
+    request: SignedInRequest, activity_id: int, payload: ActivityTransitionIn
+) -> Any:
     """Publish a draft, close or cancel the activity, or replace its check-in token."""
     activity = selectors.activity_get_for(user=request.user, activity_id=activity_id)
     _ACTIONS[payload.action](actor=request.user, activity=activity)

@@ -280,7 +280,9 @@ def report_template_get(request: SignedInRequest, template_id: int) -> Any:
     response={200: TemplateOut, **WRITE_ERRORS},
     operation_id="report_template_map",
 )
-def report_template_map(request: SignedInRequest, template_id: int, payload: TemplateMappingIn) -> Any:
+def report_template_map(
+    request: SignedInRequest, template_id: int, payload: TemplateMappingIn
+) -> Any:
     """Set every column's field, transform and argument (columns left out stay empty),
     and the filters when given."""
     template = selectors.template_get_for(user=request.user, template_id=template_id)
