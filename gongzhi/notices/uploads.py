@@ -15,19 +15,20 @@ import hashlib
 import io
 import os
 import re
-import secrets
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import FileResponse
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from gongzhi.core import clock
+from gongzhi.core import files
+from gongzhi.core.files import StoredFiles as StoredFiles  # the app's callers use these names
+from gongzhi.core.files import open_stored as open_stored
+from gongzhi.core.files import remove_stored as remove_stored
+from gongzhi.core.files import uploads_dir as uploads_dir
 from gongzhi.core.uploads import upload_limit
 
 MiB = 1024 * 1024
@@ -51,10 +52,6 @@ class CleanFile:
     content_type: str
     extension: str
     sha256: str
-
-
-def uploads_dir() -> Path:
-    return Path(settings.DATA_DIR) / "uploads"
 
 
 def _error(message: str, code: str) -> ValidationError:
@@ -178,34 +175,7 @@ def clean_files(uploads: list[Any], *, already: int = 0) -> list[CleanFile]:
 
 def store(clean: CleanFile) -> str:
     """Write the file under the uploads directory (0600); its path relative to it."""
-    now = clock.now()
-    relative = Path("notices") / f"{now:%Y}" / f"{now:%m}" / f"{secrets.token_hex(16)}"
-    relative = relative.with_name(f"{relative.name}.{clean.extension}")
-    root = uploads_dir()
-    root.mkdir(mode=0o700, parents=True, exist_ok=True)
-    current = root
-    for part in relative.parent.parts:
-        current = current / part
-        current.mkdir(mode=0o700, exist_ok=True)
-    fd = os.open(root / relative, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(clean.data)
-    return relative.as_posix()
-
-
-def remove_stored(relative: str) -> None:
-    root = uploads_dir().resolve()
-    target = (root / relative).resolve()
-    if root in target.parents:
-        target.unlink(missing_ok=True)
-
-
-def open_stored(relative: str) -> Any:
-    root = uploads_dir().resolve()
-    target = (root / relative).resolve()
-    if root not in target.parents:
-        raise FileNotFoundError(relative)
-    return target.open("rb")
+    return files.store(clean.data, folder="notices", extension=clean.extension)
 
 
 def file_response(attachment: Any) -> FileResponse:
@@ -223,18 +193,3 @@ def file_response(attachment: Any) -> FileResponse:
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, no-store"
     return response
-
-
-class StoredFiles:
-    """Files written before the transaction commits are removed if it does not."""
-
-    def __init__(self) -> None:
-        self.paths: list[str] = []
-
-    def __enter__(self) -> StoredFiles:
-        return self
-
-    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
-        if kind is not None:
-            for path in self.paths:
-                remove_stored(path)

@@ -45,6 +45,7 @@ from django.utils.translation import gettext as _
 from gongzhi.audit.models import AuditHead
 from gongzhi.audit.services import audit_chain_check, audit_record, audit_verify
 from gongzhi.core import clock, crypto, keys
+from gongzhi.core.files import uploads_dir
 from gongzhi.core.sqlite.base import create_private, database_path
 
 FORMAT = "gongzhi-backup/1"
@@ -270,10 +271,6 @@ def _pg_backup(target: Path) -> dict[str, Any]:
 
 
 # --- backup --------------------------------------------------------------------------------------
-
-
-def uploads_dir() -> Path:
-    return Path(settings.DATA_DIR) / "uploads"
 
 
 def _uploads_backup(target: Path) -> int:

@@ -26,10 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
-import os
-import secrets
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import imagehash
@@ -38,7 +35,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image
 
-from gongzhi.core import clock
+from gongzhi.core import files
 from gongzhi.workorders import uploads
 
 MAX_PHOTO_BYTES = uploads.MAX_BYTES
@@ -169,17 +166,4 @@ def inspect_video(upload: Any, field: str = "file") -> ProofFile:
 def store(proof_file: ProofFile) -> str:
     """Write the file under the uploads directory (0600, directories 0700), named by a
     random id; its path relative to that directory."""
-    now = clock.now()
-    relative = (
-        Path(SUBDIR) / f"{now:%Y}" / f"{now:%m}" / f"{secrets.token_hex(16)}.{proof_file.extension}"
-    )
-    root = uploads.uploads_dir()
-    root.mkdir(mode=0o700, parents=True, exist_ok=True)
-    current = root
-    for part in relative.parent.parts:
-        current = current / part
-        current.mkdir(mode=0o700, exist_ok=True)
-    fd = os.open(root / relative, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(proof_file.data)
-    return relative.as_posix()
+    return files.store(proof_file.data, folder=SUBDIR, extension=proof_file.extension)

@@ -15,21 +15,21 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
-import secrets
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import FileResponse
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from gongzhi.core import clock
+from gongzhi.core import files
+from gongzhi.core.files import StoredFiles as StoredFiles  # the app's callers use these names
+from gongzhi.core.files import open_stored as open_stored
+from gongzhi.core.files import remove_stored as remove_stored
+from gongzhi.core.files import uploads_dir as uploads_dir
 from gongzhi.core.uploads import UploadLimit, upload_limit
 from gongzhi.workorders.models import Attachment, TimelineEntry, WorkOrder
 
@@ -57,10 +57,6 @@ class CleanPhoto:
     width: int
     height: int
     sha256: str
-
-
-def uploads_dir() -> Path:
-    return Path(settings.DATA_DIR) / "uploads"
 
 
 def _read(upload: Any, field: str) -> bytes:
@@ -172,37 +168,7 @@ def clean_photos(
 
 def store(photo: CleanPhoto) -> str:
     """Write the photo under the uploads directory (0600); its path relative to it."""
-    now = clock.now()
-    relative = (
-        Path("workorders")
-        / f"{now:%Y}"
-        / f"{now:%m}"
-        / f"{secrets.token_hex(16)}.{photo.extension}"
-    )
-    target = uploads_dir() / relative
-    _make_private_dirs(target.parent)
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(photo.data)
-    return relative.as_posix()
-
-
-def _make_private_dirs(path: Path) -> None:
-    root = uploads_dir()
-    root.mkdir(mode=0o700, parents=True, exist_ok=True)
-    current = root
-    for part in path.relative_to(root).parts:
-        current = current / part
-        current.mkdir(mode=0o700, exist_ok=True)
-
-
-def open_stored(relative: str) -> Any:
-    """The stored file for reading; refuses paths that leave the uploads directory."""
-    root = uploads_dir().resolve()
-    target = (root / relative).resolve()
-    if root not in target.parents:
-        raise FileNotFoundError(relative)
-    return target.open("rb")
+    return files.store(photo.data, folder="workorders", extension=photo.extension)
 
 
 def photo_response(handle: Any, content_type: str) -> FileResponse:
@@ -217,32 +183,7 @@ def photo_response(handle: Any, content_type: str) -> FileResponse:
     return response
 
 
-def remove_stored(relative: str) -> None:
-    try:
-        root = uploads_dir().resolve()
-        target = (root / relative).resolve()
-        if root in target.parents:
-            target.unlink()
-    except FileNotFoundError:
-        pass
-
-
 # --- photos of a step ---------------------------------------------------------------------
-
-
-class StoredFiles:
-    """Photos written before the transaction commits are removed if it does not."""
-
-    def __init__(self) -> None:
-        self.paths: list[str] = []
-
-    def __enter__(self) -> StoredFiles:
-        return self
-
-    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
-        if kind is not None:
-            for path in self.paths:
-                remove_stored(path)
 
 
 def attach(
