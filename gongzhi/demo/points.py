@@ -22,14 +22,15 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
+from functools import partial
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Q
 
 from gongzhi.accounts.models import Membership, User
 from gongzhi.audit.services import audit_record
-from gongzhi.core import clock
+from gongzhi.core import clock, files
 from gongzhi.points import ledger
 from gongzhi.points.models import (
     Activity,
@@ -147,22 +148,8 @@ def _photo(rng: random.Random, base: tuple[int, int, int] | None = None) -> tupl
     return buffer.getvalue(), str(imagehash.phash(image))
 
 
-def _store(data: bytes, when: dt.datetime) -> str:
-    import os
-
-    from gongzhi.workorders.uploads import uploads_dir
-
-    relative = Path(PHOTO_DIR) / f"{when:%Y}" / f"{when:%m}" / f"{secrets.token_hex(16)}.jpg"
-    root = uploads_dir()
-    root.mkdir(mode=0o700, parents=True, exist_ok=True)
-    current = root
-    for part in relative.parent.parts:
-        current = current / part
-        current.mkdir(mode=0o700, exist_ok=True)
-    fd = os.open(root / relative, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    return relative.as_posix()
+def _store(data: bytes) -> str:
+    return files.store(data, folder=PHOTO_DIR, extension="jpg")
 
 
 def _activities(c: _Community, now: dt.datetime) -> list[Activity]:
@@ -217,7 +204,7 @@ def _proof_for(
     if kind == ProofKind.PHOTO:
         data, phash = photo or _photo(c.rng)
         fields.update(
-            file=_store(data, when), content_type="image/jpeg",
+            file=_store(data), content_type="image/jpeg",
             sha256=hashlib.sha256(data).hexdigest(), phash=phash,
         )  # fmt: skip
     elif kind == ProofKind.TEXT:
@@ -489,7 +476,6 @@ def unload(*, say: Callable[[str], Any]) -> None:
     adjustments, then the ledger (reversals before what they reverse) and the accounts,
     proofs (and their files), sign-ups, activities and rewards."""
     from gongzhi.demo.spec import COMMUNITIES
-    from gongzhi.workorders.uploads import remove_stored
 
     paths = list(
         Area.objects.filter(code__in=[s.code for s in COMMUNITIES]).values_list("path", flat=True)
@@ -519,7 +505,8 @@ def unload(*, say: Callable[[str], Any]) -> None:
             PointsAccount.objects.create(holder=holder, balance=left)
     proofs = Proof.objects.within(*paths)
     for relative in proofs.exclude(file="").values_list("file", flat=True):
-        remove_stored(relative)
+        # After the commit: a rolled-back reset keeps its rows, so it must keep their files.
+        transaction.on_commit(partial(files.remove_stored, relative))
     proofs.delete()
     Signup.objects.within(*paths).delete()
     Activity.objects.within(*paths).delete()

@@ -23,14 +23,16 @@ import datetime as dt
 import random
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.hashers import make_password
+from django.db import transaction
 from django.db.models import Q
 
 from gongzhi.accounts.models import Membership, Role, User
 from gongzhi.audit.services import audit_record
-from gongzhi.core import clock
+from gongzhi.core import clock, files
 from gongzhi.demo.people import _GIVEN_CHARS, _SURNAME_WEIGHTS, _SURNAMES
 from gongzhi.registry.models import Area, Household, Person
 from gongzhi.workorders import filing, policy, services
@@ -397,9 +399,8 @@ def unload(*, say: Callable[[str], Any]) -> None:
     orders = WorkOrder.objects.within(*paths)
     count = orders.count()
     for attachment in Attachment.objects.filter(order__in=orders).only("path"):
-        from gongzhi.workorders.uploads import remove_stored
-
-        remove_stored(attachment.path)
+        # After the commit: a rolled-back reset keeps its rows, so it must keep their files.
+        transaction.on_commit(partial(files.remove_stored, attachment.path))
     TimelineEntry.objects.filter(order__in=orders).delete()
     orders.delete()
     Pairing.objects.within(*paths).delete()
