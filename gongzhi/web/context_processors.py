@@ -54,7 +54,15 @@ def workbench(request: HttpRequest) -> dict[str, Any]:
             "proxies": access.can(user, Perm.PROXY_CONFIRM),
             "accounts": access.can(user, Perm.ACCOUNTS_MANAGE),
             "proposals": access.can(user, Perm.PROPOSAL_MANAGE),
+            # The points square's pages, under one menu.
             "points_review": access.can(user, Perm.PROOF_REVIEW),
+            "points_activities": access.can(user, Perm.ACTIVITY_MANAGE),
+            "points_rewards": "catalogue"
+            if access.can(user, Perm.REWARDS_MANAGE)
+            else "exchange"
+            if access.can(user, Perm.REWARDS_HAND_OUT)
+            else "",
+            "points_rankings": access.can(user, Perm.POINTS_VIEW),
         },
         "user_roles": roles,
     }

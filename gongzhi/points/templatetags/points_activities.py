@@ -8,9 +8,6 @@ from typing import Any
 from django import template
 from django.utils.translation import gettext_lazy as _
 
-from gongzhi.accounts import access
-from gongzhi.accounts.policy import Perm
-
 register = template.Library()
 
 FLAG_LABELS = {
@@ -18,11 +15,6 @@ FLAG_LABELS = {
     "taken_outside_window": _("Taken outside the activity's time"),
     "no_capture_time": _("No capture time"),
 }
-
-
-@register.filter
-def manages_activities(user: Any) -> bool:
-    return access.can(user, Perm.ACTIVITY_MANAGE)
 
 
 @register.filter
