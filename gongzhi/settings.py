@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "gongzhi.visits",
     "gongzhi.points",
     "gongzhi.proposals",
+    "gongzhi.outreach",
     "gongzhi.reports",
     "gongzhi.portal",
     "gongzhi.api",

@@ -43,6 +43,14 @@ class Perm(StrEnum):
     # Notices (通知公告), proposals (居民议事) and polls.
     NOTICE_PUBLISH = "notice.publish"  # publish, pin, withdraw notices; see read receipts
     PROPOSAL_MANAGE = "proposal.manage"  # publish proposals, answer them, run polls
+    # Health services (疫情防控服务专区) and outreach (智能外呼).
+    HEALTH_RECORD = "health.record"  # record tests and doses, run sessions, load lab results
+    VENUE_MANAGE = "venue.manage"  # create, print and close the area's venue codes (场所码)
+    CONTACT_TRACE = "health.trace"  # who checked in where and when; who shared a place and hour
+    HEALTH_STATUS_VIEW = "health.status"  # the area's health statuses and their reasons
+    HEALTH_RULES = "health.rules"  # edit the community's status rules (versioned, with a reason)
+    OUTREACH_VIEW = "outreach.view"  # the area's campaigns, their progress and answers
+    OUTREACH_RUN = "outreach.run"  # create, start, pause and stop campaigns
 
 
 # The register's keepers: the people who hold a grid's households and persons, import
@@ -67,6 +75,10 @@ _KEEPERS = frozenset(
         Perm.POINTS_VIEW,
         Perm.REWARDS_HAND_OUT,
         Perm.NOTICE_PUBLISH,
+        Perm.HEALTH_RECORD,
+        Perm.VENUE_MANAGE,
+        Perm.HEALTH_STATUS_VIEW,
+        Perm.OUTREACH_VIEW,
     }
 )
 # Community staff and the secretary also take in upstream lists and own the templates,
@@ -78,11 +90,22 @@ _COMMUNITY = _KEEPERS | {
     Perm.REWARDS_MANAGE,
     Perm.POINTS_ADJUST,
     Perm.PROPOSAL_MANAGE,
+    Perm.CONTACT_TRACE,
+    Perm.HEALTH_RULES,
+    Perm.OUTREACH_RUN,
 }
 # Police and doctor (with the grid worker, the "three-person team") read, reveal with a
-# purpose, and follow up the watch list.
+# purpose, follow up the watch list, trace contacts and see health statuses and campaigns.
 _TEAM = frozenset(
-    {Perm.AREA_VIEW, Perm.REGISTER_VIEW, Perm.REGISTER_REVEAL, Perm.WATCHLIST_FOLLOW_UP}
+    {
+        Perm.AREA_VIEW,
+        Perm.REGISTER_VIEW,
+        Perm.REGISTER_REVEAL,
+        Perm.WATCHLIST_FOLLOW_UP,
+        Perm.CONTACT_TRACE,
+        Perm.HEALTH_STATUS_VIEW,
+        Perm.OUTREACH_VIEW,
+    }
 )
 
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
@@ -97,7 +120,8 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.GRID_WORKER: _KEEPERS,
     # The grid leader and the secretary see their workers' workload and take in report-ins
     # (双报到) and place volunteers; the secretary sets the community's visit rules.
-    Role.GRID_LEADER: _KEEPERS | {Perm.WORKLOAD_VIEW, Perm.VOLUNTEERS_MANAGE, Perm.POINTS_ADJUST},
+    Role.GRID_LEADER: _KEEPERS
+    | {Perm.WORKLOAD_VIEW, Perm.VOLUNTEERS_MANAGE, Perm.POINTS_ADJUST, Perm.OUTREACH_RUN},
     Role.COMMUNITY_STAFF: _COMMUNITY,
     # The secretary also staffs the community: accounts and roles within it.
     Role.SECRETARY: _COMMUNITY
@@ -110,7 +134,8 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
         Perm.CERTIFICATE_KEYS,
     },
     Role.POLICE: _TEAM,
-    Role.DOCTOR: _TEAM,
+    # The doctor also records tests and doses.
+    Role.DOCTOR: _TEAM | {Perm.HEALTH_RECORD},
     # The street reads its communities, their reports, and decides on escalated orders.
     Role.STREET_OFFICER: frozenset(
         {

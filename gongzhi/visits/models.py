@@ -125,3 +125,44 @@ class VisitRule(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.tag_id}@{self.area_id}: {self.every_days}d"
+
+
+class VisitTask(BaseModel):
+    """A home visit someone asked of a grid worker (上门核实): a campaign's non-responder,
+    for instance. Logging a visit to the household closes its open tasks."""
+
+    household = models.ForeignKey(
+        "registry.Household", on_delete=models.CASCADE, related_name="visit_tasks"
+    )
+    person = models.ForeignKey(
+        "registry.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(_("reason"), max_length=200)  # words, never a personal value
+    # What asked for it: "campaign:<id>" …; one open task per source and household.
+    source = models.CharField(max_length=64)
+    due_on = models.DateField(_("due on"))
+    visit = models.ForeignKey(
+        Visit, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks"
+    )
+    done_at = models.DateTimeField(null=True, blank=True)
+    area_path = models.CharField(max_length=255, db_index=True)
+
+    scope_field = "area_path"
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        verbose_name = _("visit task")
+        verbose_name_plural = _("visit tasks")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "household"], name="visits_task_one_per_source"
+            )
+        ]
+        indexes = [models.Index(fields=["assignee", "done_at"], name="visits_task_assignee")]
+
+    def __str__(self) -> str:
+        return f"task #{self.pk}"
