@@ -67,8 +67,9 @@ class UpstreamListOut(Schema):
 
 class WatchEntryOut(Schema):
     id: int
-    upstream_list_id: int
-    row_number: int
+    upstream_list_id: int | None = Field(description="none for an arrival declaration's")
+    row_number: int | None
+    merged_into_id: int | None = Field(description="the open entry this row joined")
     name: str
     id_number: str = Field(description="always masked")
     phone: str = Field(description="always masked")

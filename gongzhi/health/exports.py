@@ -28,7 +28,7 @@ WATCH_LIST: Export[Any] = Export(
     scope_perms=(Perm.WATCHLIST_FOLLOW_UP, Perm.WATCHLIST_UPLOAD),
     batch=2000,
     columns=(
-        Column(_("List"), lambda e: e.upstream_list.name),
+        Column(_("List"), lambda e: e.upstream_list.name if e.upstream_list_id else e.source),
         Column(_("Row"), lambda e: e.row_number),
         Column(pgettext_lazy("person", "Name"), lambda e: e.name),
         # A Sealed value's text is its mask.

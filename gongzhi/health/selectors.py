@@ -21,7 +21,7 @@ from django.utils.timesince import timesince, timeuntil
 from gongzhi.accounts import access
 from gongzhi.accounts.models import Role
 from gongzhi.accounts.policy import Perm
-from gongzhi.core import clock
+from gongzhi.core import clock, scope
 from gongzhi.core.errors import NotFound
 from gongzhi.core.lookup import get_by_id
 from gongzhi.health.models import UpstreamList, Vaccination, WatchEntry, WatchEvent
@@ -105,6 +105,8 @@ def watch_entry_list_for(
     entries = WatchEntry.objects.restrict(user, *WATCH_PERMS)
     if filters.upstream_list_id is not None:
         entries = entries.filter(upstream_list_id=filters.upstream_list_id)
+    else:  # a row that joined a person's open entry is no task of its own
+        entries = entries.filter(merged_into__isnull=True)
     if filters.status == "open":
         entries = entries.filter(status__in=OPEN_STATUSES)
     elif filters.status:
@@ -134,6 +136,17 @@ def watch_entry_get_for(*, user: Viewer, entry_id: Any) -> WatchEntry:
     if not _may_watch(user, entry.area_path):
         raise NotFound()
     return entry
+
+
+def entry_home(entry: WatchEntry) -> str:
+    """The area an entry came in for: its list's, or (a declaration's) its community."""
+    upstream_list = entry.upstream_list
+    if upstream_list is not None:
+        return upstream_list.area_path
+    community = Area.objects.filter(
+        kind=AreaKind.COMMUNITY, path__in=scope.ancestors(entry.area_path, inclusive=True)
+    ).first()
+    return community.path if community is not None else entry.area_path
 
 
 def entry_events(entry: WatchEntry) -> list[WatchEvent]:
@@ -173,7 +186,7 @@ def grid_choices_for_entry(*, user: Viewer, entry: WatchEntry) -> list[Area]:
     grids = (
         Area.objects.filter(kind=AreaKind.GRID)
         .restrict(user, Perm.WATCHLIST_UPLOAD)
-        .within(entry.upstream_list.area_path)
+        .within(entry_home(entry))
     )
     return list(grids.order_by("path"))
 
@@ -187,7 +200,7 @@ class WatchSummary:
 
 
 def watch_summary_for(*, user: Viewer) -> WatchSummary:
-    entries = WatchEntry.objects.restrict(user, *WATCH_PERMS)
+    entries = WatchEntry.objects.restrict(user, *WATCH_PERMS).filter(merged_into__isnull=True)
     counts = entries.aggregate(
         total=Count("pk"),
         open=Count("pk", filter=Q(status__in=OPEN_STATUSES)),

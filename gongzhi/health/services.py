@@ -36,6 +36,7 @@ from gongzhi.health.routing import AddressRouter
 from gongzhi.health.states import (
     ALLOWED_TRANSITIONS,
     CLOSING_OUTCOMES,
+    OPEN_STATUSES,
     Action,
     EntryStatus,
     ListKind,
@@ -291,8 +292,12 @@ def match_rows(*, upstream_list: UpstreamList, rows: Sequence[parsing.Row]) -> l
     """
     plan = plan_entries(upstream_list=upstream_list, rows=rows)
     WatchEntry.objects.filter(upstream_list=upstream_list).delete()
+    joined = _join_open_entries(upstream_list, plan.entries)
+    if joined:
+        plan.counts["merged"] = len(joined)
     for start in range(0, len(plan.entries), BATCH):
         WatchEntry.objects.bulk_create(plan.entries[start : start + BATCH])
+    _record_joined(upstream_list, joined)
     now = clock.now()
     upstream_list.status = ListStatus.MATCHED
     upstream_list.counts = plan.counts
@@ -310,6 +315,50 @@ def match_rows(*, upstream_list: UpstreamList, rows: Sequence[parsing.Row]) -> l
         ),
     )
     return plan.entries
+
+
+def _join_open_entries(
+    upstream_list: UpstreamList, entries: Sequence[WatchEntry]
+) -> list[WatchEntry]:
+    """Rows about a person who already has an open entry (from a declaration or an earlier
+    list) join it (`merged_into`): the watch list shows one task per person, not two."""
+    person_ids = sorted({e.person_id for e in entries if e.person_id})
+    open_by_person: dict[int, int] = {}
+    for start in range(0, len(person_ids), BATCH):
+        found = (
+            WatchEntry.objects.filter(
+                person_id__in=person_ids[start : start + BATCH],
+                status__in=OPEN_STATUSES,
+                merged_into__isnull=True,
+            )
+            .exclude(upstream_list=upstream_list)
+            .order_by("created_at", "pk")
+            .values_list("person_id", "pk")
+        )
+        for person_id, entry_id in found:
+            open_by_person.setdefault(person_id, entry_id)
+    joined = []
+    for entry in entries:
+        if entry.person_id in open_by_person:
+            entry.merged_into_id = open_by_person[entry.person_id]
+            joined.append(entry)
+    return joined
+
+
+def _record_joined(upstream_list: UpstreamList, joined: Sequence[WatchEntry]) -> None:
+    now = clock.now()
+    events = [
+        WatchEvent(
+            entry_id=entry.merged_into_id,
+            at=now,
+            action="listed",
+            data={"upstream_list": upstream_list.pk, "row": entry.row_number, "entry": entry.pk},
+        )
+        for entry in joined
+        if entry.merged_into_id is not None
+    ]
+    for start in range(0, len(events), BATCH):
+        WatchEvent.objects.bulk_create(events[start : start + BATCH])
 
 
 @dataclass
@@ -616,7 +665,7 @@ def watch_entry_assign(
             errors.setdefault("grid", []).append(
                 _("This entry is a registered person's; it stays with the person's grid.")
             )
-        elif grid.kind != AreaKind.GRID or not grid.path.startswith(entry.upstream_list.area_path):
+        elif grid.kind != AreaKind.GRID or not grid.path.startswith(selectors.entry_home(entry)):
             errors.setdefault("grid", []).append(_("Choose a grid of the list's area."))
         else:
             access.require(actor, Perm.WATCHLIST_UPLOAD, grid.path)

@@ -173,7 +173,7 @@ def watch_rows(*, area: Area, filters: dict[str, Any], as_of: dt.date) -> Iterat
             "grid": entry.grid.name if entry.grid is not None else "",
             "grid_worker": str(entry.assignee) if entry.assignee_id else "",
             "community": _community_of(entry.area_path, communities),
-            "list": entry.upstream_list.name,
+            "list": entry.upstream_list.name if entry.upstream_list else entry.source,
             "tier": entry.tier,
             "status": entry.status,
             "review_note": entry.review_note,

@@ -138,7 +138,7 @@ def _watch_list(user: User) -> Section | None:
         empty=_("No open follow-up is assigned to you."),
         items=[
             Item(
-                label=f"{mask_name(e.name) or '#' + str(e.row_number)} · {e.upstream_list.name}",
+                label=f"{mask_name(e.name) or '#' + str(e.row_number)} · {e.upstream_list.name if e.upstream_list else e.source}",
                 url=reverse("health:entry_detail", args=[e.pk]),
                 note=str(labels.get(e.status, e.status)),
             )
