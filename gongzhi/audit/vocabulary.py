@@ -45,6 +45,7 @@ ACTION_GROUPS: dict[str, Promise] = {
     "import.": _a("Register imports"),
     "upstream_list.": _a("Upstream lists"),
     "watchlist.": _a("Watch list"),
+    "declaration.": _a("Arrival declarations"),
     "vaccination.": _a("Vaccinations"),
     "workorder.": _a("Work orders"),
     "report_template.": _a("Report templates"),
@@ -153,6 +154,10 @@ ACTIONS: dict[str, Promise] = {
     "watchlist.reopen": _a("Watch-list entry reopened"),
     "watchlist.assign": _a("Watch-list entry assigned"),
     "watchlist.reveal": _a("Full value of a watch-list entry shown"),
+    "declaration.submit": _a("Arrival declared"),
+    "declaration.confirm": _a("Declared person confirmed"),
+    "declaration.reject": _a("Declaration rejected: not of this community"),
+    "demo.declarations": _a("Demo declarations made"),
     "vaccination.record": _a("Vaccination recorded"),
     "workorder.create": _a("Work order filed"),
     "workorder.dispatch": _a("Work order dispatched"),
@@ -278,6 +283,9 @@ OBJECT_KINDS: dict[str, ObjectKind] = {
     "workorders.handlerprofile": ObjectKind(pgettext_lazy("audit object", "Skills"), "number"),
     "health.watchentry": ObjectKind(pgettext_lazy("audit object", "Watch-list entry"), "number"),
     "health.upstreamlist": ObjectKind(pgettext_lazy("audit object", "Upstream list")),
+    "health.declaration": ObjectKind(
+        pgettext_lazy("audit object", "Arrival declaration"), "number"
+    ),
     "health.vaccination": ObjectKind(pgettext_lazy("audit object", "Vaccination"), "number"),
     "imports.importbatch": ObjectKind(pgettext_lazy("audit object", "Register import")),
     "reports.reporttemplate": ObjectKind(pgettext_lazy("audit object", "Report template")),
