@@ -1606,6 +1606,67 @@ def _rewards_bodies(side, world) -> dict[str, Any]:
     }
 
 
+# --- issue 14: arrival declarations (返乡/外来人员登记) -------------------------------------
+# On each side a declaration by the side's person (matched: its page shows the declared
+# values masked) and one by a stranger waiting for the grid worker. Those who follow the
+# watch list up see them; the register's keepers confirm the person (403 to police and
+# doctor). A community's QR poster: whoever follows up in the community. The public form
+# behind the QR needs no sign-in; its key is the permission (forged here: 404 for all).
+I13_PATH_NAMES.update({"pending_declaration": "declaration", "declare_community": "community"})
+
+
+def _declare(side, data) -> Any:
+    from gongzhi.health.tests import declaration_factories as declared
+
+    return declared.declare(None, data, community=side.grid.parent)
+
+
+def _declaration_data(side, **extra) -> dict[str, Any]:
+    from gongzhi.health.tests import declaration_factories as declared
+
+    data = declared.form_data(side, building=side.area.pk)
+    data.update(extra)
+    return data
+
+
+def _build_declaration(world, side) -> Any:
+    person = side.person
+    return _declare(
+        side,
+        _declaration_data(
+            side, name=person.name, id_number=person.id_number.reveal(),
+            phone=person.phone.reveal(), building=person.household.building_id,
+        ),
+    )  # fmt: skip
+
+
+def _build_pending_declaration(world, side) -> Any:
+    return _declare(side, _declaration_data(side, phone="137" + side.grid.code[-8:]))
+
+
+OBJECTS.update(
+    {
+        "declaration": ({WATCH_FOLLOW}, _build_declaration),
+        "pending_declaration": ({WATCH_FOLLOW}, _build_pending_declaration),
+        "declare_community": ({WATCH_FOLLOW}, lambda world, side: side.grid.parent),
+    }
+)
+UI_ROUTES.update(
+    {
+        "health_declarations:list": Route(WATCH_FOLLOW),
+        "health_declarations:detail": Route(WATCH_FOLLOW, obj="declaration", masked=True),
+        # An empty POST is a form error (still allowed) for the keepers; 403 for the team.
+        "health_declarations:confirm": Route(EDIT, obj="pending_declaration", methods=("POST",)),
+        "health_declarations:poster": Route(WATCH_FOLLOW, obj="declare_community"),
+        "declare:form": Route(SIGNED_LINK, methods=("GET", "POST"), kwargs={"key": "x"}),
+        "declare:code": Route(SIGNED_LINK, methods=("POST",), kwargs={"key": "x"}),
+        "declare:done": Route(SIGNED_LINK, kwargs={"key": "x"}),
+        # The form of one's own community (a redirect), or a page that explains: 200.
+        "declare:mine": Route("login"),
+    }
+)
+
+
 # --- the world: two communities of one street (gongzhi.testing) and one of another -------
 
 

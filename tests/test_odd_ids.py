@@ -41,6 +41,8 @@ PAGES = [
     "/register/transfers/{}/",
     "/register/imports/{}/",
     "/health/watchlist/{}/",
+    "/health/declarations/{}/",
+    "/health/declarations/poster/{}/",
     "/reports/templates/{}/",
     "/reports/{}/download/",
     "/orders/{}/",
