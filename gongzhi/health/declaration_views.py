@@ -102,8 +102,15 @@ def _page(request: HttpRequest, key: str, community: Area, form: DeclarationForm
         "by_proxy": link is not None,
         "code_sent_to": mask_phone(phone) if phone else "",
         "sms_outbox_hint": gateways.is_local(),
+        "elder_query": _elder_query(request),
     }
     return render(request, "health/declarations/m_form.html", context)
+
+
+def _elder_query(request: HttpRequest) -> str:
+    """Elder mode chosen on the link (`?elder=1`) stays on through the form's posts."""
+    wanted = request.GET.get("elder")
+    return f"?elder={wanted}" if wanted in ("0", "1") else ""
 
 
 def _bound_without_errors(form: DeclarationForm) -> DeclarationForm:
@@ -136,7 +143,7 @@ def declare_form(request: HttpRequest, key: str) -> HttpResponse:
         _apply(form, exc)
         return _page(request, key, community, form)
     request.session.pop(PHONE_KEY, None)
-    return redirect("declare:done", key=key)
+    return redirect(reverse("declare:done", kwargs={"key": key}) + _elder_query(request))
 
 
 @never_cache

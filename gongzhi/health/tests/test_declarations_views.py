@@ -246,3 +246,11 @@ def test_a_resident_has_no_workbench_page(world):
     client = Client()
     client.force_login(world.resident)
     assert client.get("/health/declarations/").status_code == 404
+
+
+def test_elder_mode_stays_on_through_the_posts(world, client):
+    data = d.form_data(world)
+    body = client.post(_url(world, suffix="code/") + "?elder=1", _post(world, data)).content
+    assert 'class="portal elder"' in body.decode()
+    response = client.post(_url(world) + "?elder=1", _post(world, data, code=d.last_code()))
+    assert response["Location"].endswith("done/?elder=1")
