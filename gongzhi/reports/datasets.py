@@ -139,7 +139,8 @@ def person_rows(*, area: Area, filters: dict[str, Any], as_of: dt.date) -> Itera
 
 
 def watch_rows(*, area: Area, filters: dict[str, Any], as_of: dt.date) -> Iterator[Row]:
-    entries = WatchEntry.objects.within(area.path)
+    # A row that joined a person's open entry is that entry's, not a row of its own.
+    entries = WatchEntry.objects.within(area.path).filter(merged_into__isnull=True)
     status = filters.get("status") or ""
     if status == "open":
         entries = entries.filter(status__in=OPEN_STATUSES)

@@ -223,3 +223,13 @@ def test_a_grid_leader_above_may_confirm(world, pending):
         actor=leader, declaration=pending, action="reject", data={"note": "非本社区"}
     )
     assert declaration.confirmed_by == leader
+
+
+def test_the_watch_list_report_counts_a_merged_row_once(world):
+    from gongzhi.core import clock
+    from gongzhi.reports.datasets import watch_rows
+
+    d.declare(world, d.person_data(world, world.person_a1))
+    f.matched(world.community_a, [f.person_row(world.person_a1)])
+    rows = list(watch_rows(area=world.community_a, filters={}, as_of=clock.today()))
+    assert len(rows) == 1
