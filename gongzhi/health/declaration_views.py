@@ -238,6 +238,8 @@ def _render_detail(
         "form": form,
         "symptoms": [services.SYMPTOMS.get(s, s) for s in declaration.symptoms],
         "building": services.building_label(declaration.building) if declaration.building else "",
+        # The room, for the visit: those who follow the entry up read it on the entry too.
+        "room": reveal(declaration.address),
     }
     return render(request, "health/declarations/detail.html", context)
 

@@ -254,3 +254,9 @@ def test_elder_mode_stays_on_through_the_posts(world, client):
     assert 'class="portal elder"' in body.decode()
     response = client.post(_url(world) + "?elder=1", _post(world, data, code=d.last_code()))
     assert response["Location"].endswith("done/?elder=1")
+
+
+def test_the_grid_worker_reads_the_declared_room(world, pending):
+    client = Client()
+    client.force_login(world.grid_worker_a)
+    assert "1-301" in client.get(f"/health/declarations/{pending.pk}/").content.decode()
