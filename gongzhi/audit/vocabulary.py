@@ -235,6 +235,7 @@ ACTIONS: dict[str, Promise] = {
     "notice.withdraw": _a("Notice withdrawn"),
     "demo.notices": _a("Demo notices made"),
     "demo.points": _a("Demo points data made"),
+    "demo.health_sessions": _a("Demo sessions and bookings made"),
 }
 
 
