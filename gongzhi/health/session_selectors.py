@@ -110,7 +110,11 @@ def session_bookings_for(*, user: Viewer, session: TestingSession) -> list[Booki
             .annotate(n=Count("id"))
         )
         doses = {r["person_id"]: r["n"] for r in rows}
-    order = {BookingStatus.BOOKED: 0, BookingStatus.ATTENDED: 1, BookingStatus.CANCELLED: 2}
+    order: dict[str, int] = {
+        BookingStatus.BOOKED: 0,
+        BookingStatus.ATTENDED: 1,
+        BookingStatus.CANCELLED: 2,
+    }
     bookings.sort(key=lambda b: (order.get(b.status, 3), b.created_at, b.pk))
     return [
         BookingRow(b, mask_name(b.person.name), doses.get(b.person_id, 0) + 1) for b in bookings

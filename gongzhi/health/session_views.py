@@ -56,7 +56,9 @@ class SessionForm(forms.Form):
 
     def __init__(self, *args: Any, areas: list[Any], editing: bool = False, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["area"].choices = [(a.pk, a.name) for a in areas]
+        area = self.fields["area"]
+        assert isinstance(area, forms.TypedChoiceField)
+        area.choices = [(a.pk, a.name) for a in areas]
         if editing:  # a session keeps its area and kind
             del self.fields["area"]
             del self.fields["kind"]

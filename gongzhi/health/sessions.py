@@ -156,6 +156,7 @@ def session_create(
     if isinstance(ends_at, dt.datetime) and ends_at <= clock.now() and "ends_at" not in errors:
         _add(errors, "ends_at", _("This time has passed: a new session ends in the future."))
     raise_errors(errors)
+    assert community is not None  # checked above
     session = TestingSession.objects.create(
         community=community, area_path=area.path, created_by=actor, **data
     )
