@@ -13,7 +13,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from gongzhi.accounts.decorators import requires
@@ -41,9 +41,9 @@ def _when(label: Any) -> forms.DateTimeField:
 class SessionForm(forms.Form):
     """Parse only: the service checks the rules (end after start, capacity, vaccine)."""
 
-    area = forms.TypedChoiceField(label=gettext_lazy("For"), coerce=int)
+    area = forms.TypedChoiceField(label=gettext_lazy("Run by"), coerce=int)
     kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=SessionKind.choices)
-    place = forms.CharField(label=gettext_lazy("Place"), required=False, max_length=200)
+    place = forms.CharField(label=pgettext_lazy("session", "Place"), required=False, max_length=200)
     starts_at = _when(gettext_lazy("Starts"))
     ends_at = _when(gettext_lazy("Ends"))
     capacity = forms.IntegerField(label=gettext_lazy("Places"))
