@@ -15,6 +15,7 @@ urlpatterns = [
     path("register/", include("gongzhi.registry.urls")),
     path("audit/", include("gongzhi.audit.urls")),
     path("health/declarations/", include("gongzhi.health.declaration_urls")),
+    path("health/sessions/", include("gongzhi.health.session_urls")),
     path("health/", include("gongzhi.health.urls")),
     path("reports/", include("gongzhi.reports.urls")),
     path("orders/", include("gongzhi.workorders.urls")),
@@ -38,5 +39,6 @@ urlpatterns = [
     path("m/points/rankings/", include("gongzhi.points.ranking_m_urls")),
     path("m/proposals/", include("gongzhi.proposals.m_urls")),
     path("m/declare/", include("gongzhi.health.declare_urls")),
+    path("m/health/", include("gongzhi.health.resident_urls")),
     path("m/", include("gongzhi.portal.urls")),
 ]

@@ -1642,6 +1642,40 @@ def _build_declaration(world, side) -> Any:
 
 def _build_pending_declaration(world, side) -> Any:
     return _declare(side, _declaration_data(side, phone="137" + side.grid.code[-8:]))
+# --- issue 14: testing and vaccination sessions, the residents' health hub ----------------------
+# Staff who record health (health.record: the register's keepers and the doctor) run the
+# sessions of their area: on each side a vaccination session of the side's grid. Residents'
+# pages on /m/health/ are the user's own (no principal is a register person: the pages say
+# so, and booking goes back to the hub with a message); a booking is its person's (or their
+# proxy's) alone: on each side one made by a family member of the side's person.
+HEALTH_REC, OWN_BOOKING = "health_record", "one's own booking"
+for _role in (
+    Role.GRID_WORKER, Role.GRID_LEADER, Role.COMMUNITY_STAFF, Role.SECRETARY, Role.DOCTOR,
+):  # fmt: skip
+    ABILITIES[_role] = ABILITIES[_role] | {HEALTH_REC}
+I13_PATH_NAMES["testing_session"] = "session"
+
+
+def _build_testing_session(world, side) -> Any:
+    import datetime as dt
+
+    from gongzhi.core import clock
+    from gongzhi.health.sessions import session_create
+
+    starts = clock.now() + dt.timedelta(days=2)
+    return session_create(
+        actor=None, area=side.grid, kind="vaccination", place="矩阵接种点", starts_at=starts,
+        ends_at=starts + dt.timedelta(hours=3), capacity=20, vaccine="矩阵疫苗",
+    )  # fmt: skip
+
+
+def _build_booking(world, side) -> Any:
+    from gongzhi.accounts.services import proxy_link_create
+    from gongzhi.health.sessions import booking_create
+
+    child = _i12_user("booking_child", side)
+    proxy_link_create(user=child, person=side.person, relation="child")
+    return booking_create(actor=child, session=side.objects["testing_session"], person=side.person)
 
 
 OBJECTS.update(
@@ -1649,6 +1683,8 @@ OBJECTS.update(
         "declaration": ({WATCH_FOLLOW}, _build_declaration),
         "pending_declaration": ({WATCH_FOLLOW}, _build_pending_declaration),
         "declare_community": ({WATCH_FOLLOW}, lambda world, side: side.grid.parent),
+        "testing_session": ({HEALTH_REC}, _build_testing_session),
+        "booking": (set(), _build_booking),  # OWN_BOOKING: nobody of the matrix
     }
 )
 UI_ROUTES.update(
@@ -1663,6 +1699,19 @@ UI_ROUTES.update(
         "declare:done": Route(SIGNED_LINK, kwargs={"key": "x"}),
         # The form of one's own community (a redirect), or a page that explains: 200.
         "declare:mine": Route("login"),
+        "health_sessions:list": Route(HEALTH_REC),
+        "health_sessions:create": Route(HEALTH_REC, methods=("GET", "POST")),  # empty: errors
+        "health_sessions:detail": Route(HEALTH_REC, obj="testing_session"),
+        "health_sessions:edit": Route(HEALTH_REC, obj="testing_session", methods=("GET", "POST")),
+        "health_sessions:close": Route(HEALTH_REC, obj="testing_session", methods=("POST",)),
+        # No person named: a message on the session page (302).
+        "health_sessions:record": Route(HEALTH_REC, obj="testing_session", methods=("POST",)),
+        "health_m:hub": Route("login"),
+        "health_m:code": Route("login"),  # not linked to a person: explained, 200
+        "health_m:record": Route("login"),
+        "health_m:sessions": Route("login"),
+        "health_m:book": Route("login", obj="testing_session", methods=("POST",)),
+        "health_m:cancel": Route(OWN_BOOKING, obj="booking", methods=("POST",)),
     }
 )
 

@@ -47,6 +47,8 @@ ACTION_GROUPS: dict[str, Promise] = {
     "watchlist.": _a("Watch list"),
     "declaration.": _a("Arrival declarations"),
     "vaccination.": _a("Vaccinations"),
+    "testing_session.": _a("Testing and vaccination sessions"),
+    "booking.": _a("Bookings for sessions"),
     "workorder.": _a("Work orders"),
     "report_template.": _a("Report templates"),
     "report.": _a("Reports"),
@@ -159,6 +161,12 @@ ACTIONS: dict[str, Promise] = {
     "declaration.reject": _a("Declaration rejected: not of this community"),
     "demo.declarations": _a("Demo declarations made"),
     "vaccination.record": _a("Vaccination recorded"),
+    "testing_session.create": _a("Session created"),
+    "testing_session.update": _a("Session edited"),
+    "testing_session.close": _a("Session closed"),
+    "booking.create": _a("Session booked"),
+    "booking.cancel": _a("Session booking cancelled"),
+    "booking.attend": _a("Attendance at a session recorded"),
     "workorder.create": _a("Work order filed"),
     "workorder.dispatch": _a("Work order dispatched"),
     "workorder.accept": _a("Work order accepted"),
@@ -232,6 +240,7 @@ ACTIONS: dict[str, Promise] = {
     "notice.withdraw": _a("Notice withdrawn"),
     "demo.notices": _a("Demo notices made"),
     "demo.points": _a("Demo points data made"),
+    "demo.health_sessions": _a("Demo sessions and bookings made"),
 }
 
 
@@ -287,6 +296,10 @@ OBJECT_KINDS: dict[str, ObjectKind] = {
         pgettext_lazy("audit object", "Arrival declaration"), "number"
     ),
     "health.vaccination": ObjectKind(pgettext_lazy("audit object", "Vaccination"), "number"),
+    "health.testingsession": ObjectKind(
+        pgettext_lazy("audit object", "Testing or vaccination session"), "number"
+    ),
+    "health.booking": ObjectKind(pgettext_lazy("audit object", "Session booking"), "number"),
     "imports.importbatch": ObjectKind(pgettext_lazy("audit object", "Register import")),
     "reports.reporttemplate": ObjectKind(pgettext_lazy("audit object", "Report template")),
     "reports.report": ObjectKind(pgettext_lazy("audit object", "Report")),

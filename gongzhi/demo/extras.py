@@ -20,6 +20,7 @@ MODULES = [
     "gongzhi.demo.notices",  # notices, one per building's 停水通知, some read (issue 13)
     "gongzhi.demo.proposals",  # proposals with supports and answers, polls with votes (issue 13)
     "gongzhi.demo.declarations",  # arrival declarations: matched, merged, pending (issue 14)
+    "gongzhi.demo.health_sessions",  # test and vaccination sessions with bookings (issue 14)
 ]
 
 

@@ -749,7 +749,9 @@ def vaccination_record(
 ) -> Vaccination:
     """Record a dose given to a person (entered by staff, or on the resident's behalf)."""
     person = Person.objects.select_for_update().get(pk=person.pk)
-    access.require(actor, Perm.REGISTER_EDIT, person.area_path)
+    # The register's keepers, and whoever records health (the doctor at a session).
+    if not access.can(actor, Perm.HEALTH_RECORD, person.area_path):
+        access.require(actor, Perm.REGISTER_EDIT, person.area_path)
     errors: dict[str, list[str]] = {}
     vaccine = _clean_text(vaccine)
     site = _clean_text(site)

@@ -85,6 +85,7 @@ ENTRIES = (
     Entry("points_me:home", _("My points"), _("Balance, what earned them, service hours"), "★"),
     Entry("notices_resident:list", _("Notices"), _("News, policies and urgent notices"), "📢"),
     Entry("proposals_m:list", _("Proposals and polls"), _("Propose, support and vote"), "☑"),
+    Entry("health_m:hub", _("Health services"), _("My code, my record, book a session"), "✚"),
 )
 
 
