@@ -46,6 +46,8 @@ ACTION_GROUPS: dict[str, Promise] = {
     "upstream_list.": _a("Upstream lists"),
     "watchlist.": _a("Watch list"),
     "vaccination.": _a("Vaccinations"),
+    "sample.": _a("Test samples"),
+    "lab_batch.": _a("Lab results files"),
     "workorder.": _a("Work orders"),
     "report_template.": _a("Report templates"),
     "report.": _a("Reports"),
@@ -154,6 +156,12 @@ ACTIONS: dict[str, Promise] = {
     "watchlist.assign": _a("Watch-list entry assigned"),
     "watchlist.reveal": _a("Full value of a watch-list entry shown"),
     "vaccination.record": _a("Vaccination recorded"),
+    "sample.record": _a("Test sample recorded"),
+    "lab_batch.upload": _a("Lab results file uploaded"),
+    "lab_batch.apply": _a("Lab results applied"),
+    "lab_batch.failed": _a("Lab results file failed"),
+    "watchlist.positive_test_open": _a("Watch-list entry opened by a positive test"),
+    "watchlist.positive_test": _a("Positive test added to a watch-list entry"),
     "workorder.create": _a("Work order filed"),
     "workorder.dispatch": _a("Work order dispatched"),
     "workorder.accept": _a("Work order accepted"),
@@ -279,6 +287,8 @@ OBJECT_KINDS: dict[str, ObjectKind] = {
     "health.watchentry": ObjectKind(pgettext_lazy("audit object", "Watch-list entry"), "number"),
     "health.upstreamlist": ObjectKind(pgettext_lazy("audit object", "Upstream list")),
     "health.vaccination": ObjectKind(pgettext_lazy("audit object", "Vaccination"), "number"),
+    "health.sample": ObjectKind(pgettext_lazy("audit object", "Test sample"), "number"),
+    "health.labbatch": ObjectKind(pgettext_lazy("audit object", "Lab results file"), "number"),
     "imports.importbatch": ObjectKind(pgettext_lazy("audit object", "Register import")),
     "reports.reporttemplate": ObjectKind(pgettext_lazy("audit object", "Report template")),
     "reports.report": ObjectKind(pgettext_lazy("audit object", "Report")),
@@ -462,6 +472,16 @@ PURPOSES: dict[str, Promise] = {
         "audit purpose",
         "demo data: %(party)s party members, %(volunteers)s volunteers, %(pairings)s "
         "pairings, %(orders)s orders",
+    ),
+    "lab_upload": pgettext_lazy("audit purpose", "results file, %(bytes)s bytes"),
+    "lab_counts": pgettext_lazy(
+        "audit purpose",
+        "%(rows)s rows: %(matched)s applied, %(already)s already recorded, %(unknown)s "
+        "unknown, %(no_pending)s without a waiting sample, %(conflict)s conflicting, "
+        "%(malformed)s malformed, %(positive)s positive",
+    ),
+    "demo_samples": pgettext_lazy(
+        "audit purpose", "demo data: %(samples)s test samples, %(files)s lab files"
     ),
     "demo_reset": pgettext_lazy(
         "audit purpose", "demo data removed: %(households)s households and their persons"
