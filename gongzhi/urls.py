@@ -15,6 +15,8 @@ urlpatterns = [
     path("register/", include("gongzhi.registry.urls")),
     path("audit/", include("gongzhi.audit.urls")),
     path("health/", include("gongzhi.health.urls")),
+    path("health/samples/", include("gongzhi.health.sample_urls")),
+    path("health/lab/", include("gongzhi.health.lab_urls")),
     path("reports/", include("gongzhi.reports.urls")),
     path("orders/", include("gongzhi.workorders.urls")),
     path("visits/", include("gongzhi.visits.urls")),

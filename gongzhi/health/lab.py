@@ -122,9 +122,7 @@ PROBLEM_MESSAGES = {
     "unknown_id": gettext_lazy("nobody in this area's register has this ID number"),
     "unknown_tube": gettext_lazy("no sample of this area has this tube code"),
     "no_pending": gettext_lazy("this person has no sample waiting for a result"),
-    "conflict": gettext_lazy(
-        "the sample already has a different result; it was not changed"
-    ),
+    "conflict": gettext_lazy("the sample already has a different result; it was not changed"),
     "conflict_rows": gettext_lazy(
         "row %(other)s of this file gives a different result for the same sample; neither "
         "row was applied"
@@ -655,7 +653,9 @@ def _fail(batch: LabBatch, messages: list[str]) -> None:
         LabBatch.objects.filter(pk=batch.pk).update(
             status=LabStatus.FAILED,
             counts={},
-            problems=[{"row": None, "field": "file", "code": "file", "message": m} for m in messages],
+            problems=[
+                {"row": None, "field": "file", "code": "file", "message": m} for m in messages
+            ],
             updated_at=clock.now(),
         )
         audit_record(

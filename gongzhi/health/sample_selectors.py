@@ -108,9 +108,7 @@ def recent_scans(*, user: Viewer, session: TestingSession | None) -> list[dict[s
     else:
         samples = Sample.objects.filter(session__isnull=True, recorded_by=user)
     rows = samples.select_related("person").order_by("-created_at", "-pk")[:RECENT]
-    return [
-        {"sample": s, "name": mask_name(s.person.name), "tube": s.tube_code} for s in rows
-    ]
+    return [{"sample": s, "name": mask_name(s.person.name), "tube": s.tube_code} for s in rows]
 
 
 # --- lab files -----------------------------------------------------------------------------

@@ -33,9 +33,9 @@ from gongzhi.health.events import health_inputs_changed
 from gongzhi.health.models import (
     Booking,
     BookingStatus,
+    Sample,
     SampleKind,
     SampleResult,
-    Sample,
     SessionKind,
     TestingSession,
     WatchEntry,
@@ -164,7 +164,9 @@ def sample_record(
             )
     elif kind == SampleKind.PCR:
         errors.setdefault("tube_code", []).append(
-            ValidationError(_("Scan the tube's code: a PCR sample goes to the lab in it."), "required")
+            ValidationError(
+                _("Scan the tube's code: a PCR sample goes to the lab in it."), "required"
+            )
         )
     if not isinstance(at, dt.datetime):
         errors.setdefault("sampled_at", []).append(_("Enter a date and time."))
@@ -219,7 +221,9 @@ def sample_record(
         recorded_by=actor,
         retain_until=sunset.retain_until("test", at),
     )
-    fields = ["kind", "sampled_at"] + (["tube_code"] if tube else []) + (["result"] if result else [])
+    fields = (
+        ["kind", "sampled_at"] + (["tube_code"] if tube else []) + (["result"] if result else [])
+    )
     audit_record(
         actor=actor,
         action="sample.record",

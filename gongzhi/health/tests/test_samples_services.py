@@ -142,12 +142,12 @@ def test_the_same_person_twice_within_minutes_is_said_not_doubled(world):
         actor=world.grid_worker_a, person=world.person_a1, kind="pcr", tube_code="T0001",
         session=session,
     )  # fmt: skip
-    with clock.freeze(clock.now() + dt.timedelta(minutes=3)):
-        with pytest.raises(ValidationError) as excinfo:
-            samples.sample_record(
-                actor=world.grid_worker_a, person=world.person_a1, kind="pcr",
-                tube_code="T0002", session=session,
-            )  # fmt: skip
+    later = clock.now() + dt.timedelta(minutes=3)
+    with clock.freeze(later), pytest.raises(ValidationError) as excinfo:
+        samples.sample_record(
+            actor=world.grid_worker_a, person=world.person_a1, kind="pcr",
+            tube_code="T0002", session=session,
+        )  # fmt: skip
     (message,) = errors_of(excinfo)["person"]
     assert f"#{first.pk}" in message
     assert excinfo.value.error_dict["person"][0].code == "duplicate"
@@ -196,9 +196,7 @@ def test_health_inputs_changed_is_sent_on_commit(world, django_capture_on_commit
     health_inputs_changed.connect(receiver)
     try:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            samples.sample_record(
-                actor=world.grid_worker_a, person=world.person_a1, kind="antigen"
-            )
+            samples.sample_record(actor=world.grid_worker_a, person=world.person_a1, kind="antigen")
         assert seen == []  # not before the commit
         for callback in callbacks:
             callback()
