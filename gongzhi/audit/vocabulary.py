@@ -202,6 +202,7 @@ ACTIONS: dict[str, Promise] = {
     "demo.workorders": _a("Demo work orders made"),
     "demo.vaccinations": _a("Demo vaccinations made"),
     "demo.visits": _a("Demo visits made"),
+    "demo.samples": _a("Demo tests made"),
     "rewards.reward_create": _a("Reward added to the catalogue"),
     "rewards.reward_update": _a("Reward changed"),
     "rewards.reward_restock": _a("Reward restocked"),

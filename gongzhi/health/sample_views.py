@@ -77,11 +77,14 @@ def record(request: SignedInRequest) -> HttpResponse:
         selectors.person_get_for_sampling(user=user, person_id=person_id) if person_id else None
     )
     now = timezone.localtime(clock.now()).replace(second=0, microsecond=0)
-    form = SampleForm(request.POST or None, initial={"kind": SampleKind.PCR, "sampled_at": now})
-    if request.method == "POST":
+    form = SampleForm(
+        request.POST if request.method == "POST" else None,
+        initial={"kind": SampleKind.PCR, "sampled_at": now},
+    )
+    if request.method == "POST" and form.is_valid():
         if person is None:
             form.add_error(None, _("Find the person first."))
-        elif form.is_valid():
+        else:
             data = form.cleaned_data
             try:
                 sample = samples.sample_record(

@@ -154,7 +154,9 @@ def _render_entry(
             entry.person is not None
             and access.can(user, Perm.REGISTER_VIEW, entry.person.area_path)
         ),
-        "can_see_list": access.can(user, Perm.WATCHLIST_UPLOAD, entry.upstream_list.area_path),
+        # An entry from a declaration or a positive test has no list.
+        "can_see_list": entry.upstream_list is not None
+        and access.can(user, Perm.WATCHLIST_UPLOAD, entry.upstream_list.area_path),
         "action_labels": dict(Action.choices),
         "ambiguous": entry.tier == Tier.AMBIGUOUS,
         "steps": selectors.entry_steps(entry),
@@ -191,6 +193,7 @@ EVENT_LABELS = {
     Action.CLOSE: pgettext_lazy("watch-list event", "Closed"),
     Action.REOPEN: pgettext_lazy("watch-list event", "Reopened"),
     "assign": pgettext_lazy("watch-list event", "Assigned"),
+    "positive_test": pgettext_lazy("watch-list event", "Positive test result"),
 }
 
 

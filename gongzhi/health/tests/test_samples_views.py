@@ -176,3 +176,29 @@ def test_police_have_no_recording_pages(client, world):
     signed_in(client, world.by_role[Role.POLICE])
     assert client.get(reverse("health_samples:index")).status_code == 404
     assert client.get(scan_url()).status_code == 404
+
+
+def test_an_empty_post_is_a_form_error_not_a_crash(client, world):
+    signed_in(client, world.grid_worker_a)
+    response = client.post(reverse("health_samples:record"), {})
+    assert response.status_code == 200
+    assert response.context["form"].errors
+    response = client.post(
+        reverse("health_samples:record"),
+        {"kind": "antigen", "sampled_at": clock.now().strftime("%Y-%m-%dT%H:%M")},
+    )
+    assert response.status_code == 200 and response.context["form"].non_field_errors()
+
+
+def test_a_positive_tests_watch_entry_opens_on_the_watch_list(client, world):
+    from gongzhi.health import samples
+
+    samples.sample_record(
+        actor=world.by_role[Role.DOCTOR], person=world.person_a1, kind="antigen", result="positive"
+    )
+    entry = WatchEntry.objects.get()
+    for user in (world.grid_worker_a, world.by_role[Role.COMMUNITY_STAFF]):
+        client.force_login(user)
+        assert client.get(reverse("health:watchlist")).status_code == 200
+        page = client.get(reverse("health:entry_detail", kwargs={"entry_id": entry.pk}))
+        assert page.status_code == 200
