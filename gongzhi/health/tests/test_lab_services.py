@@ -316,3 +316,42 @@ def test_a_worker_run_without_its_file_fails_plainly(world, monkeypatch):
     done = lab.lab_batch_apply(batch_id=batch.pk)
     assert done.status == "failed"
     assert "重新上传" in lab.problem_text(done.problems[0])
+
+
+def test_each_malformed_cell_is_named_by_row_and_column(world):
+    pcr(world, world.person_a1, "T0001")
+    future = (clock.now() + dt.timedelta(days=2)).strftime("%Y-%m-%d %H:%M")
+    rows = [
+        ["", "", "昨天上午", "阴性", "T0001"],  # 2: not a time
+        ["", "", future, "阴性", "T0001"],  # 3: in the future
+        ["", "", "", "", "T0001"],  # 4: no result
+        ["", "", "", "阴性", "管!"],  # 5: not a tube code
+        ["张三", "", "", "阴性", ""],  # 6: nothing to match on
+    ]
+    batch = upload(world, csv_bytes(rows, HEADER))
+    assert codes_of(batch) == [
+        (2, "sampled_at", "sampled_at_invalid"),
+        (3, "sampled_at", "sampled_at_future"),
+        (4, "result", "result_missing"),
+        (5, "tube_code", "tube_invalid"),
+        (6, "__all__", "no_identifier"),
+    ]
+    assert batch.counts["malformed"] == 5 and batch.counts["matched"] == 0
+    assert Sample.objects.get().result == SampleResult.PENDING
+    assert lab.problem_text(batch.problems[0]).startswith("第 2 行 采样时间：")
+
+
+def test_results_and_times_in_the_forms_labs_write_them(world):
+    assert lab.parse_result("阴性（-）") == SampleResult.NEGATIVE
+    assert lab.parse_result(" Positive ") == SampleResult.POSITIVE
+    assert lab.parse_result("+") == SampleResult.POSITIVE
+    assert lab.parse_result("样本不合格") == SampleResult.INVALID
+    assert lab.parse_result("可疑") is None
+    moment = lab.parse_datetime("2022年3月14日 8时30分")
+    assert (moment.year, moment.month, moment.day, moment.hour, moment.minute) == (
+        2022, 3, 14, 8, 30,
+    )  # fmt: skip
+    assert lab.parse_datetime("2022/3/14 08:30:05").second == 5
+    assert lab.parse_datetime(44634.5).hour == 12  # an Excel serial: 2022-03-14 12:00
+    with pytest.raises(ValueError):
+        lab.parse_datetime("2022-13-40")
