@@ -447,20 +447,22 @@ def plan(*, area_path: str, rows: Sequence[LabRow], columns: Columns) -> Plan:
         if row.id_index and person_id is None:
             fail(row, "id_number", "unknown_id")
             continue
+        found: Sample | None
         if row.tube:
-            sample = by_tube.get(row.tube)
-            if sample is None:
+            found = by_tube.get(row.tube)
+            if found is None:
                 fail(row, "tube_code", "unknown_tube")
                 continue
-            if row.id_index and person_id != sample.person_id:
+            if row.id_index and person_id != found.person_id:
                 fail(row, "tube_code", "mismatch")
                 continue
         else:
             assert person_id is not None
-            sample = _pick(samples_of.get(person_id, []), row.sampled_at)
-            if sample is None:
+            found = _pick(samples_of.get(person_id, []), row.sampled_at)
+            if found is None:
                 fail(row, "id_number", "no_pending")
                 continue
+        sample = found
         targets.setdefault(sample.pk, []).append((row, sample))
 
     updates: dict[int, tuple[Sample, str]] = {}

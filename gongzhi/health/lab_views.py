@@ -3,6 +3,8 @@ problem, the row, the column and the rule). Thin: parse, call `health.lab`, rend
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -37,7 +39,7 @@ class LabUploadForm(forms.Form):
 
     def __init__(self, *args, areas=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["area"].choices = [("", "—"), *areas]
+        cast(forms.ChoiceField, self.fields["area"]).choices = [("", "—"), *areas]
 
 
 @requires(Perm.HEALTH_RECORD)

@@ -98,7 +98,7 @@ def point_count(*, user: Viewer, session: TestingSession | None) -> int:
         return Sample.objects.filter(session=session).count()
     start = timezone.localtime(clock.now()).replace(hour=0, minute=0, second=0, microsecond=0)
     return Sample.objects.filter(
-        session__isnull=True, recorded_by=user, created_at__gte=start
+        session__isnull=True, recorded_by_id=user.pk, created_at__gte=start
     ).count()
 
 
@@ -106,7 +106,7 @@ def recent_scans(*, user: Viewer, session: TestingSession | None) -> list[dict[s
     if session is not None:
         samples = Sample.objects.filter(session=session)
     else:
-        samples = Sample.objects.filter(session__isnull=True, recorded_by=user)
+        samples = Sample.objects.filter(session__isnull=True, recorded_by_id=user.pk)
     rows = samples.select_related("person").order_by("-created_at", "-pk")[:RECENT]
     return [{"sample": s, "name": mask_name(s.person.name), "tube": s.tube_code} for s in rows]
 
