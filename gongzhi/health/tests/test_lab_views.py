@@ -85,3 +85,24 @@ def test_another_areas_file_is_missing(client, world):
 def test_police_cannot_load_results(client, world):
     client.force_login(world.by_role[Role.POLICE])
     assert client.get(reverse("health_lab:upload")).status_code == 404
+
+
+def test_a_large_file_waits_for_the_worker_on_its_page(client, world, monkeypatch):
+    from gongzhi.health import lab
+
+    monkeypatch.setattr(lab, "INLINE_MAX_BYTES", 10)
+    monkeypatch.setattr(lab, "_enqueue", lambda batch_id: None)
+    client.force_login(world.secretary)
+    data = csv_bytes([["", "", "", "阴性", "T0001"]], HEADER)
+    response = client.post(
+        reverse("health_lab:upload"),
+        {"area": world.community_a.pk, "file": SimpleUploadedFile("结果.csv", data)},
+        follow=True,
+    )
+    assert "等待后台处理" in response.content.decode() or "Waiting for the worker" in (
+        response.content.decode()
+    )
+    batch = LabBatch.objects.get()
+    from gongzhi.health import uploads
+
+    uploads.remove(lab._file_path(batch.pk))

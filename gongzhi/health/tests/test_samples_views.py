@@ -202,3 +202,21 @@ def test_a_positive_tests_watch_entry_opens_on_the_watch_list(client, world):
         assert client.get(reverse("health:watchlist")).status_code == 200
         page = client.get(reverse("health:entry_detail", kwargs={"entry_id": entry.pk}))
         assert page.status_code == 200
+
+
+def test_open_testing_sessions_are_listed_with_their_scanning_page(client, world, session):
+    body = signed_in(client, world.grid_worker_a).get(reverse("health_samples:index"))
+    assert scan_url(session) in body.content.decode()
+
+
+def test_the_running_count_at_a_free_standing_point_is_ones_own_today(client, world):
+    from gongzhi.health import samples
+
+    samples.sample_record(
+        actor=world.secretary, person=world.person_a1, kind="pcr", tube_code="T0001"
+    )
+    signed_in(client, world.grid_worker_a)
+    assert 'id="scan-count">0<' in client.get(scan_url()).content.decode()
+    code = codes.person_code(world.person_a1.pk)
+    body = client.post(scan_url(), {"code": code, "kind": "antigen", "result": "negative"})
+    assert 'id="scan-count">1<' in body.content.decode()
