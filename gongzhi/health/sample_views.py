@@ -14,7 +14,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from gongzhi.accounts.decorators import requires
@@ -28,7 +28,7 @@ from gongzhi.health import samples
 from gongzhi.health.models import SampleKind, SampleResult, TestingSession
 
 PAGE_SIZE = 50
-RESULT_CHOICES = [("", gettext_lazy("Not read yet"))] + [
+RESULT_CHOICES = [("", pgettext_lazy("test result", "Not read yet"))] + [
     (r.value, r.label) for r in samples.DIRECT_RESULTS
 ]
 

@@ -118,6 +118,11 @@ def recent_duplicate(person: Person, kind: str, at: dt.datetime) -> Sample | Non
 
 def duplicate_message(previous: Sample, at: dt.datetime) -> str:
     minutes = max(0, int(abs((at - previous.sampled_at).total_seconds()) // 60))
+    if minutes < 1:
+        return _(
+            "This person was sampled just now (sample #%(number)s); the scan was not "
+            "recorded again."
+        ) % {"number": previous.pk}
     return _(
         "This person was sampled %(minutes)d minutes ago (sample #%(number)s); "
         "the scan was not recorded again."
