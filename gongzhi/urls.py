@@ -17,6 +17,8 @@ urlpatterns = [
     path("health/declarations/", include("gongzhi.health.declaration_urls")),
     path("health/sessions/", include("gongzhi.health.session_urls")),
     path("health/", include("gongzhi.health.urls")),
+    path("health/samples/", include("gongzhi.health.sample_urls")),
+    path("health/lab/", include("gongzhi.health.lab_urls")),
     path("reports/", include("gongzhi.reports.urls")),
     path("orders/", include("gongzhi.workorders.urls")),
     path("visits/", include("gongzhi.visits.urls")),

@@ -2159,3 +2159,60 @@ def _check_create(label, response, got, operation, principal, scope) -> list[str
     if ok:
         return []
     return [f"{label}: expected {expected}, got {status} {response.content[:200]!r}"]
+
+
+# --- issue 14: recording tests (samples) and lab results files ------------------------------
+# Recording tests, scanning at a sampling point and loading lab files need health.record
+# (the keepers from the grid worker up, and the doctor). On each side: a testing session of
+# the side's community (staffed by the grid's workers too) and a lab file loaded for the
+# side's grid. A POST without a body is a form error or a message on the page (200).
+HEALTH_REC = "health_record"
+for _role in (
+    Role.GRID_WORKER, Role.GRID_LEADER, Role.COMMUNITY_STAFF, Role.SECRETARY, Role.DOCTOR,
+):  # fmt: skip
+    ABILITIES[_role] = ABILITIES[_role] | {HEALTH_REC}
+I13_PATH_NAMES["sample_session"] = "session"
+
+
+def _build_sample_session(world, side) -> Any:
+    import datetime as dt
+
+    from gongzhi.core import clock
+    from gongzhi.health.models import TestingSession
+
+    community, now = side.grid.parent, clock.now()
+    return TestingSession.objects.create(
+        community=community, area_path=community.path, kind="test", place="矩阵采样点",
+        starts_at=now - dt.timedelta(hours=1), ends_at=now + dt.timedelta(hours=2), capacity=50,
+    )  # fmt: skip
+
+
+def _build_lab_batch(world, side) -> Any:
+    from gongzhi.health import lab
+    from gongzhi.health.tests.factories import csv_bytes
+
+    data = csv_bytes(
+        [["", "", "", "阴性", "MATRIX1"]], ["姓名", "身份证号", "采样时间", "检测结果", "试管编码"]
+    )
+    return lab.lab_file_upload(actor=None, area=side.grid, file=data, filename="矩阵结果.csv")
+
+
+OBJECTS.update(
+    {
+        "sample_session": ({HEALTH_REC}, _build_sample_session),
+        "lab_batch": ({HEALTH_REC}, _build_lab_batch),
+    }
+)
+UI_ROUTES.update(
+    {
+        "health_samples:index": Route(HEALTH_REC),
+        "health_samples:record": Route(HEALTH_REC, methods=("GET", "POST")),
+        "health_samples:scan": Route(HEALTH_REC, methods=("GET", "POST")),
+        "health_samples:session_scan": Route(
+            HEALTH_REC, obj="sample_session", methods=("GET", "POST")
+        ),
+        "health_lab:index": Route(HEALTH_REC),
+        "health_lab:upload": Route(HEALTH_REC, methods=("GET", "POST")),
+        "health_lab:detail": Route(HEALTH_REC, obj="lab_batch"),
+    }
+)

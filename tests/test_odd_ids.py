@@ -55,6 +55,9 @@ PAGES = [
     "/proposals/polls/{}/",
     "/m/proposals/{}/",
     "/m/proposals/polls/{}/",
+    "/health/samples/sessions/{}/scan/",
+    "/health/samples/new/?person={}",
+    "/health/lab/{}/",
 ]
 
 

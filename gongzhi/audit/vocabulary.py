@@ -49,6 +49,8 @@ ACTION_GROUPS: dict[str, Promise] = {
     "vaccination.": _a("Vaccinations"),
     "testing_session.": _a("Testing and vaccination sessions"),
     "booking.": _a("Bookings for sessions"),
+    "sample.": _a("Test samples"),
+    "lab_batch.": _a("Lab results files"),
     "workorder.": _a("Work orders"),
     "report_template.": _a("Report templates"),
     "report.": _a("Reports"),
@@ -167,6 +169,12 @@ ACTIONS: dict[str, Promise] = {
     "booking.create": _a("Session booked"),
     "booking.cancel": _a("Session booking cancelled"),
     "booking.attend": _a("Attendance at a session recorded"),
+    "sample.record": _a("Test sample recorded"),
+    "lab_batch.upload": _a("Lab results file uploaded"),
+    "lab_batch.apply": _a("Lab results applied"),
+    "lab_batch.failed": _a("Lab results file failed"),
+    "watchlist.positive_test_open": _a("Watch-list entry opened by a positive test"),
+    "watchlist.positive_test": _a("Positive test added to a watch-list entry"),
     "workorder.create": _a("Work order filed"),
     "workorder.dispatch": _a("Work order dispatched"),
     "workorder.accept": _a("Work order accepted"),
@@ -207,6 +215,7 @@ ACTIONS: dict[str, Promise] = {
     "demo.workorders": _a("Demo work orders made"),
     "demo.vaccinations": _a("Demo vaccinations made"),
     "demo.visits": _a("Demo visits made"),
+    "demo.samples": _a("Demo tests made"),
     "rewards.reward_create": _a("Reward added to the catalogue"),
     "rewards.reward_update": _a("Reward changed"),
     "rewards.reward_restock": _a("Reward restocked"),
@@ -300,6 +309,8 @@ OBJECT_KINDS: dict[str, ObjectKind] = {
         pgettext_lazy("audit object", "Testing or vaccination session"), "number"
     ),
     "health.booking": ObjectKind(pgettext_lazy("audit object", "Session booking"), "number"),
+    "health.sample": ObjectKind(pgettext_lazy("audit object", "Test sample"), "number"),
+    "health.labbatch": ObjectKind(pgettext_lazy("audit object", "Lab results file"), "number"),
     "imports.importbatch": ObjectKind(pgettext_lazy("audit object", "Register import")),
     "reports.reporttemplate": ObjectKind(pgettext_lazy("audit object", "Report template")),
     "reports.report": ObjectKind(pgettext_lazy("audit object", "Report")),
@@ -483,6 +494,16 @@ PURPOSES: dict[str, Promise] = {
         "audit purpose",
         "demo data: %(party)s party members, %(volunteers)s volunteers, %(pairings)s "
         "pairings, %(orders)s orders",
+    ),
+    "lab_upload": pgettext_lazy("audit purpose", "results file, %(bytes)s bytes"),
+    "lab_counts": pgettext_lazy(
+        "audit purpose",
+        "%(rows)s rows: %(matched)s applied, %(already)s already recorded, %(unknown)s "
+        "unknown, %(no_pending)s without a waiting sample, %(conflict)s conflicting, "
+        "%(malformed)s malformed, %(positive)s positive",
+    ),
+    "demo_samples": pgettext_lazy(
+        "audit purpose", "demo data: %(samples)s test samples, %(files)s lab files"
     ),
     "demo_reset": pgettext_lazy(
         "audit purpose", "demo data removed: %(households)s households and their persons"

@@ -21,6 +21,7 @@ MODULES = [
     "gongzhi.demo.proposals",  # proposals with supports and answers, polls with votes (issue 13)
     "gongzhi.demo.declarations",  # arrival declarations: matched, merged, pending (issue 14)
     "gongzhi.demo.health_sessions",  # test and vaccination sessions with bookings (issue 14)
+    "gongzhi.demo.health_samples",  # tests at sampling points, one lab file each (issue 14)
 ]
 
 

@@ -157,6 +157,9 @@ def _render_entry(
         "can_see_list": entry.upstream_list is not None
         and access.can(user, Perm.WATCHLIST_UPLOAD, entry.upstream_list.area_path),
         "declarations": list(entry.declarations.order_by("created_at", "pk")),
+        # An entry from a declaration or a positive test has no list.
+        "can_see_list": entry.upstream_list is not None
+        and access.can(user, Perm.WATCHLIST_UPLOAD, entry.upstream_list.area_path),
         "action_labels": dict(Action.choices),
         "ambiguous": entry.tier == Tier.AMBIGUOUS,
         "steps": selectors.entry_steps(entry),
@@ -196,6 +199,7 @@ EVENT_LABELS = {
     "declared": pgettext_lazy("watch-list event", "Arrival declared"),
     "confirmed": pgettext_lazy("watch-list event", "Declared person confirmed"),
     "listed": pgettext_lazy("watch-list event", "Named again by an upstream list"),
+    "positive_test": pgettext_lazy("watch-list event", "Positive test result"),
 }
 
 
