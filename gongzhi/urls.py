@@ -14,6 +14,7 @@ urlpatterns = [
     path("register/imports/", include("gongzhi.imports.urls")),
     path("register/", include("gongzhi.registry.urls")),
     path("audit/", include("gongzhi.audit.urls")),
+    path("health/status/", include("gongzhi.health.status_urls")),
     path("health/", include("gongzhi.health.urls")),
     path("reports/", include("gongzhi.reports.urls")),
     path("orders/", include("gongzhi.workorders.urls")),
@@ -36,5 +37,6 @@ urlpatterns = [
     path("points/rankings/", include("gongzhi.points.ranking_urls")),
     path("m/points/rankings/", include("gongzhi.points.ranking_m_urls")),
     path("m/proposals/", include("gongzhi.proposals.m_urls")),
+    path("m/health/me/", include("gongzhi.health.me_urls")),
     path("m/", include("gongzhi.portal.urls")),
 ]

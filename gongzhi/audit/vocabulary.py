@@ -154,6 +154,8 @@ ACTIONS: dict[str, Promise] = {
     "watchlist.assign": _a("Watch-list entry assigned"),
     "watchlist.reveal": _a("Full value of a watch-list entry shown"),
     "vaccination.record": _a("Vaccination recorded"),
+    "health.rules_save": _a("Health-status rules saved as a new version"),
+    "health.purge": _a("Health data past its retention date removed"),
     "workorder.create": _a("Work order filed"),
     "workorder.dispatch": _a("Work order dispatched"),
     "workorder.accept": _a("Work order accepted"),
@@ -279,6 +281,8 @@ OBJECT_KINDS: dict[str, ObjectKind] = {
     "health.watchentry": ObjectKind(pgettext_lazy("audit object", "Watch-list entry"), "number"),
     "health.upstreamlist": ObjectKind(pgettext_lazy("audit object", "Upstream list")),
     "health.vaccination": ObjectKind(pgettext_lazy("audit object", "Vaccination"), "number"),
+    "health.statusruleset": ObjectKind(pgettext_lazy("audit object", "Health-status rules")),
+    "health.purge": ObjectKind(pgettext_lazy("audit object", "Data sunset run"), "number"),
     "imports.importbatch": ObjectKind(pgettext_lazy("audit object", "Register import")),
     "reports.reporttemplate": ObjectKind(pgettext_lazy("audit object", "Report template")),
     "reports.report": ObjectKind(pgettext_lazy("audit object", "Report")),
@@ -465,6 +469,10 @@ PURPOSES: dict[str, Promise] = {
     ),
     "demo_reset": pgettext_lazy(
         "audit purpose", "demo data removed: %(households)s households and their persons"
+    ),
+    "health_rules": pgettext_lazy("audit purpose", "version %(version)s, %(rules)s rules"),
+    "health_purge": pgettext_lazy(
+        "audit purpose", "records due before %(before)s removed: %(removed)s"
     ),
 }
 

@@ -47,6 +47,7 @@ def workbench(request: HttpRequest) -> dict[str, Any]:
             "tasks": access.can(user, Perm.WORKORDER_HANDLE),
             "watchlist": access.can(user, Perm.WATCHLIST_FOLLOW_UP)
             or access.can(user, Perm.WATCHLIST_UPLOAD),
+            "health_status": access.can(user, Perm.HEALTH_STATUS_VIEW),
             "reports": access.can(user, Perm.REPORT_VIEW),
             "visits": access.can(user, Perm.VISIT_LOG),
             "notices": access.can(user, Perm.NOTICE_PUBLISH),
