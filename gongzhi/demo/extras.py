@@ -19,6 +19,8 @@ MODULES = [
     "gongzhi.demo.visits",  # visits by the grid workers, some households due (issue 12)
     "gongzhi.demo.notices",  # notices, one per building's 停水通知, some read (issue 13)
     "gongzhi.demo.proposals",  # proposals with supports and answers, polls with votes (issue 13)
+    # Last: reads the other modules' health inputs (issue 14).
+    "gongzhi.demo.health_status",  # statuses, Yuling's own rule version, one purge run
 ]
 
 
