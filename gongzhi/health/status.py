@@ -239,7 +239,8 @@ def _load_inputs(person_ids: list[int], now: dt.datetime, horizon: int) -> dict[
         .only("person_id", "arrived_on", "origin", "symptoms", "created_at")
     )
     for d in declarations:
-        found[d.person_id].declarations.append(d)
+        if d.person_id is not None:
+            found[d.person_id].declarations.append(d)
     samples = (
         Sample.objects.filter(person_id__in=person_ids, sampled_at__gte=since)
         .only("person_id", "sampled_at", "result")
@@ -270,7 +271,7 @@ def _load_inputs(person_ids: list[int], now: dt.datetime, horizon: int) -> dict[
         ).values_list("venue_id", "at", "person_id"):
             theirs[venue_id].append((at, other))
         for c in own:
-            if any(
+            if c.person_id is not None and any(
                 other != c.person_id and abs(at - c.at) < CONTACT_WINDOW
                 for at, other in theirs.get(c.venue_id, ())
             ):
