@@ -58,6 +58,23 @@ def _vocabulary() -> list[dict[str, object]]:
     ]  # fmt: skip
 
 
+def _readable(rules: list[dict[str, object]]) -> list[dict[str, object]]:
+    """The rules in force as a table: each condition as `name · key=value …`."""
+    out = []
+    for n, rule in enumerate(rules, 1):
+        when = rule.get("when") or []
+        conditions = [
+            " · ".join(
+                [str(c.get("condition"))] + [f"{k}={v}" for k, v in c.items() if k != "condition"]
+            )
+            for c in (when if isinstance(when, list) else [when])
+            if isinstance(c, dict)
+        ]
+        out.append({"n": n, "id": rule.get("id", ""), "color": rule.get("color", ""),
+                    "conditions": conditions, "reason": rule.get("reason", "")})  # fmt: skip
+    return out
+
+
 @requires(Perm.HEALTH_RULES)
 @require_http_methods(["GET", "POST"])
 def rules(request: SignedInRequest) -> HttpResponse:
@@ -107,6 +124,7 @@ def rules(request: SignedInRequest) -> HttpResponse:
             "communities": communities,
             "community": community,
             "in_force": in_force,
+            "readable": _readable(in_force.rules),
             "versions": status_selectors.rule_versions_for(user=user, community=community),
             "text": text,
             "reason": reason,

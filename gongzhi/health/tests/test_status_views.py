@@ -138,6 +138,8 @@ def test_the_secretary_saves_a_version_with_a_reason(client, world):
     client.force_login(world.secretary)
     page = client.get(reverse("health_status:rules"))
     assert page.status_code == 200 and json.loads(page.context["text"])[-1]["id"] == "default"
+    first = page.context["readable"][0]
+    assert first["conditions"] == ["test_result · result=positive · days=14"]
     response = client.post(reverse("health_status:rules"), {
         "community": world.community_a.pk, "rules": json.dumps(status_rules.DEFAULT_RULES),
         "reason": "按上级要求调整",
