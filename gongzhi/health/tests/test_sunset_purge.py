@@ -189,3 +189,15 @@ def test_held_about_lists_each_kind_with_its_count_and_latest_date(world):
         "test": (2, TODAY + dt.timedelta(days=9)),
     }  # fmt: skip
     assert sunset.held_about(world.person_a2.pk) == []
+
+
+def test_the_purge_and_the_refresh_are_periodic_jobs():
+    from django.utils.module_loading import import_string
+
+    from gongzhi.jobs import PERIODIC_JOBS
+
+    ours = {job.name: job for job in PERIODIC_JOBS if job.name.startswith("health.")}
+    assert ours["health.purge"].every == dt.timedelta(days=1)
+    assert ours["health.refresh_statuses"].every <= dt.timedelta(hours=1)
+    for job in ours.values():
+        import_string(job.task)  # a real task
