@@ -58,6 +58,10 @@ def _vocabulary() -> list[dict[str, object]]:
     ]  # fmt: skip
 
 
+def _value(value: object) -> str:
+    return ",".join(str(v) for v in value) if isinstance(value, list) else str(value)
+
+
 def _readable(rules: list[dict[str, object]]) -> list[dict[str, object]]:
     """The rules in force as a table: each condition as `name · key=value …`."""
     out = []
@@ -65,7 +69,8 @@ def _readable(rules: list[dict[str, object]]) -> list[dict[str, object]]:
         when = rule.get("when") or []
         conditions = [
             " · ".join(
-                [str(c.get("condition"))] + [f"{k}={v}" for k, v in c.items() if k != "condition"]
+                [str(c.get("condition"))]
+                + [f"{k}={_value(v)}" for k, v in c.items() if k != "condition"]
             )
             for c in (when if isinstance(when, list) else [when])
             if isinstance(c, dict)

@@ -138,8 +138,9 @@ def test_the_secretary_saves_a_version_with_a_reason(client, world):
     client.force_login(world.secretary)
     page = client.get(reverse("health_status:rules"))
     assert page.status_code == 200 and json.loads(page.context["text"])[-1]["id"] == "default"
-    first = page.context["readable"][0]
+    first, second = page.context["readable"][:2]
     assert first["conditions"] == ["test_result · result=positive · days=14"]
+    assert "outcomes=central_isolation,home_isolation" in second["conditions"][0]
     response = client.post(reverse("health_status:rules"), {
         "community": world.community_a.pk, "rules": json.dumps(status_rules.DEFAULT_RULES),
         "reason": "按上级要求调整",
