@@ -73,4 +73,18 @@ PERIODIC_JOBS = [
         every=timedelta(days=1),
         description="Expire points past their keeping period (one entry per holder and year).",
     ),
+    PeriodicJob(
+        name="health.refresh_statuses",
+        task="gongzhi.health.status.status_refresh_due_task",
+        every=timedelta(hours=1),
+        description="Work out again the health statuses that time alone may change "
+        "(amber and red ones, persons with recent declarations, tests or follow-ups).",
+    ),
+    PeriodicJob(
+        name="health.purge",
+        task="gongzhi.health.sunset.purge_due_task",
+        every=timedelta(days=1),
+        description="The data sunset: delete health records past their retention date and "
+        "anonymise the follow-ups of purged declarations (counts audited).",
+    ),
 ]

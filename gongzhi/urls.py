@@ -16,6 +16,7 @@ urlpatterns = [
     path("audit/", include("gongzhi.audit.urls")),
     path("health/declarations/", include("gongzhi.health.declaration_urls")),
     path("health/sessions/", include("gongzhi.health.session_urls")),
+    path("health/status/", include("gongzhi.health.status_urls")),
     path("health/", include("gongzhi.health.urls")),
     path("health/samples/", include("gongzhi.health.sample_urls")),
     path("health/lab/", include("gongzhi.health.lab_urls")),
@@ -42,5 +43,6 @@ urlpatterns = [
     path("m/proposals/", include("gongzhi.proposals.m_urls")),
     path("m/declare/", include("gongzhi.health.declare_urls")),
     path("m/health/", include("gongzhi.health.resident_urls")),
+    path("m/health/me/", include("gongzhi.health.me_urls")),
     path("m/", include("gongzhi.portal.urls")),
 ]

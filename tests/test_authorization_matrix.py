@@ -1553,6 +1553,29 @@ API_OPERATIONS.update(
 )
 
 
+# --- issue 14: health statuses (健康码) and the data sunset ----------------------------------
+# The area's statuses (health.status: the keepers, police, doctor); the community's status
+# rules (health.rules: community staff, secretary; an empty POST is a form error, still
+# allowed). One's own status and health data on /m/health/me/: any signed-in user (none is
+# a register person in the matrix: the page says so).
+HEALTH_STATUS, HEALTH_RULES = "health_status", "health_rules"
+for _role in (
+    Role.GRID_WORKER, Role.GRID_LEADER, Role.COMMUNITY_STAFF, Role.SECRETARY, Role.POLICE,
+    Role.DOCTOR,
+):  # fmt: skip
+    ABILITIES[_role] = ABILITIES[_role] | {HEALTH_STATUS}
+for _role in (Role.COMMUNITY_STAFF, Role.SECRETARY):
+    ABILITIES[_role] = ABILITIES[_role] | {HEALTH_RULES}
+UI_ROUTES.update(
+    {
+        "health_status:board": Route(HEALTH_STATUS),
+        "health_status:rules": Route(HEALTH_RULES, methods=("GET", "POST")),
+        "health_me:status": Route("login"),
+        "health_me:data": Route("login"),
+    }
+)
+
+
 def _rewards_expected(need: str, principal: str, scope: str) -> str:
     if scope != "in":
         return DENY

@@ -175,6 +175,8 @@ ACTIONS: dict[str, Promise] = {
     "lab_batch.failed": _a("Lab results file failed"),
     "watchlist.positive_test_open": _a("Watch-list entry opened by a positive test"),
     "watchlist.positive_test": _a("Positive test added to a watch-list entry"),
+    "health.rules_save": _a("Health-status rules saved as a new version"),
+    "health.purge": _a("Health data past its retention date removed"),
     "workorder.create": _a("Work order filed"),
     "workorder.dispatch": _a("Work order dispatched"),
     "workorder.accept": _a("Work order accepted"),
@@ -311,6 +313,8 @@ OBJECT_KINDS: dict[str, ObjectKind] = {
     "health.booking": ObjectKind(pgettext_lazy("audit object", "Session booking"), "number"),
     "health.sample": ObjectKind(pgettext_lazy("audit object", "Test sample"), "number"),
     "health.labbatch": ObjectKind(pgettext_lazy("audit object", "Lab results file"), "number"),
+    "health.statusruleset": ObjectKind(pgettext_lazy("audit object", "Health-status rules")),
+    "health.purge": ObjectKind(pgettext_lazy("audit object", "Data sunset run"), "number"),
     "imports.importbatch": ObjectKind(pgettext_lazy("audit object", "Register import")),
     "reports.reporttemplate": ObjectKind(pgettext_lazy("audit object", "Report template")),
     "reports.report": ObjectKind(pgettext_lazy("audit object", "Report")),
@@ -507,6 +511,10 @@ PURPOSES: dict[str, Promise] = {
     ),
     "demo_reset": pgettext_lazy(
         "audit purpose", "demo data removed: %(households)s households and their persons"
+    ),
+    "health_rules": pgettext_lazy("audit purpose", "version %(version)s, %(rules)s rules"),
+    "health_purge": pgettext_lazy(
+        "audit purpose", "records due before %(before)s removed: %(removed)s"
     ),
 }
 

@@ -22,6 +22,8 @@ MODULES = [
     "gongzhi.demo.declarations",  # arrival declarations: matched, merged, pending (issue 14)
     "gongzhi.demo.health_sessions",  # test and vaccination sessions with bookings (issue 14)
     "gongzhi.demo.health_samples",  # tests at sampling points, one lab file each (issue 14)
+    # Last: reads the other modules' health inputs (issue 14).
+    "gongzhi.demo.health_status",  # statuses, Yuling's own rule version, one purge run
 ]
 
 

@@ -50,6 +50,7 @@ def workbench(request: HttpRequest) -> dict[str, Any]:
             "declarations": access.can(user, Perm.WATCHLIST_FOLLOW_UP),
             "health_sessions": access.can(user, Perm.HEALTH_RECORD),
             "health_tests": access.can(user, Perm.HEALTH_RECORD),
+            "health_status": access.can(user, Perm.HEALTH_STATUS_VIEW),
             "reports": access.can(user, Perm.REPORT_VIEW),
             "visits": access.can(user, Perm.VISIT_LOG),
             "notices": access.can(user, Perm.NOTICE_PUBLISH),
