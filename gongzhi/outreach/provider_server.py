@@ -95,7 +95,9 @@ class ProviderServer:
         self._stopping = threading.Event()
         self._sockets: set[socket.socket] = set()
         self._httpd = _Server((host, port), _handler_for(self))
-        self._serve = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._serve = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._callbacks = _CallbackSender(self) if self.config.callback_url else None
 
     @property
@@ -269,6 +271,9 @@ def _handler_for(provider: ProviderServer) -> type[BaseHTTPRequestHandler]:
 
         def setup(self) -> None:
             super().setup()
+            # Headers and body go out in two writes: without this, the client's delayed ACK
+            # holds every answer ~40 ms (Nagle's algorithm).
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with provider._lock:
                 provider._sockets.add(self.connection)
                 provider._counts["connections"] += 1
