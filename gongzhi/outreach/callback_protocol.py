@@ -4,8 +4,11 @@
     X-Gongzhi-Timestamp: <unix seconds>
     X-Gongzhi-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>." + body)>
     {"events": [{"id": "evt-1", "reference": "<attempt reference>",
-                 "kind": "delivered" | "failed" | "answered", "digit": "1",
+                 "kind": "delivered" | "failed" | "answered" | "reply", "digit": "1",
                  "at": "2026-12-06T08:00:00+08:00"}]}
+
+"answered" is a keypad answer to a call (its digit required); "reply" an SMS reply
+("text": only its first characters are kept, as the answer: "TD" opts out).
 
 The secret is GONGZHI_OUTREACH_CALLBACK_SECRET, shared with the provider. A timestamp more
 than GONGZHI_OUTREACH_CALLBACK_WINDOW_SECONDS away from our clock is refused, so a
@@ -26,7 +29,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-KINDS = ("delivered", "failed", "answered")
+KINDS = ("delivered", "failed", "answered", "reply")
+REPLY_MAX = 160  # an SMS
 MAX_EVENTS = 1000
 ID_MAX = 100
 REFERENCE_MAX = 40
@@ -110,6 +114,8 @@ def _event(item: Any, where: str) -> Event:
         raise Refused(400, "invalid", "A keypad digit: 1 to 4 of 0-9 * #.", f"{where}.digit")
     if kind == "answered" and not digit:
         raise Refused(400, "invalid", "An answered event needs its digit.", f"{where}.digit")
+    if kind == "reply":
+        digit = _text(item, "text", REPLY_MAX, where).strip()[:4]
     return Event(event_id, reference, kind, digit, _at(item.get("at"), f"{where}.at"))
 
 

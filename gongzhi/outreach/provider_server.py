@@ -6,9 +6,10 @@ It behaves like a provider on a bad day, as configured per instance (`ProviderCo
 latency on every request; a share of 500s, of 429s with Retry-After, of requests that
 hang past the client's timeout; numbers it refuses item by item; and callbacks to the
 platform, signed with the shared secret: deliveries after a delay, keypad answers chosen
-by a rule (scripted per number, or a digit chosen by the reference's hash), duplicates,
-and answers that arrive before their delivery. `script(...)` forces the outcome of the
-next requests, in order, for tests that need one exact sequence.
+by a rule (scripted per number, or a digit chosen by the reference's hash), SMS replies
+scripted per number ("TD" opts out), duplicates, and answers that arrive before their
+delivery. `script(...)` forces the outcome of the next requests, in order, for tests
+that need one exact sequence.
 
 It counts what it received (`counts()`), keeps the items only in memory (and only with
 `keep_items`), and logs nothing: numbers and texts never reach a log line or a file.
@@ -74,6 +75,7 @@ class ProviderConfig:
     answer_delay: float = 0.0  # seconds from delivery to a call's answer
     answer: AnswerRule | None = digit_by_hash
     answers: dict[str, str] = field(default_factory=dict)  # per number: digit ("": none)
+    replies: dict[str, str] = field(default_factory=dict)  # per number: an SMS reply ("TD")
     undeliverable: set[str] = field(default_factory=set)  # numbers that get "failed"
     duplicate_rate: float = 0.0  # share of events sent twice (same id, separate requests)
     out_of_order: bool = False  # a call's answer is sent before its delivery
@@ -350,6 +352,10 @@ class _CallbackSender:
                 if config.out_of_order:  # the answer overtakes its delivery
                     answered_at, events[0] = delivered_at, (answered_at + 0.05, events[0][1])
                 events.append((answered_at, _event(reference, "answered", digit)))
+        if kind == "sms" and config.replies.get(to):
+            reply = _event(reference, "reply")
+            reply["text"] = config.replies[to]
+            events.append((delivered_at + config.answer_delay, reply))
         for due, event in events:
             self._put(due, event)
             if config.duplicate_rate and self._random.random() < config.duplicate_rate:
