@@ -8,7 +8,8 @@
                  "at": "2026-12-06T08:00:00+08:00"}]}
 
 "answered" is a keypad answer to a call (its digit required); "reply" an SMS reply
-("text": only its first characters are kept, as the answer: "TD" opts out).
+("text": only its first word is kept, as the answer: "TD" or "退订" opts out, "1" answers
+like a keypad). Nothing else of a reply is stored.
 
 The secret is GONGZHI_OUTREACH_CALLBACK_SECRET, shared with the provider. A timestamp more
 than GONGZHI_OUTREACH_CALLBACK_WINDOW_SECONDS away from our clock is refused, so a
@@ -115,7 +116,7 @@ def _event(item: Any, where: str) -> Event:
     if kind == "answered" and not digit:
         raise Refused(400, "invalid", "An answered event needs its digit.", f"{where}.digit")
     if kind == "reply":
-        digit = _text(item, "text", REPLY_MAX, where).strip()[:4]
+        digit = _text(item, "text", REPLY_MAX, where).split()[0][:4]  # "TD 谢谢" → "TD"
     return Event(event_id, reference, kind, digit, _at(item.get("at"), f"{where}.at"))
 
 
