@@ -175,21 +175,34 @@ class Recording:
         return results
 
 
-def windows(batches: list[tuple[float, int]], pace: int | None) -> dict:
-    """Messages a minute in each full WINDOW-second window from the first batch."""
-    if not batches:
-        return {"windows": [], "max_deviation": None}
+def rates(batches: list[tuple[float, int]], width: float) -> list[float]:
+    """Messages a minute in each full `width`-second window from the first batch."""
     start = batches[0][0]
     counts: dict[int, int] = {}
     for at, n in batches:
-        counts[int((at - start) // WINDOW)] = counts.get(int((at - start) // WINDOW), 0) + n
-    last_full = int((batches[-1][0] - start) // WINDOW)  # the window still open is partial
-    rates = [counts.get(i, 0) * 60 / WINDOW for i in range(last_full)]
-    out: dict = {"windows": [round(r) for r in rates]}
-    if pace and rates:
-        out["max_deviation"] = max(abs(r - pace) / pace for r in rates)
-    else:
-        out["max_deviation"] = None
+        slot = int((at - start) // width)
+        counts[slot] = counts.get(slot, 0) + n
+    last_full = int((batches[-1][0] - start) // width)  # the window still open is partial
+    return [counts.get(i, 0) * 60 / width for i in range(last_full)]
+
+
+def windows(batches: list[tuple[float, int]], pace: int | None) -> dict:
+    """The rate per WINDOW and per minute, and against the pace: the largest deviation in
+    any full window, and the largest lead or lag of the messages sent so far over
+    pace × time (in messages: how far the sending ever strayed from an even flow)."""
+    if not batches:
+        return {"windows": [], "max_deviation": None}
+    short, minute = rates(batches, WINDOW), rates(batches, 60.0)
+    out: dict = {"windows": [round(r) for r in short], "minutes": [round(r) for r in minute]}
+    out["max_deviation"] = out["max_deviation_minute"] = out["max_drift"] = None
+    if pace and short:
+        start, done, drift = batches[0][0], 0, 0.0
+        for at, n in batches:
+            drift = max(drift, abs(done - pace * (at - start) / 60))
+            done += n
+        out["max_deviation"] = max(abs(r - pace) / pace for r in short)
+        out["max_deviation_minute"] = max(abs(r - pace) / pace for r in minute) if minute else None
+        out["max_drift"] = round(drift)
     return out
 
 
@@ -322,7 +335,14 @@ def report(result: dict, target: int) -> None:
         run = result[key]
         pace = "unlimited" if run["pace"] == UNLIMITED else f"{run['pace']:,}/min"
         deviation = run["max_deviation"]
-        held = "" if deviation is None else f", max deviation per {WINDOW:.0f} s {deviation:.1%}"
+        held = ""
+        if deviation is not None:
+            per_minute = run["max_deviation_minute"]
+            held = (
+                f", max deviation per {WINDOW:.0f} s {deviation:.1%}"
+                + (f", per minute {per_minute:.1%}" if per_minute is not None else "")
+                + f", max drift {run['max_drift']} messages"
+            )
         print(f"  dispatch_round, pace {pace}: {run['per_minute']:10,.0f} messages/min "
               f"({run['sent']:,} in {run['seconds']:.1f} s, {run['rounds']} rounds"
               f"{held}); {run['per_minute'] / raw_rate:.2f} of raw; "
