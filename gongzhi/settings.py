@@ -317,6 +317,18 @@ GONGZHI_RATE_VERIFY = env("GONGZHI_RATE_VERIFY", "60/10min")
 # uses the national algorithms. Existing keys keep theirs: a change applies at the next
 # rotation of each community's key.
 GONGZHI_CERTIFICATE_ALGORITHM = env("GONGZHI_CERTIFICATE_ALGORITHM", "ed25519")
+
+# --- Outreach providers (智能外呼; docs/outreach-gateways.md) ---------------------------------
+# With GONGZHI_OUTREACH_GATEWAY=http: the provider's base URL (…/sms/batch, …/calls), its key
+# and how long one batch may take. Callbacks to /outreach/callbacks/<provider>/ are signed
+# with the shared secret (refused while it is empty) and refused when their timestamp is
+# further than the window from our clock, or their body larger than the limit.
+GONGZHI_OUTREACH_HTTP_URL = env("GONGZHI_OUTREACH_HTTP_URL", "")
+GONGZHI_OUTREACH_HTTP_KEY = env("GONGZHI_OUTREACH_HTTP_KEY", "")
+GONGZHI_OUTREACH_HTTP_TIMEOUT = env_int("GONGZHI_OUTREACH_HTTP_TIMEOUT", 10)
+GONGZHI_OUTREACH_CALLBACK_SECRET = env("GONGZHI_OUTREACH_CALLBACK_SECRET", "")
+GONGZHI_OUTREACH_CALLBACK_WINDOW_SECONDS = env_int("GONGZHI_OUTREACH_CALLBACK_WINDOW_SECONDS", 300)
+GONGZHI_OUTREACH_CALLBACK_MAX_BYTES = env_int("GONGZHI_OUTREACH_CALLBACK_MAX_BYTES", 1024 * 1024)
 CACHES = {
     "default": {
         "BACKEND": env(

@@ -26,6 +26,7 @@ urlpatterns = [
     path("notices/", include("gongzhi.notices.urls")),
     path("proposals/", include("gongzhi.proposals.urls")),
     path("open311/v2/", include("gongzhi.workorders.open311_urls")),
+    path("outreach/callbacks/", include("gongzhi.outreach.callback_urls")),
     path("inbox/", include("gongzhi.notifications.urls")),
     path("points/rewards/", include("gongzhi.points.reward_urls")),
     path("m/orders/", include("gongzhi.workorders.resident_urls")),

@@ -1735,6 +1735,16 @@ UI_ROUTES.update(
         "health_m:sessions": Route("login"),
         "health_m:book": Route("login", obj="testing_session", methods=("POST",)),
         "health_m:cancel": Route(OWN_BOOKING, obj="booking", methods=("POST",)),
+# --- issue 14: outreach providers' callbacks (deliveries and keypad answers) ------------
+# Public: no sign-in and no CSRF token, but the provider's HMAC signature is the permission.
+# The matrix signs nothing, so every principal, signed in or not, gets 401 (read as "sign
+# in"); signed requests are tested in outreach/tests/test_callback_endpoint_*.py.
+PROVIDER_SIGNED = "a provider's signature"
+UI_ROUTES.update(
+    {
+        "outreach_callbacks:receive": Route(
+            PROVIDER_SIGNED, methods=("POST",), kwargs={"provider": "local-provider"}
+        ),
     }
 )
 
@@ -1816,6 +1826,8 @@ def _expected(need: str, obj: str | None, principal: str, scope: str) -> str:
         return FORBID  # Open311: no key, 403 as the spec says, signed in or not
     if need == SIGNED_LINK:
         return DENY  # the matrix signs nothing: its link is forged for everyone
+    if need == PROVIDER_SIGNED:
+        return LOGIN  # 401 for everyone: the matrix's requests carry no signature
     if need == "public":
         return ALLOW
     if need == "signs out":

@@ -65,6 +65,7 @@ ACTION_GROUPS: dict[str, Promise] = {
     "rewards.": _a("Rewards and vouchers"),
     "points.": _a("Points"),
     "notice.": _a("Notices"),
+    "campaign.": _a("Outreach campaigns"),
 }
 
 ACTIONS: dict[str, Promise] = {
@@ -252,6 +253,14 @@ ACTIONS: dict[str, Promise] = {
     "demo.notices": _a("Demo notices made"),
     "demo.points": _a("Demo points data made"),
     "demo.health_sessions": _a("Demo sessions and bookings made"),
+    "campaign.create": _a("Outreach campaign created"),
+    "campaign.start": _a("Outreach campaign started"),
+    "campaign.pause": _a("Outreach campaign paused"),
+    "campaign.resume": _a("Outreach campaign resumed"),
+    "campaign.cancel": _a("Outreach campaign cancelled"),
+    "campaign.finish": _a("Outreach campaign finished"),
+    "campaign.simulate": _a("Outreach callback simulated"),
+    "demo.outreach": _a("Demo outreach campaigns made"),
 }
 
 

@@ -21,6 +21,7 @@ from gongzhi.audit.services import audit_record
 from gongzhi.core import clock
 from gongzhi.core.errors import Forbidden
 from gongzhi.core.validation import raise_errors, text_field
+from gongzhi.health.selectors import responsible_grid_workers
 from gongzhi.registry.models import Area, AreaKind, Household, HouseholdStatus, Tag
 from gongzhi.visits.models import (
     CONCERN_NOTE_MAX,
@@ -30,6 +31,7 @@ from gongzhi.visits.models import (
     Method,
     Visit,
     VisitRule,
+    VisitTask,
 )
 from gongzhi.workorders.filing import workorder_create
 from gongzhi.workorders.models import Category
@@ -131,6 +133,7 @@ def visit_log(
     )
     if met:
         visit.persons.set(met)
+    visit_tasks_close(visit=visit)
     audit_record(
         actor=actor,
         action="visit.log",
@@ -238,3 +241,45 @@ def visit_rule_clear(*, actor: Actor, area: Area, tag: Tag) -> None:
         fields=["every_days"],
     )
     rule.delete()
+
+
+# --- visit tasks ------------------------------------------------------------------------------
+
+
+def visit_task_create(
+    *,
+    actor: Actor,
+    household: Household,
+    source: str,
+    reason: str,
+    due_on: dt.date,
+    person: Any = None,
+    assignee: Any = None,
+) -> VisitTask:
+    """Ask for a home visit to `household` (one open task per `source` and household: a
+    second ask returns the first). The assignee defaults to the grid worker of the
+    household's grid. `reason` is words, never a personal value. The system (a campaign's
+    dispatcher) asks without a permission check; a person asks where they log visits."""
+    if actor is not None:
+        access.require(actor, Perm.VISIT_LOG, household.area_path)
+    if assignee is None:
+        assignee = responsible_grid_workers([household.area_path])[household.area_path]
+    task, _created = VisitTask.objects.get_or_create(
+        source=source[:64],
+        household=household,
+        defaults={
+            "person": person,
+            "assignee": assignee,
+            "reason": str(reason)[:200],
+            "due_on": due_on,
+            "area_path": household.area_path,
+        },
+    )
+    return task
+
+
+def visit_tasks_close(*, visit: Visit) -> int:
+    """Close the household's open tasks with `visit` (called when a visit is logged)."""
+    return VisitTask.objects.filter(household_id=visit.household_id, done_at__isnull=True).update(
+        visit=visit, done_at=clock.now()
+    )
