@@ -1665,6 +1665,31 @@ def _build_declaration(world, side) -> Any:
 
 def _build_pending_declaration(world, side) -> Any:
     return _declare(side, _declaration_data(side, phone="137" + side.grid.code[-8:]))
+
+
+OBJECTS.update(
+    {
+        "declaration": ({WATCH_FOLLOW}, _build_declaration),
+        "pending_declaration": ({WATCH_FOLLOW}, _build_pending_declaration),
+        "declare_community": ({WATCH_FOLLOW}, lambda world, side: side.grid.parent),
+    }
+)
+UI_ROUTES.update(
+    {
+        "health_declarations:list": Route(WATCH_FOLLOW),
+        "health_declarations:detail": Route(WATCH_FOLLOW, obj="declaration", masked=True),
+        # An empty POST is a form error (still allowed) for the keepers; 403 for the team.
+        "health_declarations:confirm": Route(EDIT, obj="pending_declaration", methods=("POST",)),
+        "health_declarations:poster": Route(WATCH_FOLLOW, obj="declare_community"),
+        "declare:form": Route(SIGNED_LINK, methods=("GET", "POST"), kwargs={"key": "x"}),
+        "declare:code": Route(SIGNED_LINK, methods=("POST",), kwargs={"key": "x"}),
+        "declare:done": Route(SIGNED_LINK, kwargs={"key": "x"}),
+        # The form of one's own community (a redirect), or a page that explains: 200.
+        "declare:mine": Route("login"),
+    }
+)
+
+
 # --- issue 14: testing and vaccination sessions, the residents' health hub ----------------------
 # Staff who record health (health.record: the register's keepers and the doctor) run the
 # sessions of their area: on each side a vaccination session of the side's grid. Residents'
@@ -1703,25 +1728,12 @@ def _build_booking(world, side) -> Any:
 
 OBJECTS.update(
     {
-        "declaration": ({WATCH_FOLLOW}, _build_declaration),
-        "pending_declaration": ({WATCH_FOLLOW}, _build_pending_declaration),
-        "declare_community": ({WATCH_FOLLOW}, lambda world, side: side.grid.parent),
         "testing_session": ({HEALTH_REC}, _build_testing_session),
         "booking": (set(), _build_booking),  # OWN_BOOKING: nobody of the matrix
     }
 )
 UI_ROUTES.update(
     {
-        "health_declarations:list": Route(WATCH_FOLLOW),
-        "health_declarations:detail": Route(WATCH_FOLLOW, obj="declaration", masked=True),
-        # An empty POST is a form error (still allowed) for the keepers; 403 for the team.
-        "health_declarations:confirm": Route(EDIT, obj="pending_declaration", methods=("POST",)),
-        "health_declarations:poster": Route(WATCH_FOLLOW, obj="declare_community"),
-        "declare:form": Route(SIGNED_LINK, methods=("GET", "POST"), kwargs={"key": "x"}),
-        "declare:code": Route(SIGNED_LINK, methods=("POST",), kwargs={"key": "x"}),
-        "declare:done": Route(SIGNED_LINK, kwargs={"key": "x"}),
-        # The form of one's own community (a redirect), or a page that explains: 200.
-        "declare:mine": Route("login"),
         "health_sessions:list": Route(HEALTH_REC),
         "health_sessions:create": Route(HEALTH_REC, methods=("GET", "POST")),  # empty: errors
         "health_sessions:detail": Route(HEALTH_REC, obj="testing_session"),
@@ -1735,6 +1747,10 @@ UI_ROUTES.update(
         "health_m:sessions": Route("login"),
         "health_m:book": Route("login", obj="testing_session", methods=("POST",)),
         "health_m:cancel": Route(OWN_BOOKING, obj="booking", methods=("POST",)),
+    }
+)
+
+
 # --- issue 14: outreach providers' callbacks (deliveries and keypad answers) ------------
 # Public: no sign-in and no CSRF token, but the provider's HMAC signature is the permission.
 # The matrix signs nothing, so every principal, signed in or not, gets 401 (read as "sign

@@ -154,12 +154,10 @@ def _render_entry(
             entry.person is not None
             and access.can(user, Perm.REGISTER_VIEW, entry.person.area_path)
         ),
-        "can_see_list": entry.upstream_list is not None
-        and access.can(user, Perm.WATCHLIST_UPLOAD, entry.upstream_list.area_path),
-        "declarations": list(entry.declarations.order_by("created_at", "pk")),
         # An entry from a declaration or a positive test has no list.
         "can_see_list": entry.upstream_list is not None
         and access.can(user, Perm.WATCHLIST_UPLOAD, entry.upstream_list.area_path),
+        "declarations": list(entry.declarations.order_by("created_at", "pk")),
         "action_labels": dict(Action.choices),
         "ambiguous": entry.tier == Tier.AMBIGUOUS,
         "steps": selectors.entry_steps(entry),
