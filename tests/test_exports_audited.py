@@ -256,6 +256,7 @@ ALLOWED = {
     "reports/views.py": "a filled report's download, audited by services.report_download",
     "reports/api.py": "the same download over the API",
     "demo/datasets.py": "writes the demo's sample files to disk",
+    "demo/health_samples.py": "writes the demo's lab results file, applied like an upload",
     "points/certificate_views.py": "a holder's own certificate as a PDF: no table, only what it states",
     "notices/uploads.py": "a notice's attachment (a PDF or an image) as published, no table",
 }
