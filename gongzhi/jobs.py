@@ -73,4 +73,11 @@ PERIODIC_JOBS = [
         every=timedelta(days=1),
         description="Expire points past their keeping period (one entry per holder and year).",
     ),
+    PeriodicJob(
+        name="health.audit_checkins",
+        task="gongzhi.health.venue_tasks.audit_checkins",
+        every=timedelta(hours=1),
+        description="Record in the audit log each venue's number of check-ins per hour "
+        "(check-ins are not audited one by one).",
+    ),
 ]

@@ -14,6 +14,8 @@ urlpatterns = [
     path("register/imports/", include("gongzhi.imports.urls")),
     path("register/", include("gongzhi.registry.urls")),
     path("audit/", include("gongzhi.audit.urls")),
+    path("health/venues/", include("gongzhi.health.venue_urls")),
+    path("health/trace/", include("gongzhi.health.trace_urls")),
     path("health/", include("gongzhi.health.urls")),
     path("reports/", include("gongzhi.reports.urls")),
     path("orders/", include("gongzhi.workorders.urls")),
@@ -36,5 +38,6 @@ urlpatterns = [
     path("points/rankings/", include("gongzhi.points.ranking_urls")),
     path("m/points/rankings/", include("gongzhi.points.ranking_m_urls")),
     path("m/proposals/", include("gongzhi.proposals.m_urls")),
+    path("m/v/", include("gongzhi.health.checkin_urls")),
     path("m/", include("gongzhi.portal.urls")),
 ]

@@ -60,6 +60,8 @@ ACTION_GROUPS: dict[str, Promise] = {
     "rewards.": _a("Rewards and vouchers"),
     "points.": _a("Points"),
     "notice.": _a("Notices"),
+    "venue.": _a("Venue codes"),
+    "trace.": _a("Contact tracing"),
 }
 
 ACTIONS: dict[str, Promise] = {
@@ -227,6 +229,15 @@ ACTIONS: dict[str, Promise] = {
     "notice.withdraw": _a("Notice withdrawn"),
     "demo.notices": _a("Demo notices made"),
     "demo.points": _a("Demo points data made"),
+    # Venue codes (场所码), check-ins counted per hour, contact tracing.
+    "venue.create": _a("Venue created"),
+    "venue.update": _a("Venue edited"),
+    "venue.close": _a("Venue closed"),
+    "venue.reopen": _a("Venue reopened"),
+    "venue.rotate_code": _a("Venue code replaced"),
+    "venue.checkins": _a("Check-ins of an hour counted"),
+    "trace.venue": _a("Visitors of a venue traced"),
+    "trace.contacts": _a("Contacts of a person traced"),
 }
 
 
@@ -279,6 +290,7 @@ OBJECT_KINDS: dict[str, ObjectKind] = {
     "health.watchentry": ObjectKind(pgettext_lazy("audit object", "Watch-list entry"), "number"),
     "health.upstreamlist": ObjectKind(pgettext_lazy("audit object", "Upstream list")),
     "health.vaccination": ObjectKind(pgettext_lazy("audit object", "Vaccination"), "number"),
+    "health.venue": ObjectKind(pgettext_lazy("audit object", "Venue")),
     "imports.importbatch": ObjectKind(pgettext_lazy("audit object", "Register import")),
     "reports.reporttemplate": ObjectKind(pgettext_lazy("audit object", "Report template")),
     "reports.report": ObjectKind(pgettext_lazy("audit object", "Report")),
@@ -362,6 +374,7 @@ FIELDS: dict[str, Promise] = {
     "person": pgettext_lazy("audit field", "person"),
     "user": pgettext_lazy("audit field", "account"),
     "relation": pgettext_lazy("audit field", "relation"),
+    "checkins": pgettext_lazy("audit field", "check-ins"),
 }
 # What a search term was (an export's `q:<kind>`, an exact search's kind).
 SEARCH_KINDS: dict[str, Promise] = {
@@ -466,6 +479,9 @@ PURPOSES: dict[str, Promise] = {
     "demo_reset": pgettext_lazy(
         "audit purpose", "demo data removed: %(households)s households and their persons"
     ),
+    "checkin_count": pgettext_lazy(
+        "audit purpose", "%(count)s check-ins in the hour from %(hour)s"
+    ),
 }
 
 _SENSITIVITY: dict[str, Promise] = {
@@ -569,7 +585,9 @@ def _shown_params(code: str, params: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # Actions whose purpose a person types: never read as a system sentence.
-TYPED_PURPOSE_ACTIONS = frozenset({"person.reveal", "watchlist.reveal"})
+TYPED_PURPOSE_ACTIONS = frozenset(
+    {"person.reveal", "watchlist.reveal", "trace.venue", "trace.contacts"}
+)
 
 
 def purpose_text(purpose: str, action: str = "") -> str:
