@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from gongzhi.accounts import access
 from gongzhi.accounts.decorators import requires
 from gongzhi.accounts.policy import Perm
 from gongzhi.accounts.types import SignedInRequest
@@ -51,7 +52,12 @@ def index(request: SignedInRequest) -> HttpResponse:
     return render(
         request,
         "health/venues/trace_index.html",
-        {"q": q, "persons": persons, "venues": venues},
+        {
+            "q": q,
+            "persons": persons,
+            "venues": venues,
+            "may_manage": access.can(request.user, Perm.VENUE_MANAGE),
+        },
     )
 
 

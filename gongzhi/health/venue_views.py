@@ -16,6 +16,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from gongzhi.accounts import access
 from gongzhi.accounts.decorators import requires
 from gongzhi.accounts.policy import Perm
 from gongzhi.accounts.types import SignedInRequest
@@ -53,7 +54,8 @@ def venue_list(request: SignedInRequest) -> HttpResponse:
     page = Paginator(selectors.venue_list_for(user=request.user), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    return render(request, "health/venues/list.html", {"page_obj": page})
+    may_trace = access.can(request.user, Perm.CONTACT_TRACE)
+    return render(request, "health/venues/list.html", {"page_obj": page, "may_trace": may_trace})
 
 
 @requires(Perm.VENUE_MANAGE)

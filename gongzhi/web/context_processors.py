@@ -47,6 +47,11 @@ def workbench(request: HttpRequest) -> dict[str, Any]:
             "tasks": access.can(user, Perm.WORKORDER_HANDLE),
             "watchlist": access.can(user, Perm.WATCHLIST_FOLLOW_UP)
             or access.can(user, Perm.WATCHLIST_UPLOAD),
+            "venues": "venues"
+            if access.can(user, Perm.VENUE_MANAGE)
+            else "trace"
+            if access.can(user, Perm.CONTACT_TRACE)
+            else "",
             "reports": access.can(user, Perm.REPORT_VIEW),
             "visits": access.can(user, Perm.VISIT_LOG),
             "notices": access.can(user, Perm.NOTICE_PUBLISH),
