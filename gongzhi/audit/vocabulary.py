@@ -238,6 +238,7 @@ ACTIONS: dict[str, Promise] = {
     "venue.checkins": _a("Check-ins of an hour counted"),
     "trace.venue": _a("Visitors of a venue traced"),
     "trace.contacts": _a("Contacts of a person traced"),
+    "demo.venues": _a("Demo venues and check-ins made"),
 }
 
 

@@ -19,6 +19,7 @@ MODULES = [
     "gongzhi.demo.visits",  # visits by the grid workers, some households due (issue 12)
     "gongzhi.demo.notices",  # notices, one per building's 停水通知, some read (issue 13)
     "gongzhi.demo.proposals",  # proposals with supports and answers, polls with votes (issue 13)
+    "gongzhi.demo.venues",  # venue codes with check-ins of the last three days (issue 14)
 ]
 
 
