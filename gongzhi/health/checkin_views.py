@@ -2,8 +2,9 @@
 
 A signed-in user, or a visitor whose phone was confirmed earlier today (a signed cookie
 holding the number's blind index, never the number), is checked in by the scan itself:
-the venue's row (one query on the unique code), ONE insert, and a small confirmation page
-(no portal frame: it would count unread messages). Anyone else confirms a mobile number
+ONE insert that takes the venue by its code while it is open (`venues.checkin_by_code`;
+the first scan of a venue in a worker process also reads the venue's name), and a small
+confirmation page (no portal frame: it would count unread messages). Anyone else confirms a mobile number
 once with an SMS code. A navigation from another site does not check anyone in by itself:
 it shows a button (a page elsewhere cannot make a visitor "be" at a venue).
 Unknown codes answer 404, closed and expired venues 410, in the visitor's language.
@@ -100,12 +101,12 @@ def _elder(request: HttpRequest) -> bool:
     return bool(getattr(user, "elder_mode", False))
 
 
-def _done(request: HttpRequest, venue: Venue, at: dt.datetime) -> HttpResponse:
+def _done(request: HttpRequest, venue_name: str, at: dt.datetime) -> HttpResponse:
     """The confirmation: a big green tick, the venue and the time. Nothing else is read."""
     return render(
         request,
         "health/venues/checkin_done.html",
-        {"venue_name": venue.name, "at": timezone.localtime(at), "elder": _elder(request)},
+        {"venue_name": venue_name, "at": timezone.localtime(at), "elder": _elder(request)},
     )
 
 
@@ -134,29 +135,32 @@ def _apply(form: Any, exc: ValidationError) -> None:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def scan(request: HttpRequest, code: str) -> HttpResponseBase:
+    user = request.user
+    signed_in = user.is_authenticated
+    visitor = None if signed_in else read_pass(request)
+    cross_site = request.headers.get("Sec-Fetch-Site") == "cross-site"
+    if (signed_in or visitor is not None) and not (request.method == "GET" and cross_site):
+        who: dict[str, Any]
+        if signed_in:
+            who = {
+                "user_id": user.pk,
+                "person_id": getattr(user, "person_id", None),
+                "phone_idx": venues.account_phone_index(user),
+            }
+        else:
+            assert visitor is not None
+            who = {"person_id": visitor.person_id, "phone_idx": visitor.phone_idx}
+        try:
+            name, at = venues.checkin_by_code(code=code, **who)
+        except venues.VenueUnavailable as exc:
+            return _refused(request, exc)
+        return _done(request, name, at)
     try:
         venue = venues.venue_for_code(code)
     except venues.VenueUnavailable as exc:
         return _refused(request, exc)
-    user = request.user
-    signed_in = user.is_authenticated
-    visitor = None if signed_in else read_pass(request)
-    known = signed_in or visitor is not None
-    if known and request.method == "GET" and request.headers.get("Sec-Fetch-Site") == "cross-site":
+    if signed_in or visitor is not None:  # from another site: ask first
         return render(request, "health/venues/checkin_confirm.html", {"venue": venue})
-    if signed_in:
-        checkin = venues.checkin_record(
-            venue=venue,
-            user_id=user.pk,
-            person_id=getattr(user, "person_id", None),
-            phone_idx=venues.account_phone_index(user),
-        )
-        return _done(request, venue, checkin.at)
-    if visitor is not None:
-        checkin = venues.checkin_record(
-            venue=venue, person_id=visitor.person_id, phone_idx=visitor.phone_idx
-        )
-        return _done(request, venue, checkin.at)
     if request.method == "GET":
         if request.GET.get("phone") == "change":
             request.session.pop(PHONE_KEY, None)
@@ -187,7 +191,7 @@ def _confirm_phone(request: HttpRequest, venue: Venue) -> HttpResponse:
     checkin = venues.checkin_record(
         venue=venue, person_id=visitor.person_id, phone_idx=visitor.phone_idx
     )
-    response = _done(request, venue, checkin.at)
+    response = _done(request, venue.name, checkin.at)
     _set_pass(response, visitor)
     return response
 

@@ -26,8 +26,8 @@ class VenueForm(forms.Form):
         if areas is None:
             del self.fields["area"]
         else:
-            self.fields["area"].choices = areas
-        self.fields["kind"].choices = [(k, str(v)) for k, v in VENUE_KINDS.items()]
+            self.fields["area"].choices = areas  # type: ignore[attr-defined]
+        self.fields["kind"].choices = [(k, str(v)) for k, v in VENUE_KINDS.items()]  # type: ignore[attr-defined]
 
 
 class PhoneForm(forms.Form):

@@ -3,7 +3,8 @@
 - **Staff** (`venue.manage` on the venue's area) create a venue in an area of their scope
   with a random `code` (the key in the QR's link; it names nothing and cannot be guessed),
   an optional last day, and close or reopen it.
-- **Check-in** is the lean path: `checkin_record` is ONE insert, with no audit entry of its
+- **Check-in** is the lean path: `checkin_by_code` is ONE statement (an INSERT … SELECT that
+  takes the venue by code only while it is open and unexpired), with no audit entry of its
   own. The audit log gets one entry per venue and hour with the count
   (`checkins_audit_hours`, run hourly by the worker): the hash chain's one head row is not
   locked by every scan.
@@ -19,12 +20,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import Count
 from django.db.models.functions import TruncHour
 from django.utils import timezone
@@ -261,13 +263,96 @@ def checkin_record(
         retain_until=sunset.retain_until(CheckIn.retention, at),
     )
     checkin.save(force_insert=True)
+    _changed(person_id)
+    return checkin
+
+
+# A scan names its venue by code; the page shows the venue's name. Names are kept per
+# process for a minute (a rename shows within it). Whether the venue takes check-ins is
+# never taken from here: the insert itself selects the venue by code, open and unexpired.
+NAME_CACHE_SECONDS = 60.0
+NAME_CACHE_MAX = 10_000
+_names: dict[str, tuple[float, str]] = {}
+
+
+def _cached_name(code: str) -> str | None:
+    hit = _names.get(code)
+    if hit is None or time.monotonic() - hit[0] > NAME_CACHE_SECONDS:
+        return None
+    return hit[1]
+
+
+def _remember_name(code: str, name: str) -> None:
+    if len(_names) >= NAME_CACHE_MAX:
+        _names.clear()
+    _names[code] = (time.monotonic(), name)
+
+
+def _insert_if_open(
+    *, code: str, at: dt.datetime, user_id: int | None, person_id: int | None, phone_idx: str
+) -> bool:
+    """ONE statement: insert the check-in for the venue of `code` if it is open and not
+    expired (INSERT … SELECT from the venue's row); False when no row was written."""
+    connection = connections[router.db_for_write(CheckIn)]
+    q = connection.ops.quote_name
+    columns = ", ".join(
+        q(c)
+        for c in (
+            "venue_id",
+            "area_path",
+            "at",
+            "person_id",
+            "user_id",
+            "phone_index",
+            "retain_until",
+        )
+    )
+    sql = (
+        f"INSERT INTO {q(CheckIn._meta.db_table)} ({columns}) "  # noqa: S608 - the models' names
+        f"SELECT v.id, v.area_path, %s, %s, %s, %s, %s FROM {q(Venue._meta.db_table)} v "
+        "WHERE v.code = %s AND v.closed_at IS NULL AND (v.expires_on IS NULL OR v.expires_on >= %s)"
+    )
+    params = [
+        connection.ops.adapt_datetimefield_value(at),
+        person_id,
+        user_id,
+        phone_idx,
+        connection.ops.adapt_datefield_value(sunset.retain_until(CheckIn.retention, at)),
+        code,
+        connection.ops.adapt_datefield_value(timezone.localdate(at)),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount == 1
+
+
+def checkin_by_code(
+    *, code: str, user_id: int | None = None, person_id: int | None = None, phone_idx: str = ""
+) -> tuple[str, dt.datetime]:
+    """The scan's check-in: (the venue's name, when). ONE insert; the first scan of a venue
+    in this process also reads its row (for the name). Unknown, closed and expired codes
+    raise VenueUnavailable and write nothing."""
+    at = clock.now()
+    name = _cached_name(code) if code and len(code) <= 32 else None
+    if name is not None and _insert_if_open(
+        code=code, at=at, user_id=user_id, person_id=person_id, phone_idx=phone_idx
+    ):
+        _changed(person_id)
+        return name, at
+    _names.pop(code, None)
+    venue = venue_for_code(code, today=timezone.localdate(at))  # raises for what is refused
+    checkin_record(venue=venue, user_id=user_id, person_id=person_id, phone_idx=phone_idx, at=at)
+    _remember_name(code, venue.name)
+    return venue.name, at
+
+
+def _changed(person_id: int | None) -> None:
     if person_id is not None:
-        # The status rules look again at this person's contacts (after commit: immediately
-        # in autocommit, which is how a scan runs).
+        # The status rules look again at this person's contacts (after commit: at once in
+        # autocommit, which is how a scan runs).
         transaction.on_commit(
             lambda: health_inputs_changed.send(sender=CheckIn, person_ids=[person_id])
         )
-    return checkin
 
 
 # --- a visitor without an account: the phone, confirmed once a day ------------------------------
@@ -345,6 +430,8 @@ def _last_audited_hour() -> dt.datetime | None:
         .values_list("purpose", flat=True)
         .first()
     )
+    if not purpose:
+        return None
     try:
         return dt.datetime.fromisoformat(json.loads(purpose.split(" ", 1)[1])["hour"])
     except (AttributeError, IndexError, KeyError, TypeError, ValueError):

@@ -18,7 +18,7 @@ from gongzhi.core import clock
 from gongzhi.health import venues
 from gongzhi.health.checkin_views import CHECKIN_COOKIE, CHECKIN_SALT
 from gongzhi.health.events import health_inputs_changed
-from gongzhi.health.models import CheckIn
+from gongzhi.health.models import CheckIn, Venue
 from gongzhi.health.tests.venue_factories import venue
 from gongzhi.notifications.models import SmsMessage
 from gongzhi.registry.rows import phone_index
@@ -243,3 +243,57 @@ def test_a_forged_confirmation_is_ignored(world, place):
     client.cookies[CHECKIN_COOKIE] = _cookie(clock.today())
     client.get(_url(place))
     assert CheckIn.objects.get().phone_index == "abc"
+
+
+# --- later scans of a venue: one statement that checks the venue as it inserts ------------------
+
+
+def test_a_later_scan_is_one_insert_that_writes_the_same_row(world, place, resident):
+    client = _signed_in(resident)
+    client.get(_url(place))  # the first scan of this venue here reads its name
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(_url(place))
+    assert response.status_code == 200 and "幸福超市" in response.content.decode()
+    ours = [q["sql"] for q in ctx.captured_queries if "health_" in q["sql"]]
+    assert len(ours) == 1 and ours[0].startswith("INSERT") and "health_venue" in ours[0]
+    first, second = CheckIn.objects.order_by("pk")
+    for field in ("venue_id", "area_path", "user_id", "person_id", "phone_index", "retain_until"):
+        assert getattr(first, field) == getattr(second, field), field
+    assert second.at >= first.at
+
+
+def test_a_venue_closed_elsewhere_is_refused_at_the_next_scan(world, place, resident):
+    client = _signed_in(resident)
+    client.get(_url(place))
+    Venue.objects.filter(pk=place.pk).update(closed_at=clock.now())  # another worker closed it
+    response = client.get(_url(place))
+    assert response.status_code == 410
+    assert CheckIn.objects.count() == 1
+
+
+def test_a_venue_expiring_is_refused_at_the_next_scan_after_its_last_day(world, resident):
+    place = venue(world.building_a1, expires_on=clock.today())
+    client = _signed_in(resident)
+    assert client.get(_url(place)).status_code == 200
+    with clock.freeze(clock.now() + dt.timedelta(days=1, hours=1)):
+        assert client.get(_url(place)).status_code == 410
+    assert CheckIn.objects.count() == 1
+
+
+def test_a_replaced_code_is_unknown_at_once(world, place, resident):
+    client = _signed_in(resident)
+    client.get(_url(place))
+    old = _url(place)
+    venues.venue_rotate_code(actor=None, venue=place)
+    assert client.get(old).status_code == 404
+    assert CheckIn.objects.count() == 1
+
+
+def test_a_visitors_later_scan_is_a_single_query(world, place):
+    client = Client()
+    client.cookies[CHECKIN_COOKIE] = _cookie(clock.today(), index="abcd")
+    client.get(_url(place))
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(_url(place)).status_code == 200
+    assert len(ctx.captured_queries) == 1
+    assert CheckIn.objects.filter(phone_index="abcd").count() == 2
