@@ -4,8 +4,8 @@ A signed-in user, or a visitor whose phone was confirmed earlier today (a signed
 holding the number's blind index, never the number), is checked in by the scan itself:
 ONE insert that takes the venue by its code while it is open (`venues.checkin_by_code`;
 the first scan of a venue in a worker process also reads the venue's name), and a small
-confirmation page (no portal frame: it would count unread messages). Anyone else confirms a mobile number
-once with an SMS code. A navigation from another site does not check anyone in by itself:
+confirmation page (no portal frame: it would count unread messages). Anyone else confirms
+a mobile number once with an SMS code. A navigation from another site does not check anyone in by itself:
 it shows a button (a page elsewhere cannot make a visitor "be" at a venue).
 Unknown codes answer 404, closed and expired venues 410, in the visitor's language.
 """
