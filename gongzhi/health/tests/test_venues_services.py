@@ -118,3 +118,27 @@ def test_unknown_closed_and_expired_codes_are_refused(world):
         with pytest.raises(venues.VenueUnavailable) as exc:
             venues.venue_for_code(bad)
         assert exc.value.status == 404
+
+
+def test_an_edit_renames_and_is_audited_with_the_changed_fields(world):
+    place = venue(world.building_a1)
+    venues.venue_update(
+        actor=world.grid_worker_a, venue=place, name="幸福超市", kind="shop", expires_on=None
+    )
+    place.refresh_from_db()
+    assert place.name == "幸福超市"
+    entry = AuditEntry.objects.get(action="venue.update", object_id=str(place.pk))
+    assert entry.fields == ["name"]
+
+
+def test_an_edit_cannot_set_a_past_last_day(world):
+    place = venue(world.building_a1)
+    with pytest.raises(ValidationError) as exc:
+        venues.venue_update(
+            actor=world.secretary,
+            venue=place,
+            name=place.name,
+            kind="shop",
+            expires_on=clock.today() - dt.timedelta(days=2),
+        )
+    assert _fields(exc) == {"expires_on"}
