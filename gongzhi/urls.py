@@ -17,6 +17,8 @@ urlpatterns = [
     path("health/declarations/", include("gongzhi.health.declaration_urls")),
     path("health/sessions/", include("gongzhi.health.session_urls")),
     path("health/status/", include("gongzhi.health.status_urls")),
+    path("health/venues/", include("gongzhi.health.venue_urls")),
+    path("health/trace/", include("gongzhi.health.trace_urls")),
     path("health/", include("gongzhi.health.urls")),
     path("health/samples/", include("gongzhi.health.sample_urls")),
     path("health/lab/", include("gongzhi.health.lab_urls")),
@@ -45,5 +47,6 @@ urlpatterns = [
     path("m/declare/", include("gongzhi.health.declare_urls")),
     path("m/health/", include("gongzhi.health.resident_urls")),
     path("m/health/me/", include("gongzhi.health.me_urls")),
+    path("m/v/", include("gongzhi.health.checkin_urls")),
     path("m/", include("gongzhi.portal.urls")),
 ]

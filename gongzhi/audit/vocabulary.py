@@ -66,6 +66,8 @@ ACTION_GROUPS: dict[str, Promise] = {
     "points.": _a("Points"),
     "notice.": _a("Notices"),
     "campaign.": _a("Outreach campaigns"),
+    "venue.": _a("Venue codes"),
+    "trace.": _a("Contact tracing"),
 }
 
 ACTIONS: dict[str, Promise] = {
@@ -261,6 +263,16 @@ ACTIONS: dict[str, Promise] = {
     "campaign.finish": _a("Outreach campaign finished"),
     "campaign.simulate": _a("Outreach callback simulated"),
     "demo.outreach": _a("Demo outreach campaigns made"),
+    # Venue codes (场所码), check-ins counted per hour, contact tracing.
+    "venue.create": _a("Venue created"),
+    "venue.update": _a("Venue edited"),
+    "venue.close": _a("Venue closed"),
+    "venue.reopen": _a("Venue reopened"),
+    "venue.rotate_code": _a("Venue code replaced"),
+    "venue.checkins": _a("Check-ins of an hour counted"),
+    "trace.venue": _a("Visitors of a venue traced"),
+    "trace.contacts": _a("Contacts of a person traced"),
+    "demo.venues": _a("Demo venues and check-ins made"),
 }
 
 
@@ -324,6 +336,7 @@ OBJECT_KINDS: dict[str, ObjectKind] = {
     "health.labbatch": ObjectKind(pgettext_lazy("audit object", "Lab results file"), "number"),
     "health.statusruleset": ObjectKind(pgettext_lazy("audit object", "Health-status rules")),
     "health.purge": ObjectKind(pgettext_lazy("audit object", "Data sunset run"), "number"),
+    "health.venue": ObjectKind(pgettext_lazy("audit object", "Venue")),
     "imports.importbatch": ObjectKind(pgettext_lazy("audit object", "Register import")),
     "reports.reporttemplate": ObjectKind(pgettext_lazy("audit object", "Report template")),
     "reports.report": ObjectKind(pgettext_lazy("audit object", "Report")),
@@ -407,6 +420,7 @@ FIELDS: dict[str, Promise] = {
     "person": pgettext_lazy("audit field", "person"),
     "user": pgettext_lazy("audit field", "account"),
     "relation": pgettext_lazy("audit field", "relation"),
+    "checkins": pgettext_lazy("audit field", "check-ins"),
 }
 # What a search term was (an export's `q:<kind>`, an exact search's kind).
 SEARCH_KINDS: dict[str, Promise] = {
@@ -524,6 +538,8 @@ PURPOSES: dict[str, Promise] = {
     "health_rules": pgettext_lazy("audit purpose", "version %(version)s, %(rules)s rules"),
     "health_purge": pgettext_lazy(
         "audit purpose", "records due before %(before)s removed: %(removed)s"
+    "checkin_count": pgettext_lazy(
+        "audit purpose", "%(count)s check-ins in the hour from %(hour)s"
     ),
 }
 
@@ -628,7 +644,9 @@ def _shown_params(code: str, params: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # Actions whose purpose a person types: never read as a system sentence.
-TYPED_PURPOSE_ACTIONS = frozenset({"person.reveal", "watchlist.reveal"})
+TYPED_PURPOSE_ACTIONS = frozenset(
+    {"person.reveal", "watchlist.reveal", "trace.venue", "trace.contacts"}
+)
 
 
 def purpose_text(purpose: str, action: str = "") -> str:

@@ -24,6 +24,7 @@ MODULES = [
     "gongzhi.demo.health_samples",  # tests at sampling points, one lab file each (issue 14)
     # Last: reads the other modules' health inputs (issue 14).
     "gongzhi.demo.health_status",  # statuses, Yuling's own rule version, one purge run
+    "gongzhi.demo.venues",  # venue codes with check-ins of the last three days (issue 14)
 ]
 
 

@@ -51,6 +51,11 @@ def workbench(request: HttpRequest) -> dict[str, Any]:
             "health_sessions": access.can(user, Perm.HEALTH_RECORD),
             "health_tests": access.can(user, Perm.HEALTH_RECORD),
             "health_status": access.can(user, Perm.HEALTH_STATUS_VIEW),
+            "venues": "venues"
+            if access.can(user, Perm.VENUE_MANAGE)
+            else "trace"
+            if access.can(user, Perm.CONTACT_TRACE)
+            else "",
             "reports": access.can(user, Perm.REPORT_VIEW),
             "visits": access.can(user, Perm.VISIT_LOG),
             "notices": access.can(user, Perm.NOTICE_PUBLISH),
