@@ -74,11 +74,6 @@ PERIODIC_JOBS = [
         description="Expire points past their keeping period (one entry per holder and year).",
     ),
     PeriodicJob(
-        name="health.audit_checkins",
-        task="gongzhi.health.venue_tasks.audit_checkins",
-        every=timedelta(hours=1),
-        description="Record in the audit log each venue's number of check-ins per hour "
-        "(check-ins are not audited one by one).",
         name="health.refresh_statuses",
         task="gongzhi.health.status.status_refresh_due_task",
         every=timedelta(hours=1),
@@ -91,5 +86,12 @@ PERIODIC_JOBS = [
         every=timedelta(days=1),
         description="The data sunset: delete health records past their retention date and "
         "anonymise the follow-ups of purged declarations (counts audited).",
+    ),
+    PeriodicJob(
+        name="health.audit_checkins",
+        task="gongzhi.health.venue_tasks.audit_checkins",
+        every=timedelta(hours=1),
+        description="Record in the audit log each venue's number of check-ins per hour "
+        "(check-ins are not audited one by one).",
     ),
 ]

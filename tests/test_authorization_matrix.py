@@ -1665,29 +1665,6 @@ def _build_declaration(world, side) -> Any:
 
 def _build_pending_declaration(world, side) -> Any:
     return _declare(side, _declaration_data(side, phone="137" + side.grid.code[-8:]))
-# --- issue 14: venue codes (场所码), check-ins, contact tracing --------------------------------
-# The register's keepers manage their area's venues (venue.manage); community staff, the
-# secretary, the police and the doctor trace contacts (health.trace). On each side a venue
-# on the side's building; the inside one's code is fixed, so the public check-in pages can
-# be reached: anyone may open them (a signed-in user is checked in, anyone else is asked
-# for a phone; an empty POST is a form error). An unknown code is 404 for everyone
-# (gongzhi/health/tests/test_checkin_views.py).
-VENUE, TRACE = "venue_manage", "contact_trace"
-for _role in (Role.GRID_WORKER, Role.GRID_LEADER, Role.COMMUNITY_STAFF, Role.SECRETARY):
-    ABILITIES[_role] = ABILITIES[_role] | {VENUE}
-for _role in (Role.COMMUNITY_STAFF, Role.SECRETARY, Role.POLICE, Role.DOCTOR):
-    ABILITIES[_role] = ABILITIES[_role] | {TRACE}
-MATRIX_VENUE_CODE = "matrix-venue-in"
-
-
-def _build_venue(world, side) -> Any:
-    from gongzhi.health import venues
-    from gongzhi.health.models import Venue
-
-    venue = venues.venue_create(actor=None, area=side.area, name="矩阵场所", kind="shop")
-    code = MATRIX_VENUE_CODE if _wo_inside(world, side) else "matrix-venue-out"
-    Venue.objects.filter(pk=venue.pk).update(code=code)
-    return venue
 
 
 OBJECTS.update(
@@ -1784,6 +1761,37 @@ UI_ROUTES.update(
         "outreach_callbacks:receive": Route(
             PROVIDER_SIGNED, methods=("POST",), kwargs={"provider": "local-provider"}
         ),
+    }
+)
+
+
+# --- issue 14: venue codes (场所码), check-ins, contact tracing --------------------------------
+# The register's keepers manage their area's venues (venue.manage); community staff, the
+# secretary, the police and the doctor trace contacts (health.trace). On each side a venue
+# on the side's building; the inside one's code is fixed, so the public check-in pages can
+# be reached: anyone may open them (a signed-in user is checked in, anyone else is asked
+# for a phone; an empty POST is a form error). An unknown code is 404 for everyone
+# (gongzhi/health/tests/test_checkin_views.py).
+VENUE, TRACE = "venue_manage", "contact_trace"
+for _role in (Role.GRID_WORKER, Role.GRID_LEADER, Role.COMMUNITY_STAFF, Role.SECRETARY):
+    ABILITIES[_role] = ABILITIES[_role] | {VENUE}
+for _role in (Role.COMMUNITY_STAFF, Role.SECRETARY, Role.POLICE, Role.DOCTOR):
+    ABILITIES[_role] = ABILITIES[_role] | {TRACE}
+MATRIX_VENUE_CODE = "matrix-venue-in"
+
+
+def _build_venue(world, side) -> Any:
+    from gongzhi.health import venues
+    from gongzhi.health.models import Venue
+
+    venue = venues.venue_create(actor=None, area=side.area, name="矩阵场所", kind="shop")
+    code = MATRIX_VENUE_CODE if _wo_inside(world, side) else "matrix-venue-out"
+    Venue.objects.filter(pk=venue.pk).update(code=code)
+    return venue
+
+
+OBJECTS.update(
+    {
         "venue": ({VENUE}, _build_venue),
         # The same venue, and the side's person, as tracers reach them.
         "trace_venue": ({TRACE}, lambda world, side: side.objects["venue"]),

@@ -538,6 +538,7 @@ PURPOSES: dict[str, Promise] = {
     "health_rules": pgettext_lazy("audit purpose", "version %(version)s, %(rules)s rules"),
     "health_purge": pgettext_lazy(
         "audit purpose", "records due before %(before)s removed: %(removed)s"
+    ),
     "checkin_count": pgettext_lazy(
         "audit purpose", "%(count)s check-ins in the hour from %(hour)s"
     ),

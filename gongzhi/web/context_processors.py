@@ -51,6 +51,7 @@ def workbench(request: HttpRequest) -> dict[str, Any]:
             "health_sessions": access.can(user, Perm.HEALTH_RECORD),
             "health_tests": access.can(user, Perm.HEALTH_RECORD),
             "health_status": access.can(user, Perm.HEALTH_STATUS_VIEW),
+            "health_trace": access.can(user, Perm.CONTACT_TRACE),
             "venues": "venues"
             if access.can(user, Perm.VENUE_MANAGE)
             else "trace"
