@@ -73,4 +73,10 @@ PERIODIC_JOBS = [
         every=timedelta(days=1),
         description="Expire points past their keeping period (one entry per holder and year).",
     ),
+    PeriodicJob(
+        name="outreach.restart_stalled_campaigns",
+        task="gongzhi.outreach.tasks.restart_stalled_campaigns",
+        every=timedelta(minutes=5),
+        description="Enqueue a dispatch round for any running outreach campaign that has none.",
+    ),
 ]

@@ -18,6 +18,7 @@ urlpatterns = [
     path("reports/", include("gongzhi.reports.urls")),
     path("orders/", include("gongzhi.workorders.urls")),
     path("visits/", include("gongzhi.visits.urls")),
+    path("outreach/", include("gongzhi.outreach.urls")),
     path("notices/", include("gongzhi.notices.urls")),
     path("proposals/", include("gongzhi.proposals.urls")),
     path("open311/v2/", include("gongzhi.workorders.open311_urls")),
@@ -36,5 +37,6 @@ urlpatterns = [
     path("points/rankings/", include("gongzhi.points.ranking_urls")),
     path("m/points/rankings/", include("gongzhi.points.ranking_m_urls")),
     path("m/proposals/", include("gongzhi.proposals.m_urls")),
+    path("m/outreach/", include("gongzhi.outreach.m_urls")),
     path("m/", include("gongzhi.portal.urls")),
 ]
