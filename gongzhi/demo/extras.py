@@ -19,6 +19,7 @@ MODULES = [
     "gongzhi.demo.visits",  # visits by the grid workers, some households due (issue 12)
     "gongzhi.demo.notices",  # notices, one per building's 停水通知, some read (issue 13)
     "gongzhi.demo.proposals",  # proposals with supports and answers, polls with votes (issue 13)
+    "gongzhi.demo.outreach",  # a finished campaign per community, one paused (issue 14)
 ]
 
 
