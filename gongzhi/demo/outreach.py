@@ -36,6 +36,7 @@ from gongzhi.registry.models import Area, AreaKind, Household
 from gongzhi.visits.models import VisitTask
 from gongzhi.visits.services import visit_task_create
 
+PACE = 600
 ESCALATED = 3  # per community: "a few" visit tasks
 # Of the others: answered 1 / 2 / 3, or not reached at all.
 OUTCOMES = (("1", 0.78), ("2", 0.12), ("3", 0.04), ("", 0.06))
@@ -47,7 +48,7 @@ SCRIPT = {
     "不是本人请按 3，不再接收请按 9。",
     "choices": {"1": "一切安好", "2": "需要帮助", "3": "不是本人"},
     "channels": ["sms", "voice", "notice", "visit"],
-    "pace_per_minute": 600,
+    "pace_per_minute": PACE,
     "quiet_start": dt.time(21),
     "quiet_end": dt.time(8),
     "retries": 1,
@@ -75,7 +76,7 @@ def _finished(community: Area, rng: random.Random) -> tuple[Campaign, dict[str, 
     escalate = set(rng.sample(range(len(recipients)), min(ESCALATED, len(recipients))))
     households = Household.objects.in_bulk({recipients[i].person.household_id for i in escalate})
     for n, recipient in enumerate(recipients):
-        at = started + dt.timedelta(seconds=n * 60 / SCRIPT["pace_per_minute"])
+        at = started + dt.timedelta(seconds=n * 60 / PACE)
         sms = Attempt(
             recipient=recipient, campaign=campaign, channel="sms",
             reference=secrets.token_urlsafe(12), gateway="local", status=AttemptStatus.DELIVERED,

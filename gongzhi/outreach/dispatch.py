@@ -48,6 +48,7 @@ from django.utils.translation import gettext as _
 
 from gongzhi.accounts.models import ProxyLink, User
 from gongzhi.core import clock
+from gongzhi.core.fields import reveal
 from gongzhi.health.sunset import retain_until
 from gongzhi.notifications.services import notify
 from gongzhi.outreach.gateways import Call, Message, OutreachGateway, SendResult, get_gateway
@@ -320,7 +321,7 @@ def _batch(
                     next_channel(recipient, at)
                     continue
                 attempt = _attempt(campaign, recipient, channel, at, keep, gateway.name)
-                phone = person.phone.reveal()  # in memory only, for the gateway
+                phone = reveal(person.phone)  # in memory only, for the gateway
                 if channel == Channel.SMS:
                     sms.append(
                         _Send(recipient, attempt, Message(attempt.reference, phone, _sms(campaign)))
@@ -411,7 +412,8 @@ def _record_sends(
 ) -> None:
     """Attempts and recipients after the gateway answered: grouped UPDATEs that never move
     an attempt backwards (a callback may already have come in)."""
-    sent, delivered = [], []
+    sent: list[int] = []
+    delivered: list[int] = []
     failed: dict[str, list[int]] = defaultdict(list)
     provider_ids: list[Attempt] = []
     answer_by = at + dt.timedelta(minutes=campaign.answer_minutes)
@@ -452,7 +454,8 @@ def _accounts(person_ids: list[int]) -> dict[int, list[Any]]:
     accounts acting for them (two queries)."""
     found: dict[int, list[Any]] = defaultdict(list)
     for user in User.objects.filter(person_id__in=person_ids, is_active=True):
-        found[user.person_id].append(user)
+        if user.person_id is not None:
+            found[user.person_id].append(user)
     links = ProxyLink.objects.filter(
         person_id__in=person_ids, is_active=True, user__is_active=True
     ).select_related("user")

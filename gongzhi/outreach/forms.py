@@ -21,6 +21,12 @@ def choices_text(choices: dict[str, str]) -> str:
     return "\n".join(f"{k}={v}" for k, v in choices.items())
 
 
+def _choice(form: forms.Form, name: str) -> forms.ChoiceField:
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    return field
+
+
 class CampaignForm(forms.Form):
     area = forms.ChoiceField(label=gettext_lazy("Area"))
     name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
@@ -61,22 +67,22 @@ class CampaignForm(forms.Form):
 
     def __init__(self, *args: Any, areas: Any = (), audience_choices: Any = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["area"].choices = [(str(a.pk), a.name) for a in areas]
+        _choice(self, "area").choices = [(str(a.pk), a.name) for a in areas]
         if audience_choices is not None:
-            self.fields["audience_list"].choices = BLANK + [
+            _choice(self, "audience_list").choices = BLANK + [
                 (str(x.pk), x.name) for x in audience_choices.upstream_lists
             ]
-            self.fields["audience_tag"].choices = BLANK + [
+            _choice(self, "audience_tag").choices = BLANK + [
                 (t.code, t.name) for t in audience_choices.tags
             ]
-            self.fields["audience_grid"].choices = BLANK + [
+            _choice(self, "audience_grid").choices = BLANK + [
                 (str(g.pk), g.name) for g in audience_choices.grids
             ]
-            self.fields["audience_campaign"].choices = BLANK + [
+            _choice(self, "audience_campaign").choices = BLANK + [
                 (str(c.pk), f"#{c.pk} {c.name}") for c in audience_choices.campaigns
             ]
         for n in range(1, CHANNEL_SLOTS + 1):
-            self.fields[f"channel_{n}"].choices = BLANK + list(Channel.choices)
+            _choice(self, f"channel_{n}").choices = BLANK + list(Channel.choices)
         if not self.is_bound:
             self.initial.setdefault("channel_1", Channel.SMS)
             self.initial.setdefault("channel_2", Channel.VOICE)

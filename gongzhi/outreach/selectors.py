@@ -96,16 +96,15 @@ def campaign_progress(campaign: Campaign) -> Progress:
     p.by_choice = [(digit, label, answers.get(digit, 0)) for digit, label in choices.items()]
     attempts = (
         Attempt.objects.filter(campaign=campaign)
-        .values("channel", "status")
+        .values_list("channel", "status")
         .annotate(n=Count("id"))
         .order_by()
     )
     per_channel: dict[str, int] = {}
-    for row in attempts:
-        status, n = row["status"], row["n"]
+    for channel, status, n in attempts:
         if status in (AttemptStatus.SENT, AttemptStatus.DELIVERED, AttemptStatus.ANSWERED):
             p.sent += n
-            per_channel[row["channel"]] = per_channel.get(row["channel"], 0) + n
+            per_channel[channel] = per_channel.get(channel, 0) + n
         if status in (AttemptStatus.DELIVERED, AttemptStatus.ANSWERED):
             p.delivered += n
         if status == AttemptStatus.FAILED:
@@ -199,7 +198,9 @@ def notice_attempt_for(*, user: Viewer, reference: str) -> Attempt:
         raise NotFound()
     target = attempt.recipient.person_id
     if getattr(user, "person_id", None) != target and not (
-        ProxyLink.objects.filter(user_id=user.pk, person_id=target, is_active=True).exists()
+        ProxyLink.objects.filter(
+            user_id=int(user.pk or 0), person_id=target, is_active=True
+        ).exists()
     ):
         raise NotFound()
     return attempt
