@@ -57,8 +57,16 @@ class CampaignForm(forms.Form):
     channel_3 = forms.ChoiceField(label=gettext_lazy("Then"), required=False)
     channel_4 = forms.ChoiceField(label=gettext_lazy("Then"), required=False)
     pace_per_minute = forms.CharField(label=gettext_lazy("Pace (per minute)"), initial="600")
-    quiet_start = forms.TimeField(label=gettext_lazy("Quiet hours from"), required=False)
-    quiet_end = forms.TimeField(label=gettext_lazy("Quiet hours until"), required=False)
+    quiet_start = forms.TimeField(
+        label=gettext_lazy("Quiet hours from"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    )
+    quiet_end = forms.TimeField(
+        label=gettext_lazy("Quiet hours until"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    )
     retries = forms.CharField(label=gettext_lazy("Retries per channel"), initial="1")
     retry_minutes = forms.CharField(label=gettext_lazy("Minutes between tries"), initial="30")
     answer_minutes = forms.CharField(
