@@ -93,5 +93,9 @@ PERIODIC_JOBS = [
         every=timedelta(hours=1),
         description="Record in the audit log each venue's number of check-ins per hour "
         "(check-ins are not audited one by one).",
+        name="outreach.restart_stalled_campaigns",
+        task="gongzhi.outreach.tasks.restart_stalled_campaigns",
+        every=timedelta(minutes=5),
+        description="Enqueue a dispatch round for any running outreach campaign that has none.",
     ),
 ]

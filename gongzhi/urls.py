@@ -25,6 +25,7 @@ urlpatterns = [
     path("reports/", include("gongzhi.reports.urls")),
     path("orders/", include("gongzhi.workorders.urls")),
     path("visits/", include("gongzhi.visits.urls")),
+    path("outreach/", include("gongzhi.outreach.urls")),
     path("notices/", include("gongzhi.notices.urls")),
     path("proposals/", include("gongzhi.proposals.urls")),
     path("open311/v2/", include("gongzhi.workorders.open311_urls")),
@@ -48,5 +49,6 @@ urlpatterns = [
     path("m/health/", include("gongzhi.health.resident_urls")),
     path("m/health/me/", include("gongzhi.health.me_urls")),
     path("m/v/", include("gongzhi.health.checkin_urls")),
+    path("m/outreach/", include("gongzhi.outreach.m_urls")),
     path("m/", include("gongzhi.portal.urls")),
 ]

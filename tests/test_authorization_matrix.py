@@ -92,6 +92,20 @@ for _role in (
     ABILITIES[_role] = ABILITIES[_role] | {POINTS_VIEW}
 ABILITIES[Role.SECRETARY] = ABILITIES[Role.SECRETARY] | {CERT_KEYS}
 CERT_OWN = "holds the certificate"  # world.resident's, in the role's area; 404 for all others
+# --- issue 14: outreach campaigns (智能外呼) ---------------------------------------------
+# Seen by the keepers (grid worker and up), the police and the doctor; run (create, start,
+# pause, cancel, simulate callbacks) by the grid leader, community staff and secretary. An
+# app notice's answer page is the asked person's (or their proxy's) only: no principal of
+# the matrix is a registered person, so 404 for everyone signed in.
+OUTREACH_VIEW, OUTREACH_RUN = "outreach_view", "outreach_run"
+OUTREACH_ASKED = "asked by the app notice"
+for _role in (
+    Role.GRID_WORKER, Role.GRID_LEADER, Role.COMMUNITY_STAFF, Role.SECRETARY, Role.POLICE,
+    Role.DOCTOR,
+):  # fmt: skip
+    ABILITIES[_role] = ABILITIES[_role] | {OUTREACH_VIEW}
+for _role in (Role.GRID_LEADER, Role.COMMUNITY_STAFF, Role.SECRETARY):
+    ABILITIES[_role] = ABILITIES[_role] | {OUTREACH_RUN}
 # Roles held on the root of the tree: every object is inside their area.
 ROOT_ROLES = {Role.AUDITOR, Role.SYSTEM_ADMIN}
 ANONYMOUS = "anonymous"
@@ -338,6 +352,16 @@ UI_ROUTES: dict[str, Route] = {
     # chosen: gongzhi/points/tests/test_rankings_views.py), and one's own on /m/.
     "points_rankings:page": Route(POINTS_VIEW),
     "points_rankings_m:mine": Route("login"),  # one's own community's; none: explained, 200
+    # --- issue 14: outreach campaigns (a campaign on the side's grid; an empty POST to
+    # create is a form error, an action or a simulation without one is a message: allowed)
+    "outreach:list": Route(OUTREACH_VIEW),
+    "outreach:create": Route(OUTREACH_RUN, methods=("GET", "POST")),
+    "outreach:preview": Route(OUTREACH_RUN),  # no area: the fragment says so, 200
+    "outreach:detail": Route(OUTREACH_VIEW, obj="campaign"),
+    "outreach:progress": Route(OUTREACH_VIEW, obj="campaign"),
+    "outreach:act": Route(OUTREACH_RUN, obj="campaign", methods=("POST",)),
+    "outreach:simulate": Route(OUTREACH_RUN, obj="outreach_attempt", methods=("POST",)),
+    "outreach_m:answer": Route(OUTREACH_ASKED, obj="outreach_notice", methods=("GET", "POST")),
 }
 
 
@@ -1619,6 +1643,44 @@ OBJECTS.update(
 )
 
 
+# --- issue 14: outreach campaigns -----------------------------------------------------------
+# A running campaign on the side's grid with the side's person as recipient: one SMS
+# attempt (the local outbox) and one app-notice attempt (its answer page).
+I13_PATH_NAMES["outreach_attempt"] = "attempt"
+
+
+def _build_campaign(world, side) -> Any:
+    from gongzhi.outreach.models import Campaign, Recipient
+
+    campaign = Campaign.objects.create(
+        area=side.grid, area_path=side.grid.path, name="矩阵外呼", status="running",
+        sms_text="请回复 1", choices={"1": "已报到"}, channels=["sms", "notice"],
+        pace_per_minute=60,
+    )  # fmt: skip
+    Recipient.objects.create(campaign=campaign, person=side.person, area_path=side.person.area_path)
+    return campaign
+
+
+def _build_outreach_attempt(world, side, channel="sms") -> Any:
+    from gongzhi.core import clock
+    from gongzhi.outreach.models import Attempt, Recipient
+
+    campaign = side.objects["campaign"]
+    return Attempt.objects.create(
+        recipient=Recipient.objects.get(campaign=campaign), campaign=campaign, channel=channel,
+        reference=f"matrix-{channel}-{campaign.pk}", status="sent", created_at=clock.now(),
+    )  # fmt: skip
+
+
+OBJECTS.update(
+    {
+        "campaign": ({OUTREACH_VIEW}, _build_campaign),
+        "outreach_attempt": ({OUTREACH_VIEW}, _build_outreach_attempt),
+        "outreach_notice": (set(), lambda w, s: _build_outreach_attempt(w, s, "notice")),
+    }
+)
+
+
 def _rewards_bodies(side, world) -> dict[str, Any]:
     return {
         "reward_create": lambda: {"community": side.grid.parent.pk, "name": "矩阵", "price": 5},
@@ -1908,6 +1970,8 @@ def _expected(need: str, obj: str | None, principal: str, scope: str) -> str:
         return ALLOW
     if need == NOTICE_AUDIENCE:
         return DENY
+    if need == OUTREACH_ASKED:
+        return DENY
     if need == EXPORT_OWN:
         return ALLOW if principal == Role.SECRETARY and scope == "in" else DENY
     if need == CERT_OWN:
@@ -2014,6 +2078,8 @@ def _ui_url(name: str, route: Route, side: Side) -> str:
     elif route.obj == "notice_file":
         kwargs["notice_id"] = side.objects["notice"].pk
         kwargs["attachment_id"] = side.objects[route.obj].pk
+    elif route.obj == "outreach_notice":
+        kwargs["reference"] = side.objects[route.obj].reference
     elif route.obj in OBJECTS:
         kwargs[f"{I13_PATH_NAMES.get(route.obj, route.obj)}_id"] = side.objects[route.obj].pk
     return reverse(name, kwargs=kwargs)

@@ -25,6 +25,7 @@ MODULES = [
     # Last: reads the other modules' health inputs (issue 14).
     "gongzhi.demo.health_status",  # statuses, Yuling's own rule version, one purge run
     "gongzhi.demo.venues",  # venue codes with check-ins of the last three days (issue 14)
+    "gongzhi.demo.outreach",  # a finished campaign per community, one paused (issue 14)
 ]
 
 

@@ -34,7 +34,7 @@ OPT_OUT_ANSWERS = frozenset({"9", "TD", "退订"})
 OPT_OUT_DIGIT = "9"
 
 # How far an attempt has come; it never moves back.
-RANK = {
+RANK: dict[str, int] = {
     AttemptStatus.QUEUED: 0,
     AttemptStatus.SENT: 1,
     AttemptStatus.FAILED: 1,

@@ -31,7 +31,7 @@ from gongzhi.registry.models import (
     Tag,
 )
 from gongzhi.registry.selectors import household_get_for
-from gongzhi.visits.models import EVERY_DAYS_MAX, Visit, VisitRule
+from gongzhi.visits.models import EVERY_DAYS_MAX, Visit, VisitRule, VisitTask
 
 if TYPE_CHECKING:
     from gongzhi.accounts.types import Viewer
@@ -281,3 +281,29 @@ def household_due(*, household: Household) -> Due | None:
     """When the household's next visit is due, or None when no rule applies to it."""
     rows = _due_rows(Household.objects.filter(pk=household.pk), EVERY_DAYS_MAX)
     return rows[0] if rows else None
+
+
+# --- visit tasks ------------------------------------------------------------------------------
+
+TASKS_SHOWN = 50
+
+
+def visit_tasks_for(*, user: Viewer, limit: int = TASKS_SHOWN) -> list[VisitTask]:
+    """Open visit tasks (a campaign's non-responders …) in the user's area (visits.log):
+    the user's own first, then the earliest due."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    tasks = (
+        VisitTask.objects.restrict(user, Perm.VISIT_LOG)
+        .filter(done_at__isnull=True)
+        .select_related("household", "assignee")
+        .annotate(
+            mine=Case(
+                When(assignee_id=user.pk, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("mine", "due_on", "id")
+    )
+    return list(tasks[:limit])

@@ -134,6 +134,7 @@ def due(request: SignedInRequest) -> HttpResponse:
         "visits/due.html",
         {
             "page_obj": page,
+            "tasks": selectors.visit_tasks_for(user=request.user),
             "summary": selectors.due_summary(rows),
             "soon_days": selectors.DUE_SOON_DAYS,
             "can_rules": access.can(request.user, Perm.VISIT_RULES),

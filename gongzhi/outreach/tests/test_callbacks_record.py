@@ -139,3 +139,9 @@ def test_an_unknown_kind_is_recorded_and_ignored(sent):
     assert _cb(attempt, "exploded", "e1") is False
     attempt.refresh_from_db()
     assert attempt.status == AttemptStatus.SENT
+
+
+def test_an_sms_reply_answers_like_a_key(sent):
+    attempt, _fake = sent
+    assert _cb(attempt, "reply", "r1", " 3 ") is True
+    assert Recipient.objects.get(pk=attempt.recipient_id).answer == "3"

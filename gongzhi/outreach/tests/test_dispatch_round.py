@@ -350,3 +350,21 @@ def test_an_answer_that_comes_before_the_results_are_recorded_wins(world):
         _round(campaign, fake, Fast(), budget=5)
     assert _state(world.person_a1, campaign).state == RecipientState.ANSWERED
     assert Attempt.objects.get().status == AttemptStatus.ANSWERED
+
+
+def test_a_fast_pace_is_held_within_five_percent_in_batches(world, settings):
+    settings.GONGZHI_OUTREACH_BATCH = 500
+    with FakeClock() as fake:
+        persons = more_persons(world.household_a1, 150)
+        campaign = running_campaign(world.community_a, persons, pace_per_minute=1200)
+        gateway = RecordingGateway(fake_clock=fake)
+        _round(campaign, fake, gateway, budget=50)
+    assert len(gateway.messages) == 150
+    # One second's pace a batch (the last takes what is left).
+    assert [n for _kind, n, _at in gateway.batches] == [20] * 7 + [10]
+    times = [at for _kind, n, at in gateway.batches for _ in range(n)]
+    for i, start in enumerate(times):
+        in_window = [t for t in times[i:] if t < start + dt.timedelta(minutes=1)]
+        assert len(in_window) <= 1200 * 1.05
+    span = (times[-1] - times[0]).total_seconds()
+    assert span == pytest.approx(140 / 1200 * 60, rel=0.05)  # 7 batches after the first
