@@ -93,6 +93,8 @@ PERIODIC_JOBS = [
         every=timedelta(hours=1),
         description="Record in the audit log each venue's number of check-ins per hour "
         "(check-ins are not audited one by one).",
+    ),
+    PeriodicJob(
         name="outreach.restart_stalled_campaigns",
         task="gongzhi.outreach.tasks.restart_stalled_campaigns",
         every=timedelta(minutes=5),
