@@ -13,9 +13,12 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 HUB_LINKS: list[tuple[str, Any, Any]] = [
+    ("health_me:status", _("My health status"), _("Green, amber or red, and why")),
+    ("declare:mine", _("Declare an arrival"), _("Back home or arriving from elsewhere")),
     ("health_m:code", _("My code"), _("Show it at the sampling point")),
     ("health_m:record", _("My record"), _("Doses, tests and results, bookings")),
     ("health_m:sessions", _("Book a session"), _("Testing and vaccination near you")),
+    ("health_me:data", _("My health data"), _("What is held about me, and until when")),
 ]
 
 
