@@ -105,6 +105,7 @@ class ProviderServer:
     @property
     def url(self) -> str:
         host, port = self._httpd.server_address[:2]
+        host = host.decode() if isinstance(host, bytes) else host
         return f"http://{host}:{port}"
 
     def start(self) -> ProviderServer:
@@ -386,7 +387,7 @@ class _CallbackSender:
                     self._ready.wait(wait)
                 if self._stopping:
                     return
-                batch = []
+                batch: list[tuple[float, int, dict, int]] = []
                 while (
                     self._queue
                     and self._queue[0][0] <= time.monotonic()
@@ -433,7 +434,7 @@ class _CallbackSender:
         for attempt in (0, 1):
             if self._connection is None:
                 cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
-                self._connection = cls(self._host, self._port, timeout=30)
+                self._connection = cls(self._host or "127.0.0.1", self._port, timeout=30)
             try:
                 self._connection.request("POST", self._path, body=body, headers=headers)
                 response = self._connection.getresponse()
