@@ -376,9 +376,10 @@ def _contacts_of(person_ids: set[int], now: dt.datetime) -> list[int]:
 
 
 def due_for_refresh(*, now: dt.datetime | None = None) -> list[int]:
-    """Persons whose status may change with time alone: every non-green status, and
-    everyone with an input recent enough for a rule to look at (within the longest
-    look-back of the rules in force, at most 30 days)."""
+    """Persons whose status may change with time alone: every non-green status, the
+    recent contacts of red persons (check-ins tell nobody), and everyone with an input
+    recent enough for a rule to look at (within the longest look-back of the rules in
+    force, at most 30 days)."""
     now = now or clock.now()
     latest: dict[int, list[dict[str, Any]]] = {}
     for area_id, rules in StatusRuleSet.objects.order_by("area_id", "-version").values_list(
@@ -391,6 +392,13 @@ def due_for_refresh(*, now: dt.datetime | None = None) -> list[int]:
     ids: set[int] = set(
         HealthStatus.objects.exclude(color=StatusColor.GREEN).values_list("person_id", flat=True)
     )
+    # A check-in sends nothing (the scan is one INSERT): whoever shared a place and hour with
+    # a red person since is found here.
+    red = set(
+        HealthStatus.objects.filter(color=StatusColor.RED).values_list("person_id", flat=True)
+    )
+    if red:
+        ids |= set(_contacts_of(red, now))
     ids |= set(
         Declaration.objects.filter(person_id__isnull=False)
         .filter(Q(arrived_on__gte=_local_date(since)) | Q(created_at__gte=since))

@@ -43,7 +43,6 @@ from gongzhi.audit.vocabulary import system_purpose, typed_purpose
 from gongzhi.core import clock
 from gongzhi.core.errors import DomainError, IllegalTransition
 from gongzhi.health import sunset
-from gongzhi.health.events import health_inputs_changed
 from gongzhi.health.models import CheckIn, Venue
 from gongzhi.notifications.services import sms_send
 from gongzhi.registry import rows as register_rows
@@ -263,7 +262,6 @@ def checkin_record(
         retain_until=sunset.retain_until(CheckIn.retention, at),
     )
     checkin.save(force_insert=True)
-    _changed(person_id)
     return checkin
 
 
@@ -331,28 +329,20 @@ def checkin_by_code(
 ) -> tuple[str, dt.datetime]:
     """The scan's check-in: (the venue's name, when). ONE insert; the first scan of a venue
     in this process also reads its row (for the name). Unknown, closed and expired codes
-    raise VenueUnavailable and write nothing."""
+    raise VenueUnavailable and write nothing. Nothing else runs on the scan: the status
+    rules see a check-in near a red person in their periodic refresh
+    (`status.due_for_refresh`), and everyone's contacts when a person turns red."""
     at = clock.now()
     name = _cached_name(code) if code and len(code) <= 32 else None
     if name is not None and _insert_if_open(
         code=code, at=at, user_id=user_id, person_id=person_id, phone_idx=phone_idx
     ):
-        _changed(person_id)
         return name, at
     _names.pop(code, None)
     venue = venue_for_code(code, today=timezone.localdate(at))  # raises for what is refused
     checkin_record(venue=venue, user_id=user_id, person_id=person_id, phone_idx=phone_idx, at=at)
     _remember_name(code, venue.name)
     return venue.name, at
-
-
-def _changed(person_id: int | None) -> None:
-    if person_id is not None:
-        # The status rules look again at this person's contacts (after commit: at once in
-        # autocommit, which is how a scan runs).
-        transaction.on_commit(
-            lambda: health_inputs_changed.send(sender=CheckIn, person_ids=[person_id])
-        )
 
 
 # --- a visitor without an account: the phone, confirmed once a day ------------------------------

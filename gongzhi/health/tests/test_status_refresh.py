@@ -99,6 +99,19 @@ def test_time_alone_brings_an_arrival_back_to_green(world):
     assert HealthStatus.objects.get(person=world.person_a1).color == "green"
 
 
+def test_a_later_check_in_beside_a_red_person_is_found_by_the_periodic_refresh(world):
+    place = f.venue(world.building_a1, "玉岭菜市场")
+    at = NOW - dt.timedelta(hours=2)
+    f.checkin(place, world.person_a2, at=at)
+    f.sample(world.person_a2, hours_ago=3, result="positive")
+    status.status_refresh([world.person_a2.pk])  # red; nobody else there yet
+    # A scan tells nobody (it is one INSERT): the periodic refresh finds the contact.
+    f.checkin(place, world.person_a1, at=at + dt.timedelta(minutes=30))
+    assert world.person_a1.pk in status.due_for_refresh()
+    status.status_refresh_due_task.call()
+    assert HealthStatus.objects.get(person=world.person_a1).color == "amber"
+
+
 def test_green_persons_without_recent_inputs_are_not_due(world):
     status.status_refresh([world.person_a2.pk])
     assert status.due_for_refresh() == []
