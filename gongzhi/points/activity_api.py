@@ -27,7 +27,7 @@ from ninja.pagination import paginate
 from gongzhi.accounts.models import User
 from gongzhi.accounts.selectors import proxy_link_for
 from gongzhi.accounts.types import SignedInRequest
-from gongzhi.core.api_schemas import WRITE_ERRORS, Id, In, Page
+from gongzhi.core.api_schemas import ID_MAX, WRITE_ERRORS, Id, In, Page
 from gongzhi.points import activities as services
 from gongzhi.points import activity_selectors as selectors
 from gongzhi.points.models import TEXT_MAX, TITLE_MAX, ActivityKind, Proof, ProofKind
@@ -177,7 +177,8 @@ def _person(request: SignedInRequest, person_id: int | None) -> Person | None:
     """The person the caller acts for (an active proxy link), or None: themselves."""
     if person_id is None:
         return None
-    if proxy_link_for(request.user, person_id) is None:
+    # A query number beyond the database's ids is no one the caller acts for (not a 500).
+    if not 1 <= person_id <= ID_MAX or proxy_link_for(request.user, person_id) is None:
         raise ValidationError({"person": [_("You do not act for this person.")]})
     return Person.objects.get(pk=person_id)
 

@@ -118,3 +118,11 @@ def test_checkin_far_away_names_the_position(world, member):
 def test_resident_cannot_list_managed_activities(world, member):
     make_activity(world)
     assert _client(member).get(f"{API}/activities").json()["items"] == []
+
+
+@pytest.mark.parametrize("person", ["-3439354319175297126348357632", str(2**63), "0", "-1"])
+def test_a_person_number_beyond_any_id_is_someone_one_does_not_act_for(world, member, person):
+    # The fuzz run found a number beyond SQLite's integers answered with a 500.
+    response = _client(member).get(f"{API}/open-activities", {"person": person})
+    assert response.status_code == 400, response.content
+    assert list(response.json()["fields"]) == ["person"]
