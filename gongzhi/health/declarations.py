@@ -286,7 +286,7 @@ def open_entry_for(
 ) -> WatchEntry | None:
     """The open (not merged) entry of the person, locked; for one not yet in the register,
     an open entry of the community with the same ID number and no person."""
-    entries = WatchEntry.objects.select_for_update().filter(
+    entries = WatchEntry.objects.select_for_update(of=("self",)).filter(
         status__in=OPEN_STATUSES, merged_into__isnull=True
     )
     if person is not None:
@@ -495,7 +495,7 @@ def declaration_confirm(
     entry if they have one) or, rejected, is closed."""
     data = data or {}
     declaration = (
-        Declaration.objects.select_for_update()
+        Declaration.objects.select_for_update(of=("self",))
         .select_related("building", "community")
         .get(pk=declaration.pk)
     )
@@ -554,7 +554,7 @@ def declaration_confirm(
     declaration.confirmed_by = actor if getattr(actor, "pk", None) else None
     declaration.confirmed_at = now
     entry = (
-        WatchEntry.objects.select_for_update().filter(pk=declaration.entry_id).first()
+        WatchEntry.objects.select_for_update(of=("self",)).filter(pk=declaration.entry_id).first()
         if declaration.entry_id
         else None
     )

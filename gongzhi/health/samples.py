@@ -267,7 +267,7 @@ def watch_for_positive(*, actor: Actor, samples: list[Sample]) -> list[WatchEntr
     for sample in samples:
         person = sample.person
         entry = (
-            WatchEntry.objects.select_for_update()
+            WatchEntry.objects.select_for_update(of=("self",))
             .filter(person=person, status__in=OPEN_STATUSES, merged_into__isnull=True)
             .order_by("created_at", "pk")
             .first()

@@ -655,7 +655,11 @@ def watch_entry_assign(
     Without `assignee`, the grid's responsible grid worker takes it. A matched entry stays
     where its person lives; only its assignee can change.
     """
-    entry = WatchEntry.objects.select_for_update().select_related("upstream_list").get(pk=entry.pk)
+    entry = (
+        WatchEntry.objects.select_for_update(of=("self",))
+        .select_related("upstream_list")
+        .get(pk=entry.pk)
+    )
     access.require(actor, Perm.WATCHLIST_UPLOAD, entry.area_path)
     errors: dict[str, list[str]] = {}
     if grid is None and assignee is None:

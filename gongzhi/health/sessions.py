@@ -318,7 +318,9 @@ def booking_create(*, actor: Any, session: TestingSession, person: Person | None
 @transaction.atomic
 def booking_cancel(*, actor: Any, booking: Booking) -> Booking:
     """Give the place back, before the session starts (the person or their proxy)."""
-    booking = Booking.objects.select_for_update().select_related("session").get(pk=booking.pk)
+    booking = (
+        Booking.objects.select_for_update(of=("self",)).select_related("session").get(pk=booking.pk)
+    )
     if booking.person_id not in persons_user_may_act_for(actor):
         raise NotFound()
     if booking.status != BookingStatus.BOOKED:
