@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 
-import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
@@ -18,7 +17,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.http import urlencode
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django_otp import login as otp_login
@@ -33,6 +31,7 @@ from gongzhi.accounts.services import (
     user_set_password,
 )
 from gongzhi.accounts.types import SignedInRequest
+from gongzhi.core.qr import qr_svg
 from gongzhi.core.redirects import safe_next
 from gongzhi.core.throttling import rate_limited
 
@@ -118,9 +117,7 @@ def _pending_device(user) -> TOTPDevice:
 
 
 def _qr_svg(device: TOTPDevice) -> str:
-    # Our own SVG from segno (no user text inside), so it is safe to inline.
-    svg = segno.make(device.config_url, error="m").svg_inline(scale=4, border=2)
-    return mark_safe(svg)  # noqa: S308
+    return qr_svg(device.config_url, scale=4, border=2)
 
 
 def _check(user, token: str, *, confirmed: bool) -> tuple[TOTPDevice | None, bool]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -19,7 +18,6 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -32,6 +30,7 @@ from gongzhi.core.errors import Forbidden, IllegalTransition, NotFound
 from gongzhi.core.fields import reveal
 from gongzhi.core.masking import mask_phone
 from gongzhi.core.middleware import client_ip
+from gongzhi.core.qr import qr_svg
 from gongzhi.core.throttling import rate_limited
 from gongzhi.health import declaration_selectors as selectors
 from gongzhi.health import declarations as services
@@ -289,12 +288,10 @@ def declaration_poster(request: SignedInRequest, community_id: int) -> HttpRespo
     url = request.build_absolute_uri(
         reverse("declare:form", kwargs={"key": services.community_key(community)})
     )
-    # Our own SVG from segno (no user text inside), so it is safe to inline.
-    svg = segno.make(url, error="m").svg_inline(border=4, omitsize=True)
     response = render(
         request,
         "health/declarations/poster.html",
-        {"community": community, "qr": mark_safe(svg), "url": url},  # noqa: S308
+        {"community": community, "qr": qr_svg(url), "url": url},
     )
     response["Cache-Control"] = "private, no-store"
     return response
