@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "gongzhi.points",
     "gongzhi.proposals",
     "gongzhi.outreach",
+    "gongzhi.emergency",
     "gongzhi.reports",
     "gongzhi.portal",
     "gongzhi.api",

@@ -51,6 +51,14 @@ class Perm(StrEnum):
     HEALTH_RULES = "health.rules"  # edit the community's status rules (versioned, with a reason)
     OUTREACH_VIEW = "outreach.view"  # the area's campaigns, their progress and answers
     OUTREACH_RUN = "outreach.run"  # create, start, pause and stop campaigns
+    # Emergency mode (平疫结合): the switch, plans, drills, supplies, supply runs, the team.
+    EMERGENCY_VIEW = "emergency.view"  # the mode, plans, drills, supplies, spaces, big screen
+    EMERGENCY_SWITCH = "emergency.switch"  # switch a community normal <-> emergency
+    EMERGENCY_PLAN = "emergency.plan"  # what each mode turns on; plans; the knowledge base
+    DRILL_RUN = "emergency.drill"  # schedule and run drills, record results and lessons
+    SUPPLY_MANAGE = "emergency.supply"  # stock movements, minimum levels, reserved spaces
+    DELIVERY_RUN = "emergency.delivery"  # merged shopping lists: buy in bulk and deliver
+    TEAM_CARE = "emergency.care"  # the three-person team's board: steps, owners, checks
 
 
 # The register's keepers: the people who hold a grid's households and persons, import
@@ -79,6 +87,9 @@ _KEEPERS = frozenset(
         Perm.VENUE_MANAGE,
         Perm.HEALTH_STATUS_VIEW,
         Perm.OUTREACH_VIEW,
+        Perm.EMERGENCY_VIEW,
+        Perm.DELIVERY_RUN,
+        Perm.TEAM_CARE,
     }
 )
 # Community staff and the secretary also take in upstream lists and own the templates,
@@ -93,6 +104,9 @@ _COMMUNITY = _KEEPERS | {
     Perm.CONTACT_TRACE,
     Perm.HEALTH_RULES,
     Perm.OUTREACH_RUN,
+    Perm.EMERGENCY_PLAN,
+    Perm.DRILL_RUN,
+    Perm.SUPPLY_MANAGE,
 }
 # Police and doctor (with the grid worker, the "three-person team") read, reveal with a
 # purpose, follow up the watch list, trace contacts and see health statuses and campaigns.
@@ -105,14 +119,19 @@ _TEAM = frozenset(
         Perm.CONTACT_TRACE,
         Perm.HEALTH_STATUS_VIEW,
         Perm.OUTREACH_VIEW,
+        Perm.EMERGENCY_VIEW,
+        Perm.TEAM_CARE,
     }
 )
 
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
     # Residents ask for help; volunteers handle what is dispatched to them.
     Role.RESIDENT: frozenset({Perm.WORKORDER_REQUEST}),
-    Role.VOLUNTEER: frozenset({Perm.WORKORDER_HANDLE}),
-    Role.PARTY_MEMBER: frozenset({Perm.AREA_VIEW, Perm.REGISTER_VIEW, Perm.WORKORDER_HANDLE}),
+    # In a lockdown they (and party members) buy and deliver the merged shopping lists.
+    Role.VOLUNTEER: frozenset({Perm.WORKORDER_HANDLE, Perm.DELIVERY_RUN}),
+    Role.PARTY_MEMBER: frozenset(
+        {Perm.AREA_VIEW, Perm.REGISTER_VIEW, Perm.WORKORDER_HANDLE, Perm.DELIVERY_RUN}
+    ),
     # A building head files on a resident's behalf and confirms family proxies in the building.
     Role.BUILDING_HEAD: frozenset(
         {Perm.AREA_VIEW, Perm.REGISTER_VIEW, Perm.WORKORDER_REQUEST, Perm.PROXY_CONFIRM}
@@ -121,7 +140,14 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
     # The grid leader and the secretary see their workers' workload and take in report-ins
     # (双报到) and place volunteers; the secretary sets the community's visit rules.
     Role.GRID_LEADER: _KEEPERS
-    | {Perm.WORKLOAD_VIEW, Perm.VOLUNTEERS_MANAGE, Perm.POINTS_ADJUST, Perm.OUTREACH_RUN},
+    | {
+        Perm.WORKLOAD_VIEW,
+        Perm.VOLUNTEERS_MANAGE,
+        Perm.POINTS_ADJUST,
+        Perm.OUTREACH_RUN,
+        Perm.DRILL_RUN,
+        Perm.SUPPLY_MANAGE,
+    },
     Role.COMMUNITY_STAFF: _COMMUNITY,
     # The secretary also staffs the community: accounts and roles within it.
     Role.SECRETARY: _COMMUNITY
@@ -132,11 +158,13 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
         Perm.VOLUNTEERS_MANAGE,
         Perm.ACCOUNTS_MANAGE,
         Perm.CERTIFICATE_KEYS,
+        Perm.EMERGENCY_SWITCH,
     },
     Role.POLICE: _TEAM,
     # The doctor also records tests and doses.
     Role.DOCTOR: _TEAM | {Perm.HEALTH_RECORD},
-    # The street reads its communities, their reports, and decides on escalated orders.
+    # The street reads its communities, their reports, and decides on escalated orders; it
+    # switches every community below it to emergency mode and back, and watches the big screen.
     Role.STREET_OFFICER: frozenset(
         {
             Perm.AREA_VIEW,
@@ -145,6 +173,8 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.WORKORDER_VIEW,
             Perm.WORKORDER_DISPATCH,
             Perm.POINTS_VIEW,
+            Perm.EMERGENCY_VIEW,
+            Perm.EMERGENCY_SWITCH,
         }
     ),
     # The auditor reads logs only: no register, no accounts.

@@ -32,6 +32,9 @@ DEFAULT_RETENTION_DAYS: dict[str, int] = {
     "checkin": 14,
     "status": 30,
     "campaign": 30,
+    # Collected during an emergency (emergency app: shopping lists, team cases, health
+    # checks); switching the community back to normal sets the date from the switch.
+    "emergency": 30,
 }
 
 
