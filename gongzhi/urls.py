@@ -50,5 +50,7 @@ urlpatterns = [
     path("m/health/me/", include("gongzhi.health.me_urls")),
     path("m/v/", include("gongzhi.health.checkin_urls")),
     path("m/outreach/", include("gongzhi.outreach.m_urls")),
+    path("emergency/", include("gongzhi.emergency.switch_urls")),
+    path("m/emergency/", include("gongzhi.emergency.switch_m_urls")),
     path("m/", include("gongzhi.portal.urls")),
 ]

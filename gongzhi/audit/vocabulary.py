@@ -180,6 +180,8 @@ ACTIONS: dict[str, Promise] = {
     "watchlist.positive_test": _a("Positive test added to a watch-list entry"),
     "health.rules_save": _a("Health-status rules saved as a new version"),
     "health.purge": _a("Health data past its retention date removed"),
+    "emergency.switch": _a("Community mode switched (normal / emergency)"),
+    "emergency.profile_save": _a("Mode profile saved as a new version"),
     "workorder.create": _a("Work order filed"),
     "workorder.dispatch": _a("Work order dispatched"),
     "workorder.accept": _a("Work order accepted"),
@@ -337,6 +339,8 @@ OBJECT_KINDS: dict[str, ObjectKind] = {
     "health.statusruleset": ObjectKind(pgettext_lazy("audit object", "Health-status rules")),
     "health.purge": ObjectKind(pgettext_lazy("audit object", "Data sunset run"), "number"),
     "health.venue": ObjectKind(pgettext_lazy("audit object", "Venue")),
+    "emergency.modeswitch": ObjectKind(pgettext_lazy("audit object", "Mode switch")),
+    "emergency.modeprofile": ObjectKind(pgettext_lazy("audit object", "Mode profile")),
     "imports.importbatch": ObjectKind(pgettext_lazy("audit object", "Register import")),
     "reports.reporttemplate": ObjectKind(pgettext_lazy("audit object", "Report template")),
     "reports.report": ObjectKind(pgettext_lazy("audit object", "Report")),
@@ -542,6 +546,11 @@ PURPOSES: dict[str, Promise] = {
     "checkin_count": pgettext_lazy(
         "audit purpose", "%(count)s check-ins in the hour from %(hour)s"
     ),
+    "mode_switch": pgettext_lazy(
+        "audit purpose",
+        "%(from_mode)s to %(to_mode)s (kind %(kind)s); %(records)s records set to the sunset date",
+    ),
+    "mode_profile": pgettext_lazy("audit purpose", "%(mode)s mode, version %(version)s"),
 }
 
 _SENSITIVITY: dict[str, Promise] = {

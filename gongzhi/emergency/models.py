@@ -561,6 +561,7 @@ class CareTask(BaseModel):
     retain_until = models.DateField(null=True, blank=True, db_index=True)
 
     retention = "emergency"
+    retention_path = "case__area_path"  # health.sunset: where the record lies
 
     class Meta:
         ordering = ["due_at", "id"]
@@ -582,6 +583,7 @@ class HealthCheck(BaseModel):
     retain_until = models.DateField(null=True, blank=True, db_index=True)
 
     retention = "emergency"
+    retention_path = "case__area_path"
 
     class Meta:
         ordering = ["case_id", "-day"]

@@ -51,7 +51,7 @@ DEFAULT_PROFILES: dict[str, dict[str, Any]] = {
             "emergency_care:board",
             "emergency_deliveries:index",
             "emergency_supplies:index",
-            "watchlist:index",
+            "health:watchlist",
         ],
         "sla_factor": 0.5,
         "duties": [

@@ -487,6 +487,7 @@ class CheckIn(models.Model):
     """One scan of a venue's code: the lean path writes exactly this row."""
 
     retention = "checkin"
+    retention_recorded_at = "at"  # health.sunset: when it was made
 
     venue = models.ForeignKey(Venue, on_delete=models.CASCADE, related_name="+")
     area_path = models.CharField(max_length=255)  # the venue's

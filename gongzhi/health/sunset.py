@@ -6,11 +6,18 @@ day); the purge (`purge_due`, daily in the worker) deletes what is due in every 
 declares a `retention` kind, and anonymises the watch-list entries that declarations made
 once those are gone (see `_anonymise_declared_entries`). `held_about(person_id)` is what a
 resident sees on /m/health/me/data/: each kind held about them and until when.
+
+`HOLDS` lets an app above health keep a place's records from the purge while it needs
+them (emergency mode: a community in an emergency): each callable returns area paths on
+hold; a record lies where `retention_path_of(model)` says (its `retention_path`, e.g.
+"case__area_path", else its `scope_field`), and a model that lies nowhere waits while
+anything is on hold.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.apps import apps
@@ -58,6 +65,28 @@ def retain_until(kind: str, at: dt.datetime | dt.date | None = None) -> dt.date:
 
 PURGE_BATCH = 1000
 ANONYMISED_ENTRIES = "watch_entry_anonymised"
+# Filled by apps above health (emergency's `EmergencyConfig.ready`): () -> area paths whose
+# records the purge keeps for now.
+HOLDS: list[Callable[[], Iterable[str]]] = []
+
+
+def held_paths() -> list[str]:
+    """The area paths on hold now (from every `HOLDS` callable)."""
+    return sorted({p for hold in HOLDS for p in hold() if p})
+
+
+def retention_path_of(model: type[models.Model]) -> str | None:
+    """The field holding the area path a retained model's record lies in, or None."""
+    return getattr(model, "retention_path", None) or getattr(model, "scope_field", None)
+
+
+def recorded_at_of(model: type[models.Model]) -> str | None:
+    """The field saying when a retained model's record was made (`retention_recorded_at`,
+    else `created_at`), or None."""
+    declared = getattr(model, "retention_recorded_at", None)
+    if declared:
+        return declared
+    return "created_at" if _has_field(model, "created_at") else None
 
 
 def retained_models() -> list[type[models.Model]]:
@@ -78,10 +107,20 @@ def _has_field(model: type[models.Model], name: str) -> bool:
     return True
 
 
-def _delete_due(model: type[models.Model], today: dt.date, counts: dict[str, int]) -> None:
-    """Delete the model's rows due before `today`, a batch at a time; every row removed with
-    them (an answer's attempts) is counted under its own kind."""
+def _delete_due(
+    model: type[models.Model], today: dt.date, counts: dict[str, int], held: list[str]
+) -> None:
+    """Delete the model's rows due before `today`, a batch at a time, except those lying in
+    `held`; every row removed with them (an answer's attempts) is counted under its own kind."""
     due = model._default_manager.filter(retain_until__lt=today).order_by("pk")
+    if held:
+        from gongzhi.accounts import access
+
+        field = retention_path_of(model)
+        if field is None:
+            return
+        kept = access.within_column(model._default_manager.all(), field, *held)
+        due = due.exclude(pk__in=kept.values("pk"))
     while True:
         ids = list(due.values_list("pk", flat=True)[:PURGE_BATCH])
         if not ids:
@@ -136,8 +175,9 @@ def purge_due(today: dt.date | None = None) -> Purge:
 
     today = today or clock.today()
     counts: dict[str, int] = {}
+    held = held_paths()
     for model in retained_models():
-        _delete_due(model, today, counts)
+        _delete_due(model, today, counts, held)
     _anonymise_declared_entries(counts)
     counts = {k: v for k, v in sorted(counts.items()) if v}
     with transaction.atomic():

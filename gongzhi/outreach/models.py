@@ -82,6 +82,7 @@ class RecipientState(models.TextChoices):
 
 class Recipient(models.Model):
     retention = "campaign"
+    retention_recorded_at = "campaign__created_at"  # health.sunset: when it was made
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="recipients")
     person = models.ForeignKey("registry.Person", on_delete=models.CASCADE, related_name="+")
@@ -126,6 +127,7 @@ class Attempt(models.Model):
     """One message or call to one recipient; `reference` is what the provider echoes."""
 
     retention = "campaign"
+    retention_path = "recipient__area_path"  # health.sunset: where it lies
 
     recipient = models.ForeignKey(Recipient, on_delete=models.CASCADE, related_name="attempts")
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")

@@ -30,6 +30,7 @@ from gongzhi.core.masking import mask_phone
 from gongzhi.core.middleware import client_ip
 from gongzhi.core.redirects import safe_next
 from gongzhi.core.throttling import rate_limited
+from gongzhi.emergency.home import resident_banner
 from gongzhi.notifications import gateways
 from gongzhi.notifications.exports import INBOX, export_response
 from gongzhi.notifications.selectors import inbox_for
@@ -240,6 +241,8 @@ def home(request: SignedInRequest) -> HttpResponse:
         "household": selectors.household_view(person_id),
         "latest": list(inbox_for(user=request.user)[:3]),
         "choices": selectors.proxy_choices_for(request.user),
+        # In emergency mode, the community's banner and services come first.
+        "emergency": resident_banner(person_id, request.user),
     }
     return render(request, "portal/home.html", context)
 

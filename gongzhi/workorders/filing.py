@@ -221,7 +221,7 @@ def workorder_create(
         submitted_at=now,
         preferred_at=preferred_at,
     )
-    rule = sla.deadlines_for(category, priority)
+    rule = sla.deadlines_for(category, priority, filing.place.path)
     if rule is not None:
         order.response_due = sla.add_time(
             now, rule.response_minutes, working_hours=rule.working_hours

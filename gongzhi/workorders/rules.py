@@ -130,7 +130,7 @@ def deadline_kind(order: WorkOrder) -> Deadline | None:
 
 def restart_clocks(order: WorkOrder, now: dt.datetime, *, keep_resolution: bool) -> None:
     """Fresh deadlines at a new level (escalation) or after the resident reopens."""
-    rule = sla.deadlines_for(order.category, order.priority)
+    rule = sla.deadlines_for(order.category, order.priority, order.area_path)
     if rule is None:
         order.response_due = order.resolve_due = None
         return

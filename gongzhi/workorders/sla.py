@@ -5,11 +5,16 @@ Monday to Friday (the community office's hours, in settings.TIME_ZONE) count; pu
 holidays are not known to the platform.
 
 A reminder goes out when 80 % of the time to the next deadline has passed.
+
+`FACTORS` lets an app above this one tighten the deadlines of a place (emergency mode: a
+community's `sla_factor`) without work orders knowing about it: each callable takes the
+order's area path and returns a share of the minutes (1.0 = unchanged); the smallest wins.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.utils import timezone
@@ -18,6 +23,9 @@ from gongzhi.workorders.models import Category, Priority, Sla
 
 WORKING_PERIODS = ((dt.time(8, 30), dt.time(12, 0)), (dt.time(13, 30), dt.time(17, 30)))
 REMIND_AT_SHARE = 0.8
+# Filled by apps above work orders (emergency's `EmergencyConfig.ready`): (area_path) -> share.
+FACTORS: list[Callable[[str], float]] = []
+MIN_FACTOR = 0.1
 
 
 @dataclass(frozen=True)
@@ -27,13 +35,27 @@ class Deadlines:
     working_hours: bool
 
 
-def deadlines_for(category: Category, priority: str) -> Deadlines | None:
-    """The category's SLA at this priority, else at normal priority, else none."""
+def factor_for(area_path: str) -> float:
+    """The share of its SLA's minutes an order filed at `area_path` gets (1.0 = all)."""
+    shares = [float(f(area_path)) for f in FACTORS] if area_path else []
+    return min([1.0, *shares]) if shares else 1.0
+
+
+def deadlines_for(category: Category, priority: str, area_path: str = "") -> Deadlines | None:
+    """The category's SLA at this priority, else at normal priority, else none; at
+    `area_path`, shortened by the place's factor (`FACTORS`)."""
     rules = {s.priority: s for s in Sla.objects.filter(category=category)}
     rule = rules.get(priority) or rules.get(Priority.NORMAL)
     if rule is None:
         return None
-    return Deadlines(rule.response_minutes, rule.resolution_minutes, rule.working_hours)
+    share = max(MIN_FACTOR, factor_for(area_path))
+    if share >= 1.0:
+        return Deadlines(rule.response_minutes, rule.resolution_minutes, rule.working_hours)
+    return Deadlines(
+        max(1, round(rule.response_minutes * share)),
+        max(1, round(rule.resolution_minutes * share)),
+        rule.working_hours,
+    )
 
 
 def add_time(start: dt.datetime, minutes: int, *, working_hours: bool) -> dt.datetime:
