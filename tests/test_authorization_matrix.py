@@ -2387,3 +2387,29 @@ UI_ROUTES.update(
         "health_lab:detail": Route(HEALTH_REC, obj="lab_batch"),
     }
 )
+
+
+# --- issue 15: the mode switch (平疫结合) ------------------------------------------------------
+# The mode page and the emergency home (emergency.view: the keepers, police, doctor, the
+# street officer); the switch (emergency.switch: the secretary, the street officer; an empty
+# POST is a form error, still allowed); the profiles (emergency.plan: community staff,
+# secretary; an empty POST is a form error). The residents' /m/emergency/: any signed-in user.
+EM_VIEW, EM_SWITCH, EM_PLAN = "emergency_view", "emergency_switch", "emergency_plan"
+for _role in (
+    Role.GRID_WORKER, Role.GRID_LEADER, Role.COMMUNITY_STAFF, Role.SECRETARY, Role.POLICE,
+    Role.DOCTOR, Role.STREET_OFFICER,
+):  # fmt: skip
+    ABILITIES[_role] = ABILITIES[_role] | {EM_VIEW}
+for _role in (Role.SECRETARY, Role.STREET_OFFICER):
+    ABILITIES[_role] = ABILITIES[_role] | {EM_SWITCH}
+for _role in (Role.COMMUNITY_STAFF, Role.SECRETARY):
+    ABILITIES[_role] = ABILITIES[_role] | {EM_PLAN}
+UI_ROUTES.update(
+    {
+        "emergency:index": Route(EM_VIEW),
+        "emergency:home": Route(EM_VIEW),
+        "emergency:switch": Route(EM_SWITCH, methods=("POST",)),
+        "emergency:profiles": Route(EM_PLAN, methods=("GET", "POST")),
+        "emergency_home_m:index": Route("login"),
+    }
+)
