@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.urls import NoReverseMatch, reverse
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gongzhi.accounts import access
 from gongzhi.accounts.models import Role
@@ -22,26 +22,26 @@ from gongzhi.registry.models import Area, AreaKind, Person
 
 # Labels of the pages a profile may name; another page shows its url name.
 PAGE_LABELS: dict[str, Any] = {
-    "emergency:index": _("Modes"),
-    "emergency:home": _("Emergency home"),
-    "emergency_care:board": _("Three-person team board"),
-    "emergency_deliveries:index": _("Supply runs"),
-    "emergency_supplies:index": _("Supplies"),
-    "emergency_spaces:index": _("Reserved spaces"),
-    "emergency_plans:index": _("Emergency plans"),
-    "emergency_drills:index": _("Drills"),
-    "emergency_lessons:index": _("Knowledge base"),
-    "watchlist:index": _("Watch list"),
-    "health:watchlist": _("Watch list"),
-    "health_status:board": _("Health statuses"),
-    "notices:list": _("Notices"),
-    "workorders:inbox": _("Work orders"),
-    "emergency_m:shopping": _("Shopping lists"),
-    "emergency_home_m:index": _("Emergency information"),
-    "health_m:hub": _("Health services"),
-    "health_me:status": _("My health status"),
-    "workorders_m:list": _("My requests"),
-    "notices_m:list": _("Notices"),
+    "emergency:index": pgettext_lazy("mode switch", "Modes"),
+    "emergency:home": pgettext_lazy("mode switch", "Emergency home"),
+    "emergency_care:board": pgettext_lazy("mode switch", "Three-person team board"),
+    "emergency_deliveries:index": pgettext_lazy("mode switch", "Supply runs"),
+    "emergency_supplies:index": pgettext_lazy("mode switch", "Supplies"),
+    "emergency_spaces:index": pgettext_lazy("mode switch", "Reserved spaces"),
+    "emergency_plans:index": pgettext_lazy("mode switch", "Emergency plans"),
+    "emergency_drills:index": pgettext_lazy("mode switch", "Drills"),
+    "emergency_lessons:index": pgettext_lazy("mode switch", "Knowledge base"),
+    "watchlist:index": pgettext_lazy("mode switch", "Watch list"),
+    "health:watchlist": pgettext_lazy("mode switch", "Watch list"),
+    "health_status:board": pgettext_lazy("mode switch", "Health statuses"),
+    "notices:list": pgettext_lazy("mode switch", "Notices"),
+    "workorders:inbox": pgettext_lazy("mode switch", "Work orders"),
+    "emergency_m:shopping": pgettext_lazy("mode switch", "Shopping lists"),
+    "emergency_home_m:index": pgettext_lazy("mode switch", "Emergency information"),
+    "health_m:hub": pgettext_lazy("mode switch", "Health services"),
+    "health_me:status": pgettext_lazy("mode switch", "My health status"),
+    "workorders_m:list": pgettext_lazy("mode switch", "My requests"),
+    "notices_m:list": pgettext_lazy("mode switch", "Notices"),
 }
 
 
