@@ -50,5 +50,6 @@ urlpatterns = [
     path("m/health/me/", include("gongzhi.health.me_urls")),
     path("m/v/", include("gongzhi.health.checkin_urls")),
     path("m/outreach/", include("gongzhi.outreach.m_urls")),
+    path("emergency/plans/", include("gongzhi.emergency.plan_urls")),
     path("m/", include("gongzhi.portal.urls")),
 ]
