@@ -104,7 +104,7 @@ def _profile(community: Area, today: dt.date) -> dict[str, Any]:
         .values("id", "kind", "name", "path", "parent_id", "compound__name", "closed_at")
         .order_by("path")
     )
-    grids = [
+    grids: list[dict[str, Any]] = [
         {"id": a["id"], "name": a["name"], "path": a["path"], "totals": _zero(), "buildings": []}
         for a in areas
         if a["kind"] == AreaKind.GRID
@@ -140,7 +140,7 @@ def _profile(community: Area, today: dt.date) -> dict[str, Any]:
     # Persons by building, with age groups and tenants (one GROUP BY, no join).
     aged_cut = _years_before(today, ELDERLY_AGE)
     child_cut = _years_before(today, CHILD_AGE)
-    for row in (
+    for group in (
         Person.objects.within(path)
         .filter(residency__in=LIVING_HERE)
         .values("area_path")
@@ -152,25 +152,32 @@ def _profile(community: Area, today: dt.date) -> dict[str, Any]:
         )
         .order_by()
     ):
-        if (b := building(row["area_path"])) is not None:
+        if (b := building(group["area_path"])) is not None:
             for key in ("persons", "aged_65", "children", "tenants"):
-                b[key] = row[key]
+                b[key] = group[key]
 
     # Tagged persons by building and tag (one GROUP BY over the tag links).
-    for row in (
+    tagged: Any = (
         access.within_column(PersonTag.objects.all(), "person__area_path", path)
         .filter(person__residency__in=LIVING_HERE, tag__code__in=list(TAG_FIGURES))
         .values("person__area_path", "tag__code")
         .annotate(n=Count("person_id", distinct=True))
         .order_by()
-    ):
+    )
+    for row in tagged:
         if (b := building(row["person__area_path"])) is not None:
             b[TAG_FIGURES[row["tag__code"]]] = row["n"]
 
     # Buildings into their grids, grid totals and the community's.
     totals = _zero()
     by_grid = {g["path"]: g for g in grids}
-    unplaced = {"id": None, "name": "", "path": "", "totals": _zero(), "buildings": []}
+    unplaced: dict[str, Any] = {
+        "id": None,
+        "name": "",
+        "path": "",
+        "totals": _zero(),
+        "buildings": [],
+    }
     for bpath, b in buildings.items():
         if b["closed"] and not b["households"] and not b["persons"]:
             continue

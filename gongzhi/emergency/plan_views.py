@@ -36,7 +36,9 @@ class PlanForm(forms.Form):
 
     def __init__(self, *args: Any, communities: list[Area], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["area"].choices = [(c.pk, c.name) for c in communities]
+        area = self.fields["area"]
+        assert isinstance(area, forms.ChoiceField)
+        area.choices = [(c.pk, c.name) for c in communities]
 
 
 class EditForm(forms.Form):

@@ -47,7 +47,7 @@ SECTION_BODY_MAX = 8000
 LESSONS_MAX = 50
 TOP_BUILDINGS = 5
 
-KIND_NAMES = {
+KIND_NAMES: dict[str, str] = {
     EmergencyKind.EPIDEMIC: "突发公共卫生事件（疫情防控）",
     EmergencyKind.FLOOD: "防汛",
     EmergencyKind.FIRE: "火灾",
@@ -683,7 +683,9 @@ def plan_link_lessons(*, actor: Actor, plan: Plan, lesson_ids: Any) -> list[Less
         wanted = []
     if len(wanted) > LESSONS_MAX:
         raise_errors({"lessons": [_("At most %(n)d lessons.") % {"n": LESSONS_MAX}]})
-    lessons = list(lessons_visible_to(user=actor, plan=plan).filter(pk__in=wanted))
+    lessons = list(
+        lessons_visible_to(user=actor, plan=plan).filter(pk__in=wanted)  # type: ignore[arg-type]
+    )
     if len(lessons) != len(wanted):
         raise_errors({"lessons": [_("No such record in your area.")]})
     before = set(plan.lessons.values_list("pk", flat=True))
