@@ -22,7 +22,6 @@ from xml.sax.saxutils import escape
 from django.db import transaction
 from django.utils import timezone
 from fpdf import FPDF
-from fpdf.fonts import FontFace
 
 from gongzhi.accounts.types import Actor
 from gongzhi.audit.services import audit_record
@@ -35,6 +34,7 @@ FORMATS = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 }
 NUMERALS = "一二三四五六七八九十"
+TABLE_FONT_MIN = 5.5
 KIND_LABELS = plans.KIND_NAMES
 
 
@@ -130,26 +130,39 @@ def render_pdf(doc: Document) -> bytes:
 
 
 def _pdf_table(pdf: FPDF, table: dict[str, Any]) -> None:
+    """A table drawn cell by cell (fpdf2's `table()` measures and wraps every cell: a
+    minute for Qifu's 255 grids); values are counts and short names, one line each."""
+    width = pdf.w - 40
     pdf.ln(2)
     pdf.set_font("cjk", size=10)
-    pdf.multi_cell(pdf.w - 40, 7, table["caption"], new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(width, 7, table["caption"], new_x="LMARGIN", new_y="NEXT")
     if not table["rows"]:
         pdf.set_font("cjk", size=9)
-        pdf.multi_cell(pdf.w - 40, 6, "（暂无）", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(width, 6, "（暂无）", new_x="LMARGIN", new_y="NEXT")
         return
-    pdf.set_font("cjk", size=8 if len(table["columns"]) > 6 else 9)
-    with pdf.table(
-        headings_style=FontFace(fill_color=(235, 235, 235)),
-        line_height=5,
-        text_align="CENTER",
-    ) as out:
-        heading = out.row()
-        for column in table["columns"]:
-            heading.cell(str(column))
-        for values in table["rows"]:
-            row = out.row()
-            for value in values:
-                row.cell(str(value))
+    columns = [str(c) for c in table["columns"]]
+    first = min(60.0, max(28.0, width / len(columns)))
+    rest = (width - first) / max(1, len(columns) - 1) if len(columns) > 1 else 0
+    widths = [first if len(columns) > 1 else width] + [rest] * (len(columns) - 1)
+    size = 8 if len(columns) > 6 else 9
+    height = 5.5
+
+    def line(values: list[str], fill: bool) -> None:
+        for w, text in zip(widths, values, strict=False):
+            pdf.set_font_size(size)
+            while pdf.get_string_width(text) > w - 1 and pdf.font_size_pt > TABLE_FONT_MIN:
+                pdf.set_font_size(pdf.font_size_pt - 0.5)
+            pdf.cell(w, height, text, border=1, align="C", fill=fill)
+        pdf.ln(height)
+
+    pdf.set_fill_color(235, 235, 235)
+    line(columns, True)
+    for values in table["rows"]:
+        if pdf.get_y() + height > pdf.page_break_trigger:
+            pdf.add_page()
+            line(columns, True)
+        line([str(v) for v in values], False)
+    pdf.set_font("cjk", size=11)
     pdf.ln(2)
 
 

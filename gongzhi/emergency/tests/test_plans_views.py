@@ -106,3 +106,10 @@ def test_lessons_page_links_lessons(world, plan):
     )
     client.post(reverse("emergency_plans:lessons", args=[plan.pk]), {"lessons": [lesson.pk]})
     assert list(plan.lessons.all()) == [lesson]
+
+
+def test_a_plan_drafted_by_the_system_shows_no_author(world):
+    plan = plans.plan_draft(actor=None, area=world.community_a, kind="fire", title="系统预案")
+    plans.plan_approve(actor=None, plan=plan)
+    page = _client(world.secretary).get(reverse("emergency_plans:detail", args=[plan.pk]))
+    assert page.status_code == 200 and "系统预案" in page.content.decode()
