@@ -130,8 +130,8 @@ def render_pdf(doc: Document) -> bytes:
 
 
 def _pdf_table(pdf: FPDF, table: dict[str, Any]) -> None:
-    """A table drawn cell by cell (fpdf2's `table()` measures and wraps every cell: a
-    minute for Qifu's 255 grids); values are counts and short names, one line each."""
+    """A table drawn cell by cell (fpdf2's `table()` measures and wraps every cell:
+    26-40 s for Qifu's 172 grid tables); values are counts and short names, one line each."""
     width = pdf.w - 40
     pdf.ln(2)
     pdf.set_font("cjk", size=10)
