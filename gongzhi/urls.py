@@ -52,5 +52,6 @@ urlpatterns = [
     path("m/outreach/", include("gongzhi.outreach.m_urls")),
     path("emergency/", include("gongzhi.emergency.switch_urls")),
     path("m/emergency/", include("gongzhi.emergency.switch_m_urls")),
+    path("emergency/plans/", include("gongzhi.emergency.plan_urls")),
     path("m/", include("gongzhi.portal.urls")),
 ]

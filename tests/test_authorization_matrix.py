@@ -2395,6 +2395,13 @@ UI_ROUTES.update(
 # POST is a form error, still allowed); the profiles (emergency.plan: community staff,
 # secretary; an empty POST is a form error). The residents' /m/emergency/: any signed-in user.
 EM_VIEW, EM_SWITCH, EM_PLAN = "emergency_view", "emergency_switch", "emergency_plan"
+# --- issue 15: emergency plans (应急预案) ------------------------------------------------------
+# Read (emergency.view) by the keepers from the grid worker up, the police, the doctor and
+# the street officer; a plan is a community's, so a grid worker reads their community's.
+# Drafted, edited, refreshed, approved, retired and linked to lessons (emergency.plan) by
+# community staff and the secretary: 403 for the other readers. On each side a plan of the
+# side's community. A POST without a body is a form error or a message on the page.
+EMERGENCY_VIEW, EMERGENCY_PLAN = "emergency_view", "emergency_plan"
 for _role in (
     Role.GRID_WORKER, Role.GRID_LEADER, Role.COMMUNITY_STAFF, Role.SECRETARY, Role.POLICE,
     Role.DOCTOR, Role.STREET_OFFICER,
@@ -2411,5 +2418,28 @@ UI_ROUTES.update(
         "emergency:switch": Route(EM_SWITCH, methods=("POST",)),
         "emergency:profiles": Route(EM_PLAN, methods=("GET", "POST")),
         "emergency_home_m:index": Route("login"),
+    ABILITIES[_role] = ABILITIES[_role] | {EMERGENCY_VIEW}
+for _role in (Role.COMMUNITY_STAFF, Role.SECRETARY):
+    ABILITIES[_role] = ABILITIES[_role] | {EMERGENCY_PLAN}
+
+
+def _build_plan(world, side) -> Any:
+    from gongzhi.emergency import plans
+
+    return plans.plan_draft(actor=None, area=side.grid.parent, kind="fire", title="矩阵预案")
+
+
+OBJECTS["plan"] = ({EMERGENCY_VIEW}, _build_plan)
+UI_ROUTES.update(
+    {
+        "emergency_plans:list": Route(EMERGENCY_VIEW),
+        "emergency_plans:create": Route(EMERGENCY_PLAN, methods=("GET", "POST")),
+        "emergency_plans:detail": Route(EMERGENCY_VIEW, obj="plan"),
+        "emergency_plans:edit": Route(EMERGENCY_PLAN, obj="plan", methods=("GET", "POST")),
+        "emergency_plans:refresh": Route(EMERGENCY_PLAN, obj="plan", methods=("POST",)),
+        "emergency_plans:approve": Route(EMERGENCY_PLAN, obj="plan", methods=("POST",)),
+        "emergency_plans:retire": Route(EMERGENCY_PLAN, obj="plan", methods=("POST",)),
+        "emergency_plans:lessons": Route(EMERGENCY_PLAN, obj="plan", methods=("GET", "POST")),
+        "emergency_plans:download": Route(EMERGENCY_VIEW, obj="plan", kwargs={"fmt": "docx"}),
     }
 )

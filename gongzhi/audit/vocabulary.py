@@ -68,6 +68,7 @@ ACTION_GROUPS: dict[str, Promise] = {
     "campaign.": _a("Outreach campaigns"),
     "venue.": _a("Venue codes"),
     "trace.": _a("Contact tracing"),
+    "plan.": _a("Emergency plans"),
 }
 
 ACTIONS: dict[str, Promise] = {
@@ -275,6 +276,14 @@ ACTIONS: dict[str, Promise] = {
     "trace.venue": _a("Visitors of a venue traced"),
     "trace.contacts": _a("Contacts of a person traced"),
     "demo.venues": _a("Demo venues and check-ins made"),
+    # Emergency plans (应急预案): drafted from the register, versioned, approved.
+    "plan.draft": _a("Emergency plan drafted from the register"),
+    "plan.edit": _a("Emergency plan edited"),
+    "plan.refresh": _a("Emergency plan figures refreshed"),
+    "plan.approve": _a("Emergency plan approved"),
+    "plan.retire": _a("Emergency plan retired"),
+    "plan.lessons": _a("Lessons linked to an emergency plan"),
+    "demo.emergency_plans": _a("Demo emergency plans made"),
 }
 
 
@@ -352,6 +361,7 @@ OBJECT_KINDS: dict[str, ObjectKind] = {
     "accounts.smscode": ObjectKind(pgettext_lazy("audit object", "SMS code"), "number"),
     "audit.auditentry": ObjectKind(pgettext_lazy("audit object", "Audit log")),
     "keyring": ObjectKind(pgettext_lazy("audit object", "Keyring"), "id"),
+    "emergency.plan": ObjectKind(pgettext_lazy("audit object", "Emergency plan"), "number"),
 }
 
 # Names of downloadable lists (`web.exports` declares them here, from the layer above).

@@ -27,6 +27,7 @@ MODULES = [
     "gongzhi.demo.venues",  # venue codes with check-ins of the last three days (issue 14)
     "gongzhi.demo.outreach",  # a finished campaign per community, one paused (issue 14)
     "gongzhi.demo.emergency_modes",  # mode profiles; Qifu's 2022 episode, all normal (issue 15)
+    "gongzhi.demo.emergency_plans",  # an epidemic plan per community, Qifu's fire plan v2 (15)
 ]
 
 
