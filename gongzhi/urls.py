@@ -50,5 +50,8 @@ urlpatterns = [
     path("m/health/me/", include("gongzhi.health.me_urls")),
     path("m/v/", include("gongzhi.health.checkin_urls")),
     path("m/outreach/", include("gongzhi.outreach.m_urls")),
+    path("emergency/drills/", include("gongzhi.emergency.drill_urls")),
+    path("emergency/lessons/", include("gongzhi.emergency.knowledge_urls")),
+    path("m/drill/", include("gongzhi.emergency.drill_m_urls")),
     path("m/", include("gongzhi.portal.urls")),
 ]
