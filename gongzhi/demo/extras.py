@@ -26,6 +26,8 @@ MODULES = [
     "gongzhi.demo.health_status",  # statuses, Yuling's own rule version, one purge run
     "gongzhi.demo.venues",  # venue codes with check-ins of the last three days (issue 14)
     "gongzhi.demo.outreach",  # a finished campaign per community, one paused (issue 14)
+    "gongzhi.demo.emergency_lessons",  # lessons from the field study, some shared (issue 15)
+    "gongzhi.demo.emergency_drills",  # Qifu: a finished fire drill, a lockdown drill next (issue 15)
 ]
 
 
