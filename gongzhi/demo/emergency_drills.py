@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from gongzhi.accounts import access
 from gongzhi.accounts.models import Membership, Role
 from gongzhi.audit.services import audit_record
 from gongzhi.core import clock
@@ -42,8 +43,10 @@ def _assembly_point(community: Area) -> Space:
 
 def _staff(community: Area) -> list[int]:
     return list(
-        Membership.objects.filter(
-            area__path__startswith=community.path, is_active=True, user__is_active=True
+        access.within_column(
+            Membership.objects.filter(is_active=True, user__is_active=True),
+            "area__path",
+            community.path,
         )
         .exclude(role__in=[Role.RESIDENT, Role.VOLUNTEER])
         .order_by("pk")

@@ -138,7 +138,7 @@ def _staff_choices(drill: Any) -> list[tuple[int, str]]:
         .select_related("user", "area")
         .order_by("user__username")
     )
-    inside = memberships.filter(area__path__startswith=drill.area_path)
+    inside = access.within_column(memberships, "area__path", drill.area_path)
     on_or_above = memberships.filter(area__path__in=above)
     seen: dict[int, str] = {}
     for membership in [*on_or_above, *inside]:
@@ -159,8 +159,10 @@ def _detail_context(request: SignedInRequest, drill: Any) -> dict[str, Any]:
     buildings = []
     if can_run:
         buildings = list(
-            Area.objects.filter(
-                kind=AreaKind.BUILDING, path__startswith=drill.area_path, closed_at__isnull=True
+            access.within_column(
+                Area.objects.filter(kind=AreaKind.BUILDING, closed_at__isnull=True),
+                "path",
+                drill.area_path,
             ).order_by("path")[:500]
         )
     return {
@@ -228,8 +230,10 @@ def participants_add(request: SignedInRequest, drill_id: int) -> HttpResponseBas
     person_ids = _ids(request.POST.getlist("persons"))
     building_id = request.POST.get("building", "")
     if building_id.isdigit():
-        building = Area.objects.filter(
-            pk=int(building_id), kind=AreaKind.BUILDING, path__startswith=drill.area_path
+        building = access.within_column(
+            Area.objects.filter(pk=int(building_id), kind=AreaKind.BUILDING),
+            "path",
+            drill.area_path,
         ).first()
         if building is not None:
             person_ids += list(
