@@ -53,5 +53,8 @@ urlpatterns = [
     path("emergency/", include("gongzhi.emergency.switch_urls")),
     path("m/emergency/", include("gongzhi.emergency.switch_m_urls")),
     path("emergency/plans/", include("gongzhi.emergency.plan_urls")),
+    path("emergency/drills/", include("gongzhi.emergency.drill_urls")),
+    path("emergency/lessons/", include("gongzhi.emergency.knowledge_urls")),
+    path("m/drill/", include("gongzhi.emergency.drill_m_urls")),
     path("m/", include("gongzhi.portal.urls")),
 ]

@@ -2402,6 +2402,19 @@ EM_VIEW, EM_SWITCH, EM_PLAN = "emergency_view", "emergency_switch", "emergency_p
 # community staff and the secretary: 403 for the other readers. On each side a plan of the
 # side's community. A POST without a body is a form error or a message on the page.
 EMERGENCY_VIEW, EMERGENCY_PLAN = "emergency_view", "emergency_plan"
+# --- issue 15: drills (演练) and the knowledge base (经验库) ---------------------------------
+# Drills and lessons are the community's: read by those who see emergencies there or inside
+# it (EMERGENCY_VIEW: the keepers from the grid worker up, police, doctor, street officer).
+# A drill is run (participants, start, results, finish) with emergency.drill at its
+# community: staff and the secretary; the grid leader holds it on a grid only, so may open
+# the scheduling form (its list of communities is empty) but not run a community's drill.
+# Lessons are written, edited and shared with emergency.plan at the community (staff and
+# secretary). On each side a running drill and an unshared lesson of the side's community.
+# Empty POSTs are form errors or messages (allowed). The check-in page behind the assembly
+# QR is for anyone signed in: a non-participant is told so (200).
+EMERGENCY_SEE, DRILL_SCHEDULE, DRILL_HERE, LESSON_WRITE = (
+    "emergency_view", "drill_schedule", "drill_run_here", "lesson_write",
+)  # fmt: skip
 for _role in (
     Role.GRID_WORKER, Role.GRID_LEADER, Role.COMMUNITY_STAFF, Role.SECRETARY, Role.POLICE,
     Role.DOCTOR, Role.STREET_OFFICER,
@@ -2441,5 +2454,59 @@ UI_ROUTES.update(
         "emergency_plans:retire": Route(EMERGENCY_PLAN, obj="plan", methods=("POST",)),
         "emergency_plans:lessons": Route(EMERGENCY_PLAN, obj="plan", methods=("GET", "POST")),
         "emergency_plans:download": Route(EMERGENCY_VIEW, obj="plan", kwargs={"fmt": "docx"}),
+    ABILITIES[_role] = ABILITIES[_role] | {EMERGENCY_SEE}
+for _role in (Role.GRID_LEADER, Role.COMMUNITY_STAFF, Role.SECRETARY):
+    ABILITIES[_role] = ABILITIES[_role] | {DRILL_SCHEDULE}
+for _role in (Role.COMMUNITY_STAFF, Role.SECRETARY):
+    ABILITIES[_role] = ABILITIES[_role] | {DRILL_HERE, LESSON_WRITE}
+
+
+def _matrix_drill_code(side) -> str:
+    return f"matrix-{side.grid.code}"
+
+
+def _build_drill(world, side) -> Any:
+    from gongzhi.emergency.models import Drill
+
+    community = side.grid.parent
+    return Drill.objects.create(
+        area=community, area_path=community.path, kind="fire", title="矩阵演练",
+        scheduled_at=world.street.created_at, checkin_code=_matrix_drill_code(side),
+        status="running", started_at=world.street.created_at,
+    )  # fmt: skip
+
+
+def _build_lesson(world, side) -> Any:
+    from gongzhi.emergency import knowledge
+
+    return knowledge.lesson_write(
+        actor=None, area=side.grid.parent, source="incident", kind="epidemic",
+        title="矩阵经验", body="居家隔离期间的经验",
+    )  # fmt: skip
+
+
+OBJECTS.update(
+    {
+        "drill": ({EMERGENCY_SEE}, _build_drill),
+        "lesson": ({EMERGENCY_SEE}, _build_lesson),
+    }
+)
+UI_ROUTES.update(
+    {
+        "emergency_drills:list": Route(EMERGENCY_SEE),
+        "emergency_drills:create": Route(DRILL_SCHEDULE, methods=("GET", "POST")),
+        "emergency_drills:detail": Route(EMERGENCY_SEE, obj="drill"),
+        "emergency_drills:participants": Route(DRILL_HERE, obj="drill", methods=("POST",)),
+        "emergency_drills:act": Route(DRILL_HERE, obj="drill", methods=("POST",)),
+        "emergency_drills:record": Route(DRILL_HERE, obj="drill", methods=("POST",)),
+        "emergency_drills:finish": Route(DRILL_HERE, obj="drill", methods=("GET", "POST")),
+        "drill_m:checkin": Route(
+            "login", methods=("GET", "POST"), kwargs={"code": "matrix-421087001001001"}
+        ),
+        "emergency_lessons:list": Route(EMERGENCY_SEE),
+        "emergency_lessons:create": Route(LESSON_WRITE, methods=("GET", "POST")),
+        "emergency_lessons:detail": Route(EMERGENCY_SEE, obj="lesson"),
+        "emergency_lessons:edit": Route(LESSON_WRITE, obj="lesson", methods=("GET", "POST")),
+        "emergency_lessons:share": Route(LESSON_WRITE, obj="lesson", methods=("POST",)),
     }
 )

@@ -69,6 +69,8 @@ ACTION_GROUPS: dict[str, Promise] = {
     "venue.": _a("Venue codes"),
     "trace.": _a("Contact tracing"),
     "plan.": _a("Emergency plans"),
+    "drill.": _a("Drills"),
+    "lesson.": _a("Knowledge base"),
 }
 
 ACTIONS: dict[str, Promise] = {
@@ -266,6 +268,21 @@ ACTIONS: dict[str, Promise] = {
     "campaign.finish": _a("Outreach campaign finished"),
     "campaign.simulate": _a("Outreach callback simulated"),
     "demo.outreach": _a("Demo outreach campaigns made"),
+    # Drills (演练) and the knowledge base (经验库), issue 15.
+    "drill.schedule": _a("Drill scheduled"),
+    "drill.participants": _a("Drill participants added"),
+    "drill.start": _a("Drill started"),
+    "drill.cancel": _a("Drill cancelled"),
+    "drill.finish": _a("Drill finished"),
+    "drill.task_done": _a("Drill task done"),
+    "drill.result": _a("Drill result recorded"),
+    "drill.checkin": _a("Checked in at a drill"),
+    "lesson.write": _a("Lesson written"),
+    "lesson.edit": _a("Lesson edited"),
+    "lesson.share": _a("Lesson shared with the street"),
+    "lesson.unshare": _a("Lesson no longer shared"),
+    "demo.emergency_drills": _a("Demo drills made"),
+    "demo.emergency_lessons": _a("Demo lessons made"),
     # Venue codes (场所码), check-ins counted per hour, contact tracing.
     "venue.create": _a("Venue created"),
     "venue.update": _a("Venue edited"),

@@ -28,6 +28,8 @@ MODULES = [
     "gongzhi.demo.outreach",  # a finished campaign per community, one paused (issue 14)
     "gongzhi.demo.emergency_modes",  # mode profiles; Qifu's 2022 episode, all normal (issue 15)
     "gongzhi.demo.emergency_plans",  # an epidemic plan per community, Qifu's fire plan v2 (15)
+    "gongzhi.demo.emergency_lessons",  # lessons from the field study, some shared (issue 15)
+    "gongzhi.demo.emergency_drills",  # Qifu: a finished fire drill, a lockdown drill next (issue 15)
 ]
 
 

@@ -61,6 +61,8 @@ def workbench(request: HttpRequest) -> dict[str, Any]:
             "visits": access.can(user, Perm.VISIT_LOG),
             "outreach": access.can(user, Perm.OUTREACH_VIEW),
             "emergency_modes": access.can(user, Perm.EMERGENCY_VIEW),
+            "emergency_drills": access.can(user, Perm.EMERGENCY_VIEW),
+            "emergency_lessons": access.can(user, Perm.EMERGENCY_VIEW),
             "notices": access.can(user, Perm.NOTICE_PUBLISH),
             "volunteers": access.can(user, Perm.VOLUNTEERS_MANAGE),
             "proxies": access.can(user, Perm.PROXY_CONFIRM),
