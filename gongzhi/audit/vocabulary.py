@@ -68,6 +68,8 @@ ACTION_GROUPS: dict[str, Promise] = {
     "campaign.": _a("Outreach campaigns"),
     "venue.": _a("Venue codes"),
     "trace.": _a("Contact tracing"),
+    "supply.": _a("Emergency supplies"),
+    "space.": _a("Reserved spaces"),
 }
 
 ACTIONS: dict[str, Promise] = {
@@ -273,6 +275,18 @@ ACTIONS: dict[str, Promise] = {
     "trace.venue": _a("Visitors of a venue traced"),
     "trace.contacts": _a("Contacts of a person traced"),
     "demo.venues": _a("Demo venues and check-ins made"),
+    # Emergency supplies (物资) and reserved spaces (弹性空间).
+    "supply.item_create": _a("Supply item created"),
+    "supply.item_update": _a("Supply item edited"),
+    "supply.in": _a("Supplies received"),
+    "supply.out": _a("Supplies issued"),
+    "supply.transfer": _a("Supplies transferred"),
+    "supply.expiry": _a("Expired supplies written off"),
+    "supply.count": _a("Stock count corrected"),
+    "space.create": _a("Reserved space created"),
+    "space.update": _a("Reserved space edited"),
+    "space.occupy": _a("Places of a reserved space taken or freed"),
+    "demo.emergency_supplies": _a("Demo supplies and spaces made"),
 }
 
 
