@@ -98,7 +98,7 @@ def space_create(request: SignedInRequest) -> HttpResponseBase:
     )
 
 
-@requires(Perm.SUPPLY_MANAGE)
+@requires(Perm.EMERGENCY_VIEW)
 @require_http_methods(["GET", "POST"])
 def space_edit(request: SignedInRequest, space_id: int) -> HttpResponseBase:
     space = _managed(request, space_id)
@@ -119,7 +119,7 @@ def space_edit(request: SignedInRequest, space_id: int) -> HttpResponseBase:
     )
 
 
-@requires(Perm.SUPPLY_MANAGE)
+@requires(Perm.EMERGENCY_VIEW)
 @require_POST
 def space_occupy(request: SignedInRequest, space_id: int) -> HttpResponseBase:
     """From the list: take (a positive number) or free (a negative one) places."""

@@ -137,7 +137,7 @@ def item_create(request: SignedInRequest) -> HttpResponseBase:
     )
 
 
-@requires(Perm.SUPPLY_MANAGE)
+@requires(Perm.EMERGENCY_VIEW)
 @require_http_methods(["GET", "POST"])
 def item_edit(request: SignedInRequest, item_id: int) -> HttpResponseBase:
     item = _managed(request, item_id)
@@ -187,7 +187,7 @@ def item_detail(request: SignedInRequest, item_id: int) -> HttpResponse:
     return _detail(request, item)
 
 
-@requires(Perm.SUPPLY_MANAGE)
+@requires(Perm.EMERGENCY_VIEW)
 @require_POST
 def item_move(request: SignedInRequest, item_id: int) -> HttpResponseBase:
     item = _managed(request, item_id)
