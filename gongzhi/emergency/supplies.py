@@ -279,6 +279,11 @@ def stock_move(
     ids = sorted({item.pk} | ({to_item.pk} if to_item is not None else set()))
     rows = {pk: _locked(pk) for pk in ids}
     source = rows[item.pk]
+    if to_item is not None and (rows[to_item.pk].name, rows[to_item.pk].unit) != (
+        source.name,
+        source.unit,
+    ):  # renamed since it was chosen
+        raise ValidationError({"to_item": [_("Transfer to the same item, in the same unit.")]})
     delta = count - source.quantity if kind == MOVE_COUNT else _SIGN[kind] * count
     if source.quantity + delta < 0:
         raise _short(source)

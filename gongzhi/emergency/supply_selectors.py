@@ -16,7 +16,7 @@ from django.db.models import F, QuerySet
 from gongzhi.accounts import access
 from gongzhi.accounts.policy import Perm
 from gongzhi.core import clock
-from gongzhi.core.errors import NotFound
+from gongzhi.core.lookup import get_by_id
 from gongzhi.emergency.models import Space, SpaceKind, StockMovement, SupplyItem
 from gongzhi.emergency.supplies import EXPIRING_DAYS, STORE_AREA_KINDS, items_warning
 from gongzhi.registry.models import Area
@@ -25,13 +25,6 @@ if TYPE_CHECKING:
     from gongzhi.accounts.types import Viewer
 
 HISTORY_LIMIT = 200
-
-
-def _pk(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise NotFound() from None
 
 
 # --- items ---------------------------------------------------------------------------------
@@ -47,10 +40,7 @@ def item_list_for(*, user: Viewer) -> QuerySet[SupplyItem]:
 
 
 def item_get_for(*, user: Viewer, item_id: Any) -> SupplyItem:
-    found = item_list_for(user=user).filter(pk=_pk(item_id)).first()
-    if found is None:
-        raise NotFound()
-    return found
+    return get_by_id(item_list_for(user=user), item_id)
 
 
 def may_manage(user: Viewer, obj: SupplyItem | Space) -> bool:
@@ -145,10 +135,7 @@ def space_list_for(*, user: Viewer, kind: str = "") -> QuerySet[Space]:
 
 
 def space_get_for(*, user: Viewer, space_id: Any) -> Space:
-    found = space_list_for(user=user).filter(pk=_pk(space_id)).first()
-    if found is None:
-        raise NotFound()
-    return found
+    return get_by_id(space_list_for(user=user), space_id)
 
 
 @dataclass

@@ -54,3 +54,20 @@ def test_daily_job_notifies_supply_managers_once_a_day(world):
     # A second run the same day sends nothing more.
     assert supplies.warnings_notify() == 0
     assert Notification.objects.filter(kind=supplies.WARNING_KIND).count() == made
+
+
+def test_the_daily_job_is_registered_once():
+    from django.utils.module_loading import import_string
+
+    from gongzhi.jobs import PERIODIC_JOBS
+
+    ours = [job for job in PERIODIC_JOBS if job.task.endswith("warnings_notify_task")]
+    assert len(ours) == 1 and ours[0].every == dt.timedelta(days=1)
+    import_string(ours[0].task)
+
+
+def test_every_movement_kind_has_an_audit_label():
+    from gongzhi.audit.vocabulary import ACTIONS
+
+    for kind in supplies.MOVE_KINDS:
+        assert f"supply.{kind}" in ACTIONS
