@@ -62,7 +62,7 @@ def test_a_grid_worker_reads_but_does_not_write(world):
     room = space(world.community_a)
     client = _client(world.grid_worker_a)
     assert client.get(reverse("emergency_spaces:index")).status_code == 200
-    assert (
-        client.post(reverse("emergency_spaces:occupy", args=[room.pk]), {"delta": "1"}).status_code
-        == 404
-    )
+    url = reverse("emergency_spaces:occupy", args=[room.pk])
+    assert client.post(url, {"delta": "1"}).status_code == 403  # sees it, does not manage it
+    room.refresh_from_db()
+    assert room.occupied == 0
