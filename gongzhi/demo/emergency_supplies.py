@@ -95,7 +95,9 @@ def load(communities: Sequence[Any], *, seed: int, say: Callable[[str], Any]) ->
         rooms = [s for s in spaces if s.kind == SpaceKind.ISOLATION]
         rooms[0].occupied, rooms[0].status = 1, SpaceStatus.IN_USE  # one room in use
         rooms[0].save(update_fields=["occupied", "status"])
-        items, grid_items, movements = [], {}, []
+        items: list[SupplyItem] = []
+        grid_items: dict[str, SupplyItem] = {}
+        movements: list[StockMovement] = []
         for name, category, unit, minimum, _received, expiry in ITEMS:
             items.append(
                 SupplyItem(
@@ -168,8 +170,8 @@ def load(communities: Sequence[Any], *, seed: int, say: Callable[[str], Any]) ->
                 )
                 balance = counted
         StockMovement.objects.bulk_create(movements)
-        for out, into in pairs:
-            out.counterpart, into.counterpart = into, out
+        for sent, into in pairs:
+            sent.counterpart, into.counterpart = into, sent
         StockMovement.objects.bulk_update(
             [m for pair in pairs for m in pair], ["counterpart"], batch_size=100
         )

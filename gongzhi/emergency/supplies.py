@@ -363,9 +363,9 @@ def warnings_notify(*, today: dt.date | None = None) -> int:
     found = ((below, items_below_minimum(paths)), (expiring, items_expiring(paths, today=today)))
     for counts, rows in found:
         for path in rows.values_list("area_path", flat=True):
-            for community in scope.ancestors(path, inclusive=True):
-                if community in communities:
-                    counts[community] = counts.get(community, 0) + 1
+            for above in scope.ancestors(path, inclusive=True):
+                if above in communities:
+                    counts[above] = counts.get(above, 0) + 1
                     break
     made = 0
     # Sent today by the clock that stamps `created_at` (the database's, not `clock`'s).
