@@ -100,4 +100,11 @@ PERIODIC_JOBS = [
         every=timedelta(minutes=5),
         description="Enqueue a dispatch round for any running outreach campaign that has none.",
     ),
+    PeriodicJob(
+        name="emergency.supply_warnings",
+        task="gongzhi.emergency.supplies.warnings_notify_task",
+        every=timedelta(days=1),
+        description="Tell each community's supply managers which items are below their "
+        "minimum level or expiring within a week (once a day).",
+    ),
 ]

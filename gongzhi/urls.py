@@ -26,6 +26,8 @@ urlpatterns = [
     path("orders/", include("gongzhi.workorders.urls")),
     path("visits/", include("gongzhi.visits.urls")),
     path("outreach/", include("gongzhi.outreach.urls")),
+    path("emergency/supplies/", include("gongzhi.emergency.supply_urls")),
+    path("emergency/spaces/", include("gongzhi.emergency.space_urls")),
     path("notices/", include("gongzhi.notices.urls")),
     path("proposals/", include("gongzhi.proposals.urls")),
     path("open311/v2/", include("gongzhi.workorders.open311_urls")),

@@ -2415,6 +2415,13 @@ EMERGENCY_VIEW, EMERGENCY_PLAN = "emergency_view", "emergency_plan"
 EMERGENCY_SEE, DRILL_SCHEDULE, DRILL_HERE, LESSON_WRITE = (
     "emergency_view", "drill_schedule", "drill_run_here", "lesson_write",
 )  # fmt: skip
+# --- issue 15: emergency supplies (物资) and reserved spaces (弹性空间) -------------------------
+# Read by emergency.view (the keepers from the grid worker up, the police, the doctor, the
+# street officer); written by emergency.supply (the grid leader, community staff and
+# secretary) on the item's or space's own area. On each side an item (with stock) and an
+# isolation room of the side's grid. A POST without a body is a form error (an item's
+# movement: 400 on its page; a space's places: a message, 302), still allowed.
+SUPPLY_READ, SUPPLY_WRITE = "emergency_view", "supply_manage"
 for _role in (
     Role.GRID_WORKER, Role.GRID_LEADER, Role.COMMUNITY_STAFF, Role.SECRETARY, Role.POLICE,
     Role.DOCTOR, Role.STREET_OFFICER,
@@ -2483,12 +2490,34 @@ def _build_lesson(world, side) -> Any:
         actor=None, area=side.grid.parent, source="incident", kind="epidemic",
         title="矩阵经验", body="居家隔离期间的经验",
     )  # fmt: skip
+    ABILITIES[_role] = ABILITIES[_role] | {SUPPLY_READ}
+for _role in (Role.GRID_LEADER, Role.COMMUNITY_STAFF, Role.SECRETARY):
+    ABILITIES[_role] = ABILITIES[_role] | {SUPPLY_WRITE}
+I13_PATH_NAMES.update({"supply_item": "item", "reserved_space": "space"})
+
+
+def _build_supply_item(world, side) -> Any:
+    from gongzhi.emergency import supplies
+
+    made = supplies.item_create(actor=None, area=side.grid, name="矩阵口罩", unit="个", minimum=5)
+    supplies.stock_move(actor=None, item=made, kind="in", quantity=10)
+    return made
+
+
+def _build_reserved_space(world, side) -> Any:
+    from gongzhi.emergency import spaces
+
+    return spaces.space_create(
+        actor=None, area=side.grid, name="矩阵隔离观察室", kind="isolation", capacity=4
+    )
 
 
 OBJECTS.update(
     {
         "drill": ({EMERGENCY_SEE}, _build_drill),
         "lesson": ({EMERGENCY_SEE}, _build_lesson),
+        "supply_item": ({SUPPLY_READ}, _build_supply_item),
+        "reserved_space": ({SUPPLY_READ}, _build_reserved_space),
     }
 )
 UI_ROUTES.update(
@@ -2508,5 +2537,14 @@ UI_ROUTES.update(
         "emergency_lessons:detail": Route(EMERGENCY_SEE, obj="lesson"),
         "emergency_lessons:edit": Route(LESSON_WRITE, obj="lesson", methods=("GET", "POST")),
         "emergency_lessons:share": Route(LESSON_WRITE, obj="lesson", methods=("POST",)),
+        "emergency_supplies:index": Route(SUPPLY_READ),  # ?export=: the same list, audited
+        "emergency_supplies:create": Route(SUPPLY_WRITE, methods=("GET", "POST")),
+        "emergency_supplies:item": Route(SUPPLY_READ, obj="supply_item"),
+        "emergency_supplies:edit": Route(SUPPLY_WRITE, obj="supply_item", methods=("GET", "POST")),
+        "emergency_supplies:move": Route(SUPPLY_WRITE, obj="supply_item", methods=("POST",)),
+        "emergency_spaces:index": Route(SUPPLY_READ),
+        "emergency_spaces:create": Route(SUPPLY_WRITE, methods=("GET", "POST")),
+        "emergency_spaces:edit": Route(SUPPLY_WRITE, obj="reserved_space", methods=("GET", "POST")),
+        "emergency_spaces:occupy": Route(SUPPLY_WRITE, obj="reserved_space", methods=("POST",)),
     }
 )

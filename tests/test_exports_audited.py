@@ -87,6 +87,8 @@ CASES = [
     Case("accounts.holders", lambda w: w.secretary, lambda c: reverse("accounts:holders"), {}),
     Case("notices.unread", lambda w: w.grid_worker_a,
          lambda c: reverse("notices:detail", kwargs={"notice_id": c["notice"].pk}), {}),
+    Case("emergency.inventory", lambda w: w.secretary,
+         lambda c: reverse("emergency_supplies:index"), {}),
 ]  # fmt: skip
 
 

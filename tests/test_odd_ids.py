@@ -58,6 +58,8 @@ PAGES = [
     "/health/samples/sessions/{}/scan/",
     "/health/samples/new/?person={}",
     "/health/lab/{}/",
+    "/emergency/supplies/{}/",
+    "/emergency/spaces/{}/edit/",
 ]
 
 

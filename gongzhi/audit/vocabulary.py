@@ -71,6 +71,8 @@ ACTION_GROUPS: dict[str, Promise] = {
     "plan.": _a("Emergency plans"),
     "drill.": _a("Drills"),
     "lesson.": _a("Knowledge base"),
+    "supply.": _a("Emergency supplies"),
+    "space.": _a("Reserved spaces"),
 }
 
 ACTIONS: dict[str, Promise] = {
@@ -301,6 +303,18 @@ ACTIONS: dict[str, Promise] = {
     "plan.retire": _a("Emergency plan retired"),
     "plan.lessons": _a("Lessons linked to an emergency plan"),
     "demo.emergency_plans": _a("Demo emergency plans made"),
+    # Emergency supplies (物资) and reserved spaces (弹性空间).
+    "supply.item_create": _a("Supply item created"),
+    "supply.item_update": _a("Supply item edited"),
+    "supply.in": _a("Supplies received"),
+    "supply.out": _a("Supplies issued"),
+    "supply.transfer": _a("Supplies transferred"),
+    "supply.expiry": _a("Expired supplies written off"),
+    "supply.count": _a("Stock count corrected"),
+    "space.create": _a("Reserved space created"),
+    "space.update": _a("Reserved space edited"),
+    "space.occupy": _a("Places of a reserved space taken or freed"),
+    "demo.emergency_supplies": _a("Demo supplies and spaces made"),
 }
 
 

@@ -30,6 +30,7 @@ MODULES = [
     "gongzhi.demo.emergency_plans",  # an epidemic plan per community, Qifu's fire plan v2 (15)
     "gongzhi.demo.emergency_lessons",  # lessons from the field study, some shared (issue 15)
     "gongzhi.demo.emergency_drills",  # Qifu: a finished fire drill, a lockdown drill next (issue 15)
+    "gongzhi.demo.emergency_supplies",  # a store of 15 items per community, spaces (issue 15)
 ]
 
 

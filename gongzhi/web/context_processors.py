@@ -63,6 +63,8 @@ def workbench(request: HttpRequest) -> dict[str, Any]:
             "emergency_modes": access.can(user, Perm.EMERGENCY_VIEW),
             "emergency_drills": access.can(user, Perm.EMERGENCY_VIEW),
             "emergency_lessons": access.can(user, Perm.EMERGENCY_VIEW),
+            "emergency_supplies": access.can(user, Perm.EMERGENCY_VIEW),
+            "emergency_spaces": access.can(user, Perm.EMERGENCY_VIEW),
             "notices": access.can(user, Perm.NOTICE_PUBLISH),
             "volunteers": access.can(user, Perm.VOLUNTEERS_MANAGE),
             "proxies": access.can(user, Perm.PROXY_CONFIRM),
