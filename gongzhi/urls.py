@@ -26,6 +26,7 @@ urlpatterns = [
     path("orders/", include("gongzhi.workorders.urls")),
     path("visits/", include("gongzhi.visits.urls")),
     path("outreach/", include("gongzhi.outreach.urls")),
+    path("emergency/deliveries/", include("gongzhi.emergency.shopping_urls")),
     path("notices/", include("gongzhi.notices.urls")),
     path("proposals/", include("gongzhi.proposals.urls")),
     path("open311/v2/", include("gongzhi.workorders.open311_urls")),
@@ -50,5 +51,6 @@ urlpatterns = [
     path("m/health/me/", include("gongzhi.health.me_urls")),
     path("m/v/", include("gongzhi.health.checkin_urls")),
     path("m/outreach/", include("gongzhi.outreach.m_urls")),
+    path("m/shopping/", include("gongzhi.emergency.shopping_m_urls")),
     path("m/", include("gongzhi.portal.urls")),
 ]

@@ -38,6 +38,7 @@ ACTION_GROUPS: dict[str, Promise] = {
     "membership.": _a("Roles"),
     "apikey.": _a("API keys"),
     "proxy.": _a("Family proxies"),
+    "shopping.": _a("Supply runs"),
     "area.": _a("Areas"),
     "household.": _a("Households"),
     "person.": _a("Persons"),
@@ -273,6 +274,13 @@ ACTIONS: dict[str, Promise] = {
     "trace.venue": _a("Visitors of a venue traced"),
     "trace.contacts": _a("Contacts of a person traced"),
     "demo.venues": _a("Demo venues and check-ins made"),
+    # Lockdown supply runs: residents' shopping lists, volunteers' runs and deliveries.
+    "shopping.list_post": _a("Shopping list posted"),
+    "shopping.list_cancel": _a("Shopping list cancelled"),
+    "shopping.list_receive": _a("Shopping list received"),
+    "shopping.run_create": _a("Supply run started"),
+    "shopping.deliver": _a("Shopping lists delivered"),
+    "demo.emergency_shopping": _a("Demo supply runs made"),
 }
 
 
