@@ -472,15 +472,17 @@ def run_deliver_building(*, actor: Actor, run: SupplyRun | int, building_id: Any
     """Every list of the run in one building handed over; the number delivered."""
     locked_run = _lock_run(actor, run)
     building = Area.objects.filter(pk=_int(building_id), kind=AreaKind.BUILDING).first()
-    if building is None:
-        raise NotFound()
-    lists = list(
-        ShoppingList.objects.select_for_update()
-        .filter(run=locked_run, area_path=building.path)
-        .order_by("pk")
+    lists = (
+        list(
+            ShoppingList.objects.select_for_update()
+            .filter(run=locked_run, area_path=building.path)
+            .order_by("pk")
+        )
+        if building is not None
+        else []
     )
     if not lists:
-        raise NotFound()
+        raise ValidationError({"building_id": [_("No list of this run is in that building.")]})
     waiting = [s for s in lists if s.status == ShoppingStatus.IN_RUN]
     if not waiting:
         raise IllegalTransition(_("Every list of this building has already been delivered."))
@@ -494,4 +496,4 @@ def _int(value: Any) -> int:
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise NotFound() from None
+        return 0

@@ -152,6 +152,17 @@ def run_get_for(*, user: Viewer, run_id: Any) -> SupplyRun:
     )
 
 
+def run_list_get_for(*, user: Viewer, list_id: Any) -> ShoppingList:
+    """A list taken into a run, in the user's delivery scope (its run's too)."""
+    found = get_by_id(
+        ShoppingList.objects.restrict(user, Perm.DELIVERY_RUN).filter(run__isnull=False),
+        list_id,
+    )
+    if not SupplyRun.objects.restrict(user, Perm.DELIVERY_RUN).filter(pk=found.run_id).exists():
+        raise NotFound()
+    return found
+
+
 def run_sheet(run: SupplyRun) -> list[MergedItem]:
     """What to buy for the run: each item's total over its lists (cancelled none: a list in
     a run cannot be cancelled)."""

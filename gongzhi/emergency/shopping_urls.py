@@ -9,10 +9,6 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("runs/new/", views.run_create, name="run_create"),
     path("runs/<int:run_id>/", views.run_detail, name="run"),
-    path(
-        "runs/<int:run_id>/buildings/<int:building_id>/deliver/",
-        views.deliver_building,
-        name="deliver_building",
-    ),
-    path("runs/<int:run_id>/lists/<int:list_id>/deliver/", views.deliver_list, name="deliver_list"),
+    path("runs/<int:run_id>/deliver/", views.deliver_building, name="deliver_building"),
+    path("lists/<int:list_id>/deliver/", views.deliver_list, name="deliver_list"),
 ]

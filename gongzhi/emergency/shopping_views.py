@@ -50,6 +50,9 @@ def index(request: SignedInRequest) -> HttpResponse:
 @require_POST
 def run_create(request: SignedInRequest) -> HttpResponseBase:
     user = request.user
+    if not request.POST.get("area"):
+        messages.error(request, _("Choose an area, then the buildings of the run."))
+        return redirect("emergency_deliveries:index")
     area = shopping_selectors.delivery_area_get_for(user=user, area_id=request.POST.get("area"))
     try:
         run = shopping.run_create(
@@ -93,23 +96,28 @@ def _step(request: SignedInRequest, run_id: int, call: partial[object], done: st
 
 @requires(Perm.DELIVERY_RUN)
 @require_POST
-def deliver_building(request: SignedInRequest, run_id: int, building_id: int) -> HttpResponse:
+def deliver_building(request: SignedInRequest, run_id: int) -> HttpResponse:
+    """Every list of the run in the building posted (`building_id`) handed over."""
     run = shopping_selectors.run_get_for(user=request.user, run_id=run_id)
     call = partial(
-        shopping.run_deliver_building, actor=request.user, run=run, building_id=building_id
+        shopping.run_deliver_building,
+        actor=request.user,
+        run=run,
+        building_id=request.POST.get("building_id"),
     )
     return _step(request, run.pk, call, _("Delivered: the residents are told."))
 
 
 @requires(Perm.DELIVERY_RUN)
 @require_POST
-def deliver_list(request: SignedInRequest, run_id: int, list_id: int) -> HttpResponse:
-    run = shopping_selectors.run_get_for(user=request.user, run_id=run_id)
+def deliver_list(request: SignedInRequest, list_id: int) -> HttpResponse:
+    """One list handed over at its door."""
+    shopping_list = shopping_selectors.run_list_get_for(user=request.user, list_id=list_id)
     call = partial(
         shopping.run_deliver_list,
         actor=request.user,
-        run=run,
-        shopping_list=list_id,
+        run=shopping_list.run_id,
+        shopping_list=shopping_list,
         note=request.POST.get("note", "")[:200],
     )
-    return _step(request, run.pk, call, _("Delivered: the resident is told."))
+    return _step(request, shopping_list.run_id, call, _("Delivered: the resident is told."))
