@@ -55,6 +55,7 @@ from gongzhi.workorders.services import workorder_transition
 from gongzhi.workorders.states import Action, Status
 
 if TYPE_CHECKING:
+    from gongzhi.accounts.models import User
     from gongzhi.accounts.types import Actor
 
 CATEGORY_CODE = "delivery"
@@ -311,7 +312,7 @@ def shopping_list_receive(
 # --- the volunteer's writes -------------------------------------------------------------------
 
 
-def _take(actor: Actor, order_id: int) -> None:
+def _take(actor: User, order_id: int) -> None:
     """Offer the order to the volunteer (a system dispatch) and have them accept it."""
     workorder_transition(actor=None, order=order_id, action=Action.DISPATCH, handlers=[actor])
     workorder_transition(actor=actor, order=order_id, action=Action.ACCEPT)

@@ -6,6 +6,7 @@ the community is in emergency mode; otherwise the page says so."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 from django.contrib import messages
@@ -96,7 +97,7 @@ def shopping_page(request: SignedInRequest) -> HttpResponseBase:
     return render(request, "emergency/shopping/m_lists.html", context)
 
 
-def _done(request: SignedInRequest, call: partial[object], success: str) -> HttpResponse:
+def _done(request: SignedInRequest, call: Callable[[], object], success: str) -> HttpResponse:
     try:
         call()
     except Conflict as exc:

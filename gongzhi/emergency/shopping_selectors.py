@@ -158,7 +158,8 @@ def run_list_get_for(*, user: Viewer, list_id: Any) -> ShoppingList:
         ShoppingList.objects.restrict(user, Perm.DELIVERY_RUN).filter(run__isnull=False),
         list_id,
     )
-    if not SupplyRun.objects.restrict(user, Perm.DELIVERY_RUN).filter(pk=found.run_id).exists():
+    runs = SupplyRun.objects.restrict(user, Perm.DELIVERY_RUN)
+    if found.run_id is None or not runs.filter(pk=found.run_id).exists():
         raise NotFound()
     return found
 

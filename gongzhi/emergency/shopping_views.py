@@ -5,6 +5,7 @@ list. Thin: parse, call one service or selector, render."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 from django.contrib import messages
@@ -79,7 +80,9 @@ def run_detail(request: SignedInRequest, run_id: int) -> HttpResponse:
     return render(request, "emergency/shopping/run.html", context)
 
 
-def _step(request: SignedInRequest, run_id: int, call: partial[object], done: str) -> HttpResponse:
+def _step(
+    request: SignedInRequest, run_id: int, call: Callable[[], object], done: str
+) -> HttpResponse:
     try:
         call()
     except Conflict as exc:
@@ -113,11 +116,13 @@ def deliver_building(request: SignedInRequest, run_id: int) -> HttpResponse:
 def deliver_list(request: SignedInRequest, list_id: int) -> HttpResponse:
     """One list handed over at its door."""
     shopping_list = shopping_selectors.run_list_get_for(user=request.user, list_id=list_id)
+    run_id = shopping_list.run_id
+    assert run_id is not None  # the selector finds only lists in a run
     call = partial(
         shopping.run_deliver_list,
         actor=request.user,
-        run=shopping_list.run_id,
+        run=run_id,
         shopping_list=shopping_list,
         note=request.POST.get("note", "")[:200],
     )
-    return _step(request, shopping_list.run_id, call, _("Delivered: the resident is told."))
+    return _step(request, run_id, call, _("Delivered: the resident is told."))
