@@ -336,7 +336,8 @@ def test_confirming_receipt_twice_is_refused_and_changes_nothing(open_a, volunte
 
     with pytest.raises(IllegalTransition) as caught:
         shopping.shopping_list_receive(actor=me, shopping_list=mine, rating=5)
-    assert "already" in str(caught.value.message)
+    message = str(caught.value.message)
+    assert "already confirmed" in message or "已经确认过" in message
     mine.refresh_from_db()
     assert mine.received_at == first
     assert mine.workorder.status == Status.RESOLVED  # the refused second receipt rated nothing
