@@ -28,6 +28,7 @@ urlpatterns = [
     path("outreach/", include("gongzhi.outreach.urls")),
     path("emergency/supplies/", include("gongzhi.emergency.supply_urls")),
     path("emergency/spaces/", include("gongzhi.emergency.space_urls")),
+    path("emergency/deliveries/", include("gongzhi.emergency.shopping_urls")),
     path("notices/", include("gongzhi.notices.urls")),
     path("proposals/", include("gongzhi.proposals.urls")),
     path("open311/v2/", include("gongzhi.workorders.open311_urls")),
@@ -58,5 +59,6 @@ urlpatterns = [
     path("emergency/drills/", include("gongzhi.emergency.drill_urls")),
     path("emergency/lessons/", include("gongzhi.emergency.knowledge_urls")),
     path("m/drill/", include("gongzhi.emergency.drill_m_urls")),
+    path("m/shopping/", include("gongzhi.emergency.shopping_m_urls")),
     path("m/", include("gongzhi.portal.urls")),
 ]

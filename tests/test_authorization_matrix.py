@@ -1976,6 +1976,10 @@ def _expected(need: str, obj: str | None, principal: str, scope: str) -> str:
         return ALLOW if principal == Role.SECRETARY and scope == "in" else DENY
     if need == CERT_OWN:
         return ALLOW if principal == Role.RESIDENT and scope == "in" else DENY
+    if need == SHOPPING_OWN:
+        return DENY
+    if need == RUN_OWN:
+        return _run_own_expected(principal, scope)
     if need == GRANTS:
         return _grants_expected(_expected(ACCOUNTS, obj, principal, scope), principal)
     if need in REWARD_NEEDS:
@@ -2510,6 +2514,59 @@ def _build_reserved_space(world, side) -> Any:
     return spaces.space_create(
         actor=None, area=side.grid, name="矩阵隔离观察室", kind="isolation", capacity=4
     )
+# --- issue 15: lockdown supply runs (emergency.delivery) ----------------------------------
+# The merged lists and runs are the delivery roles' (the keepers, volunteers, party
+# members); on each side a run on the side's grid, taken by world's volunteer in community
+# A, with one list of the side's household in it. Delivering is the run's volunteer's (403
+# to the others who see the run). A resident's own list pages: no principal of the matrix
+# is a registered person, so 404 for everyone signed in; the resident's rules are tested in
+# emergency/tests/test_shopping_*.py. An empty POST to start a run is a message (302).
+DELIVERY = "delivery_run"
+SHOPPING_OWN = "the list is for someone one acts for"
+RUN_OWN = "took the run"
+for _role in (
+    Role.VOLUNTEER, Role.PARTY_MEMBER, Role.GRID_WORKER, Role.GRID_LEADER,
+    Role.COMMUNITY_STAFF, Role.SECRETARY,
+):  # fmt: skip
+    ABILITIES[_role] = ABILITIES[_role] | {DELIVERY}
+I13_PATH_NAMES.update({"supply_run": "run", "run_list": "list"})
+
+
+def _run_own_expected(principal: str, scope: str) -> str:
+    abilities = set() if principal == OUTSIDER else ABILITIES[principal]
+    if scope != "in" or DELIVERY not in abilities:
+        return DENY
+    return ALLOW if principal == Role.VOLUNTEER else FORBID
+
+
+def _build_supply_run(world, side) -> Any:
+    from gongzhi.emergency.models import SupplyRun
+    from gongzhi.emergency.shopping import delivery_category
+    from gongzhi.workorders.defaults import ensure_default_categories
+    from gongzhi.workorders.filing import workorder_create
+    from gongzhi.workorders.services import workorder_transition
+
+    ensure_default_categories()
+    order = workorder_create(
+        actor=None, category=delivery_category(), description="矩阵配送", place=side.grid
+    )
+    volunteer = world.by_role[Role.VOLUNTEER] if _wo_inside(world, side) else None
+    if volunteer is not None:
+        workorder_transition(actor=None, order=order.pk, action="dispatch", handlers=[volunteer])
+        for action in ("accept", "start"):
+            workorder_transition(actor=volunteer, order=order.pk, action=action)
+    return SupplyRun.objects.create(
+        area=side.grid, area_path=side.grid.path, workorder=order, created_by=volunteer
+    )
+
+
+def _build_run_list(world, side) -> Any:
+    from gongzhi.emergency.models import ShoppingList
+
+    return ShoppingList.objects.create(
+        household=side.household, person=side.person, area_path=side.area.path,
+        status="in_run", run=side.objects["supply_run"],
+    )  # fmt: skip
 
 
 OBJECTS.update(
@@ -2518,6 +2575,8 @@ OBJECTS.update(
         "lesson": ({EMERGENCY_SEE}, _build_lesson),
         "supply_item": ({SUPPLY_READ}, _build_supply_item),
         "reserved_space": ({SUPPLY_READ}, _build_reserved_space),
+        "supply_run": ({DELIVERY}, _build_supply_run),
+        "run_list": ({DELIVERY}, _build_run_list),
     }
 )
 UI_ROUTES.update(
@@ -2546,5 +2605,15 @@ UI_ROUTES.update(
         "emergency_spaces:create": Route(SUPPLY_WRITE, methods=("GET", "POST")),
         "emergency_spaces:edit": Route(SUPPLY_WRITE, obj="reserved_space", methods=("GET", "POST")),
         "emergency_spaces:occupy": Route(SUPPLY_WRITE, obj="reserved_space", methods=("POST",)),
+        "emergency_deliveries:index": Route(DELIVERY),
+        "emergency_deliveries:run_create": Route(DELIVERY, methods=("POST",)),
+        "emergency_deliveries:run": Route(DELIVERY, obj="supply_run"),
+        "emergency_deliveries:deliver_building": Route(
+            RUN_OWN, obj="supply_run", methods=("POST",)
+        ),
+        "emergency_deliveries:deliver_list": Route(RUN_OWN, obj="run_list", methods=("POST",)),
+        "emergency_m:shopping": Route("login", methods=("GET", "POST")),
+        "emergency_m:shopping_cancel": Route(SHOPPING_OWN, obj="run_list", methods=("POST",)),
+        "emergency_m:shopping_receive": Route(SHOPPING_OWN, obj="run_list", methods=("POST",)),
     }
 )

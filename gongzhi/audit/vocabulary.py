@@ -38,6 +38,7 @@ ACTION_GROUPS: dict[str, Promise] = {
     "membership.": _a("Roles"),
     "apikey.": _a("API keys"),
     "proxy.": _a("Family proxies"),
+    "shopping.": _a("Supply runs"),
     "area.": _a("Areas"),
     "household.": _a("Households"),
     "person.": _a("Persons"),
@@ -315,6 +316,13 @@ ACTIONS: dict[str, Promise] = {
     "space.update": _a("Reserved space edited"),
     "space.occupy": _a("Places of a reserved space taken or freed"),
     "demo.emergency_supplies": _a("Demo supplies and spaces made"),
+    # Lockdown supply runs: residents' shopping lists, volunteers' runs and deliveries.
+    "shopping.list_post": _a("Shopping list posted"),
+    "shopping.list_cancel": _a("Shopping list cancelled"),
+    "shopping.list_receive": _a("Shopping list received"),
+    "shopping.run_create": _a("Supply run started"),
+    "shopping.deliver": _a("Shopping lists delivered"),
+    "demo.emergency_shopping": _a("Demo supply runs made"),
 }
 
 

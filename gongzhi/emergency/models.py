@@ -477,6 +477,15 @@ class ShoppingList(BaseModel):
     run = models.ForeignKey(
         SupplyRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="lists"
     )
+    # The list's own work order (category "delivery"): the resident served is its person,
+    # so only they (or their proxy) rate it; its resolution is the delivery.
+    workorder = models.OneToOneField(
+        "workorders.WorkOrder",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="shopping_list",
+    )
     note = models.CharField(_("note"), max_length=200, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     delivered_by = models.ForeignKey(

@@ -16,6 +16,7 @@ from gongzhi.workorders.models import Category
 _MIGRATIONS = (
     "gongzhi.workorders.migrations.0002_default_categories_and_slas",
     "gongzhi.workorders.migrations.0003_working_day_slas",
+    "gongzhi.workorders.migrations.0008_delivery_category_for_supply_runs",
 )
 
 

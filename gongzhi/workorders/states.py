@@ -110,10 +110,12 @@ class Move:
 
 
 ACTIONS: dict[str, Move] = {
+    # The system dispatches too: a volunteer who takes residents' shopping lists into a
+    # supply run (gongzhi.emergency.shopping) is offered their orders, then accepts them.
     Action.DISPATCH: Move(
         frozenset({Status.NEW, Status.ESCALATED, Status.DISPATCHED}),
         Status.DISPATCHED,
-        frozenset({Who.DISPATCHER}),
+        frozenset({Who.DISPATCHER, Who.SYSTEM}),
     ),
     Action.ACCEPT: Move(frozenset({Status.DISPATCHED}), Status.ACCEPTED, frozenset({Who.ASSIGNEE})),
     Action.DECLINE: Move(
