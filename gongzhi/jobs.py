@@ -100,4 +100,11 @@ PERIODIC_JOBS = [
         every=timedelta(minutes=5),
         description="Enqueue a dispatch round for any running outreach campaign that has none.",
     ),
+    PeriodicJob(
+        name="emergency.care_sync",
+        task="gongzhi.emergency.care.cases_sync_task",
+        every=timedelta(minutes=10),
+        description="Put the open, matched watch-list entries of communities in emergency mode "
+        "on the three-person team's board (one case per entry).",
+    ),
 ]

@@ -68,6 +68,7 @@ ACTION_GROUPS: dict[str, Promise] = {
     "campaign.": _a("Outreach campaigns"),
     "venue.": _a("Venue codes"),
     "trace.": _a("Contact tracing"),
+    "care.": _a("Three-person team"),
 }
 
 ACTIONS: dict[str, Promise] = {
@@ -273,6 +274,13 @@ ACTIONS: dict[str, Promise] = {
     "trace.venue": _a("Visitors of a venue traced"),
     "trace.contacts": _a("Contacts of a person traced"),
     "demo.venues": _a("Demo venues and check-ins made"),
+    # The three-person team (三人小组): cases from the watch list, steps, daily checks.
+    "care.open": _a("Person put on the team's board"),
+    "care.take": _a("Team task taken"),
+    "care.done": _a("Team task done"),
+    "care.advance": _a("Team case moved to another step"),
+    "care.check": _a("Daily health check recorded"),
+    "demo.care": _a("Demo team cases made"),
 }
 
 
@@ -337,6 +345,7 @@ OBJECT_KINDS: dict[str, ObjectKind] = {
     "health.statusruleset": ObjectKind(pgettext_lazy("audit object", "Health-status rules")),
     "health.purge": ObjectKind(pgettext_lazy("audit object", "Data sunset run"), "number"),
     "health.venue": ObjectKind(pgettext_lazy("audit object", "Venue")),
+    "emergency.carecase": ObjectKind(pgettext_lazy("audit object", "Team case"), "number"),
     "imports.importbatch": ObjectKind(pgettext_lazy("audit object", "Register import")),
     "reports.reporttemplate": ObjectKind(pgettext_lazy("audit object", "Report template")),
     "reports.report": ObjectKind(pgettext_lazy("audit object", "Report")),
@@ -542,6 +551,8 @@ PURPOSES: dict[str, Promise] = {
     "checkin_count": pgettext_lazy(
         "audit purpose", "%(count)s check-ins in the hour from %(hour)s"
     ),
+    "care_step": pgettext_lazy("audit purpose", "team case #%(case)s, step %(step)s"),
+    "demo_care": pgettext_lazy("audit purpose", "demo data: %(cases)s team cases"),
 }
 
 _SENSITIVITY: dict[str, Promise] = {

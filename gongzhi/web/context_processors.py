@@ -60,6 +60,7 @@ def workbench(request: HttpRequest) -> dict[str, Any]:
             "reports": access.can(user, Perm.REPORT_VIEW),
             "visits": access.can(user, Perm.VISIT_LOG),
             "outreach": access.can(user, Perm.OUTREACH_VIEW),
+            "emergency_care": access.can(user, Perm.TEAM_CARE),
             "notices": access.can(user, Perm.NOTICE_PUBLISH),
             "volunteers": access.can(user, Perm.VOLUNTEERS_MANAGE),
             "proxies": access.can(user, Perm.PROXY_CONFIRM),
