@@ -26,6 +26,7 @@ MODULES = [
     "gongzhi.demo.health_status",  # statuses, Yuling's own rule version, one purge run
     "gongzhi.demo.venues",  # venue codes with check-ins of the last three days (issue 14)
     "gongzhi.demo.outreach",  # a finished campaign per community, one paused (issue 14)
+    "gongzhi.demo.emergency_care",  # Qifu's team board: cases in every step (issue 15)
 ]
 
 

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
 
@@ -339,6 +340,17 @@ def case_release(*, actor: Actor, case: CareCase, reason: str = "") -> CareCase:
 # --- daily health checks -----------------------------------------------------------------------
 
 
+def isolation_began(case: CareCase) -> dt.date:
+    """The day the case's (latest) home isolation began."""
+    began = (
+        case.tasks.filter(step=CareStep.ISOLATION)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    return timezone.localdate(began) if began else clock.today()
+
+
 def _temperature(errors: dict[str, list[Any]], value: Any) -> int | None:
     try:
         degrees = Decimal(str(value).strip().replace("，", ".").replace(",", "."))
@@ -373,6 +385,8 @@ def check_record(
         errors.setdefault("day", []).append(_("The date cannot be in the future."))
     elif case.isolation_until and day > case.isolation_until:
         errors.setdefault("day", []).append(_("The date is after the end of home isolation."))
+    elif day < isolation_began(case):
+        errors.setdefault("day", []).append(_("The date is before home isolation began."))
     elif HealthCheck.objects.filter(case=case, day=day).exists():
         errors.setdefault("day", []).append(_("This day's check is recorded already."))
     tenths = _temperature(errors, temperature)

@@ -229,6 +229,16 @@ def test_a_check_for_a_future_day_is_refused(world):
     assert "day" in info.value.message_dict
 
 
+def test_a_check_for_a_day_before_isolation_began_is_refused(world):
+    case = case_for(world.person_a1, step="isolation")
+    with pytest.raises(ValidationError) as info:
+        care.check_record(
+            actor=world.secretary, case=case, day=clock.today() - dt.timedelta(days=1),
+            temperature="36.5", symptoms=False,
+        )  # fmt: skip
+    assert "day" in info.value.message_dict
+
+
 @pytest.mark.parametrize("step", ["screening", "sampling", "transfer", "released"])
 def test_a_check_outside_home_isolation_is_refused(world, step):
     case = case_for(world.person_a1, step=step)
