@@ -105,7 +105,7 @@ def load(communities: Sequence[Any], *, seed: int, say: Say) -> None:
     cases = checks = 0
     plan = iter(PLAN)
     for entry in entries:
-        if entry.person_id in used:
+        if entry.person_id is None or entry.person_id in used:
             continue
         step_hours = next(plan, None)
         if step_hours is None:

@@ -166,7 +166,9 @@ def case_open_from_entry(*, actor: Actor, entry: WatchEntry) -> CareCase:
             {"entry": [_("This person is on the board already, through another entry.")]}
         )
     now = clock.now()
-    person_path = entry.person.area_path
+    person = entry.person
+    assert person is not None  # person_id checked above
+    person_path = person.area_path
     try:
         with transaction.atomic():
             case = CareCase.objects.create(

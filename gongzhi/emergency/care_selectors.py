@@ -27,7 +27,7 @@ COLUMN_LIMIT = 200  # cards per column; the count above the column is exact
 RELEASED_SHOWN_DAYS = 3  # released cases stay on the board this long
 
 
-def case_list_for(*, user: Viewer) -> QuerySet[CareCase]:
+def case_list_for(*, user: Viewer) -> access.RestrictedQuerySet[CareCase]:
     """The cases where the user holds `emergency.care`."""
     return CareCase.objects.restrict(user, Perm.TEAM_CARE)
 
@@ -119,7 +119,7 @@ def board_for(
                     grid=_grid_name(case.area_path, grid_names),
                     task=task,
                     overdue=bool(task and task.due_at < now),
-                    checked_today=case.checked_today if step == CareStep.ISOLATION else None,
+                    checked_today=getattr(case, "checked_today", None) if step == CareStep.ISOLATION else None,
                     mine=is_mine,
                 )
             )
