@@ -119,7 +119,9 @@ def board_for(
                     grid=_grid_name(case.area_path, grid_names),
                     task=task,
                     overdue=bool(task and task.due_at < now),
-                    checked_today=getattr(case, "checked_today", None) if step == CareStep.ISOLATION else None,
+                    checked_today=getattr(case, "checked_today", None)
+                    if step == CareStep.ISOLATION
+                    else None,
                     mine=is_mine,
                 )
             )
