@@ -106,5 +106,10 @@ PERIODIC_JOBS = [
         every=timedelta(days=1),
         description="Tell each community's supply managers which items are below their "
         "minimum level or expiring within a week (once a day).",
+        name="emergency.care_sync",
+        task="gongzhi.emergency.care.cases_sync_task",
+        every=timedelta(minutes=10),
+        description="Put the open, matched watch-list entries of communities in emergency mode "
+        "on the three-person team's board (one case per entry).",
     ),
 ]

@@ -20,6 +20,7 @@ urlpatterns = [
     path("health/venues/", include("gongzhi.health.venue_urls")),
     path("health/trace/", include("gongzhi.health.trace_urls")),
     path("health/", include("gongzhi.health.urls")),
+    path("emergency/care/", include("gongzhi.emergency.care_urls")),
     path("health/samples/", include("gongzhi.health.sample_urls")),
     path("health/lab/", include("gongzhi.health.lab_urls")),
     path("reports/", include("gongzhi.reports.urls")),

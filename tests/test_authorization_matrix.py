@@ -2615,5 +2615,36 @@ UI_ROUTES.update(
         "emergency_m:shopping": Route("login", methods=("GET", "POST")),
         "emergency_m:shopping_cancel": Route(SHOPPING_OWN, obj="run_list", methods=("POST",)),
         "emergency_m:shopping_receive": Route(SHOPPING_OWN, obj="run_list", methods=("POST",)),
+# --- issue 15: the three-person team's board (三人小组) ----------------------------------------
+# emergency.care: the register's keepers (grid worker and up), the police and the doctor. On
+# each side the side's watch-list entry is on the board (a case in screening); its page shows
+# the phone masked. A POST without a body is a message on the case page (302), still allowed;
+# "take onto the board" on the side's entry (on the board already: back to its case).
+CARE = "team_care"
+for _role in (
+    Role.GRID_WORKER, Role.GRID_LEADER, Role.COMMUNITY_STAFF, Role.SECRETARY, Role.POLICE,
+    Role.DOCTOR,
+):  # fmt: skip
+    ABILITIES[_role] = ABILITIES[_role] | {CARE}
+I13_PATH_NAMES["care_case"] = "case"
+
+
+def _build_care_case(world, side) -> Any:
+    from gongzhi.emergency.care import case_open_from_entry
+
+    return case_open_from_entry(actor=None, entry=side.objects["entry"])
+
+
+OBJECTS["care_case"] = ({CARE}, _build_care_case)
+UI_ROUTES.update(
+    {
+        "emergency_care:board": Route(CARE),
+        "emergency_care:case": Route(CARE, obj="care_case", masked=True),
+        "emergency_care:advance": Route(CARE, obj="care_case", methods=("POST",)),
+        "emergency_care:release": Route(CARE, obj="care_case", methods=("POST",)),
+        "emergency_care:take": Route(CARE, obj="care_case", methods=("POST",)),
+        "emergency_care:done": Route(CARE, obj="care_case", methods=("POST",)),
+        "emergency_care:check": Route(CARE, obj="care_case", methods=("POST",)),
+        "emergency_care:open_entry": Route(CARE, obj="entry", methods=("POST",)),
     }
 )

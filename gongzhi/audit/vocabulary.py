@@ -74,6 +74,7 @@ ACTION_GROUPS: dict[str, Promise] = {
     "lesson.": _a("Knowledge base"),
     "supply.": _a("Emergency supplies"),
     "space.": _a("Reserved spaces"),
+    "care.": _a("Three-person team"),
 }
 
 ACTIONS: dict[str, Promise] = {
@@ -323,6 +324,13 @@ ACTIONS: dict[str, Promise] = {
     "shopping.run_create": _a("Supply run started"),
     "shopping.deliver": _a("Shopping lists delivered"),
     "demo.emergency_shopping": _a("Demo supply runs made"),
+    # The three-person team (三人小组): cases from the watch list, steps, daily checks.
+    "care.open": _a("Person put on the team's board"),
+    "care.take": _a("Team task taken"),
+    "care.done": _a("Team task done"),
+    "care.advance": _a("Team case moved to another step"),
+    "care.check": _a("Daily health check recorded"),
+    "demo.care": _a("Demo team cases made"),
 }
 
 
@@ -389,6 +397,7 @@ OBJECT_KINDS: dict[str, ObjectKind] = {
     "health.venue": ObjectKind(pgettext_lazy("audit object", "Venue")),
     "emergency.modeswitch": ObjectKind(pgettext_lazy("audit object", "Mode switch")),
     "emergency.modeprofile": ObjectKind(pgettext_lazy("audit object", "Mode profile")),
+    "emergency.carecase": ObjectKind(pgettext_lazy("audit object", "Team case"), "number"),
     "imports.importbatch": ObjectKind(pgettext_lazy("audit object", "Register import")),
     "reports.reporttemplate": ObjectKind(pgettext_lazy("audit object", "Report template")),
     "reports.report": ObjectKind(pgettext_lazy("audit object", "Report")),
@@ -600,6 +609,8 @@ PURPOSES: dict[str, Promise] = {
         "%(from_mode)s to %(to_mode)s (kind %(kind)s); %(records)s records set to the sunset date",
     ),
     "mode_profile": pgettext_lazy("audit purpose", "%(mode)s mode, version %(version)s"),
+    "care_step": pgettext_lazy("audit purpose", "team case #%(case)s, step %(step)s"),
+    "demo_care": pgettext_lazy("audit purpose", "demo data: %(cases)s team cases"),
 }
 
 _SENSITIVITY: dict[str, Promise] = {

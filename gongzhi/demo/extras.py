@@ -32,6 +32,7 @@ MODULES = [
     "gongzhi.demo.emergency_drills",  # Qifu: a finished fire drill, a lockdown drill next (issue 15)
     "gongzhi.demo.emergency_supplies",  # a store of 15 items per community, spaces (issue 15)
     "gongzhi.demo.emergency_shopping",  # Qifu's past supply run, delivered and rated (issue 15)
+    "gongzhi.demo.emergency_care",  # Qifu's team board: cases in every step (issue 15)
 ]
 
 

@@ -66,6 +66,7 @@ def workbench(request: HttpRequest) -> dict[str, Any]:
             "emergency_supplies": access.can(user, Perm.EMERGENCY_VIEW),
             "emergency_spaces": access.can(user, Perm.EMERGENCY_VIEW),
             "deliveries": access.can(user, Perm.DELIVERY_RUN),
+            "emergency_care": access.can(user, Perm.TEAM_CARE),
             "notices": access.can(user, Perm.NOTICE_PUBLISH),
             "volunteers": access.can(user, Perm.VOLUNTEERS_MANAGE),
             "proxies": access.can(user, Perm.PROXY_CONFIRM),
