@@ -74,6 +74,7 @@ def workbench(request: HttpRequest) -> dict[str, Any]:
             if access.can(user, Perm.REWARDS_HAND_OUT)
             else "",
             "points_rankings": access.can(user, Perm.POINTS_VIEW),
+            "screen": access.can(user, Perm.EMERGENCY_VIEW),
         },
         "user_roles": roles,
     }
