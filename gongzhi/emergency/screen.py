@@ -5,8 +5,9 @@ the area's subtree are grouped by the path prefix of the level below it
 (`Substr(area_path, 1, len(area.path) + STEP)`: the grid, or the community, each row lies
 in), so the number of queries does not grow with the number of grids, and no row is
 brought into Python. Rows on the area itself or outside every child (an order placed at the
-community) are counted in `other`; the totals include them. Trends are one grouped query
-each, by local day, over the whole area.
+community) are counted in `other`; the totals include them. A figure with a trend (orders
+filed, check-ins, new watch-list entries per local day of the last 14) counts the days in
+the same scan, as conditional counts over plain time ranges.
 
 The result holds counts and codes only (never a name of a person), and is the same for
 every viewer who may open the screen, so it is cached for `CACHE_SECONDS` per area; the
@@ -16,12 +17,13 @@ page's labels are translated per request, outside the cache.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterable
 from typing import Any
 
 from django.core.cache import cache
 from django.db.models import Count, F, Q, QuerySet
-from django.db.models.functions import Substr, TruncDate
+from django.db.models.functions import Substr
 from django.utils import timezone
 
 from gongzhi.accounts import access
@@ -132,144 +134,150 @@ def _place(
             totals[figure] += value
 
 
-def _figures(
-    path: str, width: int, now: dt.datetime
-) -> list[tuple[list[dict[str, Any]], dict[str, str]]]:
-    """Each figure's grouped rows (one query each) over the subtree of `path`, with the
-    names of its counts."""
-    local_today = timezone.localdate(now)
-    day_start = _local_midnight(local_today)
-    day_end = _local_midnight(local_today + dt.timedelta(days=1))
-    open_orders = sorted(order_states.OPEN)
-    out: list[tuple[list[dict[str, Any]], dict[str, str]]] = [
-        (
-            _grouped(
-                Household.objects.within(path).exclude(status=HouseholdStatus.CLOSED),
-                width,
-                households=Count("pk"),
-            ),
-            {"households": "households"},
-        ),
-        (
-            _grouped(
-                Person.objects.within(path).filter(
-                    residency__in=PRESENT_RESIDENCY, tags__code=ELDERLY_ALONE_TAG
-                ),
-                width,
-                n=Count("pk"),
-            ),
-            {"n": "elderly_alone"},
-        ),
-        (
-            _grouped(
-                WorkOrder.objects.within(path).filter(status__in=open_orders),
-                width,
-                open=Count("pk"),
-                late=Count("pk", filter=Q(due_at__lt=now)),
-            ),
-            {"open": "orders_open", "late": "orders_overdue"},
-        ),
-        (
-            _grouped(
-                WatchEntry.objects.within(path).filter(
-                    merged_into__isnull=True,
-                    status__in=[EntryStatus.TO_REVIEW, EntryStatus.TO_VERIFY, EntryStatus.VERIFIED],
-                ),
-                width,
-                review=Count("pk", filter=Q(status=EntryStatus.TO_REVIEW)),
-                verify=Count("pk", filter=Q(status=EntryStatus.TO_VERIFY)),
-                verified=Count("pk", filter=Q(status=EntryStatus.VERIFIED)),
-            ),
-            {
-                "review": "watch_to_review",
-                "verify": "watch_to_verify",
-                "verified": "watch_verified",
-            },
-        ),
-        (
-            _grouped(
-                CareCase.objects.within(path).filter(step=CareStep.ISOLATION),
-                width,
-                n=Count("pk"),
-            ),
-            {"n": "isolation"},
-        ),
-        (
-            _grouped(
-                ShoppingList.objects.within(path).exclude(status=ShoppingStatus.CANCELLED),
-                width,
-                waiting=Count("pk", filter=Q(status=ShoppingStatus.OPEN)),
-                buying=Count("pk", filter=Q(status=ShoppingStatus.IN_RUN)),
-                delivered=Count("pk", filter=Q(status=ShoppingStatus.DELIVERED)),
-                received=Count("pk", filter=Q(status=ShoppingStatus.RECEIVED)),
-            ),
-            {
-                "waiting": "deliveries_open",
-                "buying": "deliveries_in_run",
-                "delivered": "deliveries_delivered",
-                "received": "deliveries_received",
-            },
-        ),
-        (
-            _grouped(
-                SupplyItem.objects.within(path).filter(quantity__lt=F("minimum")),
-                width,
-                n=Count("pk"),
-            ),
-            {"n": "supplies_low"},
-        ),
-        (
-            _grouped(
-                CheckIn.objects.within(path).filter(at__gte=day_start, at__lt=day_end),
-                width,
-                n=Count("pk"),
-            ),
-            {"n": "checkins_today"},
-        ),
-        (
-            _grouped(
-                Recipient.objects.within(path).filter(campaign__status=CampaignStatus.RUNNING),
-                width,
-                total=Count("pk"),
-                answered=Count("pk", filter=Q(state=RecipientState.ANSWERED)),
-            ),
-            {"total": "outreach_total", "answered": "outreach_answered"},
-        ),
-    ]
-    return out
-
-
 def _local_midnight(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
-def _trends(path: str, now: dt.datetime) -> dict[str, Any]:
-    """Per local day of the last `TREND_DAYS` (today last): orders filed, check-ins, new
-    watch-list entries. One grouped query each."""
+def _days(now: dt.datetime) -> tuple[list[dt.date], list[dt.datetime]]:
+    """The last `TREND_DAYS` local days (today last) and their `TREND_DAYS + 1` bounds."""
     today = timezone.localdate(now)
     days = [today - dt.timedelta(days=n) for n in range(TREND_DAYS - 1, -1, -1)]
-    start, end = _local_midnight(days[0]), _local_midnight(today + dt.timedelta(days=1))
-    tz = timezone.get_current_timezone()
+    bounds = [_local_midnight(day) for day in days]
+    bounds.append(_local_midnight(today + dt.timedelta(days=1)))
+    return days, bounds
 
-    def per_day(qs: QuerySet[Any], field: str) -> list[int]:
-        found = dict(
-            qs.filter(**{f"{field}__gte": start, f"{field}__lt": end})
-            .order_by()
-            .annotate(day=TruncDate(field, tzinfo=tz))
-            .values("day")
-            .annotate(n=Count("pk"))
-            .values_list("day", "n")
-        )
-        return [found.get(day, 0) for day in days]
 
+def _per_day(field: str, bounds: list[dt.datetime]) -> dict[str, Count]:
+    """A count per day (`d0` … `d13`, today last) of the rows whose `field` falls in it.
+    Plain range comparisons: no time-zone conversion of every row (on SQLite that is a
+    Python function call per row)."""
     return {
-        "days": [day.isoformat() for day in days],
-        "orders": per_day(WorkOrder.objects.within(path), "submitted_at"),
-        "checkins": per_day(CheckIn.objects.within(path), "at"),
-        "watch": per_day(
-            WatchEntry.objects.within(path).filter(merged_into__isnull=True), "created_at"
-        ),
+        f"d{i}": Count("pk", filter=Q(**{f"{field}__gte": lo, f"{field}__lt": hi}))
+        for i, (lo, hi) in enumerate(itertools.pairwise(bounds))
     }
+
+
+def _add_trend(trend: list[int], found: Iterable[dict[str, Any]]) -> None:
+    for row in found:
+        for i in range(TREND_DAYS):
+            trend[i] += row[f"d{i}"] or 0
+
+
+def _compute_figures(
+    path: str, width: int, now: dt.datetime, rows: dict[str, dict[str, int]]
+) -> tuple[dict[str, int], dict[str, int], dict[str, Any]]:
+    """Every figure of every child of the node at `path`, and the trends: one grouped
+    query per figure. A figure with a trend counts both in the same scan (the trend's days
+    as conditional counts, over the rows of the last 14 days)."""
+    other = dict.fromkeys(FIGURES, 0)
+    totals = dict.fromkeys(FIGURES, 0)
+    days, bounds = _days(now)
+    since, until = bounds[0], bounds[-1]
+    trends: dict[str, Any] = {"days": [d.isoformat() for d in days]}
+    trends.update({name: [0] * TREND_DAYS for name in TRENDS})
+
+    def place(found: list[dict[str, Any]], names: dict[str, str], trend: str = "") -> None:
+        _place(rows, other, totals, found, names)
+        if trend:
+            _add_trend(trends[trend], found)
+
+    place(
+        _grouped(
+            Household.objects.within(path).exclude(status=HouseholdStatus.CLOSED),
+            width,
+            households=Count("pk"),
+        ),
+        {"households": "households"},
+    )
+    place(
+        _grouped(
+            Person.objects.within(path).filter(
+                residency__in=PRESENT_RESIDENCY, tags__code=ELDERLY_ALONE_TAG
+            ),
+            width,
+            n=Count("pk"),
+        ),
+        {"n": "elderly_alone"},
+    )
+    open_orders = Q(status__in=sorted(order_states.OPEN))
+    place(
+        _grouped(
+            WorkOrder.objects.within(path).filter(
+                open_orders | Q(submitted_at__gte=since, submitted_at__lt=until)
+            ),
+            width,
+            open=Count("pk", filter=open_orders),
+            late=Count("pk", filter=open_orders & Q(due_at__lt=now)),
+            **_per_day("submitted_at", bounds),
+        ),
+        {"open": "orders_open", "late": "orders_overdue"},
+        "orders",
+    )
+    watch_open = [EntryStatus.TO_REVIEW, EntryStatus.TO_VERIFY, EntryStatus.VERIFIED]
+    place(
+        _grouped(
+            WatchEntry.objects.within(path)
+            .filter(merged_into__isnull=True)
+            .filter(Q(status__in=watch_open) | Q(created_at__gte=since, created_at__lt=until)),
+            width,
+            review=Count("pk", filter=Q(status=EntryStatus.TO_REVIEW)),
+            verify=Count("pk", filter=Q(status=EntryStatus.TO_VERIFY)),
+            verified=Count("pk", filter=Q(status=EntryStatus.VERIFIED)),
+            **_per_day("created_at", bounds),
+        ),
+        {"review": "watch_to_review", "verify": "watch_to_verify", "verified": "watch_verified"},
+        "watch",
+    )
+    place(
+        _grouped(
+            CareCase.objects.within(path).filter(step=CareStep.ISOLATION), width, n=Count("pk")
+        ),
+        {"n": "isolation"},
+    )
+    place(
+        _grouped(
+            ShoppingList.objects.within(path).exclude(status=ShoppingStatus.CANCELLED),
+            width,
+            waiting=Count("pk", filter=Q(status=ShoppingStatus.OPEN)),
+            buying=Count("pk", filter=Q(status=ShoppingStatus.IN_RUN)),
+            delivered=Count("pk", filter=Q(status=ShoppingStatus.DELIVERED)),
+            received=Count("pk", filter=Q(status=ShoppingStatus.RECEIVED)),
+        ),
+        {
+            "waiting": "deliveries_open",
+            "buying": "deliveries_in_run",
+            "delivered": "deliveries_delivered",
+            "received": "deliveries_received",
+        },
+    )
+    place(
+        _grouped(
+            SupplyItem.objects.within(path).filter(quantity__lt=F("minimum")),
+            width,
+            n=Count("pk"),
+        ),
+        {"n": "supplies_low"},
+    )
+    # Check-ins: the 14 days in one scan; today's (the last day) is the figure.
+    place(
+        _grouped(
+            CheckIn.objects.within(path).filter(at__gte=since, at__lt=until),
+            width,
+            **_per_day("at", bounds),
+        ),
+        {f"d{TREND_DAYS - 1}": "checkins_today"},
+        "checkins",
+    )
+    place(
+        _grouped(
+            Recipient.objects.within(path).filter(campaign__status=CampaignStatus.RUNNING),
+            width,
+            total=Count("pk"),
+            answered=Count("pk", filter=Q(state=RecipientState.ANSWERED)),
+        ),
+        {"total": "outreach_total", "answered": "outreach_answered"},
+    )
+    return other, totals, trends
 
 
 def _feature_collection(children: list[dict[str, Any]]) -> dict[str, Any]:
@@ -338,10 +346,7 @@ def _compute(area: Area, now: dt.datetime) -> dict[str, Any]:
         )
         child["closed"] = child.pop("closed_at") is not None
     counts = {child["path"]: dict.fromkeys(FIGURES, 0) for child in children}
-    other = dict.fromkeys(FIGURES, 0)
-    totals = dict.fromkeys(FIGURES, 0)
-    for found, names in _figures(area.path, width, now):
-        _place(counts, other, totals, found, names)
+    other, totals, trends = _compute_figures(area.path, width, now, counts)
     mode, panels = _mode(area, children)
     rows = [
         {
@@ -364,7 +369,7 @@ def _compute(area: Area, now: dt.datetime) -> dict[str, Any]:
         "totals": totals,
         "rows": rows,
         "other": other if any(other.values()) else None,
-        "trends": _trends(area.path, now),
+        "trends": trends,
         "map": _feature_collection(children),
     }
 
