@@ -114,7 +114,7 @@
       xAxis: { type: "category", data: data.trends.days.map(function (d) { return d.slice(5); }) },
       yAxis: { type: "value", minInterval: 1 },
       series: names.map(function (n) {
-        return { name: labels.trends[n], type: "line", smooth: true, symbolSize: 6,
+        return { name: labels.trends[n], type: "line", symbolSize: 6,
           data: data.trends[n] };
       })
     }, true);
