@@ -141,3 +141,17 @@ def test_the_page_hides_the_panels_the_mode_leaves_out(client, world):
     body = calm.content.decode()
     assert 'data-figure="households"' in body
     assert 'data-figure="isolation"' not in body  # not a normal-mode panel
+
+
+def test_the_workbench_menu_links_to_the_screens_for_their_holders_only(client, world):
+    link = f'href="{reverse("screen:index")}"'
+    assert link in _get(client, world.secretary, "web:home").content.decode()
+    assert link not in _get(client, world.by_role[Role.VOLUNTEER], "web:home").content.decode()
+
+
+def test_the_table_has_a_row_for_what_lies_in_no_grid(client, world):
+    populate(world)
+    with clock.freeze(NOW):
+        response = _get(client, world.secretary, "screen:page", area_id=world.community_a.pk)
+    names = [name for name, _emergency, _values in response.context["table"]]
+    assert names[:2] == ["第一网格", "第二网格"] and len(names) == 3  # + "not in a grid"
