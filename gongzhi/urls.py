@@ -36,6 +36,7 @@ urlpatterns = [
     path("outreach/callbacks/", include("gongzhi.outreach.callback_urls")),
     path("inbox/", include("gongzhi.notifications.urls")),
     path("points/rewards/", include("gongzhi.points.reward_urls")),
+    path("screen/", include("gongzhi.emergency.screen_urls")),
     path("m/orders/", include("gongzhi.workorders.resident_urls")),
     path("m/points/rewards/", include("gongzhi.points.reward_m_urls")),
     path("points/certificates/", include("gongzhi.points.certificate_urls")),

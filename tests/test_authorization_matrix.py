@@ -1881,6 +1881,33 @@ UI_ROUTES.update(
 )
 
 
+# --- issue 15: the big screen (大屏) ---------------------------------------------------------
+# The chooser: whoever holds emergency.view somewhere (the keepers from the grid worker up,
+# police, doctor, street officer; a grid's holders get an explanation, 200). A screen is a
+# whole community's (or street's): only those holding emergency.view on the community
+# itself or above open it (staff, secretary, police and doctor of community A, the street
+# officer); a grid's holders get 404 like everyone else. The street's own screen:
+# gongzhi/emergency/tests/test_screen_views.py.
+SCREEN_INDEX, SCREEN = "screen_index", "screen_area"
+for _role in (
+    Role.GRID_WORKER, Role.GRID_LEADER, Role.COMMUNITY_STAFF, Role.SECRETARY, Role.POLICE,
+    Role.DOCTOR, Role.STREET_OFFICER,
+):  # fmt: skip
+    ABILITIES[_role] = ABILITIES[_role] | {SCREEN_INDEX}
+for _role in (
+    Role.COMMUNITY_STAFF, Role.SECRETARY, Role.POLICE, Role.DOCTOR, Role.STREET_OFFICER,
+):  # fmt: skip
+    ABILITIES[_role] = ABILITIES[_role] | {SCREEN}
+OBJECTS["screen_community"] = ({SCREEN}, lambda world, side: side.grid.parent)
+I13_PATH_NAMES["screen_community"] = "area"
+UI_ROUTES.update(
+    {
+        "screen:index": Route(SCREEN_INDEX),  # one screen: a redirect to it (302, allowed)
+        "screen:page": Route(SCREEN, obj="screen_community"),
+        "screen:data": Route(SCREEN, obj="screen_community"),
+    }
+)
+
 # --- the world: two communities of one street (gongzhi.testing) and one of another -------
 
 

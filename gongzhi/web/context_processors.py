@@ -82,6 +82,7 @@ def workbench(request: HttpRequest) -> dict[str, Any]:
             else "",
             "points_rankings": access.can(user, Perm.POINTS_VIEW),
             "emergency_plans": access.can(user, Perm.EMERGENCY_VIEW),
+            "screen": access.can(user, Perm.EMERGENCY_VIEW),
         },
         "user_roles": roles,
     }
