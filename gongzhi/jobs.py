@@ -106,6 +106,8 @@ PERIODIC_JOBS = [
         every=timedelta(days=1),
         description="Tell each community's supply managers which items are below their "
         "minimum level or expiring within a week (once a day).",
+    ),
+    PeriodicJob(
         name="emergency.care_sync",
         task="gongzhi.emergency.care.cases_sync_task",
         every=timedelta(minutes=10),

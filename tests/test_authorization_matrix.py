@@ -2426,33 +2426,6 @@ UI_ROUTES.update(
 # POST is a form error, still allowed); the profiles (emergency.plan: community staff,
 # secretary; an empty POST is a form error). The residents' /m/emergency/: any signed-in user.
 EM_VIEW, EM_SWITCH, EM_PLAN = "emergency_view", "emergency_switch", "emergency_plan"
-# --- issue 15: emergency plans (应急预案) ------------------------------------------------------
-# Read (emergency.view) by the keepers from the grid worker up, the police, the doctor and
-# the street officer; a plan is a community's, so a grid worker reads their community's.
-# Drafted, edited, refreshed, approved, retired and linked to lessons (emergency.plan) by
-# community staff and the secretary: 403 for the other readers. On each side a plan of the
-# side's community. A POST without a body is a form error or a message on the page.
-EMERGENCY_VIEW, EMERGENCY_PLAN = "emergency_view", "emergency_plan"
-# --- issue 15: drills (演练) and the knowledge base (经验库) ---------------------------------
-# Drills and lessons are the community's: read by those who see emergencies there or inside
-# it (EMERGENCY_VIEW: the keepers from the grid worker up, police, doctor, street officer).
-# A drill is run (participants, start, results, finish) with emergency.drill at its
-# community: staff and the secretary; the grid leader holds it on a grid only, so may open
-# the scheduling form (its list of communities is empty) but not run a community's drill.
-# Lessons are written, edited and shared with emergency.plan at the community (staff and
-# secretary). On each side a running drill and an unshared lesson of the side's community.
-# Empty POSTs are form errors or messages (allowed). The check-in page behind the assembly
-# QR is for anyone signed in: a non-participant is told so (200).
-EMERGENCY_SEE, DRILL_SCHEDULE, DRILL_HERE, LESSON_WRITE = (
-    "emergency_view", "drill_schedule", "drill_run_here", "lesson_write",
-)  # fmt: skip
-# --- issue 15: emergency supplies (物资) and reserved spaces (弹性空间) -------------------------
-# Read by emergency.view (the keepers from the grid worker up, the police, the doctor, the
-# street officer); written by emergency.supply (the grid leader, community staff and
-# secretary) on the item's or space's own area. On each side an item (with stock) and an
-# isolation room of the side's grid. A POST without a body is a form error (an item's
-# movement: 400 on its page; a space's places: a message, 302), still allowed.
-SUPPLY_READ, SUPPLY_WRITE = "emergency_view", "supply_manage"
 for _role in (
     Role.GRID_WORKER, Role.GRID_LEADER, Role.COMMUNITY_STAFF, Role.SECRETARY, Role.POLICE,
     Role.DOCTOR, Role.STREET_OFFICER,
@@ -2469,6 +2442,21 @@ UI_ROUTES.update(
         "emergency:switch": Route(EM_SWITCH, methods=("POST",)),
         "emergency:profiles": Route(EM_PLAN, methods=("GET", "POST")),
         "emergency_home_m:index": Route("login"),
+    }
+)
+
+
+# --- issue 15: emergency plans (应急预案) ------------------------------------------------------
+# Read (emergency.view) by the keepers from the grid worker up, the police, the doctor and
+# the street officer; a plan is a community's, so a grid worker reads their community's.
+# Drafted, edited, refreshed, approved, retired and linked to lessons (emergency.plan) by
+# community staff and the secretary: 403 for the other readers. On each side a plan of the
+# side's community. A POST without a body is a form error or a message on the page.
+EMERGENCY_VIEW, EMERGENCY_PLAN = "emergency_view", "emergency_plan"
+for _role in (
+    Role.GRID_WORKER, Role.GRID_LEADER, Role.COMMUNITY_STAFF, Role.SECRETARY, Role.POLICE,
+    Role.DOCTOR, Role.STREET_OFFICER,
+):  # fmt: skip
     ABILITIES[_role] = ABILITIES[_role] | {EMERGENCY_VIEW}
 for _role in (Role.COMMUNITY_STAFF, Role.SECRETARY):
     ABILITIES[_role] = ABILITIES[_role] | {EMERGENCY_PLAN}
@@ -2492,6 +2480,27 @@ UI_ROUTES.update(
         "emergency_plans:retire": Route(EMERGENCY_PLAN, obj="plan", methods=("POST",)),
         "emergency_plans:lessons": Route(EMERGENCY_PLAN, obj="plan", methods=("GET", "POST")),
         "emergency_plans:download": Route(EMERGENCY_VIEW, obj="plan", kwargs={"fmt": "docx"}),
+    }
+)
+
+
+# --- issue 15: drills (演练) and the knowledge base (经验库) ---------------------------------
+# Drills and lessons are the community's: read by those who see emergencies there or inside
+# it (EMERGENCY_VIEW: the keepers from the grid worker up, police, doctor, street officer).
+# A drill is run (participants, start, results, finish) with emergency.drill at its
+# community: staff and the secretary; the grid leader holds it on a grid only, so may open
+# the scheduling form (its list of communities is empty) but not run a community's drill.
+# Lessons are written, edited and shared with emergency.plan at the community (staff and
+# secretary). On each side a running drill and an unshared lesson of the side's community.
+# Empty POSTs are form errors or messages (allowed). The check-in page behind the assembly
+# QR is for anyone signed in: a non-participant is told so (200).
+EMERGENCY_SEE, DRILL_SCHEDULE, DRILL_HERE, LESSON_WRITE = (
+    "emergency_view", "drill_schedule", "drill_run_here", "lesson_write",
+)  # fmt: skip
+for _role in (
+    Role.GRID_WORKER, Role.GRID_LEADER, Role.COMMUNITY_STAFF, Role.SECRETARY, Role.POLICE,
+    Role.DOCTOR, Role.STREET_OFFICER,
+):  # fmt: skip
     ABILITIES[_role] = ABILITIES[_role] | {EMERGENCY_SEE}
 for _role in (Role.GRID_LEADER, Role.COMMUNITY_STAFF, Role.SECRETARY):
     ABILITIES[_role] = ABILITIES[_role] | {DRILL_SCHEDULE}
@@ -2521,6 +2530,46 @@ def _build_lesson(world, side) -> Any:
         actor=None, area=side.grid.parent, source="incident", kind="epidemic",
         title="矩阵经验", body="居家隔离期间的经验",
     )  # fmt: skip
+
+
+OBJECTS.update(
+    {
+        "drill": ({EMERGENCY_SEE}, _build_drill),
+        "lesson": ({EMERGENCY_SEE}, _build_lesson),
+    }
+)
+UI_ROUTES.update(
+    {
+        "emergency_drills:list": Route(EMERGENCY_SEE),
+        "emergency_drills:create": Route(DRILL_SCHEDULE, methods=("GET", "POST")),
+        "emergency_drills:detail": Route(EMERGENCY_SEE, obj="drill"),
+        "emergency_drills:participants": Route(DRILL_HERE, obj="drill", methods=("POST",)),
+        "emergency_drills:act": Route(DRILL_HERE, obj="drill", methods=("POST",)),
+        "emergency_drills:record": Route(DRILL_HERE, obj="drill", methods=("POST",)),
+        "emergency_drills:finish": Route(DRILL_HERE, obj="drill", methods=("GET", "POST")),
+        "drill_m:checkin": Route(
+            "login", methods=("GET", "POST"), kwargs={"code": "matrix-421087001001001"}
+        ),
+        "emergency_lessons:list": Route(EMERGENCY_SEE),
+        "emergency_lessons:create": Route(LESSON_WRITE, methods=("GET", "POST")),
+        "emergency_lessons:detail": Route(EMERGENCY_SEE, obj="lesson"),
+        "emergency_lessons:edit": Route(LESSON_WRITE, obj="lesson", methods=("GET", "POST")),
+        "emergency_lessons:share": Route(LESSON_WRITE, obj="lesson", methods=("POST",)),
+    }
+)
+
+
+# --- issue 15: emergency supplies (物资) and reserved spaces (弹性空间) -------------------------
+# Read by emergency.view (the keepers from the grid worker up, the police, the doctor, the
+# street officer); written by emergency.supply (the grid leader, community staff and
+# secretary) on the item's or space's own area. On each side an item (with stock) and an
+# isolation room of the side's grid. A POST without a body is a form error (an item's
+# movement: 400 on its page; a space's places: a message, 302), still allowed.
+SUPPLY_READ, SUPPLY_WRITE = "emergency_view", "supply_manage"
+for _role in (
+    Role.GRID_WORKER, Role.GRID_LEADER, Role.COMMUNITY_STAFF, Role.SECRETARY, Role.POLICE,
+    Role.DOCTOR, Role.STREET_OFFICER,
+):  # fmt: skip
     ABILITIES[_role] = ABILITIES[_role] | {SUPPLY_READ}
 for _role in (Role.GRID_LEADER, Role.COMMUNITY_STAFF, Role.SECRETARY):
     ABILITIES[_role] = ABILITIES[_role] | {SUPPLY_WRITE}
@@ -2541,6 +2590,29 @@ def _build_reserved_space(world, side) -> Any:
     return spaces.space_create(
         actor=None, area=side.grid, name="矩阵隔离观察室", kind="isolation", capacity=4
     )
+
+
+OBJECTS.update(
+    {
+        "supply_item": ({SUPPLY_READ}, _build_supply_item),
+        "reserved_space": ({SUPPLY_READ}, _build_reserved_space),
+    }
+)
+UI_ROUTES.update(
+    {
+        "emergency_supplies:index": Route(SUPPLY_READ),  # ?export=: the same list, audited
+        "emergency_supplies:create": Route(SUPPLY_WRITE, methods=("GET", "POST")),
+        "emergency_supplies:item": Route(SUPPLY_READ, obj="supply_item"),
+        "emergency_supplies:edit": Route(SUPPLY_WRITE, obj="supply_item", methods=("GET", "POST")),
+        "emergency_supplies:move": Route(SUPPLY_WRITE, obj="supply_item", methods=("POST",)),
+        "emergency_spaces:index": Route(SUPPLY_READ),
+        "emergency_spaces:create": Route(SUPPLY_WRITE, methods=("GET", "POST")),
+        "emergency_spaces:edit": Route(SUPPLY_WRITE, obj="reserved_space", methods=("GET", "POST")),
+        "emergency_spaces:occupy": Route(SUPPLY_WRITE, obj="reserved_space", methods=("POST",)),
+    }
+)
+
+
 # --- issue 15: lockdown supply runs (emergency.delivery) ----------------------------------
 # The merged lists and runs are the delivery roles' (the keepers, volunteers, party
 # members); on each side a run on the side's grid, taken by world's volunteer in community
@@ -2598,40 +2670,12 @@ def _build_run_list(world, side) -> Any:
 
 OBJECTS.update(
     {
-        "drill": ({EMERGENCY_SEE}, _build_drill),
-        "lesson": ({EMERGENCY_SEE}, _build_lesson),
-        "supply_item": ({SUPPLY_READ}, _build_supply_item),
-        "reserved_space": ({SUPPLY_READ}, _build_reserved_space),
         "supply_run": ({DELIVERY}, _build_supply_run),
         "run_list": ({DELIVERY}, _build_run_list),
     }
 )
 UI_ROUTES.update(
     {
-        "emergency_drills:list": Route(EMERGENCY_SEE),
-        "emergency_drills:create": Route(DRILL_SCHEDULE, methods=("GET", "POST")),
-        "emergency_drills:detail": Route(EMERGENCY_SEE, obj="drill"),
-        "emergency_drills:participants": Route(DRILL_HERE, obj="drill", methods=("POST",)),
-        "emergency_drills:act": Route(DRILL_HERE, obj="drill", methods=("POST",)),
-        "emergency_drills:record": Route(DRILL_HERE, obj="drill", methods=("POST",)),
-        "emergency_drills:finish": Route(DRILL_HERE, obj="drill", methods=("GET", "POST")),
-        "drill_m:checkin": Route(
-            "login", methods=("GET", "POST"), kwargs={"code": "matrix-421087001001001"}
-        ),
-        "emergency_lessons:list": Route(EMERGENCY_SEE),
-        "emergency_lessons:create": Route(LESSON_WRITE, methods=("GET", "POST")),
-        "emergency_lessons:detail": Route(EMERGENCY_SEE, obj="lesson"),
-        "emergency_lessons:edit": Route(LESSON_WRITE, obj="lesson", methods=("GET", "POST")),
-        "emergency_lessons:share": Route(LESSON_WRITE, obj="lesson", methods=("POST",)),
-        "emergency_supplies:index": Route(SUPPLY_READ),  # ?export=: the same list, audited
-        "emergency_supplies:create": Route(SUPPLY_WRITE, methods=("GET", "POST")),
-        "emergency_supplies:item": Route(SUPPLY_READ, obj="supply_item"),
-        "emergency_supplies:edit": Route(SUPPLY_WRITE, obj="supply_item", methods=("GET", "POST")),
-        "emergency_supplies:move": Route(SUPPLY_WRITE, obj="supply_item", methods=("POST",)),
-        "emergency_spaces:index": Route(SUPPLY_READ),
-        "emergency_spaces:create": Route(SUPPLY_WRITE, methods=("GET", "POST")),
-        "emergency_spaces:edit": Route(SUPPLY_WRITE, obj="reserved_space", methods=("GET", "POST")),
-        "emergency_spaces:occupy": Route(SUPPLY_WRITE, obj="reserved_space", methods=("POST",)),
         "emergency_deliveries:index": Route(DELIVERY),
         "emergency_deliveries:run_create": Route(DELIVERY, methods=("POST",)),
         "emergency_deliveries:run": Route(DELIVERY, obj="supply_run"),
@@ -2642,6 +2686,10 @@ UI_ROUTES.update(
         "emergency_m:shopping": Route("login", methods=("GET", "POST")),
         "emergency_m:shopping_cancel": Route(SHOPPING_OWN, obj="run_list", methods=("POST",)),
         "emergency_m:shopping_receive": Route(SHOPPING_OWN, obj="run_list", methods=("POST",)),
+    }
+)
+
+
 # --- issue 15: the three-person team's board (三人小组) ----------------------------------------
 # emergency.care: the register's keepers (grid worker and up), the police and the doctor. On
 # each side the side's watch-list entry is on the board (a case in screening); its page shows

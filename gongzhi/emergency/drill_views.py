@@ -27,7 +27,14 @@ from gongzhi.core.errors import DomainError, Forbidden, NotFound
 from gongzhi.core.qr import qr_svg
 from gongzhi.core.validation import errors_to_form
 from gongzhi.emergency import drills
-from gongzhi.emergency.models import DrillStatus, EmergencyKind, Plan, Space, SpaceKind
+from gongzhi.emergency.models import (
+    DrillParticipant,
+    DrillStatus,
+    EmergencyKind,
+    Plan,
+    Space,
+    SpaceKind,
+)
 from gongzhi.registry.models import Area, AreaKind, Person
 
 PAGE_SIZE = 50
@@ -84,16 +91,24 @@ def _schedule_form(request: SignedInRequest, data: Any = None) -> DrillForm:
     form = DrillForm(data)
     communities = list(drills.communities_for_run(request.user))
     paths = [c.path for c in communities]
-    form.fields["area"].choices = [(c.pk, c.name) for c in communities]
+    form.fields["area"].choices = [(c.pk, c.name) for c in communities]  # type: ignore[attr-defined]
     plans = Plan.objects.filter(area_path__in=paths).order_by("area_path", "title")
-    form.fields["plan"].choices = [("", "—")] + [(p.pk, p.title) for p in plans]
+    form.fields["plan"].choices = [("", "—")] + [(p.pk, p.title) for p in plans]  # type: ignore[attr-defined]
     spaces = (
         Space.objects.none()
         if not paths
         else Space.objects.within(*paths).filter(kind__in=[SpaceKind.ASSEMBLY, SpaceKind.SHELTER])
     )
-    form.fields["assembly_point"].choices = [("", "—")] + [(s.pk, s.name) for s in spaces]
+    form.fields["assembly_point"].choices = [("", "—")] + [(s.pk, s.name) for s in spaces]  # type: ignore[attr-defined]
     return form
+
+
+def _who(row: DrillParticipant) -> str:
+    if row.person is not None:
+        return str(row.person.audit_label)
+    if row.user is not None:
+        return row.user.get_full_name() or row.user.username
+    return ""
 
 
 @requires(Perm.DRILL_RUN)
@@ -170,9 +185,7 @@ def _detail_context(request: SignedInRequest, drill: Any) -> dict[str, Any]:
         "rows": [
             {
                 "row": row,
-                "who": row.person.audit_label
-                if row.person_id
-                else (row.user.get_full_name() or row.user.username),
+                "who": _who(row),
                 "is_staff": row.user_id is not None,
                 "elapsed": drills.duration_text(timings.elapsed.get(row.pk))
                 if row.pk in timings.elapsed

@@ -9,7 +9,7 @@ officer holds the street, so sees all of its lessons. Writing, editing and shari
 
 Search (`lesson_search`) needs no word segmenter: it matches character trigrams.
 - SQLite: an external-content FTS5 table `emergency_lesson_fts` (tokenizer `trigram`) over
-  title, body and tags, kept in sync by triggers (migration 0002_lesson_search), ranked
+  title, body and tags, kept in sync by triggers (migration 0004_lesson_search), ranked
   by bm25 (title weighs most).
 - PostgreSQL: pg_trgm GIN indexes on title, body and tags; rows are found with ILIKE
   (which those indexes serve) and ranked by word similarity.
@@ -113,7 +113,7 @@ def snippet(lesson: Lesson, terms: list[str]) -> SafeString:
     hits = [h for h in hits if h >= 0]
     start = max(min(hits) - SNIPPET_CHARS, 0) if hits else 0
     piece = text[start : start + 2 * SNIPPET_CHARS + max(len(t) for t in terms)]
-    marked = escape(piece)
+    marked = str(escape(piece))
     for term in sorted(terms, key=len, reverse=True):
         pattern = re.compile(re.escape(escape(term)), re.IGNORECASE)
         marked = pattern.sub(lambda m: f"<mark>{m.group(0)}</mark>", marked)
@@ -189,7 +189,7 @@ def lesson_search(
         qs = qs.filter(kind=kind)
     if area is not None:
         qs = (
-            qs.within(area.path)
+            access.within_column(qs, "area_path", area.path)
             if area.kind != AreaKind.STREET
             else qs.filter(street_path=area.path)
         )

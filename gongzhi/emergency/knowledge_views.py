@@ -94,7 +94,7 @@ def lesson_detail(request: SignedInRequest, lesson_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def lesson_create(request: SignedInRequest) -> HttpResponseBase:
     form = LessonForm(request.POST or None)
-    form.fields["area"].choices = [
+    form.fields["area"].choices = [  # type: ignore[attr-defined]
         (c.pk, c.name) for c in knowledge.communities_for_write(request.user)
     ]
     if request.method == "POST" and form.is_valid():

@@ -26,6 +26,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gongzhi.accounts.access import RestrictedManager
 from gongzhi.core.models import BaseModel
@@ -34,8 +35,8 @@ from gongzhi.core.models import BaseModel
 
 
 class Mode(models.TextChoices):
-    NORMAL = "normal", _("Normal (常态化)")
-    EMERGENCY = "emergency", _("Emergency (应急)")
+    NORMAL = "normal", pgettext_lazy("mode switch", "Normal")
+    EMERGENCY = "emergency", pgettext_lazy("mode switch", "Emergency")
 
 
 class EmergencyKind(models.TextChoices):
@@ -130,7 +131,7 @@ class ModeProfile(BaseModel):
 
 class PlanStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
-    APPROVED = "approved", _("In force")
+    APPROVED = "approved", pgettext_lazy("plan status", "In force")
     RETIRED = "retired", _("Retired")
 
 

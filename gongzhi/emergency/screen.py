@@ -332,11 +332,12 @@ def _mode(area: Area, children: list[dict[str, Any]]) -> tuple[dict[str, Any], l
 def _compute(area: Area, now: dt.datetime) -> dict[str, Any]:
     child_kind = CHILD_KIND[AreaKind(area.kind)]
     width = len(area.path) + scope.STEP
-    children = list(
-        Area.objects.filter(parent=area, kind=child_kind)
+    children: list[dict[str, Any]] = [
+        dict(child)
+        for child in Area.objects.filter(parent=area, kind=child_kind)
         .order_by("path")
         .values("id", "name", "path", "geometry", "closed_at")
-    )
+    ]
     seen: dict[str, int] = {}
     for child in children:
         # Two children of the same name (a renamed grid) still get their own map shape.

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('emergency', '0001_emergency_mode'),
+        ('emergency', '0002_plan_approval'),
         ('workorders', '0008_delivery_category_for_supply_runs'),
     ]
 

@@ -58,7 +58,7 @@ def _run(statements_by_vendor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("emergency", "0001_emergency_mode")]
+    dependencies = [("emergency", "0003_shopping_list_workorder")]
 
     operations = [
         migrations.RunPython(
