@@ -2221,8 +2221,10 @@ def _fresh_out_person() -> Any:
 
 
 def _api_path(path: str, operation: Operation, side: Side) -> str:
-    ids = {"area": side.area.pk, "household": side.household.pk, "person": side.person.pk}
-    ids.update({I13_PATH_NAMES.get(k, k): obj.pk for k, obj in side.objects.items()})
+    # The side's own area, household and person win over objects whose path name is the
+    # same (the big screen's community is an `{area_id}` in its UI routes only).
+    ids = {I13_PATH_NAMES.get(k, k): obj.pk for k, obj in side.objects.items()}
+    ids.update({"area": side.area.pk, "household": side.household.pk, "person": side.person.pk})
     if operation.obj in WO_ORDERS:  # every order kind is `{workorder_id}` in the path
         ids["workorder"] = side.objects[operation.obj].pk
     if operation.obj == "outgoing_transfer":  # `{transfer_id}` in the path too

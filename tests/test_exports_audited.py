@@ -261,6 +261,8 @@ ALLOWED = {
     "demo/health_samples.py": "writes the demo's lab results file, applied like an upload",
     "points/certificate_views.py": "a holder's own certificate as a PDF: no table, only what it states",
     "notices/uploads.py": "a notice's attachment (a PDF or an image) as published, no table",
+    "emergency/plan_views.py": "a plan as a document (PDF or DOCX): counts only, never a "
+    "person; each download audited by plan_export.plan_document",
 }
 DOWNLOAD_MARKERS = re.compile(
     r"text/csv|spreadsheetml|content_disposition_header|Content-Disposition|csv\.writer|"

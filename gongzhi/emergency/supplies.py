@@ -359,7 +359,9 @@ def warnings_notify(*, today: dt.date | None = None) -> int:
     communities = {a.path: a for a in Area.objects.filter(kind=AreaKind.COMMUNITY, closed_at=None)}
     below: dict[str, int] = {}
     expiring: dict[str, int] = {}
-    paths = list(communities) or ["-"]
+    if not communities:
+        return 0
+    paths = list(communities)
     found = ((below, items_below_minimum(paths)), (expiring, items_expiring(paths, today=today)))
     for counts, rows in found:
         for path in rows.values_list("area_path", flat=True):
