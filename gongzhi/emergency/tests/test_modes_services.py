@@ -262,3 +262,10 @@ def test_a_profile_needs_a_reason_and_a_mode(world):
     with pytest.raises(ValidationError) as exc:
         _save(world, reason="", mode="panic")
     assert {"reason", "mode"} <= set(exc.value.message_dict)
+
+
+@pytest.mark.parametrize("mode", [Mode.NORMAL, Mode.EMERGENCY])
+def test_the_default_profiles_pass_their_own_checks(mode):
+    """Every page a default profile names resolves, every duty and panel is valid: a
+    community that never saved a profile gets what a saved one would."""
+    assert switching.profile_clean(modes.DEFAULT_PROFILES[mode]) == modes.DEFAULT_PROFILES[mode]
